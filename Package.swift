@@ -1,0 +1,80 @@
+// swift-tools-version: 6.0
+//
+// Reference reproduction of two score-matching papers:
+//   - Deasy, Simidjievski, Liò, "Heavy-tailed denoising score matching" (arXiv:2112.09788)
+//   - Meng, Song, Li, Ermon, "Estimating high order gradients of the data distribution by
+//     denoising" (arXiv:2111.04726)
+//
+// Dependencies run one way: TensorCore <- ScoreKit, NeuralNet <- ExperimentKit <- experiments;
+// DataIO and Reporting <- ExperimentKit. Only TensorCore talks to BLAS/LAPACK, only DataIO to
+// HDF5/libpng/zlib.
+import PackageDescription
+
+// Release builds of the numerics target AVX2/FMA (the project's machines are Zen 3) and drop
+// bounds checks in the hot kernels; correctness is covered by the debug-build tests.
+let fastSwift: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-Xcc", "-mavx2", "-Xcc", "-mfma"], .when(configuration: .release))
+]
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "ScoreMatchingRepro",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (Debian -dev packages; .ci/run installs them)
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-fveclib=libmvec", "-fno-math-errno"])],
+            linkerSettings: [.linkedLibrary("mvec"), .linkedLibrary("m")]
+        ),
+
+        // MARK: - Libraries
+        .target(
+            name: "TensorCore",
+            dependencies: ["CBLAS", "CLAPACKE", "CKernels", .product(name: "Numerics", package: "swift-numerics")],
+            swiftSettings: fastSwift + v5
+        ),
+        .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
+        .target(name: "NeuralNet", dependencies: ["TensorCore", "CKernels"], swiftSettings: fastSwift + v5),
+        .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib"], swiftSettings: v5),
+        .target(name: "Reporting", dependencies: ["DataIO"], swiftSettings: v5),
+        .target(
+            name: "ExperimentKit",
+            dependencies: [
+                "TensorCore", "ScoreKit", "NeuralNet", "DataIO", "Reporting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: v5
+        ),
+
+        // MARK: - Tools (data preparation, benchmarks)
+        .executableTarget(
+            name: "prepare-data", dependencies: ["DataIO", "ExperimentKit"],
+            path: "Sources/Tools/prepare-data", swiftSettings: v5),
+        .executableTarget(
+            name: "bench", dependencies: ["ExperimentKit"],
+            path: "Sources/Tools/bench", swiftSettings: fastSwift + v5),
+
+        // MARK: - Experiments (one executable per experiment id)
+        .executableTarget(
+            name: "ht-e1-concentration", dependencies: ["ExperimentKit"],
+            path: "Sources/Experiments/ht-e1-concentration", swiftSettings: fastSwift + v5),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ScoreKitTests", dependencies: ["ScoreKit", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "TestSupport"], swiftSettings: v5),
+    ]
+)

@@ -1,0 +1,42 @@
+// Splitting elementwise work across cores. The machine has 2 cores; OpenBLAS uses them inside
+// GEMM, and the elementwise kernels between GEMMs (activations, Adam, losses) use the same count
+// so they do not become the serial bottleneck. Below `minimumChunk` elements per thread the
+// dispatch overhead (a few µs) outweighs the gain, so work runs inline.
+import Dispatch
+
+/// Process-wide parallelism settings for elementwise kernels.
+public enum Parallel {
+    nonisolated(unsafe) private static var _threads = 1
+
+    /// Threads used by `forEachChunk`; set together with BLAS by `Parallel.configure(threads:)`.
+    public static var threads: Int { _threads }
+
+    /// Sets the thread count for OpenBLAS and for the elementwise kernels.
+    public static func configure(threads: Int) {
+        precondition(threads >= 1, "thread count must be at least 1, got \(threads)")
+        _threads = threads
+        BLAS.setThreads(threads)
+    }
+
+    /// Default work per thread below which a loop runs on the calling thread.
+    public static let minimumChunk = 32_768
+
+    /// Calls `body` on contiguous sub-ranges that together cover `0..<count`, concurrently when
+    /// `threads > 1` and the work is large enough. Ranges are aligned to multiples of 64
+    /// elements. `body` must only touch its own range.
+    public static func forEachChunk(
+        count: Int, minimumChunk: Int = Parallel.minimumChunk, _ body: (Range<Int>) -> Void
+    ) {
+        let t = Swift.min(_threads, Swift.max(1, count / Swift.max(minimumChunk, 1)))
+        if t <= 1 {
+            body(0..<count)
+            return
+        }
+        let per = ((count + t - 1) / t + 63) / 64 * 64
+        DispatchQueue.concurrentPerform(iterations: t) { i in
+            let lo = Swift.min(i * per, count)
+            let hi = Swift.min(lo + per, count)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}

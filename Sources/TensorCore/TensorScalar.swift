@@ -1,0 +1,175 @@
+// The element types a Tensor can hold (Float and Double) and the per-type kernels they dispatch
+// to. Library code is written once, generically over `TensorScalar`; BLAS, LAPACK and the C
+// elementwise kernels are reached through the static requirements below, so that generic code
+// still calls sgemm for Float and dgemm for Double.
+import CBLAS
+import CKernels
+import CLAPACKE
+import RealModule
+
+/// A floating-point element type with BLAS-, LAPACK- and kernel-backed operations.
+public protocol TensorScalar: BinaryFloatingPoint, Real, Codable, Sendable, CustomStringConvertible
+where RawSignificand: FixedWidthInteger {
+    /// Short name used in output records ("float32", "float64").
+    static var typeName: String { get }
+
+    /// General matrix multiply, row-major: `C = alpha * op(A) * op(B) + beta * C`.
+    /// - Parameters: `m`, `n`, `k`: op(A) is m×k, op(B) is k×n; `lda`, `ldb`, `ldc`: row strides.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
+        c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// Matrix-vector multiply, row-major: `y = alpha * op(A) x + beta * y`, A is m×n.
+    static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+
+    /// `y += alpha * x` over n contiguous elements.
+    static func axpy(n: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+
+    /// Dot product of n contiguous elements.
+    static func dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
+
+    /// Symmetric eigendecomposition (LAPACK ?syevd) of an n×n row-major matrix, in place: on exit
+    /// `a` holds the eigenvectors as columns and `w` the eigenvalues in ascending order.
+    /// Returns LAPACK's `info` (0 on success).
+    static func symmetricEigen(n: Int, a: UnsafeMutablePointer<Self>, w: UnsafeMutablePointer<Self>) -> Int
+
+    /// Cholesky factorisation (LAPACK ?potrf) of an n×n row-major SPD matrix, in place, lower
+    /// triangle. Returns LAPACK's `info` (0 on success, > 0 if not positive definite).
+    static func cholesky(n: Int, a: UnsafeMutablePointer<Self>) -> Int
+
+    /// Vectorised activations over n contiguous elements (see ckernels.h).
+    static func softplus(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ dydx: UnsafeMutablePointer<Self>?, _ n: Int)
+    static func sigmoid(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    static func silu(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ dydx: UnsafeMutablePointer<Self>?, _ n: Int)
+    static func elu(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ dydx: UnsafeMutablePointer<Self>?, _ n: Int)
+
+    /// One Adam/AMSGrad update over n parameters (see ckernels.h for the exact formula).
+    static func adamUpdate(
+        p: UnsafeMutablePointer<Self>, g: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>,
+        v: UnsafeMutablePointer<Self>, vmax: UnsafeMutablePointer<Self>?, n: Int,
+        beta1: Self, beta2: Self, eps: Self, stepSize: Self, vScale: Self)
+
+    /// `shadow = decay * shadow + (1 - decay) * p` over n elements.
+    static func emaUpdate(shadow: UnsafeMutablePointer<Self>, p: UnsafePointer<Self>, n: Int, decay: Self)
+}
+
+@inline(__always) private func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+@inline(__always) private let lapackRowMajor: Int32 = 101  // LAPACK_ROW_MAJOR
+@inline(__always) private func ascii(_ c: Character) -> CChar { CChar(bitPattern: c.asciiValue!) }
+
+extension Float: TensorScalar {
+    public static var typeName: String { "float32" }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, blasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+    public static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+    public static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+    public static func symmetricEigen(n: Int, a: UnsafeMutablePointer<Float>, w: UnsafeMutablePointer<Float>) -> Int {
+        Int(LAPACKE_ssyevd(lapackRowMajor, ascii("V"), ascii("U"), Int32(n), a, Int32(n), w))
+    }
+    public static func cholesky(n: Int, a: UnsafeMutablePointer<Float>) -> Int {
+        Int(LAPACKE_spotrf(lapackRowMajor, ascii("L"), Int32(n), a, Int32(n)))
+    }
+    public static func softplus(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>?, _ n: Int) {
+        ck_softplus_f32(x, y, d, n)
+    }
+    public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { ck_sigmoid_f32(x, y, n) }
+    public static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>?, _ n: Int) {
+        ck_silu_f32(x, y, d, n)
+    }
+    public static func elu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>?, _ n: Int) {
+        ck_elu_f32(x, y, d, n)
+    }
+    public static func adamUpdate(
+        p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+        v: UnsafeMutablePointer<Float>, vmax: UnsafeMutablePointer<Float>?, n: Int,
+        beta1: Float, beta2: Float, eps: Float, stepSize: Float, vScale: Float
+    ) {
+        ck_adam_f32(p, g, m, v, vmax, n, beta1, beta2, eps, stepSize, vScale)
+    }
+    public static func emaUpdate(shadow: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, n: Int, decay: Float) {
+        ck_ema_f32(shadow, p, n, decay)
+    }
+}
+
+extension Double: TensorScalar {
+    public static var typeName: String { "float64" }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
+        c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        cblas_dgemv(CblasRowMajor, blasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+    public static func axpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        cblas_daxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+    public static func dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(Int32(n), x, 1, y, 1)
+    }
+    public static func symmetricEigen(n: Int, a: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) -> Int {
+        Int(LAPACKE_dsyevd(lapackRowMajor, ascii("V"), ascii("U"), Int32(n), a, Int32(n), w))
+    }
+    public static func cholesky(n: Int, a: UnsafeMutablePointer<Double>) -> Int {
+        Int(LAPACKE_dpotrf(lapackRowMajor, ascii("L"), Int32(n), a, Int32(n)))
+    }
+    public static func softplus(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>?, _ n: Int) {
+        ck_softplus_f64(x, y, d, n)
+    }
+    public static func sigmoid(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) { ck_sigmoid_f64(x, y, n) }
+    public static func silu(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>?, _ n: Int) {
+        ck_silu_f64(x, y, d, n)
+    }
+    public static func elu(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>?, _ n: Int) {
+        ck_elu_f64(x, y, d, n)
+    }
+    public static func adamUpdate(
+        p: UnsafeMutablePointer<Double>, g: UnsafePointer<Double>, m: UnsafeMutablePointer<Double>,
+        v: UnsafeMutablePointer<Double>, vmax: UnsafeMutablePointer<Double>?, n: Int,
+        beta1: Double, beta2: Double, eps: Double, stepSize: Double, vScale: Double
+    ) {
+        ck_adam_f64(p, g, m, v, vmax, n, beta1, beta2, eps, stepSize, vScale)
+    }
+    public static func emaUpdate(shadow: UnsafeMutablePointer<Double>, p: UnsafePointer<Double>, n: Int, decay: Double) {
+        ck_ema_f64(shadow, p, n, decay)
+    }
+}
+
+/// BLAS threading. OpenBLAS keeps its own pool; the harness pins it with `--threads` so that
+/// reductions inside GEMM repeat from run to run.
+public enum BLAS {
+    /// Sets the number of OpenBLAS threads (overrides OPENBLAS_NUM_THREADS, upward too).
+    public static func setThreads(_ n: Int) {
+        precondition(n >= 1, "thread count must be at least 1")
+        openblas_set_num_threads(Int32(n))
+    }
+    /// The number of threads OpenBLAS will use.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Zen".
+    public static var configuration: String { String(cString: openblas_get_config()) }
+}
