@@ -61,7 +61,8 @@ let package = Package(
             name: "prepare-data", dependencies: ["DataIO", "ExperimentKit"],
             path: "Sources/Tools/prepare-data", swiftSettings: v5),
         .executableTarget(
-            name: "bench", dependencies: ["ExperimentKit"],
+            name: "bench",
+            dependencies: ["TensorCore", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/bench", swiftSettings: fastSwift + v5),
 
         // MARK: - Experiments (one executable per experiment id)
