@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
         .target(name: "NeuralNet", dependencies: ["TensorCore", "CKernels"], swiftSettings: fastSwift + v5),
         .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib"], swiftSettings: v5),
-        .target(name: "Reporting", dependencies: ["DataIO"], swiftSettings: v5),
+        .target(name: "Reporting", swiftSettings: v5),
         .target(
             name: "ExperimentKit",
             dependencies: [
@@ -67,7 +67,8 @@ let package = Package(
 
         // MARK: - Experiments (one executable per experiment id)
         .executableTarget(
-            name: "ht-e1-concentration", dependencies: ["ExperimentKit"],
+            name: "ht-e1-concentration",
+            dependencies: ["ExperimentKit", "ScoreKit", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ht-e1-concentration", swiftSettings: fastSwift + v5),
 
         // MARK: - Tests
@@ -76,6 +77,6 @@ let package = Package(
         .testTarget(name: "ScoreKitTests", dependencies: ["ScoreKit", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
-        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,68 @@
+# Reproduction of heavy-tailed DSM (arXiv:2112.09788) and high-order DSM (arXiv:2111.04726).
+#
+#   make setup            install the Debian packages (apt; uses sudo when not root)
+#   make figures          build, prepare data, run every experiment at $(SCALE), draw figures
+#   make tables           re-render tables (and figures) from existing results; runs what is missing
+#   make test             the test suite (swift test)
+#   make bench            the training-step benchmark
+#   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
+#   make replot           re-draw every figure from its saved gnuplot script
+#
+# Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (OpenBLAS + kernels).
+
+SCALE   ?= quick
+SEED    ?= 0
+THREADS ?= 2
+SWIFT   ?= swift
+BIN     := .build/release
+
+# The harness pins BLAS threads with --threads; this only sets the default for other programs.
+export OPENBLAS_NUM_THREADS ?= 1
+
+EXPERIMENTS := ht-e1-concentration
+DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
+
+.PHONY: all setup build data figures tables paper test bench clean clean-results replot $(EXPERIMENTS)
+
+all: figures tables
+
+setup:
+	scripts/install-deps.sh
+
+build:
+	$(SWIFT) build -c release
+
+data: $(DATASETS)
+
+# Built once from the Debian packages' files; delete data/*.h5 to rebuild.
+data/%.h5: | build
+	$(BIN)/prepare-data --out-dir data --only $*
+
+$(EXPERIMENTS): build | $(DATASETS)
+	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS)
+
+figures: $(EXPERIMENTS)
+
+tables: build
+	@for e in $(EXPERIMENTS); do \
+	  if [ -f results/$$e/config.json ]; then $(BIN)/$$e --render-only --scale $(SCALE) || exit 1; \
+	  else $(MAKE) --no-print-directory $$e || exit 1; fi; \
+	done
+
+paper:
+	@echo "make paper: the LaTeX report is not built yet (issue 7); tables are in results/*/tables/"
+
+replot:
+	@for f in results/*/figures/*.gp; do [ -e "$$f" ] || continue; (cd $$(dirname $$f) && gnuplot $$(basename $$f)) || exit 1; done
+
+test:
+	$(SWIFT) test
+
+bench: build
+	$(BIN)/bench
+
+clean-results:
+	rm -rf results
+
+clean: clean-results
+	rm -rf .build

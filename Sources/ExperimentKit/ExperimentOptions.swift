@@ -1,0 +1,85 @@
+// The option group every experiment executable shares (--scale, --seed, --seeds, --out,
+// --threads, --render-only), and the checks on it. Experiment-specific options live in the
+// experiment's own command; the shared ones are spelled identically everywhere.
+import ArgumentParser
+import Foundation
+import TensorCore
+
+/// The two protocol sizes: `quick` (default; minutes on 2 cores, what CI runs) and `full` (the
+/// scaled-down protocol of the specs, ≤ an hour per experiment on 2 cores).
+public enum Scale: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
+    case quick, full
+}
+
+/// Options shared by every experiment executable.
+public struct ExperimentOptions: ParsableArguments, Sendable {
+    @Option(help: "Protocol size: quick (default, minutes) or full (the spec's scaled-down protocol).")
+    public var scale: Scale = .quick
+
+    @Option(help: "Base random seed; seed k of a multi-seed run uses seed + k.")
+    public var seed: UInt64 = 0
+
+    @Option(help: "Number of independent seeds (default: the experiment's own choice for the scale).")
+    public var seeds: Int?
+
+    @Option(help: "Output folder (default: results/<experiment-id>).")
+    public var out: String?
+
+    @Option(help: "Threads for OpenBLAS and the elementwise kernels (pinned so runs repeat).")
+    public var threads: Int = 1
+
+    @Flag(help: "Re-draw figures and tables from the CSV files already in the output folder; compute nothing.")
+    public var renderOnly = false
+
+    public init() {}
+
+    public mutating func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard threads <= 64 else { throw ValidationError("--threads must be at most 64, got \(threads)") }
+        if let s = seeds, s < 1 { throw ValidationError("--seeds must be at least 1, got \(s)") }
+        if let o = out, o.isEmpty { throw ValidationError("--out must not be empty") }
+    }
+
+    /// The number of seeds: `--seeds` if given, else the experiment's default for the scale.
+    public func seedCount(quick: Int, full: Int) -> Int { seeds ?? (scale == .quick ? quick : full) }
+
+    /// The output folder for `experimentID`.
+    public func outputURL(for experimentID: String) -> URL {
+        URL(fileURLWithPath: out ?? "results/\(experimentID)")
+    }
+}
+
+/// Shared argument checks with messages that name the option and the accepted range.
+public enum Validate {
+    /// GND shape β must exceed 1/2 (the DSM target has infinite variance otherwise; heavy-tailed
+    /// spec §1.4). β < 1 is allowed with a warning.
+    public static func beta(_ beta: Double, option: String = "--beta") throws {
+        guard beta.isFinite, beta > 0.5 else {
+            throw ValidationError("\(option) must be > 0.5 (the GND-DSM target has infinite variance for β ≤ 0.5), got \(beta)")
+        }
+        if beta < 1 {
+            FileHandle.standardError.write(Data("warning: \(option) = \(beta) < 1: the DSM target |ε|^(β−1) is singular at ε = 0\n".utf8))
+        }
+    }
+
+    /// Noise levels must be positive and finite.
+    public static func sigma(_ sigma: Double, option: String = "--sigma") throws {
+        guard sigma.isFinite, sigma > 0 else { throw ValidationError("\(option) must be a positive number, got \(sigma)") }
+    }
+
+    /// Names one of the data sets `make data` builds.
+    public static func dataset(_ name: String, option: String = "--dataset") throws {
+        guard DatasetName(rawValue: name) != nil else {
+            throw ValidationError("\(option): unknown data set '\(name)'; expected one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+}
+
+/// The data sets the artifact ships converters for (see `make data`).
+public enum DatasetName: String, CaseIterable, Sendable, Codable, ExpressibleByArgument {
+    case fashionMNIST = "fashion-mnist"
+    case digits8x8 = "digits8x8"
+
+    /// The HDF5 file `make data` writes for this data set.
+    public var path: String { "data/\(rawValue).h5" }
+}

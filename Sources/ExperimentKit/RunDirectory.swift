@@ -1,0 +1,190 @@
+// The output folder of one experiment run, results/<experiment-id>/:
+//
+//   config.json      every setting, seed(s), scale, git revision, tool versions, wall time
+//   *.csv            every number that appears in a figure or a table
+//   claims.json      verdicts for the claims this experiment tests (computed, never typed)
+//   figures/*.{gp,png,pdf}   gnuplot scripts and their renderings
+//   tables/*.{md,tex}        tables rendered from the CSVs
+//   images/*.png     image grids (libpng)
+//
+// Every file is written atomically (temporary file in the same folder, then rename), so an
+// interrupted run never leaves a truncated result behind.
+import DataIO
+import Foundation
+import Reporting
+import TensorCore
+
+/// Errors about the output folder.
+public enum RunDirectoryError: Error, CustomStringConvertible {
+    case notWritable(path: String, reason: String)
+    case missingResult(path: String, hint: String)
+    public var description: String {
+        switch self {
+        case .notWritable(let p, let r): return "output folder \(p) is not writable: \(r)"
+        case .missingResult(let p, let h): return "\(p) not found: \(h)"
+        }
+    }
+}
+
+/// A value in a CSV row.
+public enum CSVCell: Sendable, ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    case text(String)
+    case number(Double)
+    case integer(Int)
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(integerLiteral value: Int) { self = .integer(value) }
+    /// The cell as CSV text; doubles use Swift's shortest round-trip form.
+    public var text: String {
+        switch self {
+        case .text(let s): return s
+        case .number(let d): return d.isFinite ? "\(d)" : (d.isNaN ? "nan" : (d > 0 ? "inf" : "-inf"))
+        case .integer(let i): return "\(i)"
+        }
+    }
+}
+
+/// The results folder of one experiment run.
+public final class RunDirectory {
+    public let experimentID: String
+    public let url: URL
+    public let options: ExperimentOptions
+    private let started = Date()
+
+    /// Creates (if needed) and checks the folder `options.outputURL(for: experimentID)`.
+    public init(experimentID: String, options: ExperimentOptions) throws {
+        self.experimentID = experimentID
+        self.options = options
+        self.url = options.outputURL(for: experimentID)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw RunDirectoryError.notWritable(path: url.path, reason: "cannot create it (\(error.localizedDescription))")
+        }
+        let probe = url.appendingPathComponent(".write-probe-\(ProcessInfo.processInfo.processIdentifier)")
+        guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
+            throw RunDirectoryError.notWritable(path: url.path, reason: "cannot create files in it")
+        }
+        try? FileManager.default.removeItem(at: probe)
+    }
+
+    /// The URL of `name` inside the run folder.
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    // MARK: - Writing
+
+    /// Writes text atomically to `name` (sub-folders are created).
+    public func writeText(_ text: String, to name: String) throws {
+        let target = file(name)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(Data(text.utf8), to: target)
+    }
+
+    /// Writes a CSV file with a header row.
+    public func writeCSV(_ name: String, header: [String], rows: [[CSVCell]]) throws {
+        precondition(rows.allSatisfy { $0.count == header.count }, "\(name): every row needs \(header.count) cells")
+        try CSVFile.write(header: header, rows: rows.map { $0.map(\.text) }, to: file(name))
+    }
+
+    /// Reads a CSV file written by `writeCSV`, as named numeric/text columns.
+    public func readCSV(_ name: String) throws -> CSVTable {
+        let target = file(name)
+        guard FileManager.default.fileExists(atPath: target.path) else {
+            throw RunDirectoryError.missingResult(path: target.path, hint: "run the experiment without --render-only first")
+        }
+        let (header, rows) = try CSVFile.read(from: target)
+        return CSVTable(path: target.path, header: header, rows: rows)
+    }
+
+    /// Writes any Encodable as pretty, key-sorted JSON.
+    public func writeJSON<T: Encodable>(_ value: T, to name: String) throws {
+        try JSONFile.write(value, to: file(name))
+    }
+
+    /// Renders `table` to tables/<name>.md and tables/<name>.tex.
+    public func writeTable(_ table: Table, name: String) throws {
+        try writeText(table.markdown(), to: "tables/\(name).md")
+        try writeText(table.latex(), to: "tables/\(name).tex")
+    }
+
+    /// Renders `figure` to figures/<name>.{gp,png,pdf}.
+    public func writeFigure(_ figure: Figure) throws {
+        try Gnuplot.render(figure, in: url.appendingPathComponent("figures"))
+    }
+
+    /// Writes the claim verdicts of this run to claims.json.
+    public func writeClaims(_ claims: [ClaimResult]) throws {
+        try writeJSON(claims, to: "claims.json")
+    }
+
+    /// Writes config.json: the experiment's own settings plus the run's provenance.
+    public func writeConfig<C: Encodable>(_ config: C) throws {
+        let record = RunRecord(
+            experiment: experimentID, scale: options.scale.rawValue, seed: options.seed, seeds: options.seeds,
+            threads: options.threads, config: config, provenance: Provenance.current(),
+            wallTimeSeconds: Date().timeIntervalSince(started), finishedAt: ISO8601DateFormatter().string(from: Date()),
+            commandLine: CommandLine.arguments.joined(separator: " "))
+        try writeJSON(record, to: "config.json")
+    }
+}
+
+/// A CSV file read back by column name.
+public struct CSVTable {
+    public let path: String
+    public let header: [String]
+    public let rows: [[String]]
+
+    /// The index of column `name`, or an error naming the file and the columns it has.
+    public func column(_ name: String) throws -> Int {
+        guard let i = header.firstIndex(of: name) else {
+            throw CSVColumnError(path: path, column: name, available: header)
+        }
+        return i
+    }
+
+    /// Column `name` as numbers ("nan"/"inf" accepted).
+    public func numbers(_ name: String) throws -> [Double] {
+        let i = try column(name)
+        return try rows.enumerated().map { (r, row) in
+            guard let v = Double(row[i]) else {
+                throw CSVColumnError(path: path, column: name, available: header, badValue: row[i], line: r + 2)
+            }
+            return v
+        }
+    }
+
+    /// Column `name` as text.
+    public func strings(_ name: String) throws -> [String] {
+        let i = try column(name)
+        return rows.map { $0[i] }
+    }
+}
+
+/// A missing or malformed CSV column.
+public struct CSVColumnError: Error, CustomStringConvertible {
+    public var path: String
+    public var column: String
+    public var available: [String]
+    public var badValue: String?
+    public var line: Int?
+    public var description: String {
+        if let v = badValue, let l = line {
+            return "\(path), line \(l): column '\(column)': expected a number, found '\(v)'"
+        }
+        return "\(path): no column '\(column)' (columns: \(available.joined(separator: ", ")))"
+    }
+}
+
+/// What config.json holds.
+struct RunRecord<C: Encodable>: Encodable {
+    var experiment: String
+    var scale: String
+    var seed: UInt64
+    var seeds: Int?
+    var threads: Int
+    var config: C
+    var provenance: Provenance
+    var wallTimeSeconds: Double
+    var finishedAt: String
+    var commandLine: String
+}

@@ -1,0 +1,248 @@
+// Figures drawn by gnuplot (Debian's gnuplot-nox: pngcairo and pdfcairo terminals).
+//
+// An experiment describes a figure declaratively (panels of series of points) from the numbers
+// in its CSV files; `Gnuplot.render` writes a self-contained script `<name>.gp` whose data
+// blocks hold exactly those numbers, then runs gnuplot twice (PNG, PDF). The script stays next to
+// the images, so a figure can be re-drawn, or restyled by hand, without re-running anything.
+// Outputs are written under temporary names and renamed, so a failed run leaves no half file.
+import Foundation
+
+/// One line or point set in a panel.
+public struct Series: Sendable {
+    /// How the series is drawn.
+    public enum Style: String, Sendable { case lines, points, linespoints, steps, errorbars, filledcurve }
+    /// The points, in drawing order.
+    public var x: [Double]
+    public var y: [Double]
+    /// Symmetric error half-widths (only drawn with `.errorbars`).
+    public var yError: [Double]?
+    /// Legend entry ("" hides it).
+    public var title: String
+    public var style: Style
+    /// Colour index into the palette (series with the same index share a colour).
+    public var color: Int?
+    /// Dashed line (used for closed-form overlays).
+    public var dashed: Bool
+    /// Point size or line width multiplier.
+    public var weight: Double
+
+    public init(x: [Double], y: [Double], yError: [Double]? = nil, title: String = "", style: Style = .lines,
+                color: Int? = nil, dashed: Bool = false, weight: Double = 1) {
+        precondition(x.count == y.count, "series '\(title)': \(x.count) x values but \(y.count) y values")
+        precondition(yError == nil || yError!.count == y.count, "series '\(title)': error bars do not match points")
+        self.x = x
+        self.y = y
+        self.yError = yError
+        self.title = title
+        self.style = style
+        self.color = color
+        self.dashed = dashed
+        self.weight = weight
+    }
+}
+
+/// One set of axes.
+public struct Panel: Sendable {
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var logX: Bool
+    public var logY: Bool
+    public var xRange: ClosedRange<Double>?
+    public var yRange: ClosedRange<Double>?
+    /// gnuplot key placement, e.g. "top right", "bottom left", or "off".
+    public var key: String
+    public var series: [Series]
+
+    public init(title: String = "", xLabel: String = "", yLabel: String = "", logX: Bool = false, logY: Bool = false,
+                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, key: String = "top right",
+                series: [Series] = []) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.logX = logX
+        self.logY = logY
+        self.xRange = xRange
+        self.yRange = yRange
+        self.key = key
+        self.series = series
+    }
+}
+
+/// A figure: panels laid out in a grid.
+public struct Figure: Sendable {
+    /// File stem, e.g. "cv_skew_vs_dimension".
+    public var name: String
+    public var panels: [Panel]
+    public var layoutRows: Int
+    public var layoutColumns: Int
+    /// Overall title ("" for none).
+    public var title: String
+    /// Size of one panel in pixels (PNG) — the PDF uses the same aspect ratio.
+    public var panelWidth: Int
+    public var panelHeight: Int
+
+    public init(name: String, panels: [Panel], rows: Int = 1, columns: Int? = nil, title: String = "",
+                panelWidth: Int = 640, panelHeight: Int = 480) {
+        precondition(!panels.isEmpty, "figure '\(name)' has no panels")
+        self.name = name
+        self.panels = panels
+        self.layoutRows = rows
+        self.layoutColumns = columns ?? Int((Double(panels.count) / Double(rows)).rounded(.up))
+        precondition(layoutRows * layoutColumns >= panels.count, "figure '\(name)': layout too small for \(panels.count) panels")
+        self.title = title
+        self.panelWidth = panelWidth
+        self.panelHeight = panelHeight
+    }
+}
+
+/// Errors from figure rendering.
+public enum GnuplotError: Error, CustomStringConvertible {
+    case notInstalled
+    case failed(script: String, status: Int32, stderr: String)
+    public var description: String {
+        switch self {
+        case .notInstalled:
+            return "gnuplot not found on PATH; install Debian's gnuplot-nox (make setup does this)"
+        case .failed(let script, let status, let err):
+            return "gnuplot failed on \(script) (exit \(status)): \(err.trimmingCharacters(in: .whitespacesAndNewlines))"
+        }
+    }
+}
+
+/// Writes gnuplot scripts and runs gnuplot.
+public enum Gnuplot {
+    /// A colour-blind-safe palette (Okabe–Ito), cycled by `Series.color`.
+    public static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+    /// The script that draws `figure` to `output` with `terminal` ("pngcairo" or "pdfcairo").
+    public static func script(for figure: Figure, terminal: String, output: String) -> String {
+        let w = figure.panelWidth * figure.layoutColumns
+        let h = figure.panelHeight * figure.layoutRows + (figure.title.isEmpty ? 0 : 40)
+        var s = "# Generated by the Reporting module from the experiment's CSV results; safe to edit and re-run.\n"
+        if terminal == "pdfcairo" {
+            s += "set terminal pdfcairo enhanced font 'DejaVu Sans,9' size \(Double(w) / 160)in,\(Double(h) / 160)in linewidth 1.5\n"
+        } else {
+            s += "set terminal pngcairo enhanced font 'DejaVu Sans,11' size \(w),\(h) linewidth 1.5\n"
+        }
+        s += "set output '\(output)'\n"
+        s += "set datafile missing 'nan'\nset grid lc rgb '#bbbbbb' lw 0.5\nset border lw 1\n"
+        // Data blocks first: gnuplot needs them defined before multiplot starts.
+        for (p, panel) in figure.panels.enumerated() {
+            for (k, series) in panel.series.enumerated() {
+                s += "$d\(p)_\(k) << EOD\n"
+                for i in 0..<series.x.count {
+                    s += "\(num(series.x[i])) \(num(series.y[i]))"
+                    if let e = series.yError { s += " \(num(e[i]))" }
+                    s += "\n"
+                }
+                s += "EOD\n"
+            }
+        }
+        let title = figure.title.isEmpty ? "" : " title \(quote(figure.title))"
+        s += "set multiplot layout \(figure.layoutRows),\(figure.layoutColumns)\(title)\n"
+        for (p, panel) in figure.panels.enumerated() {
+            s += "unset logscale\n"
+            if panel.logX { s += "set logscale x\n" }
+            if panel.logY { s += "set logscale y\n" }
+            s += "set format x \(panel.logX ? "'10^{%T}'" : "'% h'")\n"
+            s += "set format y \(panel.logY ? "'10^{%T}'" : "'% h'")\n"
+            s += "set title \(quote(panel.title))\nset xlabel \(quote(panel.xLabel))\nset ylabel \(quote(panel.yLabel))\n"
+            s += panel.xRange.map { "set xrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale x\n"
+            s += panel.yRange.map { "set yrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale y\n"
+            s += panel.key == "off" ? "unset key\n" : "set key \(panel.key) box opaque samplen 2 spacing 1.1\n"
+            let plots = panel.series.enumerated().map { (k, series) -> String in
+                let color = palette[(series.color ?? k) % palette.count]
+                let dash = series.dashed ? " dt 2" : ""
+                let t = series.title.isEmpty ? "notitle" : "title \(quote(series.title))"
+                let lw = "lw \(num(1.5 * series.weight))"
+                switch series.style {
+                case .lines: return "$d\(p)_\(k) using 1:2 with lines lc rgb '\(color)' \(lw)\(dash) \(t)"
+                case .steps: return "$d\(p)_\(k) using 1:2 with histeps lc rgb '\(color)' \(lw)\(dash) \(t)"
+                case .points: return "$d\(p)_\(k) using 1:2 with points lc rgb '\(color)' pt 7 ps \(num(0.5 * series.weight)) \(t)"
+                case .linespoints:
+                    return "$d\(p)_\(k) using 1:2 with linespoints lc rgb '\(color)' \(lw)\(dash) pt 7 ps \(num(0.6 * series.weight)) \(t)"
+                case .errorbars:
+                    return "$d\(p)_\(k) using 1:2:3 with yerrorlines lc rgb '\(color)' \(lw)\(dash) pt 7 ps 0.5 \(t)"
+                case .filledcurve:
+                    return "$d\(p)_\(k) using 1:2 with filledcurves x1 fc rgb '\(color)' fs transparent solid 0.3 \(t)"
+                }
+            }
+            if plots.isEmpty {
+                s += "set label 1 'no data' at graph 0.5,0.5 center\nplot 2 notitle lc rgb '#ffffff'\nunset label 1\n"
+            } else {
+                s += "plot " + plots.joined(separator: ", \\\n     ") + "\n"
+            }
+        }
+        s += "unset multiplot\nset output\n"
+        return s
+    }
+
+    /// Writes `<name>.gp` and renders `<name>.png` and `<name>.pdf` into `directory`.
+    /// - Returns: the URLs of the PNG and the PDF.
+    @discardableResult
+    public static func render(_ figure: Figure, in directory: URL) throws -> (png: URL, pdf: URL) {
+        guard let gnuplot = executablePath("gnuplot") else { throw GnuplotError.notInstalled }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let png = directory.appendingPathComponent(figure.name + ".png")
+        let pdf = directory.appendingPathComponent(figure.name + ".pdf")
+        let gp = directory.appendingPathComponent(figure.name + ".gp")
+        // The saved script renders both outputs under their final names (for re-running by hand);
+        // here each is rendered to a temporary name first.
+        let saved = script(for: figure, terminal: "pngcairo", output: png.lastPathComponent)
+            + script(for: figure, terminal: "pdfcairo", output: pdf.lastPathComponent)
+                .split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("$d") && !$0.hasPrefix("# Generated") }
+                .joined(separator: "\n")
+        for (terminal, target) in [("pngcairo", png), ("pdfcairo", pdf)] {
+            let tmpOut = directory.appendingPathComponent(".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+            let tmpScript = directory.appendingPathComponent(".\(figure.name).\(terminal).gp.tmp")
+            try script(for: figure, terminal: terminal, output: tmpOut.lastPathComponent)
+                .write(to: tmpScript, atomically: false, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: tmpScript) }
+            let result = try run(gnuplot, [tmpScript.lastPathComponent], in: directory)
+            guard result.status == 0, FileManager.default.fileExists(atPath: tmpOut.path) else {
+                try? FileManager.default.removeItem(at: tmpOut)
+                throw GnuplotError.failed(script: gp.path, status: result.status, stderr: result.stderr)
+            }
+            _ = try FileManager.default.replaceItemAt(target, withItemAt: tmpOut)
+        }
+        try saved.write(to: gp, atomically: true, encoding: .utf8)
+        return (png, pdf)
+    }
+
+    /// gnuplot's version string ("gnuplot 5.4 patchlevel 4"), or nil if it is not installed.
+    public static func version() -> String? {
+        guard let g = executablePath("gnuplot"), let r = try? run(g, ["--version"], in: nil), r.status == 0 else { return nil }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func num(_ v: Double) -> String { v.isFinite ? "\(v)" : "nan" }
+    static func quote(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    static func executablePath(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    static func run(_ executable: String, _ arguments: [String], in directory: URL?) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let d = directory { p.currentDirectoryURL = d }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}

@@ -1,0 +1,132 @@
+// Tables rendered from data, never typed: an experiment fills a `Table` from the numbers it has
+// written to CSV, and the same value renders to Markdown (README, terminal) and LaTeX (report).
+// LaTeX cells are escaped so that names such as "HT_C1" or "50%" compile.
+
+/// A rectangular table of already-formatted cells.
+public struct Table: Sendable, Equatable {
+    /// How a column is aligned.
+    public enum Alignment: String, Sendable { case left, right, center }
+
+    /// Column headers.
+    public var header: [String]
+    /// Rows of cells; each row has `header.count` cells.
+    public var rows: [[String]]
+    /// Per-column alignment (defaults: first column left, others right).
+    public var alignments: [Alignment]
+    /// A caption (plain text; escaped for LaTeX).
+    public var caption: String
+    /// A LaTeX label such as "tab:ht-e1".
+    public var label: String
+
+    /// A table; every row must have as many cells as the header.
+    public init(header: [String], rows: [[String]], caption: String = "", label: String = "", alignments: [Alignment]? = nil) {
+        precondition(rows.allSatisfy { $0.count == header.count }, "every table row needs \(header.count) cells")
+        self.header = header
+        self.rows = rows
+        self.caption = caption
+        self.label = label
+        self.alignments = alignments ?? header.indices.map { $0 == 0 ? .left : .right }
+    }
+
+    /// GitHub-flavoured Markdown; `|` in cells is escaped.
+    public func markdown() -> String {
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+        var out = ""
+        if !caption.isEmpty { out += "**\(caption)**\n\n" }
+        out += "| " + header.map(cell).joined(separator: " | ") + " |\n"
+        out += "|" + alignments.map { a -> String in
+            switch a {
+            case .left: return " :--- "
+            case .right: return " ---: "
+            case .center: return " :---: "
+            }
+        }.joined(separator: "|") + "|\n"
+        for r in rows { out += "| " + r.map(cell).joined(separator: " | ") + " |\n" }
+        return out
+    }
+
+    /// A LaTeX `table` environment using booktabs rules (\toprule, \midrule, \bottomrule).
+    public func latex() -> String {
+        let spec = alignments.map { a -> String in
+            switch a {
+            case .left: return "l"
+            case .right: return "r"
+            case .center: return "c"
+            }
+        }.joined()
+        var out = "\\begin{table}[htbp]\n\\centering\n\\small\n"
+        if !caption.isEmpty { out += "\\caption{\(Table.latexEscape(caption))}\n" }
+        if !label.isEmpty { out += "\\label{\(label)}\n" }
+        out += "\\begin{tabular}{\(spec)}\n\\toprule\n"
+        out += header.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n\\midrule\n"
+        for r in rows { out += r.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n" }
+        out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n"
+        return out
+    }
+
+    /// Escapes LaTeX's special characters (\ { } $ & # ^ _ % ~) and maps the Greek letters and
+    /// symbols this project's tables use to math mode.
+    public static func latexEscape(_ s: String) -> String {
+        var out = ""
+        for ch in s {
+            switch ch {
+            case "\\": out += "\\textbackslash{}"
+            case "{": out += "\\{"
+            case "}": out += "\\}"
+            case "$": out += "\\$"
+            case "&": out += "\\&"
+            case "#": out += "\\#"
+            case "^": out += "\\textasciicircum{}"
+            case "_": out += "\\_"
+            case "%": out += "\\%"
+            case "~": out += "\\textasciitilde{}"
+            case "<": out += "\\textless{}"
+            case ">": out += "\\textgreater{}"
+            case "±": out += "$\\pm$"
+            case "β": out += "$\\beta$"
+            case "σ": out += "$\\sigma$"
+            case "γ": out += "$\\gamma$"
+            case "ε": out += "$\\varepsilon$"
+            case "κ": out += "$\\kappa$"
+            case "×": out += "$\\times$"
+            case "≤": out += "$\\le$"
+            case "≥": out += "$\\ge$"
+            case "≈": out += "$\\approx$"
+            case "−": out += "-"
+            case "√": out += "$\\surd$"
+            case "‖": out += "$\\|$"
+            case "²": out += "$^2$"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+}
+
+/// Number formatting shared by tables, so that every table prints numbers the same way.
+public enum Format {
+    /// `value` with `digits` significant digits ("nan"/"inf" spelled out).
+    public static func significant(_ value: Double, _ digits: Int = 4) -> String {
+        guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
+        if value == 0 { return "0" }
+        let magnitude = Int((Swift.abs(value)).log10Floor)
+        if magnitude >= 6 || magnitude < -4 { return String(format: "%.\(Swift.max(digits - 1, 0))e", value) }
+        let decimals = Swift.max(0, digits - 1 - magnitude)
+        return String(format: "%.\(decimals)f", value)
+    }
+
+    /// "mean ± halfWidth" with the half-width to 2 significant digits and the mean to the same decimal place.
+    public static func withError(_ mean: Double, _ halfWidth: Double) -> String {
+        guard mean.isFinite, halfWidth.isFinite, halfWidth > 0 else { return significant(mean) }
+        let magnitude = Int(halfWidth.log10Floor)
+        let decimals = Swift.max(0, 1 - magnitude)
+        if decimals > 8 || Swift.abs(mean) >= 1e6 { return significant(mean) + " ± " + significant(halfWidth, 2) }
+        return String(format: "%.\(decimals)f ± %.\(decimals)f", mean, halfWidth)
+    }
+}
+
+import Foundation
+
+extension Double {
+    fileprivate var log10Floor: Double { Foundation.floor(Foundation.log10(self)) }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Reporting
+
+@Suite struct TableTests {
+    @Test func latexEscapesSpecialCharacters() {
+        #expect(Table.latexEscape("50% of a_b & {c} #1 $x ~ ^") == "50\\% of a\\_b \\& \\{c\\} \\#1 \\$x \\textasciitilde{} \\textasciicircum{}")
+        #expect(Table.latexEscape("β = 1 ± 0.2") == "$\\beta$ = 1 $\\pm$ 0.2")
+        #expect(Table.latexEscape("C:\\path") == "C:\\textbackslash{}path")
+    }
+
+    @Test func markdownAndLatexLayout() {
+        let t = Table(header: ["D", "β"], rows: [["10", "1|2"]], caption: "cap", label: "tab:x")
+        let md = t.markdown()
+        #expect(md.contains("| D | β |"))
+        #expect(md.contains("| :--- | ---: |"))
+        #expect(md.contains("1\\|2"))
+        let tex = t.latex()
+        #expect(tex.contains("\\begin{tabular}{lr}"))
+        #expect(tex.contains("10 & 1|2 \\\\"))
+        #expect(tex.contains("\\label{tab:x}"))
+    }
+
+    @Test func numberFormatting() {
+        #expect(Format.significant(0.0123456, 3) == "0.0123")
+        #expect(Format.significant(123.456, 4) == "123.5")
+        #expect(Format.significant(.nan) == "nan")
+        #expect(Format.withError(1.23456, 0.0123) == "1.235 ± 0.012")
+    }
+}
+
+@Suite struct GnuplotTests {
+    @Test func scriptHoldsDataAndStyles() {
+        let fig = Figure(name: "f", panels: [Panel(title: "p", logX: true, series: [
+            Series(x: [1, 2], y: [3, .nan], title: "a \"q\"", style: .lines, dashed: true),
+        ])])
+        let s = Gnuplot.script(for: fig, terminal: "pngcairo", output: "f.png")
+        #expect(s.contains("$d0_0 << EOD\n1.0 3.0\n2.0 nan\nEOD"))
+        #expect(s.contains("set logscale x"))
+        #expect(s.contains("dt 2"))
+        #expect(s.contains("title \"a \\\"q\\\"\""))
+    }
+
+    /// Renders a real PNG and PDF when gnuplot is installed (CI installs it).
+    @Test(.enabled(if: Gnuplot.version() != nil)) func rendersPNGAndPDF() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gnuplot-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fig = Figure(name: "line", panels: [Panel(series: [Series(x: [1, 2, 3], y: [1, 4, 9], title: "y")])])
+        let (png, pdf) = try Gnuplot.render(fig, in: dir)
+        let pngBytes = try Data(contentsOf: png)
+        #expect(pngBytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        #expect(try Data(contentsOf: pdf).prefix(4) == Data("%PDF".utf8))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("line.gp").path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+}

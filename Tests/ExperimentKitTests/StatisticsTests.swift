@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import ExperimentKit
+
+@Suite struct StatisticsTests {
+    /// Hand-computable values: mean 5, sample variance 32/7 for this classic data set.
+    @Test func meanVarianceOnKnownData() {
+        let x: [Double] = [2, 4, 4, 4, 5, 5, 7, 9]
+        #expect(Stats.mean(x) == 5)
+        #expect(abs(Stats.variance(x) - 32.0 / 7.0) < Tolerance.float64Ops)
+        #expect(abs(Stats.skewness([1, 2, 3])) < Tolerance.float64Ops)  // symmetric data
+    }
+
+    /// t quantiles against published table values (df = 1, 10, 30) and the normal limit.
+    @Test func studentTQuantiles() {
+        let tableTolerance = 1e-3  // the table and the expansion are given to 3 decimals
+        #expect(abs(Stats.tQuantile975(df: 1) - 12.706) < tableTolerance)
+        #expect(abs(Stats.tQuantile975(df: 10) - 2.228) < tableTolerance)
+        #expect(abs(Stats.tQuantile975(df: 40) - 2.021) < tableTolerance)
+        #expect(abs(Stats.tQuantile975(df: 120) - 1.980) < tableTolerance)
+    }
+
+    /// The Wilson interval for 0/10 and 10/10 stays inside [0, 1] and excludes the far end.
+    @Test func wilsonInterval() {
+        let none = Stats.proportionCI(successes: 0, trials: 10)
+        #expect(none.low == 0 && none.high < 0.35 && none.high > 0.25)
+        let half = Stats.proportionCI(successes: 50, trials: 100)
+        #expect(abs(half.mean - 0.5) < Tolerance.float64Ops)
+        #expect(abs((half.high - half.low) / 2 - 0.0962) < 1e-3)  // Wilson half-width, 3-decimal table value
+    }
+
+    /// A linear fit recovers an exact line, and the bootstrap is reproducible for a fixed seed.
+    @Test func linearFitAndBootstrap() {
+        let x: [Double] = [1, 2, 3, 4, 5]
+        let fit = Stats.linearFit(x: x, y: x.map { 3 - 0.5 * $0 })
+        #expect(abs(fit.slope + 0.5) < Tolerance.float64Ops && abs(fit.intercept - 3) < Tolerance.float64Ops)
+        let a = Stats.bootstrapCI(x, seed: 1), b = Stats.bootstrapCI(x, seed: 1)
+        #expect(a == b)
+        #expect(a.low <= 3 && a.high >= 3)
+    }
+}
+
+@Suite struct ClaimVerdictTests {
+    func estimate(_ lo: Double, _ hi: Double) -> Estimate { Estimate(mean: (lo + hi) / 2, low: lo, high: hi, n: 3) }
+
+    @Test func greaterThanVerdicts() {
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(0.1, 0.3), direction: .greaterThan, threshold: 0).verdict == .supported)
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(-0.3, -0.1), direction: .greaterThan, threshold: 0).verdict == .notSupported)
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(-0.1, 0.1), direction: .greaterThan, threshold: 0).verdict == .inconclusive)
+    }
+
+    @Test func withinAndLessThanVerdicts() {
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(1.56, 1.60), direction: .within, threshold: 1.58, tolerance: 0.05).verdict == .supported)
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(1.70, 1.80), direction: .within, threshold: 1.58, tolerance: 0.05).verdict == .notSupported)
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(1.60, 1.70), direction: .within, threshold: 1.58, tolerance: 0.05).verdict == .inconclusive)
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(0.1, 0.2), direction: .lessThan, threshold: 0.5).verdict == .supported)
+        #expect(ClaimCheck(statistic: "s", estimate: estimate(.nan, 0.2), direction: .lessThan, threshold: 0.5).verdict == .inconclusive)
+    }
+
+    @Test func claimCombinesChecks() {
+        let yes = ClaimCheck(statistic: "a", estimate: estimate(1, 2), direction: .greaterThan, threshold: 0)
+        let maybe = ClaimCheck(statistic: "b", estimate: estimate(-1, 2), direction: .greaterThan, threshold: 0)
+        let no = ClaimCheck(statistic: "c", estimate: estimate(-2, -1), direction: .greaterThan, threshold: 0)
+        func claim(_ c: [ClaimCheck]) -> Verdict { ClaimResult(claim: "X", statement: "", experiment: "e", command: "", checks: c, seeds: 1).verdict }
+        #expect(claim([yes, yes]) == .supported)
+        #expect(claim([yes, maybe]) == .inconclusive)
+        #expect(claim([yes, maybe, no]) == .notSupported)
+        #expect(claim([]) == .inconclusive)
+    }
+}
