@@ -19,7 +19,7 @@ BIN     := .build/release
 # The harness pins BLAS threads with --threads; this only sets the default for other programs.
 export OPENBLAS_NUM_THREADS ?= 1
 
-EXPERIMENTS := ht-e1-concentration
+EXPERIMENTS := ht-e1-concentration ht-e2-noise-scaling
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
 .PHONY: all setup build data figures tables paper test bench clean clean-results replot $(EXPERIMENTS)

@@ -70,6 +70,10 @@ let package = Package(
             name: "ht-e1-concentration",
             dependencies: ["ExperimentKit", "ScoreKit", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ht-e1-concentration", swiftSettings: fastSwift + v5),
+        .executableTarget(
+            name: "ht-e2-noise-scaling",
+            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/ht-e2-noise-scaling", swiftSettings: fastSwift + v5),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
@@ -77,6 +81,9 @@ let package = Package(
         .testTarget(name: "ScoreKitTests", dependencies: ["ScoreKit", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
+        .testTarget(
+            name: "ExperimentSmokeTests",
+            dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Testing
+import TestSupport
+@testable import ExperimentKit
+
+@Suite struct OptionsTests {
+    @Test func defaultsAreQuickSeedZeroOneThread() throws {
+        let o = try ExperimentOptions.parse([])
+        #expect(o.scale == .quick && o.seed == 0 && o.threads == 1 && !o.renderOnly)
+        #expect(o.outputURL(for: "x").path.hasSuffix("results/x"))
+        #expect(o.seedCount(quick: 3, full: 10) == 3)
+    }
+
+    @Test func badArgumentsGiveClearErrors() {
+        for args in [["--threads", "0"], ["--seeds", "0"], ["--scale", "huge"], ["--out", ""]] {
+            #expect(throws: (any Error).self, "\(args) should be rejected") { try ExperimentOptions.parse(args) }
+        }
+    }
+
+    @Test func betaSigmaAndDatasetChecks() {
+        #expect(throws: ValidationError.self) { try Validate.beta(0.5) }
+        #expect(throws: ValidationError.self) { try Validate.beta(.nan) }
+        #expect(throws: Never.self) { try Validate.beta(1.5) }
+        #expect(throws: ValidationError.self) { try Validate.sigma(0) }
+        #expect(throws: ValidationError.self) { try Validate.sigma(-1) }
+        do {
+            try Validate.dataset("mnist")
+            Issue.record("unknown data set accepted")
+        } catch {
+            #expect("\(error)".contains("mnist") && "\(error)".contains("fashion-mnist"))
+        }
+    }
+
+    /// An output folder under a regular file cannot be created: the error names the path.
+    @Test func unwritableOutputFolder() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-dir-\(UUID().uuidString)")
+        try Data("x".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let o = try ExperimentOptions.parse(["--out", file.appendingPathComponent("run").path])
+        do {
+            _ = try RunDirectory(experimentID: "x", options: o)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains(file.path))
+        }
+    }
+}
