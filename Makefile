@@ -7,6 +7,8 @@
 #   make bench            the training-step benchmark
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
 #   make replot           re-draw every figure from its saved gnuplot script
+#   make paper            the LaTeX report from whatever results exist (paper/build/report.pdf)
+#   make verify CLAIM=ID  re-run only what one claim needs and print its verdict
 #
 # Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (OpenBLAS + kernels).
 
@@ -22,7 +24,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 EXPERIMENTS := ht-e1-concentration ht-e2-noise-scaling
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data figures tables paper test bench clean clean-results replot $(EXPERIMENTS)
+.PHONY: all setup build data figures tables ledger paper verify test bench clean clean-results replot $(EXPERIMENTS)
 
 all: figures tables
 
@@ -49,8 +51,24 @@ tables: build
 	  else $(MAKE) --no-print-directory $$e || exit 1; fi; \
 	done
 
-paper:
-	@echo "make paper: the LaTeX report is not built yet (issue 7); tables are in results/*/tables/"
+ledger: build
+	$(BIN)/report ledger
+
+# Builds from whatever results exist (missing ones are marked in the PDF).
+paper: build
+	$(BIN)/report ledger --readme ""
+	$(BIN)/report paper
+	@command -v latexmk >/dev/null || { echo "latexmk not found: run make setup"; exit 1; }
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -output-directory=build report.tex >build.log 2>&1 \
+	  || { tail -40 build.log; exit 1; }
+	@echo "paper: paper/build/report.pdf"
+
+# Re-runs only the experiments one claim needs, then prints its verdict: make verify CLAIM=HT-C2
+verify: build
+	@test -n "$(CLAIM)" || { echo "usage: make verify CLAIM=HT-C2"; exit 2; }
+	@for e in $$($(BIN)/report experiments --claim $(CLAIM)); do $(MAKE) --no-print-directory $$e || exit 1; done
+	@$(BIN)/report ledger --readme "" >/dev/null
+	@$(BIN)/report verify --claim $(CLAIM)
 
 replot:
 	@for f in results/*/figures/*.gp; do [ -e "$$f" ] || continue; (cd $$(dirname $$f) && gnuplot $$(basename $$f)) || exit 1; done

@@ -65,6 +65,11 @@ let package = Package(
             dependencies: ["TensorCore", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/bench", swiftSettings: fastSwift + v5),
 
+        .executableTarget(
+            name: "report",
+            dependencies: ["ExperimentKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/report", swiftSettings: v5),
+
         // MARK: - Experiments (one executable per experiment id)
         .executableTarget(
             name: "ht-e1-concentration",

@@ -10,6 +10,8 @@ PACKAGES=(
   hdf5-tools gnuplot-nox
   # data sources: Fashion-MNIST (IDX files) and scikit-learn's 8x8 digits (digits.csv.gz)
   dataset-fashion-mnist python3-sklearn
+  # the report: latexmk and a small TeX Live (booktabs, graphicx, hyperref)
+  latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
 )
 
 missing=()

@@ -10,6 +10,8 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
     case notSupported = "not supported"
     case inconclusive
     case notReproducibleHere = "not reproducible here"
+    /// No result file holds this claim yet.
+    case notRun = "not run"
 }
 
 /// Which side of the threshold the claim asserts.

@@ -17,6 +17,8 @@ public struct Table: Sendable, Equatable {
     public var caption: String
     /// A LaTeX label such as "tab:ht-e1".
     public var label: String
+    /// Overrides the LaTeX column specification (e.g. "llp{6cm}" for wrapping text columns).
+    public var latexColumnSpec: String?
 
     /// A table; every row must have as many cells as the header.
     public init(header: [String], rows: [[String]], caption: String = "", label: String = "", alignments: [Alignment]? = nil) {
@@ -47,7 +49,7 @@ public struct Table: Sendable, Equatable {
 
     /// A LaTeX `table` environment using booktabs rules (\toprule, \midrule, \bottomrule).
     public func latex() -> String {
-        let spec = alignments.map { a -> String in
+        let spec = latexColumnSpec ?? alignments.map { a -> String in
             switch a {
             case .left: return "l"
             case .right: return "r"

@@ -1,0 +1,32 @@
+// What each experiment id reconstructs, for the report and the README. The papers' own figure
+// and table numbers could not be read (both specs, §0), so every mapping is "unverified" until
+// someone checks it against the PDFs.
+
+/// An experiment of the artifact.
+public struct ExperimentSpec: Codable, Sendable {
+    public var id: String
+    /// "heavy-tailed" or "high-order".
+    public var paper: String
+    public var title: String
+    /// What it reconstructs in the paper, and how sure we are.
+    public var reconstructs: String
+    /// Figure file stems it writes under figures/.
+    public var figures: [String]
+    /// Table file stems it writes under tables/.
+    public var tables: [String]
+    public var claims: [String]
+}
+
+/// The experiments of the artifact, in report order.
+public enum ExperimentRegistry {
+    public static let all: [ExperimentSpec] = [
+        ExperimentSpec(id: "ht-e1-concentration", paper: "heavy-tailed", title: "Noise-norm concentration (spec §2, E1)",
+                       reconstructs: "the paper's concentration-of-measure figure(s) for the noise-vector norm; figure number unknown (unverified, [RECON] layout)",
+                       figures: ["norm_histograms", "cv_skew_vs_dimension"], tables: ["moments"], claims: ["HT-C2", "HT-C3"]),
+        ExperimentSpec(id: "ht-e2-noise-scaling", paper: "heavy-tailed", title: "Iterative noise scaling (spec §3, E2)",
+                       reconstructs: "the paper's noise-scaling algorithm and its comparison with NCSNv2's rule; table/figure numbers unknown (unverified, algorithm [RECON])",
+                       figures: ["overlap_by_level", "overlap_vs_ratio"], tables: ["schedules"], claims: ["HT-C3", "HT-C4", "HT-C5"]),
+    ]
+
+    public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }
+}

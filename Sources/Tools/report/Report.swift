@@ -1,0 +1,172 @@
+/// `report`: builds the claims ledger and the LaTeX report's generated parts from whatever
+/// results exist. It computes nothing: it reads results/*/claims.json, config.json, CSV-rendered
+/// tables and figures, and marks missing ones instead of failing.
+///
+///   report ledger   -> results/claims-ledger.{json,csv,md,tex} and the README's ledger section
+///   report paper    -> paper/generated/*.tex (then latexmk builds paper/build/report.pdf)
+///   report verify --claim HT-C2 -> prints one claim's ledger row (after `make verify` re-ran its experiments)
+import ArgumentParser
+import DataIO
+import ExperimentKit
+import Foundation
+import Reporting
+
+@main
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Claims ledger and report generation from results/ (computes nothing).",
+        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self])
+}
+
+struct Paths: ParsableArguments {
+    @Option(help: "Results folder.") var results = "results"
+    @Option(help: "README to update between the ledger markers (empty to skip).") var readme = "README.md"
+    @Option(help: "Report folder.") var paper = "paper"
+}
+
+func ledgerEntries(_ paths: Paths) throws -> [LedgerEntry] {
+    try Ledger.build(results: URL(fileURLWithPath: paths.results))
+}
+
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Write the claims ledger (JSON, CSV, Markdown, LaTeX) and update the README.")
+    @OptionGroup var paths: Paths
+
+    func run() throws {
+        let entries = try ledgerEntries(paths)
+        let dir = URL(fileURLWithPath: paths.results)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try JSONFile.write(entries, to: dir.appendingPathComponent("claims-ledger.json"))
+        try CSVFile.write(
+            header: ["claim", "paper", "verdict", "statement", "experiments", "commands", "statistic", "estimate", "ci_low", "ci_high",
+                     "direction", "threshold", "tolerance", "check_verdict", "seeds", "scales", "notes"],
+            rows: entries.flatMap { e -> [[String]] in
+                let base = [e.claim, e.paper, e.verdict.rawValue, e.statement, e.experiments.joined(separator: " "), e.commands.joined(separator: " ; ")]
+                let tail = ["\(e.seeds)", e.scales.joined(separator: " "), e.notes]
+                if e.checks.isEmpty { return [base + ["", "", "", "", "", "", "", ""] + tail] }
+                return e.checks.map { c in
+                    base + [c.statistic, "\(c.estimate.mean)", "\(c.estimate.low)", "\(c.estimate.high)", c.direction.rawValue,
+                            "\(c.threshold)", c.tolerance.map { "\($0)" } ?? "", c.verdict.rawValue] + tail
+                }
+            },
+            to: dir.appendingPathComponent("claims-ledger.csv"))
+        let table = Ledger.table(entries)
+        try AtomicFile.write(Data(table.markdown().utf8), to: dir.appendingPathComponent("claims-ledger.md"))
+        if !paths.readme.isEmpty { try updateReadme(table) }
+        print(table.markdown())
+    }
+
+    /// Replaces the text between `<!-- ledger:begin -->` and `<!-- ledger:end -->`.
+    func updateReadme(_ table: Table) throws {
+        let url = URL(fileURLWithPath: paths.readme)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let begin = "<!-- ledger:begin -->", end = "<!-- ledger:end -->"
+        guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else {
+            FileHandle.standardError.write(Data("report: \(paths.readme) has no \(begin) … \(end) markers; README not updated\n".utf8))
+            return
+        }
+        let updated = text.replacingCharacters(in: b.upperBound..<e.lowerBound, with: "\n" + table.markdown() + "\n")
+        if updated != text { try AtomicFile.write(Data(updated.utf8), to: url) }
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Print one claim's ledger row and its checks.")
+    @OptionGroup var paths: Paths
+    @Option(help: "Claim id, e.g. HT-C2.") var claim: String
+
+    func validate() throws {
+        guard ClaimRegistry.spec(claim) != nil else {
+            throw ValidationError("unknown claim '\(claim)'; expected one of \(ClaimRegistry.all.map(\.id).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        guard let e = try ledgerEntries(paths).first(where: { $0.claim == claim }) else { return }
+        print("\(e.claim): \(e.verdict.rawValue.uppercased())")
+        print(e.statement)
+        for c in e.checks {
+            print("  [\(c.verdict.rawValue)] \(c.statistic): \(c.estimate.mean) [\(c.estimate.low), \(c.estimate.high)] \(c.direction.rawValue) \(c.threshold)\(c.tolerance.map { " ± \($0)" } ?? "")")
+        }
+        if !e.notes.isEmpty { print("notes: \(e.notes)") }
+    }
+}
+
+struct PaperCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "paper", abstract: "Write paper/generated/*.tex from the results that exist.")
+    @OptionGroup var paths: Paths
+
+    func run() throws {
+        let generated = URL(fileURLWithPath: paths.paper).appendingPathComponent("generated")
+        try FileManager.default.createDirectory(at: generated, withIntermediateDirectories: true)
+        var ledger = Ledger.table(try ledgerEntries(paths))
+        ledger.latexColumnSpec = "@{}p{1.3cm}p{2.0cm}p{1.3cm}p{6.6cm}p{2.8cm}p{0.9cm}@{}"
+        try AtomicFile.write(Data(ledger.latex().utf8), to: generated.appendingPathComponent("ledger.tex"))
+        for paper in ["heavy-tailed", "high-order"] {
+            let body = ExperimentRegistry.all.filter { $0.paper == paper }.map(section).joined(separator: "\n")
+            try AtomicFile.write(Data(body.utf8), to: generated.appendingPathComponent("\(paper).tex"))
+        }
+        print("report: wrote \(generated.path)/{ledger,heavy-tailed,high-order}.tex")
+    }
+
+    /// Paths in the .tex are relative to paper/ (where latexmk runs).
+    func section(_ e: ExperimentSpec) -> String {
+        let resultDir = URL(fileURLWithPath: paths.results).appendingPathComponent(e.id)
+        let rel = "../\(paths.results)/\(e.id)"
+        var s = "\\subsection{\(Table.latexEscape(e.title)) \\texorpdfstring{\\texttt{\(Table.latexEscape(e.id))}}{}}\n"
+        s += "Reconstructs: \(Table.latexEscape(e.reconstructs)). Claims: \(Table.latexEscape(e.claims.joined(separator: ", "))). "
+        s += "Re-run: \\texttt{make \(Table.latexEscape(e.id))}.\n\n"
+        let config = resultDir.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: config.path) else {
+            return s + "\\missingresult{\(Table.latexEscape(e.id))}\n"
+        }
+        s += settings(config)
+        for f in e.figures {
+            let pdf = resultDir.appendingPathComponent("figures/\(f).pdf")
+            if FileManager.default.fileExists(atPath: pdf.path) {
+                s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/figures/\(f).pdf}\n"
+                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(f.replacingOccurrences(of: "_", with: " "))) (from \\texttt{\(Table.latexEscape("results/\(e.id)/figures/\(f).gp"))}).}\\end{figure}\n"
+            } else {
+                s += "\\missingresult{\(Table.latexEscape("\(e.id)/figures/\(f).pdf"))}\n"
+            }
+        }
+        for t in e.tables {
+            let tex = resultDir.appendingPathComponent("tables/\(t).tex")
+            s += FileManager.default.fileExists(atPath: tex.path)
+                ? "{\\scriptsize\\input{\(rel)/tables/\(t).tex}}\n" : "\\missingresult{\(Table.latexEscape("\(e.id)/tables/\(t).tex"))}\n"
+        }
+        return s + "\\clearpage\n"
+    }
+
+    /// A compact settings paragraph from config.json: scale, seeds, revision, wall time, config keys.
+    func settings(_ url: URL) -> String {
+        guard let data = try? Data(contentsOf: url),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return "\\missingresult{\(Table.latexEscape(url.path)) (unreadable)}\n"
+        }
+        let prov = obj["provenance"] as? [String: Any] ?? [:]
+        var parts = ["scale \(obj["scale"] ?? "?")", "seed \(obj["seed"] ?? "?")", "threads \(obj["threads"] ?? "?")",
+                     String(format: "wall time %.1f s", obj["wallTimeSeconds"] as? Double ?? .nan),
+                     "git \(String(describing: prov["gitRevision"] ?? "?").prefix(10))\((prov["gitDirty"] as? Bool) == true ? " (dirty)" : "")"]
+        if let seeds = obj["seeds"] as? Int { parts.insert("seeds \(seeds)", at: 2) }
+        let cfg = (obj["config"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { k, v -> String in
+            let text = (v as? [Any]).map { $0.map { "\($0)" }.joined(separator: ", ") } ?? "\(v)"
+            return "\(k) = \(text.count > 80 ? String(text.prefix(77)) + "..." : text)"
+        }
+        return "\\paragraph{Settings.} " + Table.latexEscape(parts.joined(separator: "; ")) + ". {\\footnotesize "
+            + Table.latexEscape(cfg.joined(separator: "; ")) + ".}\n\n"
+    }
+}
+
+struct ExperimentsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "experiments", abstract: "List the experiment ids that test a claim (for make verify).")
+    @Option(help: "Claim id, e.g. HT-C8.") var claim: String
+
+    func run() throws {
+        guard let spec = ClaimRegistry.spec(claim) else {
+            throw ValidationError("unknown claim '\(claim)'; expected one of \(ClaimRegistry.all.map(\.id).joined(separator: ", "))")
+        }
+        let known = Set(ExperimentRegistry.all.map(\.id))
+        print(spec.experiments.filter { known.contains($0) }.joined(separator: " "))
+    }
+}
