@@ -1,1 +1,218 @@
-print("not yet implemented")
+// prepare-data: converts the data sets' Debian-packaged source files into the artifact's HDF5
+// schema (see DataIO/ImageDataset.swift), once, so that every experiment reads HDF5 only.
+//
+//   data/fashion-mnist.h5  from dataset-fashion-mnist's four IDX .gz files (official split)
+//   data/digits8x8.h5      from python3-sklearn's digits.csv.gz (deterministic stratified split)
+//
+// Each file records the source package, its version (dpkg-query), the SHA-256 of every source
+// file (sha256sum) and a description. Output files are written atomically and contain no
+// timestamps, so re-running with the same sources reproduces them byte for byte.
+import DataIO
+import Foundation
+
+/// The data sets this tool can build.
+enum Target: String, CaseIterable {
+    case fashionMNIST = "fashion-mnist"
+    case digits8x8 = "digits8x8"
+}
+
+/// Command-line options.
+struct Options {
+    var outDir = URL(fileURLWithPath: "data")
+    var only: Target?
+    var fashionMNISTDir = FashionMNISTSource.defaultDirectory
+    var digitsCSV = DigitsSource.defaultFile
+    var compress = true
+
+    static let usage = """
+        USAGE: prepare-data [--out-dir DIR] [--only fashion-mnist|digits8x8]
+                            [--fashion-mnist-dir DIR] [--digits-csv FILE] [--no-compress]
+
+        Builds DIR/fashion-mnist.h5 and DIR/digits8x8.h5 (default DIR: data) from the files of the
+        Debian packages dataset-fashion-mnist and python3-sklearn.
+
+        OPTIONS:
+          --out-dir DIR            Output folder (created if missing). Default: data
+          --only NAME              Build only this data set: fashion-mnist or digits8x8.
+          --fashion-mnist-dir DIR  Folder with the four Fashion-MNIST IDX .gz files.
+                                   Default: \(FashionMNISTSource.defaultDirectory.path)
+          --digits-csv FILE        scikit-learn's digits.csv.gz.
+                                   Default: \(DigitsSource.defaultFile.path)
+          --no-compress            Store datasets contiguously instead of chunked + deflate.
+          -h, --help               Show this help.
+        """
+
+    /// Parses `arguments` (without the program name); throws a message for bad usage.
+    static func parse(_ arguments: [String]) throws -> Options? {
+        var options = Options()
+        var i = 0
+        func value(_ flag: String) throws -> String {
+            i += 1
+            guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw UsageError("\(flag) needs a value") }
+            return arguments[i]
+        }
+        while i < arguments.count {
+            let argument = arguments[i]
+            switch argument {
+            case "-h", "--help": return nil
+            case "--out-dir": options.outDir = URL(fileURLWithPath: try value(argument))
+            case "--only":
+                let name = try value(argument)
+                guard let target = Target(rawValue: name) else {
+                    throw UsageError("--only: unknown data set '\(name)'; expected one of \(Target.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                options.only = target
+            case "--fashion-mnist-dir": options.fashionMNISTDir = URL(fileURLWithPath: try value(argument))
+            case "--digits-csv": options.digitsCSV = URL(fileURLWithPath: try value(argument))
+            case "--no-compress": options.compress = false
+            default: throw UsageError("unknown argument '\(argument)'")
+            }
+            i += 1
+        }
+        return options
+    }
+}
+
+/// A command-line usage mistake.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+/// A failure running an external program (sha256sum).
+struct ToolError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `command` with `arguments` (found on PATH) and returns its stdout, or nil if it could
+/// not be started or exited non-zero.
+func run(_ command: String, _ arguments: [String]) -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [command] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// SHA-256 of a file, computed by `sha256sum`.
+func sha256(_ url: URL) throws -> String {
+    guard let line = run("sha256sum", ["--", url.path]), let digest = line.split(separator: " ").first,
+        digest.count == 64
+    else {
+        throw ToolError(description: "\(url.path): cannot compute SHA-256 (is coreutils' sha256sum installed?)")
+    }
+    return String(digest)
+}
+
+/// The Debian package that installed `url` (dpkg-query -S), and its version; "unknown" for
+/// either when dpkg does not know.
+func debianPackage(owning url: URL) -> (package: String, version: String) {
+    let path = url.resolvingSymlinksInPath().path
+    guard let line = run("dpkg-query", ["-S", path]), let colon = line.firstIndex(of: ":") else {
+        return ("unknown", "unknown")
+    }
+    // "python3-sklearn: /usr/lib/…" (or "pkg:amd64: /…" for multi-arch packages)
+    let package = String(line[..<colon]).split(separator: ",").first.map(String.init) ?? String(line[..<colon])
+    let version = run("dpkg-query", ["-W", "-f=${Version}", package]).flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+    return (package, version)
+}
+
+/// Provenance metadata for a set of source files from one package.
+func metadata(for sources: [URL], expectedPackage: String, description: String, extra: [String: String]) throws -> ImageDatasetMetadata {
+    var checksums: [String: String] = [:]
+    for url in sources { checksums[url.lastPathComponent] = try sha256(url) }
+    let (package, version) = debianPackage(owning: sources[0])
+    if package != expectedPackage {
+        print("  note: \(sources[0].path) is not from the Debian package \(expectedPackage) (dpkg says: \(package))")
+    }
+    return ImageDatasetMetadata(sourcePackage: package, sourceVersion: version, sourceSHA256: checksums, description: description, extra: extra)
+}
+
+/// Builds one data set and prints what was written.
+func build(_ target: Target, options: Options) throws {
+    let start = Date()
+    let output = options.outDir.appendingPathComponent("\(target.rawValue).h5")
+    let train: LabeledImages, test: LabeledImages, classes: Int, meta: ImageDatasetMetadata
+    switch target {
+    case .fashionMNIST:
+        let sources = FashionMNISTSource.sourceFiles(in: options.fashionMNISTDir)
+        (train, test) = try FashionMNISTSource.load(directory: options.fashionMNISTDir)
+        classes = FashionMNISTSource.classes
+        meta = try metadata(
+            for: sources, expectedPackage: FashionMNISTSource.package,
+            description: "Fashion-MNIST (Xiao, Rasul & Vollgraf 2017, arXiv:1708.07747): 28x28 grayscale images of "
+                + "10 clothing classes, 60000 train + 10000 test. Converted from the IDX files: "
+                + "images = byte / 255 as float32 in [0, 1], labels uint8 0-9.",
+            extra: [
+                "split_rule": "the official split: train-* files form train, t10k-* files form test",
+                "class_names": FashionMNISTSource.classNames.joined(separator: ", "),
+            ])
+    case .digits8x8:
+        (train, test) = try DigitsSource.load(options.digitsCSV)
+        classes = DigitsSource.classes
+        meta = try metadata(
+            for: [options.digitsCSV], expectedPackage: DigitsSource.package,
+            description: "Optical recognition of handwritten digits (UCI; Alpaydin & Kaynak 1998) as shipped with "
+                + "scikit-learn: 1797 8x8 images, 10 classes. Pixel counts 0-16 divided by 16 as float32 in [0, 1], "
+                + "labels uint8 0-9.",
+            extra: [
+                "split_rule": DigitsSource.splitRule,
+                "class_names": (0..<10).map(String.init).joined(separator: ", "),
+            ])
+    }
+    try ImageDataset.write(
+        train: train, test: test, classes: classes, metadata: meta, to: output,
+        compression: options.compress ? .standard : nil)
+    let written = Date()
+    // Read it back through the validating reader: what we wrote is what experiments will accept.
+    let checkTrain = try ImageDataset.load(path: output.path, split: .train)
+    let checkTest = try ImageDataset.load(path: output.path, split: .test)
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
+    let end = Date()
+    print("wrote \(output.path): \(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB, "
+        + "train images [\(checkTrain.count), \(checkTrain.height), \(checkTrain.width)], "
+        + "test images [\(checkTest.count), \(checkTest.height), \(checkTest.width)], \(classes) classes; "
+        + "converted and written in \(String(format: "%.1f", written.timeIntervalSince(start))) s, "
+        + "read back and validated in \(String(format: "%.2f", end.timeIntervalSince(written))) s")
+    print("  source: \(meta.sourcePackage) \(meta.sourceVersion); "
+        + meta.sourceSHA256.sorted(by: { $0.key < $1.key }).map { "\($0.key) sha256 \($0.value.prefix(12))…" }.joined(separator: ", "))
+}
+
+/// Entry point: parse options, build the requested data sets, exit 1 with a message on error.
+func main() -> Int32 {
+    let options: Options
+    do {
+        guard let parsed = try Options.parse(Array(CommandLine.arguments.dropFirst())) else {
+            print(Options.usage)
+            return 0
+        }
+        options = parsed
+    } catch {
+        FileHandle.standardError.write(Data("prepare-data: error: \(error)\n\n\(Options.usage)\n".utf8))
+        return 2
+    }
+    do {
+        try AtomicFile.createFolder(options.outDir)
+    } catch {
+        FileHandle.standardError.write(Data("prepare-data: error: output folder: \(error)\n".utf8))
+        return 1
+    }
+    let targets = options.only.map { [$0] } ?? Target.allCases
+    for target in targets {
+        do {
+            try build(target, options: options)
+        } catch {
+            FileHandle.standardError.write(Data("prepare-data: error: \(target.rawValue): \(error)\n".utf8))
+            return 1
+        }
+    }
+    return 0
+}
+
+exit(main())
