@@ -205,7 +205,10 @@ public enum Gnuplot {
                 try? FileManager.default.removeItem(at: tmpOut)
                 throw GnuplotError.failed(script: gp.path, status: result.status, stderr: result.stderr)
             }
-            _ = try FileManager.default.replaceItemAt(target, withItemAt: tmpOut)
+            guard rename(tmpOut.path, target.path) == 0 else {
+                try? FileManager.default.removeItem(at: tmpOut)
+                throw GnuplotError.failed(script: gp.path, status: errno, stderr: "cannot rename \(tmpOut.path) to \(target.path)")
+            }
         }
         try saved.write(to: gp, atomically: true, encoding: .utf8)
         return (png, pdf)

@@ -55,7 +55,7 @@ struct HTE2NoiseScaling: Experiment {
             recon: "The iterative algorithm is the spec's reconstruction (§3, [RECON]); the paper's exact algorithm was not available.")
         static let full: Config = {
             var c = quick
-            c.samples = 20_000
+            c.samples = 20_000  // the spec's Monte Carlo size (§3)
             c.pairwiseSubset = 60_000
             return c
         }()
@@ -186,7 +186,9 @@ struct HTE2NoiseScaling: Experiment {
     func solveCell(_ beta: Double, _ d: Int, seed: Int, config: Config, rng: inout Xoshiro256) throws -> [CSVCell] {
         let k = config.bandHalfWidth, c = config.overlapTarget
         let law = NoiseNormLaw(beta: beta, dimension: d, samples: config.samples, using: &rng)
-        let validation = NoiseNormLaw(beta: beta, dimension: d, samples: config.samples, using: &rng)
+        // The validation draw is twice as large, so the measured overlap's own error is small
+        // next to the solver's (whose error comes mostly from estimating the band edges).
+        let validation = NoiseNormLaw(beta: beta, dimension: d, samples: 2 * config.samples, using: &rng)
         let gammaG = try NoiseScaling.ncsnv2Ratio(dimension: d, target: c, halfWidth: k)
         let gammaQ = try NoiseScaling.ratio(for: law, band: .quantile, target: c, halfWidth: k)
         let qBand = validation.band(.quantile, halfWidth: k), mBand = validation.band(.moment, halfWidth: k)
@@ -211,10 +213,13 @@ struct HTE2NoiseScaling: Experiment {
         var overlapGQ: Estimate, overlapGM: Estimate
         var gammaQ: Estimate, overlapQ: Estimate
         var gammaM: Estimate?, overlapM: Estimate?
+        /// Mean over seeds of the per-run |realised overlap − C|.
+        var deviationQ: Estimate, deviationM: Estimate?
         var samples: Int, seeds: Int
     }
 
     func summarise(_ run: RunDirectory) throws -> [Cell] {
+        let config = self.config
         let t = try run.readCSV("ratios.csv")
         let col = try RatioColumns.all.map { try t.numbers($0) }
         var cells: [Cell] = []
@@ -223,8 +228,11 @@ struct HTE2NoiseScaling: Experiment {
             let idx = (0..<t.rows.count).filter { col[1][$0] == key.beta && Int(col[2][$0]) == key.dimension }
             func est(_ j: Int) -> Estimate { Stats.meanCI(idx.map { col[j][$0] }) }
             let momentDefined = idx.allSatisfy { col[8][$0].isFinite }
+            let target = config.overlapTarget
+            func deviation(_ j: Int) -> Estimate { Stats.meanCI(idx.map { abs(col[j][$0] - target) }) }
             cells.append(Cell(beta: key.beta, dimension: key.dimension, gammaG: col[3][idx[0]], overlapGQ: est(4), overlapGM: est(5),
                               gammaQ: est(6), overlapQ: est(7), gammaM: momentDefined ? est(8) : nil, overlapM: momentDefined ? est(9) : nil,
+                              deviationQ: deviation(7), deviationM: momentDefined ? deviation(9) : nil,
                               samples: Int(col[11][idx[0]]), seeds: idx.count))
         }
         return cells
@@ -321,10 +329,16 @@ struct HTE2NoiseScaling: Experiment {
         let command = "make ht-e2-noise-scaling SCALE=\(options.scale.rawValue)"
         let seeds = cells.first?.seeds ?? 0
         let c = config.overlapTarget
-        // HT-C4 (a): realised overlap of the iterative schedule within ±0.02 of C, every (β, D).
-        var c4 = cells.map { cell in
-            ClaimCheck(statistic: "realised overlap, iterative (quantile band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
-                       estimate: cell.overlapQ, direction: .within, threshold: c, tolerance: 0.02)
+        // HT-C4 (a): the realised overlap of each run of the iterative algorithm is within ±0.02
+        // of C: the mean over seeds of |overlap − C| is below 0.02, for every (β, D) and both bands.
+        var c4: [ClaimCheck] = []
+        for cell in cells {
+            c4.append(ClaimCheck(statistic: "mean |realised overlap − \(c)|, iterative (quantile band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
+                                 estimate: cell.deviationQ, direction: .lessThan, threshold: 0.02))
+            if let m = cell.deviationM {
+                c4.append(ClaimCheck(statistic: "mean |realised overlap − \(c)|, iterative (moment band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
+                                     estimate: m, direction: .lessThan, threshold: 0.02))
+            }
         }
         // HT-C4 (b): at β = 2 and large D the moment-band γ equals NCSNv2's closed form (±0.005).
         for cell in cells where cell.beta == 2 && cell.dimension >= 784 {
