@@ -66,6 +66,22 @@ public enum Stats {
         return z + (z * z * z + z) / (4 * v) + (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v)
     }
 
+    /// Standard normal quantile Φ⁻¹(p), by bisection on erfc (|error| < 1e-12).
+    public static func normalQuantile(_ p: Double) -> Double {
+        precondition(p > 0 && p < 1, "normal quantile needs 0 < p < 1, got \(p)")
+        var lo = -40.0, hi = 40.0
+        while hi - lo > 1e-12 {
+            let mid = 0.5 * (lo + hi)
+            if 0.5 * erfc(-mid / 2.0.squareRoot()) < p { lo = mid } else { hi = mid }
+        }
+        return 0.5 * (lo + hi)
+    }
+
+    /// The two-sided normal multiplier for a family of `k` intervals with 95 % family-wise
+    /// coverage (Bonferroni): Φ⁻¹(1 − 0.025/k). A claim that needs all of its k checks to hold
+    /// uses it so that one unlucky interval among many does not decide the verdict.
+    public static func familyZ(_ k: Int) -> Double { normalQuantile(1 - 0.025 / Double(max(k, 1))) }
+
     /// Mean with a 95 % Student-t interval (one value gives a degenerate interval).
     public static func meanCI(_ x: [Double]) -> Estimate {
         let m = mean(x)

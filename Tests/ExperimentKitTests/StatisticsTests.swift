@@ -69,3 +69,15 @@ import TestSupport
         #expect(claim([]) == .inconclusive)
     }
 }
+
+@Suite struct NormalQuantileTests {
+    /// Φ⁻¹ at table points (Abramowitz & Stegun 26.2), and the Bonferroni multiplier for k = 1.
+    @Test func quantiles() {
+        let tableDigits = 1e-6  // the reference values are given to 7 significant digits
+        #expect(abs(Stats.normalQuantile(0.975) - 1.959964) < tableDigits)
+        #expect(abs(Stats.normalQuantile(0.995) - 2.575829) < tableDigits)
+        #expect(abs(Stats.normalQuantile(0.5)) < tableDigits)
+        #expect(abs(Stats.familyZ(1) - 1.959964) < tableDigits)
+        #expect(Stats.familyZ(8) > Stats.familyZ(2))
+    }
+}

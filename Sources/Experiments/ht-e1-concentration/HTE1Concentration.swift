@@ -263,13 +263,15 @@ struct HTE1Concentration: Experiment {
                                  direction: .within, threshold: 1.58, tolerance: 0.05))
         }
         var c3: [ClaimCheck] = []
+        // 8 differences decide HT-C3 together: Bonferroni intervals keep the family at 95 %.
+        let z = Stats.familyZ(rows.filter { $0.beta < 2 && [784, 3072].contains($0.dimension) }.count)
         for d in [784, 3072] {
             guard let g = rows.first(where: { $0.beta == 2 && $0.dimension == d }) else { continue }
             for r in rows.filter({ $0.beta < 2 && $0.dimension == d }).sorted(by: { $0.beta < $1.beta }) {
                 let diff = r.skew - g.skew
                 let se = (r.skewSE * r.skewSE + g.skewSE * g.skewSE).squareRoot()
                 c3.append(ClaimCheck(statistic: "skew(R; β = \(Format.significant(r.beta, 3))) − skew(R; β = 2) at D = \(d)",
-                                     estimate: Estimate(mean: diff, low: diff - 1.96 * se, high: diff + 1.96 * se, n: r.samples),
+                                     estimate: Estimate(mean: diff, low: diff - z * se, high: diff + z * se, n: r.samples),
                                      direction: .greaterThan, threshold: 0))
             }
         }
@@ -282,7 +284,7 @@ struct HTE1Concentration: Experiment {
             ClaimResult(claim: "HT-C3",
                         statement: "For β < 2 the noise-norm distribution is more right-skewed than for β = 2 at the dimensions used (D = 784, 3072).",
                         experiment: Self.experimentID, command: command, checks: c3, seeds: 1,
-                        notes: "Skew part only; the overlap part of HT-C3 is tested by ht-e2-noise-scaling. Small skew differences (β near 2, large D) need the full scale's sample size."),
+                        notes: "Intervals are Bonferroni-adjusted for the \(c3.count) checks (family-wise 95 %). Skew part only; the overlap part of HT-C3 is tested by ht-e2-noise-scaling. Small skew differences (β near 2, large D) need the full scale's sample size."),
         ]
     }
 }

@@ -263,24 +263,24 @@ struct HTE2NoiseScaling: Experiment {
                 let lQ = levels(s1, c.gammaQ.mean, cfg.sigmaMin)
                 let lM = c.gammaM.map { levels(s1, $0.mean, cfg.sigmaMin) }
                 scheduleRows.append([.text(srcNames[i]), .integer(d), .number(s1), .number(c.beta), .number(c.gammaG), .integer(lG),
-                                     .number(c.overlapGQ.mean), .number(c.gammaQ.mean), .integer(lQ), .number(c.overlapQ.mean),
+                                     .number(c.overlapGM.mean), .number(c.gammaQ.mean), .integer(lQ), .number(c.overlapQ.mean),
                                      .number(c.gammaM?.mean ?? .nan), .integer(lM ?? -1), .number(c.overlapM?.mean ?? .nan)])
                 table.append([srcNames[i], "\(d)", Format.significant(s1, 4), Format.significant(c.beta, 3),
-                              Format.significant(c.gammaG, 5), "\(lG)", Format.withError(c.overlapGQ.mean, c.overlapGQ.halfWidth),
+                              Format.significant(c.gammaG, 5), "\(lG)", Format.withError(c.overlapGM.mean, c.overlapGM.halfWidth),
                               Format.withError(c.gammaQ.mean, c.gammaQ.halfWidth), "\(lQ)", Format.withError(c.overlapQ.mean, c.overlapQ.halfWidth),
                               c.gammaM.map { Format.withError($0.mean, $0.halfWidth) } ?? "degenerate", lM.map { "\($0)" } ?? "–",
                               c.overlapM.map { Format.withError($0.mean, $0.halfWidth) } ?? "–"])
             }
         }
         try run.writeCSV("schedules.csv", header: ["dataset", "dimension", "sigma_max", "beta", "gamma_ncsnv2", "levels_ncsnv2",
-                                                   "overlap_ncsnv2_schedule", "gamma_iterative_quantile", "levels_iterative_quantile",
+                                                   "overlap_ncsnv2_schedule_moment_band", "gamma_iterative_quantile", "levels_iterative_quantile",
                                                    "overlap_iterative_quantile", "gamma_iterative_moment", "levels_iterative_moment",
                                                    "overlap_iterative_moment"], rows: scheduleRows)
         try run.writeTable(Table(
             header: ["data set", "D", "σ_1", "β", "γ NCSNv2", "L", "overlap (ii)", "γ iter. (quantile)", "L", "overlap (iii)",
                      "γ iter. (moment)", "L", "overlap"],
             rows: table,
-            caption: "Noise schedules from σ_1 to σ_L = \(cfg.sigmaMin): (i) NCSNv2 closed form, (ii) its realised overlap under GND(β) noise (quantile band), (iii) the iterative algorithm ([RECON]) with quantile and moment bands. Target overlap \(cfg.overlapTarget); ± is a 95% interval over \(cells.first?.seeds ?? 0) seeds.",
+            caption: "Noise schedules from σ_1 to σ_L = \(cfg.sigmaMin): (i) NCSNv2 closed form, (ii) its realised overlap under GND(β) noise (NCSNv2's moment band), (iii) the iterative algorithm ([RECON]) with quantile and moment bands. Target overlap \(cfg.overlapTarget); ± is a 95% interval over \(cells.first?.seeds ?? 0) seeds.",
             label: "tab:ht-e2-schedules"), name: "schedules")
 
         // Figure 1: overlap against level index (one panel per D, largest-σ_1 data set of that D).
@@ -290,8 +290,8 @@ struct HTE2NoiseScaling: Experiment {
             var series: [Series] = []
             for (k, c) in cells.filter({ $0.dimension == d }).enumerated() {
                 let lG = levels(srcSigma[i], c.gammaG, cfg.sigmaMin), lQ = levels(srcSigma[i], c.gammaQ.mean, cfg.sigmaMin)
-                series.append(Series(x: (2...max(lG, 2)).map(Double.init), y: Array(repeating: c.overlapGQ.mean, count: max(lG - 1, 1)),
-                                     title: k == 0 ? "NCSNv2 γ under GND (dashed)" : "", style: .lines, color: k, dashed: true))
+                series.append(Series(x: (2...max(lG, 2)).map(Double.init), y: Array(repeating: c.overlapGM.mean, count: max(lG - 1, 1)),
+                                     title: "", style: .lines, color: k, dashed: true))
                 series.append(Series(x: (2...max(lQ, 2)).map(Double.init), y: Array(repeating: c.overlapQ.mean, count: max(lQ - 1, 1)),
                                      title: "iterative, β = \(Format.significant(c.beta, 3))", style: .lines, color: k))
             }
@@ -299,7 +299,7 @@ struct HTE2NoiseScaling: Experiment {
                                 yLabel: "overlap with level i−1", yRange: 0...1, key: d == dims.first ? "bottom right" : "off", series: series))
         }
         try run.writeFigure(Figure(name: "overlap_by_level", panels: panels, rows: 1,
-                                   title: "Adjacent-level overlap (quantile band), target \(cfg.overlapTarget) (HT-E2)", panelWidth: 480, panelHeight: 400))
+                                   title: "Adjacent-level overlap (dashed: NCSNv2 γ, moment band; solid: iterative, quantile band), target \(cfg.overlapTarget) (HT-E2)", panelWidth: 480, panelHeight: 400))
 
         // Figure 2: the solver's overlap curves.
         let curves = try run.readCSV("overlap_curves.csv")
@@ -319,7 +319,7 @@ struct HTE2NoiseScaling: Experiment {
         try run.writeClaims(claims(cells, sources: zip(srcD, srcSigma).map { (Int($0.0), $0.1) }, config: cfg))
         print(Table(header: ["D", "β", "γ NCSNv2", "γ iterative (quantile)", "overlap (ii)", "overlap (iii)"],
                     rows: cells.map { ["\($0.dimension)", Format.significant($0.beta, 3), Format.significant($0.gammaG, 5),
-                                       Format.withError($0.gammaQ.mean, $0.gammaQ.halfWidth), Format.significant($0.overlapGQ.mean, 3),
+                                       Format.withError($0.gammaQ.mean, $0.gammaQ.halfWidth), Format.significant($0.overlapGM.mean, 3),
                                        Format.significant($0.overlapQ.mean, 3)] }).markdown())
     }
 
@@ -363,7 +363,7 @@ struct HTE2NoiseScaling: Experiment {
         }
         // HT-C3 (overlap part): under the unchanged NCSNv2 schedule the overlap differs from C for β < 2.
         let c3 = cells.filter { $0.beta < 2 && $0.dimension >= 784 }.map { cell -> ClaimCheck in
-            let e = cell.overlapGQ
+            let e = cell.overlapGM
             let dev = Estimate(mean: abs(e.mean - c), low: (e.low - c) * (e.high - c) <= 0 ? 0 : min(abs(e.low - c), abs(e.high - c)),
                                high: max(abs(e.low - c), abs(e.high - c)), n: e.n)
             return ClaimCheck(statistic: "|overlap of the NCSNv2 schedule under GND(β = \(Format.significant(cell.beta, 3))) − \(c)|, D = \(cell.dimension)",
