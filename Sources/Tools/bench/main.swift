@@ -1,1 +1,401 @@
-print("not yet implemented")
+// Times one denoising-score-matching (DSM) training step of a 784-512-512-784 Softplus MLP in
+// Float32 at batch 128 with Adam, and compares its GEMM throughput with bare SGEMM at the same
+// shapes.
+//
+// One step: sample z ~ N(0, I) and one noise level σ_b per row (geometric ladder, as in NCSN),
+// x̃ = x + σ_b z, target −z/σ_b, weight λ(σ_b) = σ_b²; zero gradients; forward; weighted
+// squared-error loss and its gradient; backward (parameter gradients only); Adam.
+//
+// Flop count (GEMMs only, 2·m·n·k each; bias GEMVs and elementwise work not counted):
+//   forward  3 GEMMs: 2·B·(784·512 + 512·512 + 512·784)
+//   backward 3 weight-gradient GEMMs (same count) + 2 input-gradient GEMMs for layers 2 and 3
+//            (layer 1 needs no dInput): 2·B·(512·512 + 512·784).
+// At B = 128 that is 715,128,832 flops per step.
+//
+// Noise sampling is split into a fixed number of row blocks, each with its own xoshiro stream
+// (split once at start), so the noise is the same whatever the thread count.
+import ArgumentParser
+import Dispatch
+import NeuralNet
+import TensorCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@inline(__always) func nowNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+func loadAverage() -> String {
+    guard let f = fopen("/proc/loadavg", "r") else { return "n/a" }
+    defer { fclose(f) }
+    var buf = [CChar](repeating: 0, count: 128)
+    guard fgets(&buf, 128, f) != nil else { return "n/a" }
+    return String(cString: buf).split(separator: " ").prefix(3).joined(separator: " ")
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
+}
+
+func fmt(_ x: Double, _ digits: Int = 2) -> String {
+    var p = 1.0
+    for _ in 0..<digits { p *= 10 }
+    let r = (x * p).rounded() / p
+    var s = "\(r)"
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+    }
+    return s
+}
+
+/// How the bench draws standard normals.
+enum NormalSampler: String, ExpressibleByArgument {
+    case ziggurat, boxmuller
+}
+
+/// Standard normals by the ziggurat method (Marsaglia & Tsang 2000) with 128 layers, using
+/// separate bits of one 64-bit draw for the layer index (low 7 bits) and the abscissa (high 32
+/// bits), which avoids the index/value correlation of the original 32-bit version. About 99% of
+/// draws cost one generator call, a table look-up and a multiply; the rest take the wedge or
+/// tail branch.
+struct ZigguratNormal {
+    static let layers = 128
+    static let r = 3.442619855899  // start of the tail
+    static let v = 9.91256303526217e-3  // area of each layer
+    /// |j| < kTable[i] (j a signed 32-bit integer) means the point lies in the core of layer i.
+    let kTable: [Int64]
+    /// Abscissa scale of layer i: x_i / 2^31.
+    let wTable: [Double]
+    /// f(x_i) = exp(−x_i²/2), with f(x_128) = 1.
+    let fTable: [Double]
+
+    init() {
+        let n = ZigguratNormal.layers
+        let r = ZigguratNormal.r, v = ZigguratNormal.v
+        func f(_ x: Double) -> Double { _exp(-0.5 * x * x) }
+        var x = [Double](repeating: 0, count: n + 1)
+        x[0] = v / f(r)
+        x[1] = r
+        for i in 1..<(n - 1) { x[i + 1] = (-2 * _log(f(x[i]) + v / x[i])).squareRoot() }
+        x[n] = 0
+        let scale = 2147483648.0  // 2^31
+        kTable = (0..<n).map { Int64((x[$0 + 1] / x[$0]) * scale) }
+        wTable = (0..<n).map { x[$0] / scale }
+        fTable = (0...n).map { f(x[$0]) }
+    }
+
+    /// One standard normal draw.
+    @inline(__always)
+    func next(_ rng: inout Xoshiro256) -> Double {
+        while true {
+            let u = rng.next()
+            let i = Int(u & 127)
+            let j = Int64(Int32(truncatingIfNeeded: u >> 32))
+            let x = Double(j) * wTable[i]
+            if abs(j) < kTable[i] { return x }
+            if i == 0 {
+                // Tail beyond r (Marsaglia 1964): r + a with a ~ Exp(r) accepted w.p. exp(−a²/2).
+                let r = ZigguratNormal.r
+                while true {
+                    let a = -_log(rng.nextUniformOpen()) / r
+                    let b = -_log(rng.nextUniformOpen())
+                    if 2 * b >= a * a { return j > 0 ? r + a : -(r + a) }
+                }
+            }
+            // Wedge of layer i: a uniform height between f(x_i) and f(x_{i+1}) under the curve.
+            let y = fTable[i] + rng.nextUniform() * (fTable[i + 1] - fTable[i])
+            if y < _exp(-0.5 * x * x) { return x }
+        }
+    }
+}
+
+/// The DSM training problem: model, optimiser, data and per-step buffers.
+final class DSMStep {
+    let batch: Int
+    let dim: Int
+    let model: MLP<Float>
+    let adam = Adam<Float>(learningRate: 1e-4)
+    let clean: Tensor<Float>
+    var noisy: Tensor<Float>
+    var target: Tensor<Float>
+    var weights: Tensor<Float>
+    var dPrediction: Tensor<Float>
+    var streams: [Xoshiro256]
+    let sigmas: [Double]
+    let blocks = 8
+    let sampler: NormalSampler
+    let ziggurat = ZigguratNormal()
+    var lastLoss = 0.0
+
+    init(sizes: [Int], batch: Int, seed: UInt64, sampler: NormalSampler) {
+        self.sampler = sampler
+        self.batch = batch
+        dim = sizes[0]
+        var rng = Xoshiro256(seed: seed)
+        model = MLP(sizes: sizes, activation: .softplus, using: &rng)
+        clean = Tensor.randomUniform([batch, dim], using: &rng)  // stand-in for MNIST pixels in [0, 1)
+        noisy = Tensor(shape: [batch, dim])
+        target = Tensor(shape: [batch, dim])
+        weights = Tensor(shape: [batch])
+        dPrediction = Tensor(shape: [batch, dim])
+        streams = (0..<blocks).map { _ in rng.split() }
+        // 10 geometric noise levels from 1 down to 0.01.
+        sigmas = (0..<10).map { i in _exp(_log(1.0) + Double(i) / 9 * (_log(0.01) - _log(1.0))) }
+    }
+
+    /// z ~ N(0, I), σ_b from the ladder; x̃ = x + σ z, target = −z/σ, weight σ².
+    func sampleNoise() {
+        let rowsPerBlock = (batch + blocks - 1) / blocks
+        let d = dim
+        let useZiggurat = sampler == .ziggurat
+        let zig = ziggurat
+        clean.withUnsafeBufferPointer { xb in
+            noisy.withUnsafeMutableBufferPointer { nb in
+                target.withUnsafeMutableBufferPointer { tb in
+                    weights.withUnsafeMutableBufferPointer { wb in
+                        streams.withUnsafeMutableBufferPointer { sb in
+                            let (x, xt, t, w, s) = (xb.baseAddress!, nb.baseAddress!, tb.baseAddress!, wb.baseAddress!, sb.baseAddress!)
+                            let body: (Int) -> Void = { blk in
+                                var rng = s[blk]
+                                let lo = blk * rowsPerBlock
+                                let hi = Swift.min(lo + rowsPerBlock, self.batch)
+                                if lo < hi {
+                                    for r in lo..<hi {
+                                        let sigma = self.sigmas[rng.nextIndex(self.sigmas.count)]
+                                        let sg = Float(sigma)
+                                        let inv = Float(1 / sigma)
+                                        w[r] = Float(sigma * sigma)
+                                        let base = r * d
+                                        if useZiggurat {
+                                            for k in base..<(base + d) {
+                                                let z = Float(zig.next(&rng))
+                                                xt[k] = x[k] + sg * z
+                                                t[k] = -inv * z
+                                            }
+                                        } else {
+                                            var k = base
+                                            let end = base + d
+                                            while k < end {
+                                                let (a, b) = rng.nextNormalPair()
+                                                let za = Float(a)
+                                                xt[k] = x[k] + sg * za
+                                                t[k] = -inv * za
+                                                if k + 1 < end {
+                                                    let zb = Float(b)
+                                                    xt[k + 1] = x[k + 1] + sg * zb
+                                                    t[k + 1] = -inv * zb
+                                                }
+                                                k += 2
+                                            }
+                                        }
+                                    }
+                                }
+                                s[blk] = rng
+                            }
+                            if Parallel.threads > 1 {
+                                DispatchQueue.concurrentPerform(iterations: blocks, execute: body)
+                            } else {
+                                for blk in 0..<blocks { body(blk) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One full training step.
+    func step() {
+        sampleNoise()
+        model.zeroGradients()
+        let prediction = model.forward(noisy)
+        lastLoss = weightedSquaredError(prediction: prediction, target: target, rowWeights: weights, dPrediction: &dPrediction)
+        model.backwardParameters(dPrediction)
+        adam.step(model)
+    }
+
+    /// One step with a timestamp after each phase; adds nanoseconds into `phases`
+    /// (noise, zero, forward, loss, backward, adam).
+    func timedStep(_ phases: inout [Double]) {
+        let t0 = nowNanoseconds()
+        sampleNoise()
+        let t1 = nowNanoseconds()
+        model.zeroGradients()
+        let t2 = nowNanoseconds()
+        let prediction = model.forward(noisy)
+        let t3 = nowNanoseconds()
+        lastLoss = weightedSquaredError(prediction: prediction, target: target, rowWeights: weights, dPrediction: &dPrediction)
+        let t4 = nowNanoseconds()
+        model.backwardParameters(dPrediction)
+        let t5 = nowNanoseconds()
+        adam.step(model)
+        let t6 = nowNanoseconds()
+        let ts = [t0, t1, t2, t3, t4, t5, t6]
+        for i in 0..<6 { phases[i] += Double(ts[i + 1] - ts[i]) }
+    }
+}
+
+/// The 8 GEMMs of one step at the same shapes, on separate buffers.
+final class GEMMOnly {
+    struct Op { var transA: Bool; var transB: Bool; var m: Int; var n: Int; var k: Int; var a: Int; var b: Int; var c: Int }
+    let buffers: [UnsafeMutablePointer<Float>]
+    var ops: [Op] = []
+    let flops: Double
+
+    init(sizes: [Int], batch: Int, seed: UInt64) {
+        var rng = Xoshiro256(seed: seed)
+        var buffers: [UnsafeMutablePointer<Float>] = []
+        func buffer(_ n: Int) -> Int {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            for i in 0..<n { p[i] = Float(rng.nextUniform(in: -1, 1)) }
+            buffers.append(p)
+            return buffers.count - 1
+        }
+        let layers = sizes.count - 1
+        let acts = sizes.map { buffer(batch * $0) }
+        let ws = (0..<layers).map { buffer(sizes[$0] * sizes[$0 + 1]) }
+        let dws = (0..<layers).map { buffer(sizes[$0] * sizes[$0 + 1]) }
+        let grads = sizes.map { buffer(batch * $0) }
+        var f = 0.0
+        for i in 0..<layers {  // forward: act[i+1] = act[i] W_i
+            ops.append(Op(transA: false, transB: false, m: batch, n: sizes[i + 1], k: sizes[i], a: acts[i], b: ws[i], c: acts[i + 1]))
+        }
+        for i in stride(from: layers - 1, through: 0, by: -1) {
+            // dW_i += act[i]ᵀ g[i+1]
+            ops.append(Op(transA: true, transB: false, m: sizes[i], n: sizes[i + 1], k: batch, a: acts[i], b: grads[i + 1], c: dws[i]))
+            // g[i] = g[i+1] W_iᵀ (not for the first layer)
+            if i > 0 {
+                ops.append(Op(transA: false, transB: true, m: batch, n: sizes[i], k: sizes[i + 1], a: grads[i + 1], b: ws[i], c: grads[i]))
+            }
+        }
+        for op in ops { f += 2 * Double(op.m) * Double(op.n) * Double(op.k) }
+        flops = f
+        self.buffers = buffers
+    }
+
+    func run() {
+        for op in ops {
+            let lda = op.transA ? op.m : op.k
+            let ldb = op.transB ? op.k : op.n
+            Float.gemm(transA: op.transA, transB: op.transB, m: op.m, n: op.n, k: op.k, alpha: 1,
+                       a: buffers[op.a], lda: lda, b: buffers[op.b], ldb: ldb, beta: op.transA ? 1 : 0,
+                       c: buffers[op.c], ldc: op.n)
+        }
+    }
+
+    deinit { for p in buffers { p.deallocate() } }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time one DSM training step (784-512-512-784 Softplus MLP, Float32, batch 128, Adam) against bare SGEMM.")
+
+    @Option(help: "Comma-separated thread counts to run (Parallel.configure(threads:)).")
+    var threads: String = "1,2"
+    @Option(help: "Timed steps per repeat.")
+    var steps: Int = 50
+    @Option(help: "Untimed warm-up steps before timing.")
+    var warmup: Int = 20
+    @Option(help: "Number of timed repeats (best and median are reported).")
+    var repeats: Int = 7
+    @Option(help: "Random seed for initialisation, data and noise.")
+    var seed: UInt64 = 0
+    @Option(help: "Batch size.")
+    var batch: Int = 128
+    @Option(help: "Normal sampler for the noise: ziggurat or boxmuller (TensorCore's nextNormalPair).")
+    var sampler: NormalSampler = .ziggurat
+
+    func validate() throws {
+        guard steps > 0, warmup >= 0, repeats > 0, batch > 0 else {
+            throw ValidationError("steps, repeats and batch must be positive; warmup non-negative")
+        }
+    }
+
+    @Flag(help: .hidden) var experiment = false
+
+    func runExperiment() {
+        for t in [1, 2, 1, 2] {
+            Parallel.configure(threads: t)
+            let problem = DSMStep(sizes: [784, 512, 512, 784], batch: batch, seed: seed, sampler: sampler)
+            var t0 = nowNanoseconds()
+            for _ in 0..<100 { problem.sampleNoise() }
+            print("threads \(t): noise before any GEMM \(fmt(Double(nowNanoseconds() - t0) / 100 / 1e6, 3)) ms")
+            for _ in 0..<5 { problem.step() }
+            t0 = nowNanoseconds()
+            for _ in 0..<100 { problem.sampleNoise() }
+            let noise = Double(nowNanoseconds() - t0) / 100 / 1e6
+            t0 = nowNanoseconds()
+            for _ in 0..<100 { problem.adam.step(problem.model) }
+            let adam = Double(nowNanoseconds() - t0) / 100 / 1e6
+            print("threads \(t): noise alone \(fmt(noise, 3)) ms, adam alone \(fmt(adam, 3)) ms")
+        }
+    }
+
+    func run() throws {
+        if experiment { runExperiment(); return }
+        let threadCounts = threads.split(separator: ",").compactMap { Int(String($0.filter { $0 != " " })) }
+        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--threads must list positive integers, got \(threads)")
+        }
+        let sizes = [784, 512, 512, 784]
+        print("bench: DSM step, MLP \(sizes.map(String.init).joined(separator: "-")) softplus, float32, batch \(batch), Adam")
+        print("BLAS: \(BLAS.configuration)")
+        print("load average before: \(loadAverage())")
+        print("noise sampler: \(sampler.rawValue), \(8) row blocks with their own xoshiro streams")
+        let gemm = GEMMOnly(sizes: sizes, batch: batch, seed: seed)
+        print("GEMM flops per step (3 forward + 3 weight-gradient + 2 input-gradient): \(Int(gemm.flops))")
+        for t in threadCounts {
+            Parallel.configure(threads: t)
+            // Bare SGEMM at the step's shapes.
+            for _ in 0..<warmup { gemm.run() }
+            var gemmTimes: [Double] = []
+            for _ in 0..<repeats {
+                let t0 = nowNanoseconds()
+                for _ in 0..<steps { gemm.run() }
+                gemmTimes.append(Double(nowNanoseconds() - t0) / Double(steps) / 1e6)
+            }
+            // Full steps.
+            let problem = DSMStep(sizes: sizes, batch: batch, seed: seed, sampler: sampler)
+            for _ in 0..<warmup { problem.step() }
+            var stepTimes: [Double] = []
+            for _ in 0..<repeats {
+                let t0 = nowNanoseconds()
+                for _ in 0..<steps { problem.step() }
+                stepTimes.append(Double(nowNanoseconds() - t0) / Double(steps) / 1e6)
+            }
+            // Phase breakdown (separate run with a timestamp between phases).
+            var phases = [Double](repeating: 0, count: 6)
+            let breakdownSteps = steps * repeats
+            for _ in 0..<breakdownSteps { problem.timedStep(&phases) }
+            let ms = phases.map { $0 / Double(breakdownSteps) / 1e6 }
+
+            let gemmBest = gemmTimes.min()!, gemmMedian = median(gemmTimes)
+            let stepBest = stepTimes.min()!, stepMedian = median(stepTimes)
+            let gf = { (msPerStep: Double) in gemm.flops / (msPerStep * 1e-3) / 1e9 }
+            print("")
+            print("threads \(t)  (load average \(loadAverage()))")
+            print("  SGEMM only (8 GEMMs):  best \(fmt(gemmBest, 3)) ms  median \(fmt(gemmMedian, 3)) ms   -> \(fmt(gf(gemmBest), 1)) / \(fmt(gf(gemmMedian), 1)) GFLOP/s")
+            print("  DSM training step:     best \(fmt(stepBest, 3)) ms  median \(fmt(stepMedian, 3)) ms   -> \(fmt(gf(stepBest), 1)) / \(fmt(gf(stepMedian), 1)) GFLOP/s")
+            print("  step GEMM-rate / SGEMM rate: best \(fmt(100 * gemmBest / stepBest, 1))%  median \(fmt(100 * gemmMedian / stepMedian, 1))%")
+            let fwdBwd = ms[2] + ms[4]
+            print("  breakdown (mean over \(breakdownSteps) instrumented steps, ms):")
+            print("    noise sampling        \(fmt(ms[0], 3))")
+            print("    zero gradients        \(fmt(ms[1], 3))")
+            print("    forward               \(fmt(ms[2], 3))")
+            print("    loss + dPred          \(fmt(ms[3], 3))")
+            print("    backward              \(fmt(ms[4], 3))")
+            print("    Adam                  \(fmt(ms[5], 3))")
+            print("    total                 \(fmt(ms.reduce(0, +), 3))")
+            print("    of which GEMMs (bare SGEMM median) \(fmt(gemmMedian, 3)); elementwise+bias in forward/backward ≈ \(fmt(fwdBwd - gemmMedian, 3))")
+            print("  final loss \(fmt(problem.lastLoss, 4))")
+        }
+    }
+}
+
+@inline(__always) func _exp(_ x: Double) -> Double { exp(x) }
+@inline(__always) func _log(_ x: Double) -> Double { log(x) }
+
+Bench.main()
