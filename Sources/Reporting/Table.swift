@@ -84,25 +84,39 @@ public struct Table: Sendable, Equatable {
             case "~": out += "\\textasciitilde{}"
             case "<": out += "\\textless{}"
             case ">": out += "\\textgreater{}"
-            case "±": out += "$\\pm$"
-            case "β": out += "$\\beta$"
-            case "σ": out += "$\\sigma$"
-            case "γ": out += "$\\gamma$"
-            case "ε": out += "$\\varepsilon$"
-            case "κ": out += "$\\kappa$"
-            case "×": out += "$\\times$"
-            case "≤": out += "$\\le$"
-            case "≥": out += "$\\ge$"
-            case "≈": out += "$\\approx$"
-            case "−": out += "-"
-            case "√": out += "$\\surd$"
-            case "‖": out += "$\\|$"
-            case "²": out += "$^2$"
-            default: out.append(ch)
+            default:
+                if let math = Table.mathSymbols[ch] {
+                    out += "$" + math + "$"
+                } else if let v = ch.unicodeScalars.first?.value, v > 0x24F, ch.unicodeScalars.count == 1 {
+                    // Anything else outside Latin: a visible code point rather than a LaTeX error.
+                    out += String(format: "[U+%04X]", v)
+                } else {
+                    out.append(ch)
+                }
             }
         }
         return out
     }
+
+    /// Non-ASCII symbols this project's text uses, as LaTeX math.
+    static let mathSymbols: [Character: String] = {
+        var m: [Character: String] = [
+            "±": "\\pm", "∓": "\\mp", "×": "\\times", "·": "\\cdot", "≤": "\\le", "≥": "\\ge", "≈": "\\approx",
+            "≠": "\\ne", "→": "\\to", "←": "\\leftarrow", "∈": "\\in", "∞": "\\infty", "∝": "\\propto", "√": "\\surd",
+            "‖": "\\|", "⊙": "\\odot", "∇": "\\nabla", "∑": "\\sum", "−": "-", "∼": "\\sim", "′": "'", "…": "\\ldots",
+            "ℓ": "\\ell", "⁻": "^{-}", "ᵀ": "^{\\top}",
+        ]
+        let greek: [(Character, String)] = [
+            ("α", "alpha"), ("β", "beta"), ("γ", "gamma"), ("δ", "delta"), ("ε", "varepsilon"), ("ζ", "zeta"), ("η", "eta"),
+            ("θ", "theta"), ("κ", "kappa"), ("λ", "lambda"), ("μ", "mu"), ("ν", "nu"), ("ξ", "xi"), ("π", "pi"), ("ρ", "rho"),
+            ("σ", "sigma"), ("τ", "tau"), ("φ", "phi"), ("χ", "chi"), ("ψ", "psi"), ("ω", "omega"), ("Γ", "Gamma"),
+            ("Δ", "Delta"), ("Θ", "Theta"), ("Λ", "Lambda"), ("Σ", "Sigma"), ("Φ", "Phi"), ("Ψ", "Psi"), ("Ω", "Omega"),
+        ]
+        for (c, name) in greek { m[c] = "\\" + name }
+        for (i, c) in "⁰¹²³⁴⁵⁶⁷⁸⁹".enumerated() { m[c] = "^{\(i)}" }
+        for (i, c) in "₀₁₂₃₄₅₆₇₈₉".enumerated() { m[c] = "_{\(i)}" }
+        return m
+    }()
 }
 
 /// Number formatting shared by tables, so that every table prints numbers the same way.

@@ -101,7 +101,8 @@ struct PaperCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: generated, withIntermediateDirectories: true)
         var ledger = Ledger.table(try ledgerEntries(paths))
         ledger.latexColumnSpec = "@{}p{1.3cm}p{2.0cm}p{1.3cm}p{6.6cm}p{2.8cm}p{0.9cm}@{}"
-        try AtomicFile.write(Data(ledger.latex().utf8), to: generated.appendingPathComponent("ledger.tex"))
+        let ledgerTeX = ledger.latex().replacingOccurrences(of: "\\begin{table}[htbp]", with: "\\begin{table}[H]")
+        try AtomicFile.write(Data(ledgerTeX.utf8), to: generated.appendingPathComponent("ledger.tex"))
         for paper in ["heavy-tailed", "high-order"] {
             let body = ExperimentRegistry.all.filter { $0.paper == paper }.map(section).joined(separator: "\n")
             try AtomicFile.write(Data(body.utf8), to: generated.appendingPathComponent("\(paper).tex"))
