@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import ExperimentKit
+
+/// The ledger builder on small hand-made result folders.
+@Suite struct LedgerTests {
+    func estimate(_ lo: Double, _ hi: Double) -> Estimate { Estimate(mean: (lo + hi) / 2, low: lo, high: hi, n: 3) }
+
+    func write(_ claims: [ClaimResult], experiment: String, in dir: URL, scale: String = "quick") throws {
+        let folder = dir.appendingPathComponent(experiment)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try JSONEncoder().encode(claims).write(to: folder.appendingPathComponent("claims.json"))
+        try Data("{\"scale\": \"\(scale)\"}".utf8).write(to: folder.appendingPathComponent("config.json"))
+    }
+
+    let registry = [
+        ClaimSpec(id: "A", paper: "p", statement: "a", experiments: ["e1"]),
+        ClaimSpec(id: "B", paper: "p", statement: "b", experiments: ["e1", "e2"]),
+        ClaimSpec(id: "C", paper: "p", statement: "c", experiments: ["e2"]),
+        ClaimSpec(id: "D", paper: "p", statement: "d", experiments: ["e3"]),
+        ClaimSpec(id: "E", paper: "p", statement: "e", experiments: [], notReproducibleReason: "no GPU"),
+    ]
+
+    @Test func verdictsFromResultFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yes = ClaimCheck(statistic: "s", estimate: estimate(1, 2), direction: .greaterThan, threshold: 0)
+        let straddle = ClaimCheck(statistic: "t", estimate: estimate(-1, 1), direction: .greaterThan, threshold: 0)
+        let no = ClaimCheck(statistic: "u", estimate: estimate(-2, -1), direction: .greaterThan, threshold: 0)
+        try write([ClaimResult(claim: "A", statement: "a", experiment: "e1", command: "make e1", checks: [yes], seeds: 3),
+                   ClaimResult(claim: "B", statement: "b", experiment: "e1", command: "make e1", checks: [yes], seeds: 3)],
+                  experiment: "e1", in: dir)
+        try write([ClaimResult(claim: "B", statement: "b", experiment: "e2", command: "make e2", checks: [straddle], seeds: 5),
+                   ClaimResult(claim: "C", statement: "c", experiment: "e2", command: "make e2", checks: [yes, no], seeds: 5)],
+                  experiment: "e2", in: dir, scale: "full")
+        let ledger = try Ledger.build(results: dir, registry: registry)
+        let verdicts = Dictionary(uniqueKeysWithValues: ledger.map { ($0.claim, $0.verdict) })
+        #expect(verdicts["A"] == .supported)
+        #expect(verdicts["B"] == .inconclusive)  // supported in e1, straddles in e2
+        #expect(verdicts["C"] == .notSupported)
+        #expect(verdicts["D"] == .notRun)
+        #expect(verdicts["E"] == .notReproducibleHere)
+        let b = try #require(ledger.first { $0.claim == "B" })
+        #expect(b.experiments == ["e1", "e2"] && b.seeds == 3 && b.scales == ["full", "quick"])
+        let md = Ledger.table(ledger).markdown()
+        #expect(md.contains("| C | not supported |"))
+    }
+
+    @Test func malformedClaimsFileNamesTheFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bad-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("e1"), withIntermediateDirectories: true)
+        try Data("{not json".utf8).write(to: dir.appendingPathComponent("e1/claims.json"))
+        do {
+            _ = try Ledger.build(results: dir, registry: registry)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("e1/claims.json"))
+        }
+    }
+
+    /// Every claim id of both specs is registered exactly once.
+    @Test func registryCoversBothSpecs() {
+        let ids = ClaimRegistry.all.map(\.id)
+        let expected = (1...10).map { "HT-C\($0)" } + (1...8).map { "HO-C\($0)" }
+        #expect(ids == expected)
+    }
+}
