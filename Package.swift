@@ -89,6 +89,6 @@ let package = Package(
         .testTarget(
             name: "ExperimentSmokeTests",
             dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling"], swiftSettings: v5),
-        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -112,6 +112,16 @@ public final class RunDirectory {
         try Gnuplot.render(figure, in: url.appendingPathComponent("figures"))
     }
 
+    /// Tiles `images` ([N, channels·height·width] in [0, 1]) into a grid and writes
+    /// images/<name>.png with libpng.
+    public func writeImageGrid<S: TensorScalar>(_ images: Tensor<S>, height: Int, width: Int, channels: Int = 1,
+                                                columns: Int? = nil, name: String) throws {
+        let grid = columns.map { ImageGrid(rows: (images.rows + $0 - 1) / $0, columns: $0) } ?? ImageGrid(fitting: images.rows)
+        let target = file("images/\(name).png")
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try grid.render(images, height: height, width: width, channels: channels).write(to: target)
+    }
+
     /// Writes the claim verdicts of this run to claims.json.
     public func writeClaims(_ claims: [ClaimResult]) throws {
         try writeJSON(claims, to: "claims.json")

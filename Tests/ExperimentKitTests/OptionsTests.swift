@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TestSupport
+import TensorCore
 @testable import ExperimentKit
 
 @Suite struct OptionsTests {
@@ -44,5 +45,26 @@ import TestSupport
         } catch {
             #expect("\(error)".contains(file.path))
         }
+    }
+}
+
+@Suite struct RunDirectoryTests {
+    /// CSV round trip through the run folder, an image grid, and no temporary files left behind.
+    @Test func writesAtomicallyAndReadsBack() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try RunDirectory(experimentID: "x", options: try ExperimentOptions.parse(["--out", dir.path]))
+        try run.writeCSV("a.csv", header: ["name", "value"], rows: [["p", 1.5], ["q, r", .number(.nan)]])
+        let t = try run.readCSV("a.csv")
+        #expect(try t.strings("name") == ["p", "q, r"])
+        let v = try t.numbers("value")
+        #expect(v[0] == 1.5 && v[1].isNaN)
+        #expect(throws: CSVColumnError.self) { try t.numbers("missing") }
+        let images = Tensor<Float>(shape: [4, 9], repeating: 0.5)
+        try run.writeImageGrid(images, height: 3, width: 3, name: "grid")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("images/grid.png").path))
+        try run.writeConfig(["k": 1])
+        let leftovers = FileManager.default.enumerator(atPath: dir.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
     }
 }
