@@ -143,9 +143,10 @@ public struct NoiseScalingResult: Codable, Sendable {
 /// Noise-level selection rules.
 public enum NoiseScaling {
     /// Largest Euclidean distance between two rows of `data` [N, D] (NCSNv2 technique 1), via
-    /// the Gram matrix in blocks of rows so memory stays O(block · N).
-    public static func maxPairwiseDistance(_ data: Tensor<Double>) -> Double {
-        let n = data.rows, d = data.columns
+    /// the Gram matrix in blocks of rows so memory stays O(block · N). Float data uses SGEMM
+    /// (twice DGEMM's rate); its squared-distance error is ~1e-7 relative to the squared norms.
+    public static func maxPairwiseDistance<T: TensorScalar>(_ data: Tensor<T>) -> Double {
+        let n = data.rows
         guard n >= 2 else { return 0 }
         let norms = data.rowSquaredNorms()
         let block = max(1, min(n, 4_000_000 / max(n, 1)))
@@ -154,17 +155,16 @@ public enum NoiseScaling {
         while start < n {
             let end = min(n, start + block)
             let rows = data.gatherRows(Array(start..<end))
-            var gram = Tensor<Double>(shape: [end - start, n])
+            var gram = Tensor<T>(shape: [end - start, n])
             matmul(rows, data, transposeB: true, into: &gram)  // [b, n] = rows · dataᵀ
             for i in 0..<(end - start) {
                 for j in 0..<n where j != start + i {
-                    let d2 = norms[start + i] + norms[j] - 2 * gram.scalars[i * n + j]
+                    let d2 = Double(norms[start + i]) + Double(norms[j]) - 2 * Double(gram.scalars[i * n + j])
                     if d2 > best { best = d2 }
                 }
             }
             start = end
         }
-        _ = d
         return max(best, 0).squareRoot()
     }
 

@@ -89,12 +89,12 @@ struct HTE2NoiseScaling: Experiment {
     func dataSources(_ config: Config, rng: inout Xoshiro256) throws -> [DataSource] {
         var out: [DataSource] = []
         let digits = try ImageDataset.load(path: "\(dataDir)/digits8x8.h5", split: .train)
-        out.append(DataSource(name: "digits8x8", dimension: 64, sigmaMax: NoiseScaling.maxPairwiseDistance(digits.images.converted(to: Double.self)), points: digits.count))
+        out.append(DataSource(name: "digits8x8", dimension: 64, sigmaMax: NoiseScaling.maxPairwiseDistance(digits.images), points: digits.count))
         let fashion = try ImageDataset.load(path: "\(dataDir)/fashion-mnist.h5", split: .train)
         let subset = fashion.images.gatherRows(Array(0..<min(config.pairwiseSubset, fashion.count)))
         out.append(DataSource(name: "fashion-mnist-14x14", dimension: 196,
-                              sigmaMax: NoiseScaling.maxPairwiseDistance(averagePool2x2(subset, side: 28).converted(to: Double.self)), points: subset.rows))
-        out.append(DataSource(name: "fashion-mnist", dimension: 784, sigmaMax: NoiseScaling.maxPairwiseDistance(subset.converted(to: Double.self)), points: subset.rows))
+                              sigmaMax: NoiseScaling.maxPairwiseDistance(averagePool2x2(subset, side: 28)), points: subset.rows))
+        out.append(DataSource(name: "fashion-mnist", dimension: 784, sigmaMax: NoiseScaling.maxPairwiseDistance(subset), points: subset.rows))
         for d in config.dimensions {
             let u = Tensor<Double>.randomUniform([config.syntheticPoints, d], using: &rng)
             out.append(DataSource(name: "uniform-synthetic", dimension: d, sigmaMax: NoiseScaling.maxPairwiseDistance(u), points: config.syntheticPoints))
