@@ -190,8 +190,8 @@ public enum NoiseScaling {
     }
 
     /// The full algorithm (heavy-tailed spec §3, reconstructed): σ_1 from the data, γ from the
-    /// empirical GND norm law, then σ_{i+1} = σ_i/γ down to `sigmaMin` (the last level is the first
-    /// one ≤ σ_min, as `NoiseSchedule.geometric(sigmaMax:ratio:sigmaMin:)`) or for `levels` levels.
+    /// empirical GND norm law, then σ_{i+1} = σ_i/γ down to `sigmaMin` (every level ≥ σ_min,
+    /// as `NoiseSchedule.geometric(sigmaMax:ratio:sigmaMin:)`) or for `levels` levels.
     ///
     /// - Parameters:
     ///   - sigmaMax: σ_1 (pass `maxPairwiseDistance(data)` for NCSNv2's technique 1).

@@ -247,7 +247,7 @@ struct HTE2NoiseScaling: Experiment {
 
     struct Pair: Hashable { var beta: Double; var dimension: Int }
 
-    /// L for a geometric schedule from σ_1 with ratio γ down to σ_min (inclusive of the first level ≤ σ_min).
+    /// L for a geometric schedule from σ_1 with ratio γ: every level σ_1·γ^(−i) ≥ σ_min.
     func levels(_ sigmaMax: Double, _ gamma: Double, _ sigmaMin: Double) -> Int {
         NoiseSchedule.geometric(sigmaMax: sigmaMax, ratio: gamma, sigmaMin: sigmaMin).count
     }
