@@ -43,13 +43,14 @@ data/%.h5: | build
 $(EXPERIMENTS): build | $(DATASETS)
 	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS)
 
-figures: $(EXPERIMENTS)
+# Computes what has no result at $(SCALE) yet and re-draws the rest from its CSVs
+# (FORCE=1 recomputes everything; `make <id>` always recomputes one experiment).
+figures: build | $(DATASETS)
+	@for e in $(EXPERIMENTS); do scripts/figure.sh $(BIN) $$e $(SCALE) $(SEED) $(THREADS) || exit 1; done
+	$(BIN)/report ledger --readme ""
 
-tables: build
-	@for e in $(EXPERIMENTS); do \
-	  if [ -f results/$$e/config.json ]; then $(BIN)/$$e --render-only --scale $(SCALE) || exit 1; \
-	  else $(MAKE) --no-print-directory $$e || exit 1; fi; \
-	done
+# Tables are rendered with the figures; this re-renders both without recomputing what exists.
+tables: figures
 
 ledger: build
 	$(BIN)/report ledger
