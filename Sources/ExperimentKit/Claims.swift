@@ -14,6 +14,16 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
     case notRun = "not run"
 }
 
+extension Verdict {
+    /// The verdict of a claim decided by several checks together: not supported if any check is,
+    /// supported if every check is, inconclusive otherwise (and with no checks at all).
+    public static func combining(_ checks: [ClaimCheck]) -> Verdict {
+        if checks.isEmpty { return .inconclusive }
+        if checks.contains(where: { $0.verdict == .notSupported }) { return .notSupported }
+        return checks.allSatisfy { $0.verdict == .supported } ? .supported : .inconclusive
+    }
+}
+
 /// Which side of the threshold the claim asserts.
 public enum ClaimDirection: String, Codable, Sendable {
     case greaterThan = ">"
@@ -90,14 +100,6 @@ public struct ClaimResult: Codable, Sendable {
         self.checks = checks
         self.seeds = seeds
         self.notes = notes
-        if checks.isEmpty {
-            verdict = .inconclusive
-        } else if checks.contains(where: { $0.verdict == .notSupported }) {
-            verdict = .notSupported
-        } else if checks.allSatisfy({ $0.verdict == .supported }) {
-            verdict = .supported
-        } else {
-            verdict = .inconclusive
-        }
+        verdict = Verdict.combining(checks)
     }
 }

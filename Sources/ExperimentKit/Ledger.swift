@@ -59,16 +59,8 @@ public enum Ledger {
                                    checks: [], seeds: 0, verdict: .notRun, scales: [], notes: why)
             }
             let checks = mine.flatMap { $0.0.checks }
-            let verdict: Verdict
-            if checks.isEmpty || mine.contains(where: { $0.0.verdict == .inconclusive && $0.0.checks.isEmpty }) {
-                verdict = .inconclusive
-            } else if checks.contains(where: { $0.verdict == .notSupported }) {
-                verdict = .notSupported
-            } else if checks.allSatisfy({ $0.verdict == .supported }) {
-                verdict = .supported
-            } else {
-                verdict = .inconclusive
-            }
+            // A record with no checks at all cannot support the claim.
+            let verdict = mine.contains(where: { $0.0.checks.isEmpty }) ? .inconclusive : Verdict.combining(checks)
             return LedgerEntry(claim: spec.id, paper: spec.paper, statement: spec.statement,
                                experiments: Array(Set(mine.map { $0.0.experiment })).sorted(),
                                commands: Array(Set(mine.map { $0.0.command })).sorted(), checks: checks,
