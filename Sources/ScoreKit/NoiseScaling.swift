@@ -149,7 +149,10 @@ public enum NoiseScaling {
         let n = data.rows
         guard n >= 2 else { return 0 }
         let norms = data.rowSquaredNorms()
-        let block = max(1, min(n, 4_000_000 / max(n, 1)))
+        // Large blocks (≈ 64 M Gram entries) keep the GEMMs few: between GEMM calls OpenBLAS's
+        // idle worker spins for a while, so many small blocks waste a core. The reduction over
+        // each block is split across threads.
+        let block = max(1, min(n, 64_000_000 / max(n, 1)))
         var best = 0.0
         var start = 0
         while start < n {
@@ -157,12 +160,26 @@ public enum NoiseScaling {
             let rows = data.gatherRows(Array(start..<end))
             var gram = Tensor<T>(shape: [end - start, n])
             matmul(rows, data, transposeB: true, into: &gram)  // [b, n] = rows · dataᵀ
-            for i in 0..<(end - start) {
-                for j in 0..<n where j != start + i {
-                    let d2 = Double(norms[start + i]) + Double(norms[j]) - 2 * Double(gram.scalars[i * n + j])
-                    if d2 > best { best = d2 }
+            let b = end - start
+            let parts = max(1, min(Parallel.threads, b))
+            var partial = [Double](repeating: 0, count: parts)
+            gram.withUnsafeBufferPointer { g in
+                partial.withUnsafeMutableBufferPointer { out in
+                    let outBase = out.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: parts) { p in
+                        var localBest = 0.0
+                        for i in stride(from: p, to: b, by: parts) {
+                            let ni = Double(norms[start + i])
+                            for j in 0..<n where j != start + i {
+                                let d2 = ni + Double(norms[j]) - 2 * Double(g[i * n + j])
+                                if d2 > localBest { localBest = d2 }
+                            }
+                        }
+                        outBase[p] = localBest
+                    }
                 }
             }
+            best = max(best, partial.max() ?? 0)
             start = end
         }
         return max(best, 0).squareRoot()
