@@ -20,6 +20,10 @@ BIN     := .build/release
 
 # The harness pins BLAS threads with --threads; this only sets the default for other programs.
 export OPENBLAS_NUM_THREADS ?= 1
+# OpenBLAS's idle worker spins ~2^28 cycles after each GEMM, stealing the core our elementwise
+# kernels need between GEMMs; 2^4 makes it sleep at once (measured: 2-thread DSM step median
+# 5.3 -> 4.1 ms, see make bench). Recorded in every config.json.
+export OPENBLAS_THREAD_TIMEOUT ?= 4
 
 EXPERIMENTS := ht-e1-concentration ht-e2-noise-scaling
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
@@ -79,6 +83,8 @@ test:
 
 bench: build
 	$(BIN)/bench
+	@echo "== the same with OpenBLAS's default idle spin (OPENBLAS_THREAD_TIMEOUT unset)"
+	env -u OPENBLAS_THREAD_TIMEOUT $(BIN)/bench
 
 clean-results:
 	rm -rf results

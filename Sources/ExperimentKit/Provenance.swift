@@ -11,6 +11,8 @@ public struct Provenance: Codable, Sendable {
     public var gitDirty: Bool?
     public var swift: String
     public var openBLAS: String
+    /// OPENBLAS_THREAD_TIMEOUT in the environment (how long idle BLAS threads spin), or "default".
+    public var openBLASThreadTimeout: String
     public var hdf5: String
     public var libpng: String
     public var gnuplot: String
@@ -28,6 +30,7 @@ public struct Provenance: Codable, Sendable {
         #endif
         return Provenance(
             gitRevision: rev, gitDirty: dirty, swift: swift, openBLAS: BLAS.configuration,
+            openBLASThreadTimeout: ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default",
             hdf5: HDF5Library.version, libpng: PNGLibrary.version, gnuplot: Gnuplot.version() ?? "not installed",
             cores: ProcessInfo.processInfo.activeProcessorCount, os: ProcessInfo.processInfo.operatingSystemVersionString)
     }
