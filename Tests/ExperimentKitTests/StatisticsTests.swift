@@ -81,3 +81,16 @@ import TestSupport
         #expect(Stats.familyZ(8) > Stats.familyZ(2))
     }
 }
+
+@Suite struct ParallelMapTests {
+    struct Boom: Error {}
+
+    @Test func resultsInOrderAndErrorsPropagate() throws {
+        let squares = try parallelMap(100, threads: 3) { $0 * $0 }
+        #expect(squares == (0..<100).map { $0 * $0 })
+        var calls = 0
+        _ = try parallelMap(5, threads: 1, progress: { calls += 1 }) { $0 }
+        #expect(calls == 5)
+        #expect(throws: Boom.self) { try parallelMap(10, threads: 2) { i -> Int in if i == 7 { throw Boom() }; return i } }
+    }
+}

@@ -77,34 +77,24 @@ struct HTE1Concentration: Experiment {
         let blocksPerCell = config.batchesForStandardErrors
         let blockSize = (config.samplesPerCell + blocksPerCell - 1) / blocksPerCell
         let m = blockSize * blocksPerCell
-        var norms = [[Double]](repeating: [], count: cells.count)
-        let progress = Progress("\(Self.experimentID) sampling", total: cells.count)
+        let progress = Progress("\(Self.experimentID) sampling", total: cells.count * blocksPerCell)
         let baseSeed = options.seed
-        let threads = options.threads
-        for (c, cell) in cells.enumerated() {
+        let blocks = try parallelMap(cells.count * blocksPerCell, threads: options.threads, progress: { progress.advance() }) { task -> [Double] in
+            let cell = cells[task / blocksPerCell]
             let gnd = GeneralizedNormal(sigma: config.sigma, beta: cell.beta, convention: .codeConvention)
-            var out = [Double](repeating: 0, count: m)
-            out.withUnsafeMutableBufferPointer { buffer in
-                let base = buffer.baseAddress!
-                let tasks = blocksPerCell
-                let perThread = (tasks + threads - 1) / threads
-                DispatchQueue.concurrentPerform(iterations: min(threads, tasks)) { t in
-                    for k in (t * perThread)..<min(tasks, (t + 1) * perThread) {
-                        var rng = Xoshiro256(seed: baseSeed &+ UInt64(c * blocksPerCell + k) &* 0x9E37_79B9)
-                        for i in (k * blockSize)..<((k + 1) * blockSize) {
-                            var s = 0.0
-                            for _ in 0..<cell.dimension {
-                                let x = gnd.sample(using: &rng)
-                                s += x * x
-                            }
-                            base[i] = s.squareRoot()
-                        }
-                    }
+            var rng = Xoshiro256(seed: baseSeed &+ UInt64(task) &* 0x9E37_79B9)
+            var out = [Double](repeating: 0, count: blockSize)
+            for i in 0..<blockSize {
+                var s = 0.0
+                for _ in 0..<cell.dimension {
+                    let x = gnd.sample(using: &rng)
+                    s += x * x
                 }
+                out[i] = s.squareRoot()
             }
-            norms[c] = out
-            progress.advance()
+            return out
         }
+        let norms = (0..<cells.count).map { c in Array(blocks[(c * blocksPerCell)..<((c + 1) * blocksPerCell)].joined()) }
 
         // Moments with batch-means standard errors, beside the closed forms.
         var rows: [[CSVCell]] = []

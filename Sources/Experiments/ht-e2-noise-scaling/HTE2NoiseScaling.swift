@@ -129,41 +129,16 @@ struct HTE2NoiseScaling: Experiment {
 
         // Per (seed, β, D): solve γ with both bands on one draw; measure overlaps on another.
         let cells = (0..<seeds).flatMap { s in config.betas.flatMap { b in config.dimensions.map { (seed: s, beta: b, dimension: $0) } } }
-        var rows = [[CSVCell]](repeating: [], count: cells.count)
         var curveRows: [[CSVCell]] = []
         let progress = Progress("\(Self.experimentID) solving", total: cells.count)
-        let threads = options.threads
         let baseSeed = options.seed
-        var failures = [String?](repeating: nil, count: cells.count)
-        rows.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            failures.withUnsafeMutableBufferPointer { fail in
-                let failBase = fail.baseAddress!
-                let lock = NSLock()
-                var next = 0
-                DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                    while true {
-                        lock.lock()
-                        let c = next
-                        next += 1
-                        lock.unlock()
-                        if c >= cells.count { return }
-                        let cell = cells[c]
-                        // Stream c + 1 of the base seed (stream 0 made the synthetic data).
-                        var rng = Xoshiro256(seed: baseSeed &+ UInt64(c + 1) &* 0x9E37_79B9)
-                        do {
-                            base[c] = try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, rng: &rng)
-                        } catch {
-                            failBase[c] = "\(error)"
-                        }
-                        lock.lock()
-                        progress.advance()
-                        lock.unlock()
-                    }
-                }
-            }
+        // Task c uses its own generator (seed derived from c + 1; stream 0 made the synthetic
+        // data), so the numbers do not depend on the thread count.
+        let rows = try parallelMap(cells.count, threads: options.threads, progress: { progress.advance() }) { c -> [CSVCell] in
+            let cell = cells[c]
+            var rng = Xoshiro256(seed: baseSeed &+ UInt64(c + 1) &* 0x9E37_79B9)
+            return try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, rng: &rng)
         }
-        if let f = failures.compactMap({ $0 }).first { throw NoiseScalingError.invalidArgument(f) }
         try run.writeCSV("ratios.csv", header: RatioColumns.all, rows: rows)
 
         // Overlap as a function of γ at each D (seed 0's law, quantile band) for the solver figure.
