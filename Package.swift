@@ -80,6 +80,11 @@ let package = Package(
             dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ht-e2-noise-scaling", swiftSettings: fastSwift + v5),
 
+        .executableTarget(
+            name: "ht-e0-toy-balance",
+            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/ht-e0-toy-balance", swiftSettings: fastSwift + v5),
+
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: v5),
@@ -88,7 +93,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "TestSupport"], swiftSettings: v5),
     ]
 )

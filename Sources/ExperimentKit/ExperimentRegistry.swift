@@ -20,6 +20,9 @@ public struct ExperimentSpec: Codable, Sendable {
 /// The experiments of the artifact, in report order.
 public enum ExperimentRegistry {
     public static let all: [ExperimentSpec] = [
+        ExperimentSpec(id: "ht-e0-toy-balance", paper: "heavy-tailed", title: "Imbalanced 2-D toy: class balance of Langevin samples (spec E0)",
+                       reconstructs: "the authors' notebook example_2d.ipynb (not a numbered paper figure; whether the paper shows it is unverified)",
+                       figures: ["minority_fraction", "langevin_paths", "data"], tables: ["balance"], claims: ["HT-C8"]),
         ExperimentSpec(id: "ht-e1-concentration", paper: "heavy-tailed", title: "Noise-norm concentration (spec §2, E1)",
                        reconstructs: "the paper's concentration-of-measure figure(s) for the noise-vector norm; figure number unknown (unverified, [RECON] layout)",
                        figures: ["norm_histograms", "cv_skew_vs_dimension"], tables: ["moments"], claims: ["HT-C2", "HT-C3"]),
