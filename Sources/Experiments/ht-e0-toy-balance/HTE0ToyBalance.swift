@@ -234,7 +234,7 @@ struct HTE0ToyBalance: Experiment {
 
         // Figure: minority fraction against β, one panel per conditioning, one line per noise arm.
         let panels = [false, true].map { conditioned -> Panel in
-            Panel(title: conditioned ? "σ-conditioned MLP" : "unconditioned MLP (notebook)", xLabel: "β", yLabel: "minority-mode fraction",
+            Panel(title: conditioned ? "σ-conditioned MLP" : "unconditioned MLP (notebook)", xLabel: "β", yLabel: "minority-mode fraction", xRange: 0.9...2.1,
                   yRange: 0...0.6, key: "top right", series: Self.noiseArms.enumerated().map { (k, n) in
                       let sel = arms.filter { $0.conditioned == conditioned && $0.noise == n }.sorted { $0.beta < $1.beta }
                       let e = sel.map { est($0, minority) }
