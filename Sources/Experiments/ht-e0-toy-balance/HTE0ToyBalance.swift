@@ -146,6 +146,10 @@ struct HTE0ToyBalance: Experiment {
         let tasks = (0..<seeds).flatMap { s in c.betas.flatMap { b in [false, true].map { (seed: s, beta: b, conditioned: $0) } } }
         let progress = Progress("\(Self.experimentID)", total: tasks.count)
         let base = options.seed
+        // The tasks run side by side on --threads threads; their GEMMs are tiny (16 wide), and
+        // OpenBLAS serialises concurrent multi-threaded calls, so each task uses one BLAS thread.
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(options.threads) }
         let results = try parallelMap(tasks.count, threads: options.threads, progress: { progress.advance() }) { k -> ([[CSVCell]], [[CSVCell]], [[CSVCell]]) in
             let task = tasks[k]
             var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
