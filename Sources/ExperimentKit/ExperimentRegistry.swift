@@ -29,6 +29,9 @@ public enum ExperimentRegistry {
         ExperimentSpec(id: "ht-e2-noise-scaling", paper: "heavy-tailed", title: "Iterative noise scaling (spec §3, E2)",
                        reconstructs: "the paper's noise-scaling algorithm and its comparison with NCSNv2's rule; table/figure numbers unknown (unverified, algorithm [RECON])",
                        figures: ["overlap_by_level", "overlap_vs_ratio"], tables: ["schedules"], claims: ["HT-C3", "HT-C4", "HT-C5"]),
+        ExperimentSpec(id: "ht-e4-convergence", paper: "heavy-tailed", title: "Annealed Langevin convergence diagnostics per β, 2-D toy (spec E4)",
+                       reconstructs: "the paper's convergence discussion (score growth β − 1, divergence of Gaussian chains); no figure number known (unverified)",
+                       figures: ["chain_diagnostics", "magnitude_vs_distance"], tables: ["convergence"], claims: ["HT-C7"]),
     ]
 
     public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }
