@@ -50,6 +50,12 @@ struct HTE0ToyBalance: Experiment {
         var authorsReference = "notebook (authors' saved outputs, one run each): β = 1.25 with GND(1.25) Langevin noise 55.6 % / 44.4 %; β = 2 with Laplace Langevin noise 93.8 % / 6.2 % (majority / minority)"
 
         static let quick: Config = { var c = Config(); c.chains = 400; return c }()
+
+        /// The toy and its training recipe with these settings.
+        var toy: ImbalancedToy {
+            ImbalancedToy(majorityPoints: majorityPoints, minorityPoints: minorityPoints, modeVariance: modeVariance, hidden: hidden,
+                          learningRate: learningRate, batchSize: batchSize, iterations: iterations, sigmas: sigmas)
+        }
         static let full = Config()
     }
 
@@ -71,43 +77,11 @@ struct HTE0ToyBalance: Experiment {
     static let majorityMode = (5.0, 5.0), minorityMode = (-5.0, -5.0)
 
     /// The toy data set [11000, 2].
-    static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> {
-        let n = c.majorityPoints + c.minorityPoints
-        var x = Tensor<Float>(shape: [n, 2])
-        let s = c.modeVariance.squareRoot()
-        for i in 0..<n {
-            let m = i < c.majorityPoints ? majorityMode : minorityMode
-            x.scalars[2 * i] = Float(m.0 + s * rng.nextNormal())
-            x.scalars[2 * i + 1] = Float(m.1 + s * rng.nextNormal())
-        }
-        return x
-    }
+    static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> { c.toy.data(using: &rng) }
 
     /// Trains one score model; returns the model and its loss curve (mean per 50 iterations).
     static func train(_ c: Config, beta: Double, conditioned: Bool, data: Tensor<Float>, using rng: inout Xoshiro256) -> (MLP<Float>, [Double]) {
-        let model = MLP<Float>(sizes: [2] + c.hidden + [2], activation: .relu, conditioningSize: conditioned ? 1 : 0, using: &rng)
-        let adam = Adam<Float>(learningRate: c.learningRate, amsgrad: true)
-        let dsm = GNDScoreMatching(sigmas: c.sigmas, beta: beta, weighting: .notebook)
-        var batch = GNDDenoisingBatch<Float>()
-        var clean = Tensor<Float>(shape: [c.batchSize, 2])
-        var indices = [Int](repeating: 0, count: c.batchSize)
-        var dPrediction = Tensor<Float>(shape: [c.batchSize, 2])
-        var curve: [Double] = []
-        var running = 0.0
-        for it in 0..<c.iterations {
-            for k in 0..<c.batchSize { indices[k] = rng.nextIndex(data.rows) }
-            data.gatherRows(indices, into: &clean)
-            dsm.makeBatch(clean: clean, into: &batch, using: &rng)
-            model.zeroGradients()
-            let prediction = conditioned
-                ? model.forward(batch.noisy, condition: batch.logSigma, outputScale: batch.inverseSigma)
-                : model.forward(batch.noisy)
-            running += weightedSquaredError(prediction: prediction, target: batch.target, rowWeights: batch.weights, dPrediction: &dPrediction)
-            model.backwardParameters(dPrediction)
-            adam.step(model)
-            if (it + 1) % 50 == 0 { curve.append(running / 50); running = 0 }
-        }
-        return (model, curve)
+        c.toy.train(beta: beta, conditioned: conditioned, data: data, using: &rng)
     }
 
     /// Langevin sampling for one arm; returns final states [chains, 2] and the first 10 paths.

@@ -55,6 +55,12 @@ struct HTE4Convergence: Experiment {
         var directions = 64
 
         static let quick: Config = { var c = Config(); c.chains = 200; return c }()
+
+        /// The toy and its training recipe with these settings.
+        var toy: ImbalancedToy {
+            ImbalancedToy(majorityPoints: majorityPoints, minorityPoints: minorityPoints, modeVariance: modeVariance, hidden: hidden,
+                          learningRate: learningRate, batchSize: batchSize, iterations: iterations, sigmas: sigmas)
+        }
         static let full = Config()
     }
 
@@ -72,38 +78,11 @@ struct HTE4Convergence: Experiment {
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
     }
 
-    static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> {
-        let n = c.majorityPoints + c.minorityPoints
-        var x = Tensor<Float>(shape: [n, 2])
-        let s = c.modeVariance.squareRoot()
-        for i in 0..<n {
-            let m = i < c.majorityPoints ? 5.0 : -5.0
-            x.scalars[2 * i] = Float(m + s * rng.nextNormal())
-            x.scalars[2 * i + 1] = Float(m + s * rng.nextNormal())
-        }
-        return x
-    }
+    static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> { c.toy.data(using: &rng) }
 
     /// The notebook's training (unconditioned MLP, loss mean(σ·(s − t)²)); returns the model.
     static func train(_ c: Config, beta: Double, data: Tensor<Float>, using rng: inout Xoshiro256) -> MLP<Float> {
-        let model = MLP<Float>(sizes: [2] + c.hidden + [2], activation: .relu, using: &rng)
-        let adam = Adam<Float>(learningRate: c.learningRate, amsgrad: true)
-        let dsm = GNDScoreMatching(sigmas: c.sigmas, beta: beta, weighting: .notebook)
-        var batch = GNDDenoisingBatch<Float>()
-        var clean = Tensor<Float>(shape: [c.batchSize, 2])
-        var indices = [Int](repeating: 0, count: c.batchSize)
-        var dPrediction = Tensor<Float>(shape: [c.batchSize, 2])
-        for _ in 0..<c.iterations {
-            for k in 0..<c.batchSize { indices[k] = rng.nextIndex(data.rows) }
-            data.gatherRows(indices, into: &clean)
-            dsm.makeBatch(clean: clean, into: &batch, using: &rng)
-            model.zeroGradients()
-            let prediction = model.forward(batch.noisy)
-            _ = weightedSquaredError(prediction: prediction, target: batch.target, rowWeights: batch.weights, dPrediction: &dPrediction)
-            model.backwardParameters(dPrediction)
-            adam.step(model)
-        }
-        return model
+        c.toy.train(beta: beta, data: data, using: &rng).0
     }
 
     /// Distance from (a, b) to the nearest of the points `near` (flat x, y pairs).
