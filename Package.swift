@@ -86,6 +86,11 @@ let package = Package(
             path: "Sources/Experiments/ht-e0-toy-balance", swiftSettings: fastSwift + v5),
 
         .executableTarget(
+            name: "ht-e3-score-error",
+            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/ht-e3-score-error", swiftSettings: fastSwift + v5),
+
+        .executableTarget(
             name: "ht-e4-convergence",
             dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ht-e4-convergence", swiftSettings: fastSwift + v5),
@@ -98,7 +103,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e4-convergence"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "TestSupport"], swiftSettings: v5),
     ]
 )
