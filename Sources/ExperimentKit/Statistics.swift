@@ -119,6 +119,42 @@ public enum Stats {
         return Estimate(mean: statistic(x), low: lo, high: hi, n: x.count)
     }
 
+    /// Two-level percentile-bootstrap 95 % interval of the ratio of means of paired values,
+    /// mean(a)/mean(b), where each group (e.g. a seed) holds paired values a_i, b_i (e.g. two
+    /// methods' errors on the same test points). Each resample draws groups with replacement and,
+    /// inside each drawn group, pairs with replacement; the statistic averages the group means
+    /// with equal weight per group: (Σ_g mean_g(a)) / (Σ_g mean_g(b)).
+    public static func pairedRatioBootstrapCI(_ groups: [(a: [Double], b: [Double])], resamples: Int = 2000,
+                                              seed: UInt64 = 0) -> Estimate {
+        precondition(!groups.isEmpty && groups.allSatisfy { $0.a.count == $0.b.count && !$0.a.isEmpty },
+                     "pairedRatioBootstrapCI needs non-empty groups of paired values")
+        func ratio(_ gs: [(a: [Double], b: [Double])]) -> Double {
+            gs.map { mean($0.a) }.reduce(0, +) / gs.map { mean($0.b) }.reduce(0, +)
+        }
+        var rng = Xoshiro256(seed: seed)
+        var values = [Double]()
+        values.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            var sa = 0.0, sb = 0.0
+            for _ in 0..<groups.count {
+                let g = groups[rng.nextIndex(groups.count)]
+                let n = g.a.count
+                var ma = 0.0, mb = 0.0
+                for _ in 0..<n {
+                    let i = rng.nextIndex(n)
+                    ma += g.a[i]
+                    mb += g.b[i]
+                }
+                sa += ma / Double(n)
+                sb += mb / Double(n)
+            }
+            values.append(sa / sb)
+        }
+        values.sort()
+        return Estimate(mean: ratio(groups), low: values[Int(0.025 * Double(resamples - 1))],
+                        high: values[Int(0.975 * Double(resamples - 1))], n: groups.count)
+    }
+
     /// Least-squares line y = a + b·x: returns (intercept, slope, slope standard error).
     public static func linearFit(x: [Double], y: [Double]) -> (intercept: Double, slope: Double, slopeSE: Double) {
         precondition(x.count == y.count && x.count >= 2, "linearFit needs at least two (x, y) pairs")

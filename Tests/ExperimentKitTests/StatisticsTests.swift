@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import Testing
 import TestSupport
 @testable import ExperimentKit
@@ -92,5 +93,24 @@ import TestSupport
         _ = try parallelMap(5, threads: 1, progress: { calls += 1 }) { $0 }
         #expect(calls == 5)
         #expect(throws: Boom.self) { try parallelMap(10, threads: 2) { i -> Int in if i == 7 { throw Boom() }; return i } }
+    }
+    /// The paired ratio bootstrap: exact point estimate, an interval that holds it, a degenerate
+    /// interval when every pair has the same ratio, and a width that shrinks with more pairs.
+    @Test func pairedRatioBootstrap() {
+        let constant = Stats.pairedRatioBootstrapCI([(a: [2, 4, 6], b: [1, 2, 3]), (a: [10, 20], b: [5, 10])], seed: 3)
+        #expect(abs(constant.mean - 2) < Tolerance.float64Ops)
+        #expect(abs(constant.low - 2) < Tolerance.float64Ops && abs(constant.high - 2) < Tolerance.float64Ops)
+        var rng = Xoshiro256(seed: 5)
+        func group(_ n: Int) -> (a: [Double], b: [Double]) {
+            let b = (0..<n).map { _ in 1 + rng.nextUniform() }
+            return (a: b.map { 0.5 * $0 + 0.2 * rng.nextNormal() }, b: b)
+        }
+        let small = Stats.pairedRatioBootstrapCI([group(20), group(20), group(20)], seed: 1)
+        let large = Stats.pairedRatioBootstrapCI([group(2000), group(2000), group(2000)], seed: 1)
+        #expect(small.low <= small.mean && small.mean <= small.high)
+        #expect(large.high - large.low < small.high - small.low)
+        // With 6000 pairs the ratio of means is within a few hundredths of the true 0.5.
+        let samplingTolerance = 0.03
+        #expect(abs(large.mean - 0.5) < samplingTolerance)
     }
 }
