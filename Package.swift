@@ -95,6 +95,11 @@ let package = Package(
             dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ht-e4-convergence", swiftSettings: fastSwift + v5),
 
+        .executableTarget(
+            name: "ho-e1-hessian-accuracy",
+            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/ho-e1-hessian-accuracy", swiftSettings: fastSwift + v5),
+
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: v5),
@@ -103,7 +108,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -35,6 +35,9 @@ public enum ExperimentRegistry {
         ExperimentSpec(id: "ht-e4-convergence", paper: "heavy-tailed", title: "Annealed Langevin convergence diagnostics per β, 2-D toy (spec E4)",
                        reconstructs: "the paper's convergence discussion (score growth β − 1, divergence of Gaussian chains); no figure number known (unverified)",
                        figures: ["chain_diagnostics", "magnitude_vs_distance"], tables: ["convergence"], claims: ["HT-C7"]),
+        ExperimentSpec(id: "ho-e1-hessian-accuracy", paper: "high-order", title: "Second-order score accuracy: D2SM against autodiff (spec E1)",
+                       reconstructs: "the paper's accuracy comparison of D2SM with the Jacobian of a DSM-trained s₁ on synthetic data; figure/table number unknown (unverified, protocol [RECON])",
+                       figures: ["error_vs_steps", "error_vs_dimension"], tables: ["accuracy", "ratios"], claims: ["HO-C2", "HO-C1"]),
     ]
 
     public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }

@@ -1,0 +1,217 @@
+// Training of first- and second-order score networks at one noise level σ (high-order spec
+// §1.4–§1.6, §6.1), shared by the high-order experiments. Networks are NeuralNet MLPs (Softplus,
+// as the released MLP models); the losses are ScoreKit.SecondOrderDSM on their outputs.
+//
+// Evaluation points that need several network outputs per sample (DSM-VR's clean point, D2SM-VR's
+// x ± σz and x) are stacked into one batch, so every step is one forward and one backward pass
+// per network.
+import NeuralNet
+import ScoreKit
+import TensorCore
+
+/// Where clean training points come from.
+public enum CleanSource {
+    /// Fresh draws from a mixture every step (unlimited data).
+    case mixture(GaussianMixture)
+    /// Uniform draws from a fixed set of N points, [N, D] (the small-data arms).
+    case points(Tensor<Double>)
+
+    func fill(_ x: inout Tensor<Double>, using rng: inout Xoshiro256) {
+        switch self {
+        case .mixture(let m):
+            x = m.sample(count: x.rows, using: &rng)
+        case .points(let p):
+            let d = p.columns
+            for r in 0..<x.rows {
+                let j = rng.nextIndex(p.rows)
+                for c in 0..<d { x.scalars[r * d + c] = p.scalars[j * d + c] }
+            }
+        }
+    }
+}
+
+/// How s̃₂ is trained with respect to s̃₁ (spec §1.5).
+public enum SecondOrderMode: String, Codable, Sendable, CaseIterable {
+    /// s̃₁ pre-trained and frozen (the synthetic accuracy study's default).
+    case frozen
+    /// s̃₁ and s̃₂ trained together; the D2SM term does not reach s̃₁.
+    case jointDetached = "joint-detached"
+    /// s̃₁ and s̃₂ trained together, D2SM gradients flowing into s̃₁ (the released code).
+    case joint
+}
+
+/// Optimisation settings shared by the networks of one experiment.
+public struct TrainingSettings: Codable, Sendable {
+    public var hidden: [Int]
+    public var learningRate: Double
+    public var batchSize: Int
+    public var steps: Int
+    public init(hidden: [Int], learningRate: Double = 1e-3, batchSize: Int = 256, steps: Int) {
+        self.hidden = hidden
+        self.learningRate = learningRate
+        self.batchSize = batchSize
+        self.steps = steps
+    }
+}
+
+/// One σ, one data source: trains s̃₁, s̃₂ and a direct regression of x on x̃.
+public struct SecondOrderTraining {
+    public let sigma: Double
+    public let dimension: Int
+    public let settings: TrainingSettings
+
+    public init(sigma: Double, dimension: Int, settings: TrainingSettings) {
+        precondition(sigma > 0, "σ must be positive, got \(sigma)")
+        self.sigma = sigma
+        self.dimension = dimension
+        self.settings = settings
+    }
+
+    /// A fresh Softplus MLP D → hidden → width.
+    public func network(width: Int, using rng: inout Xoshiro256) -> MLP<Double> {
+        MLP<Double>(sizes: [dimension] + settings.hidden + [width], activation: .softplus, using: &rng)
+    }
+
+    /// Draws a clean batch x, noise z and x̃ = x + σz.
+    func batch(_ source: CleanSource, x: inout Tensor<Double>, z: inout Tensor<Double>, noisy: inout Tensor<Double>, using rng: inout Xoshiro256) {
+        source.fill(&x, using: &rng)
+        z.fillNormal(using: &rng)
+        for i in 0..<x.count { noisy.scalars[i] = x.scalars[i] + sigma * z.scalars[i] }
+    }
+
+    /// Trains s̃₁ with DSM (or DSM-VR) for `settings.steps` steps; `checkpoint(step, net)` is called
+    /// at step 0, at each multiple of `every` and at the end.
+    public func trainFirstOrder(_ net: MLP<Double>, source: CleanSource, varianceReduced: Bool, every: Int = 0,
+                                using rng: inout Xoshiro256, checkpoint: ((Int, MLP<Double>) -> Void)? = nil) {
+        let (b, d) = (settings.batchSize, dimension)
+        let adam = Adam<Double>(learningRate: settings.learningRate)
+        var x = Tensor<Double>(shape: [b, d]), z = x, noisy = x
+        var stacked = Tensor<Double>(shape: [varianceReduced ? 2 * b : b, d])
+        var dOut = stacked, g = x, gc = x
+        for step in 0..<settings.steps {
+            if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, net) }
+            batch(source, x: &x, z: &z, noisy: &noisy, using: &rng)
+            net.zeroGradients()
+            if varianceReduced {
+                stacked.scalars.replaceSubrange(0..<(b * d), with: noisy.scalars)
+                stacked.scalars.replaceSubrange((b * d)..<(2 * b * d), with: x.scalars)
+                let out = net.forward(stacked)
+                let s = Tensor(shape: [b, d], scalars: Array(out.scalars[0..<(b * d)]))
+                let c = Tensor(shape: [b, d], scalars: Array(out.scalars[(b * d)..<(2 * b * d)]))
+                _ = SecondOrderDSM.firstOrderLossVR(score: s, cleanScore: c, noise: z, sigma: sigma, dScore: &g, dCleanScore: &gc)
+                dOut.scalars.replaceSubrange(0..<(b * d), with: g.scalars)
+                dOut.scalars.replaceSubrange((b * d)..<(2 * b * d), with: gc.scalars)
+            } else {
+                let out = net.forward(noisy)
+                _ = SecondOrderDSM.firstOrderLoss(score: Tensor(shape: out.shape, scalars: out.scalars), noise: z, sigma: sigma, dScore: &dOut)
+            }
+            net.backwardParameters(dOut)
+            adam.step(net)
+        }
+        checkpoint?(settings.steps, net)
+    }
+
+    /// Trains a direct least-squares regression h(x̃) ≈ x (the comparison of HO-C1).
+    public func trainRegression(_ net: MLP<Double>, source: CleanSource, using rng: inout Xoshiro256) {
+        let (b, d) = (settings.batchSize, dimension)
+        let adam = Adam<Double>(learningRate: settings.learningRate)
+        var x = Tensor<Double>(shape: [b, d]), z = x, noisy = x, dOut = x
+        for _ in 0..<settings.steps {
+            batch(source, x: &x, z: &z, noisy: &noisy, using: &rng)
+            net.zeroGradients()
+            let out = net.forward(noisy)
+            weightedSquaredError(prediction: out, target: x, rowWeights: nil, dPrediction: &dOut)
+            net.backwardParameters(dOut)
+            adam.step(net)
+        }
+    }
+
+    /// Trains the s̃₂ head `head` (and, in the joint modes, `first` as well) with D2SM.
+    /// - Parameters:
+    ///   - loss: the D2SM objective (structure, form, scale).
+    ///   - varianceReduced: D2SM-VR (three evaluation points per sample).
+    ///   - firstOrderWeight: in the joint modes, L = scale·(w·DSM-VR/σ² + D2SM) as in the released
+    ///     runners (w = 10 for low-rank MNIST, 1 for CIFAR-10).
+    public func trainSecondOrder(head: MLP<Double>, first: MLP<Double>, loss: SecondOrderDSM, mode: SecondOrderMode,
+                                 varianceReduced: Bool, firstOrderWeight: Double = 1, source: CleanSource, every: Int = 0,
+                                 using rng: inout Xoshiro256, checkpoint: ((Int, MLP<Double>) -> Void)? = nil) {
+        precondition(loss.dimension == dimension && loss.sigma == sigma, "D2SM loss for D = \(loss.dimension), σ = \(loss.sigma) used at D = \(dimension), σ = \(sigma)")
+        precondition(mode == .frozen || loss.form == .a, "joint training uses form A (form B detaches s̃₁)")
+        let (b, d) = (settings.batchSize, dimension)
+        let w = loss.structure.width(dimension: d)
+        let headAdam = Adam<Double>(learningRate: settings.learningRate)
+        let firstAdam = Adam<Double>(learningRate: settings.learningRate)
+        let joint = mode != .frozen
+        let copies = varianceReduced ? 3 : 1
+        var x = Tensor<Double>(shape: [b, d]), z = x, noisy = x
+        var inputs = Tensor<Double>(shape: [copies * b, d])
+        // In the joint modes s̃₁ also sees the clean x for its DSM-VR term.
+        var firstInputs = Tensor<Double>(shape: [(joint && !varianceReduced ? 2 : copies) * b, d])
+        var dHeadAll = Tensor<Double>(shape: [copies * b, w])
+        var dFirstAll = Tensor<Double>(shape: [firstInputs.rows, d])
+        var dHead = Tensor<Double>(shape: [b, w]); var dScore: Tensor<Double>? = joint && mode == .joint ? Tensor(shape: [b, d]) : nil
+        var dp: (head: Tensor<Double>, score: Tensor<Double>?) = (Tensor(shape: [b, w]), dScore)
+        var dm = dp, dc = dp
+        var g = x, gc = x
+        func rows(_ t: Tensor<Double>, _ k: Int, _ width: Int) -> Tensor<Double> {
+            Tensor(shape: [b, width], scalars: Array(t.scalars[(k * b * width)..<((k + 1) * b * width)]))
+        }
+        func put(_ t: Tensor<Double>, into all: inout Tensor<Double>, _ k: Int) {
+            all.scalars.replaceSubrange((k * t.count)..<((k + 1) * t.count), with: t.scalars)
+        }
+        for step in 0..<settings.steps {
+            if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, head) }
+            batch(source, x: &x, z: &z, noisy: &noisy, using: &rng)
+            if varianceReduced {
+                for i in 0..<x.count {
+                    inputs.scalars[i] = noisy.scalars[i]
+                    inputs.scalars[x.count + i] = x.scalars[i] - sigma * z.scalars[i]
+                    inputs.scalars[2 * x.count + i] = x.scalars[i]
+                }
+            } else {
+                inputs.scalars.replaceSubrange(0..<x.count, with: noisy.scalars)
+            }
+            if joint && !varianceReduced {
+                firstInputs.scalars.replaceSubrange(0..<x.count, with: noisy.scalars)
+                firstInputs.scalars.replaceSubrange(x.count..<(2 * x.count), with: x.scalars)
+            } else {
+                firstInputs.scalars = inputs.scalars
+            }
+            head.zeroGradients()
+            if joint { first.zeroGradients() }
+            let firstOut = first.forward(firstInputs, retainForBackward: joint)
+            let s1All = Tensor(shape: firstOut.shape, scalars: firstOut.scalars)
+            let headOut = head.forward(inputs)
+            let headAll = Tensor(shape: headOut.shape, scalars: headOut.scalars)
+            dFirstAll.fill(0)
+            if varianceReduced {
+                _ = loss.lossVR(plus: (rows(headAll, 0, w), rows(s1All, 0, d)), minus: (rows(headAll, 1, w), rows(s1All, 1, d)),
+                                clean: (rows(headAll, 2, w), rows(s1All, 2, d)), noise: z, dPlus: &dp, dMinus: &dm, dClean: &dc)
+                put(dp.head, into: &dHeadAll, 0); put(dm.head, into: &dHeadAll, 1); put(dc.head, into: &dHeadAll, 2)
+                if mode == .joint {
+                    put(dp.score!, into: &dFirstAll, 0); put(dm.score!, into: &dFirstAll, 1); put(dc.score!, into: &dFirstAll, 2)
+                }
+            } else {
+                _ = loss.loss(head: headAll, score: rows(s1All, 0, d), noise: z, dHead: &dHead, dScore: &dScore)
+                dHeadAll = dHead
+                if mode == .joint { put(dScore!, into: &dFirstAll, 0) }
+            }
+            head.backwardParameters(dHeadAll)
+            headAdam.step(head)
+            if joint {
+                // + scale·w·DSM-VR/σ² on s̃₁ (x̃ rows 0, clean x rows: 2 with VR, 1 without).
+                let cleanBlock = varianceReduced ? 2 : 1
+                let factor = loss.scale * firstOrderWeight / (sigma * sigma)
+                _ = SecondOrderDSM.firstOrderLossVR(score: rows(s1All, 0, d), cleanScore: rows(s1All, cleanBlock, d), noise: z, sigma: sigma,
+                                                    dScore: &g, dCleanScore: &gc)
+                for i in 0..<g.count {
+                    dFirstAll.scalars[i] += factor * g.scalars[i]
+                    dFirstAll.scalars[cleanBlock * g.count + i] += factor * gc.scalars[i]
+                }
+                first.backwardParameters(dFirstAll)
+                firstAdam.step(first)
+            }
+        }
+        checkpoint?(settings.steps, head)
+    }
+}

@@ -1,0 +1,499 @@
+/// HO-E1: accuracy of second-order scores, D2SM against autodiff (high-order spec §2, E1, §6.1;
+/// claims HO-C2 and HO-C1).
+///
+/// Ground truth: Gaussian mixtures with exact s₁, s₂ of q_σ (ExperimentKit.SyntheticMixtures):
+/// the 2-D anisotropic mixture, random mixtures in D ∈ {5, 10, 20, 50} (3 components, means of
+/// scale 1.5, covariances AAᵀ/D + 0.3I) and the class-conditional 8×8-digits mixture (D = 64).
+/// Per (data set, σ, seed), all in Float64:
+/// * s̃₁: MLP D → h → h → D (Softplus; h = 128 for D ≤ 10, else 256) trained with DSM-VR;
+/// * autodiff: s₂ ≈ ½(J + Jᵀ), J the input Jacobian of s̃₁ by D reverse-mode passes;
+/// * D2SM arms: an s̃₂ network of the same trunk with a full head (D ≤ 20) or a low-rank r = 8 +
+///   diagonal head (D ≥ 50), trained for the same number of steps as s̃₁: form A and form B, each
+///   plain and VR, with s̃₁ frozen; form A trained jointly with s̃₁ as the released code does
+///   (no detaching, L = σ⁴(DSM-VR/σ² + D2SM-A));
+/// * small-data arms: s̃₁ and s̃₂ (form A, frozen) trained on N ∈ {200, 1000} fixed samples;
+/// * HO-C1: the Tweedie denoiser x̃ + σ²s̃₁(x̃) against the least-squares regression function
+///   E[x | x̃] = x̃ + σ²s₁(x̃) (exact), and, for information, a network regressing x on x̃ directly
+///   with the same MLP and budget (it has to learn the identity map, so it is worse at small σ).
+/// Metrics on M fresh test points x̃ ~ q_σ (spec §2.2): relative Frobenius error
+/// ‖ŝ₂ − s₂‖_F/‖s₂‖_F (mean over points), MSE of entries, σ⁴-scaled MSE, diagonal MSE, and the
+/// first-order error ‖s̃₁ − s₁‖/‖s₁‖; errors against training steps on a subset. The error ratio
+/// err_D2SM/err_autodiff has a two-level bootstrap interval (seeds, then test points).
+import ArgumentParser
+import DataIO
+import ExperimentKit
+import Foundation
+import NeuralNet
+import Reporting
+import ScoreKit
+import TensorCore
+
+@main
+struct HOE1HessianAccuracy: Experiment {
+    static let experimentID = "ho-e1-hessian-accuracy"
+    static let configuration = CommandConfiguration(
+        commandName: experimentID,
+        abstract: "HO-E1: second-order score accuracy, D2SM (forms A/B, ± VR, frozen/joint, small data) against the autodiff Jacobian of a DSM-trained s̃₁ (high-order spec E1; claims HO-C2, HO-C1).")
+
+    @OptionGroup var options: ExperimentOptions
+
+    @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
+    @Option(parsing: .upToNextOption, help: "Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).") var datasets: [String] = []
+    @Option(help: "Override training steps per network.") var steps: Int?
+    @Option(help: "Override the number of test points.") var testPoints: Int?
+
+    struct Config: Codable {
+        var datasets = ["anisotropic-2d", "random-5", "random-10", "random-20", "random-50", "digits-64"]
+        var sigmas = [0.1, 0.3, 0.5]
+        /// An extra small σ run for D ≤ `smallSigmaMaxDimension` (where VR matters, spec §1.6).
+        var smallSigma = 0.05
+        var smallSigmaMaxDimension = 10
+        var components = 3
+        var hiddenSmall = 128
+        var hiddenLarge = 256
+        var smallNetworkMaxDimension = 10
+        var fullHeadMaxDimension = 20
+        var rank = 8
+        var learningRate = 1e-3
+        var batchSize = 256
+        var steps = 4_000
+        var testPoints = 2_000
+        var curvePoints = 250
+        var checkpoints = 8
+        /// Fixed-sample sizes of the small-data arms, run for D in `smallDataDimensions`.
+        var smallData = [200, 1_000]
+        var smallDataDimensions = [2, 10]
+        /// The VR arms (3 evaluations per sample) run for D ≤ this (VR matters at small σ; HO-E3
+        /// studies it separately).
+        var vrMaxDimension = 10
+        var digitsShrinkage = 0.05
+        /// The arm whose ratio to autodiff decides HO-C2 (fixed before any run).
+        var primaryArm = "D2SM-A"
+        var c1Tolerance = 0.02
+
+        static let full = Config()
+        static let quick: Config = {
+            var c = Config()
+            c.datasets = ["anisotropic-2d", "random-10"]
+            c.sigmas = [0.1, 0.5]
+            c.steps = 600
+            c.testPoints = 400
+            c.curvePoints = 100
+            c.checkpoints = 4
+            c.smallData = [200]
+            c.smallDataDimensions = [10]
+            return c
+        }()
+    }
+
+    var config: Config {
+        var c = options.scale == .quick ? Config.quick : Config.full
+        if !datasets.isEmpty { c.datasets = datasets }
+        if let v = steps { c.steps = v }
+        if let v = testPoints { c.testPoints = v; c.curvePoints = min(c.curvePoints, v) }
+        return c
+    }
+
+    static let knownDatasets = ["anisotropic-2d", "random-5", "random-10", "random-20", "random-50", "digits-64"]
+
+    func validate() throws {
+        if let bad = datasets.first(where: { !Self.knownDatasets.contains($0) }) {
+            throw ValidationError("--datasets: unknown data set '\(bad)'; expected one of \(Self.knownDatasets.joined(separator: ", "))")
+        }
+        if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
+        if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
+    }
+
+    // MARK: - Data sets
+
+    static func mixture(_ name: String, _ c: Config, dataDir: String, seed: UInt64) throws -> GaussianMixture {
+        switch name {
+        case "anisotropic-2d": return SyntheticMixtures.anisotropic2D()
+        case "digits-64":
+            let digits = try ImageDataset.load(path: "\(dataDir)/digits8x8.h5", split: .train)
+            return try SyntheticMixtures.classConditional(images: digits.images, labels: digits.labels, shrinkage: c.digitsShrinkage,
+                                                          source: "\(dataDir)/digits8x8.h5")
+        default:
+            let d = Int(name.split(separator: "-").last!)!
+            var rng = generator(seed, 1, UInt64(d))
+            return SyntheticMixtures.random(dimension: d, components: c.components, using: &rng)
+        }
+    }
+
+    /// A generator keyed by the run seed and the given parts (SplitMix64 mixing).
+    static func generator(_ seed: UInt64, _ parts: UInt64...) -> Xoshiro256 {
+        var h = seed
+        for p in parts {
+            var sm = SplitMix64(seed: h ^ (p &* 0x9E37_79B9_7F4A_7C15))
+            h = sm.next()
+        }
+        return Xoshiro256(seed: h)
+    }
+
+    // MARK: - Metrics
+
+    /// Symmetrised input Jacobians of `net` at `points`, [M, D, D], in blocks (memory).
+    static func autodiffHessians(_ net: MLP<Double>, _ points: Tensor<Double>, block: Int = 128) -> Tensor<Double> {
+        let (m, d) = (points.rows, points.columns)
+        var out = Tensor<Double>(shape: [m, d, d])
+        var j = Tensor<Double>(shape: [0])
+        var start = 0
+        while start < m {
+            let n = min(block, m - start)
+            let x = Tensor<Double>(shape: [n, d], scalars: Array(points.scalars[(start * d)..<((start + n) * d)]))
+            net.inputJacobian(at: x, into: &j)
+            for b in 0..<n {
+                for r in 0..<d {
+                    for c in 0..<d {
+                        out.scalars[(start + b) * d * d + r * d + c] = 0.5 * (j.scalars[b * d * d + r * d + c] + j.scalars[b * d * d + c * d + r])
+                    }
+                }
+            }
+            start += n
+        }
+        return out
+    }
+
+    /// s̃₂ matrices of a D2SM head at `points`, [M, D, D].
+    static func headHessians(_ head: MLP<Double>, _ loss: SecondOrderDSM, _ points: Tensor<Double>) -> Tensor<Double> {
+        let out = head.forward(points, retainForBackward: false)
+        return loss.matrices(head: Tensor(shape: out.shape, scalars: out.scalars))
+    }
+
+    struct PointErrors {
+        var relativeFrobenius: [Double]
+        var mse: [Double]
+        var diagonalMSE: [Double]
+    }
+
+    /// Per-point errors of `estimate` against `truth` ([M, D, D]), over the first `rows` points.
+    static func errors(_ estimate: Tensor<Double>, _ truth: Tensor<Double>, rows: Int? = nil) -> PointErrors {
+        let d = truth.shape[1], m = rows ?? truth.shape[0]
+        var e = PointErrors(relativeFrobenius: [], mse: [], diagonalMSE: [])
+        for b in 0..<m {
+            var num = 0.0, den = 0.0, diag = 0.0
+            for i in 0..<d {
+                for k in 0..<d {
+                    let t = truth.scalars[b * d * d + i * d + k]
+                    let diff = estimate.scalars[b * d * d + i * d + k] - t
+                    num += diff * diff
+                    den += t * t
+                    if i == k { diag += diff * diff }
+                }
+            }
+            e.relativeFrobenius.append((num / den).squareRoot())
+            e.mse.append(num / Double(d * d))
+            e.diagonalMSE.append(diag / Double(d))
+        }
+        return e
+    }
+
+    /// Mean over points of ‖s̃₁ − s₁‖/‖s₁‖.
+    static func firstOrderError(_ net: MLP<Double>, _ points: Tensor<Double>, _ truth: Tensor<Double>) -> Double {
+        let out = net.forward(points, retainForBackward: false)
+        let d = points.columns
+        var total = 0.0
+        for b in 0..<points.rows {
+            var num = 0.0, den = 0.0
+            for i in 0..<d {
+                let t = truth.scalars[b * d + i]
+                num += (out.scalars[b * d + i] - t) * (out.scalars[b * d + i] - t)
+                den += t * t
+            }
+            total += (num / den).squareRoot()
+        }
+        return total / Double(points.rows)
+    }
+
+    /// Per-point squared denoising errors ‖x̂ − x‖².
+    static func denoisingErrors(_ estimate: Tensor<Double>, _ clean: Tensor<Double>) -> [Double] {
+        let d = clean.columns
+        return (0..<clean.rows).map { b in (0..<d).reduce(0.0) { $0 + pow(estimate.scalars[b * d + $1] - clean.scalars[b * d + $1], 2) } }
+    }
+
+    // MARK: - One cell
+
+    struct ArmResult {
+        var arm: String
+        var errors: PointErrors
+        var firstOrderError: Double
+        /// The autodiff arm this D2SM arm is compared with ("" for autodiff arms).
+        var baseline: String
+    }
+
+    struct CellResult {
+        var dataset: String
+        var dimension: Int
+        var sigma: Double
+        var seed: Int
+        var arms: [ArmResult] = []
+        var curves: [[CSVCell]] = []
+        var denoising: (dsm: [Double], regression: [Double], bayes: [Double]) = ([], [], [])
+    }
+
+    struct Cell { var dataset: String; var sigma: Double; var seed: Int }
+
+    static func runCell(_ c: Config, _ cell: Cell, mixture: GaussianMixture, base: UInt64) -> CellResult {
+        let d = mixture.dimension
+        let sigma = cell.sigma
+        let q = mixture.perturbed(sigma: sigma)
+        let seedKey = UInt64(cell.seed), sigmaKey = UInt64(sigma * 1e6), dataKey = UInt64(c.datasets.firstIndex(of: cell.dataset) ?? 0) &+ UInt64(d) &* 100
+        var testRNG = generator(base, 2, dataKey, sigmaKey, seedKey)
+        let clean = mixture.sample(count: c.testPoints, using: &testRNG)
+        var noisy = clean
+        for i in 0..<noisy.count { noisy.scalars[i] += sigma * testRNG.nextNormal() }
+        let s1True = q.scores(noisy), s2True = q.hessians(noisy)
+        let curvePoints = Tensor<Double>(shape: [min(c.curvePoints, c.testPoints), d], scalars: Array(noisy.scalars[0..<(min(c.curvePoints, c.testPoints) * d)]))
+        let hidden = d <= c.smallNetworkMaxDimension ? c.hiddenSmall : c.hiddenLarge
+        let settings = TrainingSettings(hidden: [hidden, hidden], learningRate: c.learningRate, batchSize: c.batchSize, steps: c.steps)
+        let training = SecondOrderTraining(sigma: sigma, dimension: d, settings: settings)
+        let structure: SecondOrderStructure = d <= c.fullHeadMaxDimension ? .full : .lowRank(rank: c.rank)
+        let every = max(1, c.steps / c.checkpoints)
+        var result = CellResult(dataset: cell.dataset, dimension: d, sigma: sigma, seed: cell.seed)
+        func curve(_ arm: String, _ step: Int, _ estimate: Tensor<Double>) {
+            let e = errors(estimate, s2True, rows: curvePoints.rows)
+            result.curves.append([.text(cell.dataset), .integer(d), .number(sigma), .integer(cell.seed), .text(arm), .integer(step), .number(Stats.mean(e.relativeFrobenius))])
+        }
+
+        // s̃₁ by DSM-VR, with the autodiff error traced at checkpoints.
+        var rng = generator(base, 3, dataKey, sigmaKey, seedKey)
+        func trainFirst(_ source: CleanSource, arm: String, rng: inout Xoshiro256) -> MLP<Double> {
+            let net = training.network(width: d, using: &rng)
+            training.trainFirstOrder(net, source: source, varianceReduced: true, every: every, using: &rng) { step, n in
+                curve(arm, step, autodiffHessians(n, curvePoints))
+            }
+            return net
+        }
+        let s1Net = trainFirst(.mixture(mixture), arm: "autodiff", rng: &rng)
+        let s1Error = firstOrderError(s1Net, noisy, s1True)
+        result.arms.append(ArmResult(arm: "autodiff", errors: errors(autodiffHessians(s1Net, noisy), s2True), firstOrderError: s1Error, baseline: ""))
+
+        // HO-C1: Tweedie denoiser against a direct regression of x on x̃ and the Bayes denoiser.
+        let reg = training.network(width: d, using: &rng)
+        training.trainRegression(reg, source: .mixture(mixture), using: &rng)
+        let regOut = reg.forward(noisy, retainForBackward: false)
+        let s1Out = s1Net.forward(noisy, retainForBackward: false)
+        var tweedie = noisy, bayes = noisy
+        for i in 0..<noisy.count {
+            tweedie.scalars[i] += sigma * sigma * s1Out.scalars[i]
+            bayes.scalars[i] += sigma * sigma * s1True.scalars[i]
+        }
+        result.denoising = (denoisingErrors(tweedie, clean), denoisingErrors(Tensor(shape: regOut.shape, scalars: regOut.scalars), clean), denoisingErrors(bayes, clean))
+
+        // D2SM arms with s̃₁ frozen, and the code-faithful joint arm.
+        let scale = pow(sigma, 4)
+        var arms: [(name: String, form: SecondOrderForm, vr: Bool, mode: SecondOrderMode)] = [
+            ("D2SM-A", .a, false, .frozen), ("D2SM-A-VR", .a, true, .frozen), ("D2SM-B", .b, false, .frozen), ("D2SM-B-VR", .b, true, .frozen),
+            ("D2SM-A-joint", .a, false, .joint),
+        ]
+        if d > c.vrMaxDimension { arms.removeAll { $0.vr } }
+        for arm in arms {
+            let loss = SecondOrderDSM(dimension: d, sigma: sigma, structure: structure, form: arm.form, scale: scale)
+            var armRNG = generator(base, 4, dataKey, sigmaKey, seedKey, UInt64(arm.name.hashValue & 0) &+ UInt64(arms.firstIndex { $0.name == arm.name }!))
+            let head = training.network(width: structure.width(dimension: d), using: &armRNG)
+            let first = arm.mode == .frozen ? s1Net : training.network(width: d, using: &armRNG)
+            training.trainSecondOrder(head: head, first: first, loss: loss, mode: arm.mode, varianceReduced: arm.vr, source: .mixture(mixture),
+                                      every: every, using: &armRNG) { step, h in curve(arm.name, step, headHessians(h, loss, curvePoints)) }
+            result.arms.append(ArmResult(arm: arm.name, errors: errors(headHessians(head, loss, noisy), s2True),
+                                         firstOrderError: firstOrderError(first, noisy, s1True), baseline: "autodiff"))
+        }
+
+        // Small-data arms: N fixed samples for both networks.
+        if c.smallDataDimensions.contains(d) {
+            for n in c.smallData {
+                var smallRNG = generator(base, 5, dataKey, sigmaKey, seedKey, UInt64(n))
+                let points = mixture.sample(count: n, using: &smallRNG)
+                let net = trainFirst(.points(points), arm: "autodiff-N\(n)", rng: &smallRNG)
+                result.arms.append(ArmResult(arm: "autodiff-N\(n)", errors: errors(autodiffHessians(net, noisy), s2True),
+                                             firstOrderError: firstOrderError(net, noisy, s1True), baseline: ""))
+                let loss = SecondOrderDSM(dimension: d, sigma: sigma, structure: structure, form: .a, scale: scale)
+                let head = training.network(width: structure.width(dimension: d), using: &smallRNG)
+                training.trainSecondOrder(head: head, first: net, loss: loss, mode: .frozen, varianceReduced: false, source: .points(points),
+                                          every: every, using: &smallRNG) { step, h in curve("D2SM-A-N\(n)", step, headHessians(h, loss, curvePoints)) }
+                result.arms.append(ArmResult(arm: "D2SM-A-N\(n)", errors: errors(headHessians(head, loss, noisy), s2True),
+                                             firstOrderError: firstOrderError(net, noisy, s1True), baseline: "autodiff-N\(n)"))
+            }
+        }
+        return result
+    }
+
+    // MARK: - Compute
+
+    func compute(in run: RunDirectory) throws {
+        let c = config
+        let seeds = options.seedCount(quick: 2, full: 3)
+        var mixtures: [String: GaussianMixture] = [:]
+        for name in c.datasets { mixtures[name] = try Self.mixture(name, c, dataDir: dataDir, seed: options.seed) }
+        var cells: [Cell] = []
+        for name in c.datasets {
+            var sigmas = c.sigmas
+            if mixtures[name]!.dimension <= c.smallSigmaMaxDimension { sigmas.insert(c.smallSigma, at: 0) }
+            for s in sigmas { for seed in 0..<seeds { cells.append(Cell(dataset: name, sigma: s, seed: seed)) } }
+        }
+        cells.sort { mixtures[$0.dataset]!.dimension > mixtures[$1.dataset]!.dimension }
+        let progress = Progress(Self.experimentID, total: cells.count)
+        let threads = options.threads
+        Parallel.configure(threads: 1)
+        defer { Parallel.configure(threads: threads) }
+        let base = options.seed
+        let results = try parallelMap(cells.count, threads: threads, progress: { progress.advance() }) { k in
+            Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base)
+        }
+
+        var armRows: [[CSVCell]] = [], ratioRows: [[CSVCell]] = [], denoiseRows: [[CSVCell]] = [], tweedieRows: [[CSVCell]] = []
+        for r in results {
+            for a in r.arms {
+                armRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed), .text(a.arm),
+                                .number(Stats.mean(a.errors.relativeFrobenius)), .number(Stats.mean(a.errors.mse)),
+                                .number(Stats.mean(a.errors.mse) * pow(r.sigma, 4)), .number(Stats.mean(a.errors.diagonalMSE)), .number(a.firstOrderError)])
+            }
+            denoiseRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed), .number(Stats.mean(r.denoising.dsm)),
+                                .number(Stats.mean(r.denoising.regression)), .number(Stats.mean(r.denoising.bayes))])
+        }
+        // Ratios pooled over seeds (two-level bootstrap), per (data set, σ, arm).
+        var keys: [String] = []
+        for r in results where !keys.contains("\(r.dataset)|\(r.sigma)") { keys.append("\(r.dataset)|\(r.sigma)") }
+        for key in keys {
+            let group = results.filter { "\($0.dataset)|\($0.sigma)" == key }.sorted { $0.seed < $1.seed }
+            let first = group[0]
+            for a in first.arms where !a.baseline.isEmpty {
+                let pairs = group.map { r -> (a: [Double], b: [Double]) in
+                    (r.arms.first { $0.arm == a.arm }!.errors.relativeFrobenius, r.arms.first { $0.arm == a.baseline }!.errors.relativeFrobenius)
+                }
+                let est = Stats.pairedRatioBootstrapCI(pairs, seed: base)
+                ratioRows.append([.text(first.dataset), .integer(first.dimension), .number(first.sigma), .text(a.arm), .text(a.baseline),
+                                  .number(est.mean), .number(est.low), .number(est.high), .integer(group.count)])
+            }
+            let tw = Stats.pairedRatioBootstrapCI(group.map { ($0.denoising.dsm, $0.denoising.regression) }, seed: base)
+            let tb = Stats.pairedRatioBootstrapCI(group.map { ($0.denoising.dsm, $0.denoising.bayes) }, seed: base)
+            tweedieRows.append([.text(first.dataset), .integer(first.dimension), .number(first.sigma), .number(tw.mean), .number(tw.low), .number(tw.high),
+                                .number(tb.mean), .number(tb.low), .number(tb.high), .integer(group.count)])
+        }
+        try run.writeCSV("arms.csv", header: ["dataset", "dimension", "sigma", "seed", "arm", "relative_frobenius", "mse", "mse_sigma4", "diagonal_mse", "first_order_error"], rows: armRows)
+        try run.writeCSV("ratios.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "seeds"], rows: ratioRows)
+        try run.writeCSV("curves.csv", header: ["dataset", "dimension", "sigma", "seed", "arm", "step", "relative_frobenius"], rows: results.flatMap { $0.curves })
+        try run.writeCSV("denoising.csv", header: ["dataset", "dimension", "sigma", "seed", "mse_tweedie", "mse_regression", "mse_bayes"], rows: denoiseRows)
+        try run.writeCSV("tweedie_ratios.csv", header: ["dataset", "dimension", "sigma", "ratio_regression", "low_regression", "high_regression",
+                                                        "ratio_bayes", "low_bayes", "high_bayes", "seeds"], rows: tweedieRows)
+        try run.writeConfig(c)
+    }
+
+    // MARK: - Render
+
+    func render(in run: RunDirectory) throws {
+        let c = config
+        let arms = try run.readCSV("arms.csv")
+        let aName = try arms.strings("dataset"), aDim = try arms.numbers("dimension"), aSigma = try arms.numbers("sigma"), aArm = try arms.strings("arm")
+        let aFrob = try arms.numbers("relative_frobenius"), aMSE4 = try arms.numbers("mse_sigma4"), aFirst = try arms.numbers("first_order_error")
+        let ratios = try run.readCSV("ratios.csv")
+        let rName = try ratios.strings("dataset"), rDim = try ratios.numbers("dimension"), rSigma = try ratios.numbers("sigma"), rArm = try ratios.strings("arm")
+        let rRatio = try ratios.numbers("ratio"), rLow = try ratios.numbers("low"), rHigh = try ratios.numbers("high"), rSeeds = try ratios.numbers("seeds")
+        let tw = try run.readCSV("tweedie_ratios.csv")
+        let tName = try tw.strings("dataset"), tSigma = try tw.numbers("sigma"), tRatio = try tw.numbers("ratio_regression")
+        let tLow = try tw.numbers("low_regression"), tHigh = try tw.numbers("high_regression"), tBayes = try tw.numbers("ratio_bayes")
+        let cv = try run.readCSV("curves.csv")
+        let cName = try cv.strings("dataset"), cSigma = try cv.numbers("sigma"), cArm = try cv.strings("arm"), cStep = try cv.numbers("step"), cErr = try cv.numbers("relative_frobenius")
+
+        var names: [String] = []
+        for n in aName where !names.contains(n) { names.append(n) }
+        names.sort { aDim[aName.firstIndex(of: $0)!] < aDim[aName.firstIndex(of: $1)!] }
+        var armOrder: [String] = []
+        for a in aArm where !armOrder.contains(a) { armOrder.append(a) }
+        let seedCount = Int(rSeeds.first ?? 0)
+
+        // Table 1: relative Frobenius error per arm (mean ± t-interval over seeds).
+        var rows: [[String]] = []
+        for n in names {
+            let sigmas = Array(Set(aSigma.indices.filter { aName[$0] == n }.map { aSigma[$0] })).sorted()
+            for s in sigmas {
+                var row = [n, "\(Int(aDim[aName.firstIndex(of: n)!]))", Format.significant(s, 2)]
+                let first = Stats.meanCI(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == "autodiff" }.map { aFirst[$0] })
+                row.append(Format.withError(first.mean, first.halfWidth))
+                for arm in armOrder {
+                    let v = aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFrob[$0] }
+                    if v.isEmpty { row.append("–"); continue }
+                    let e = Stats.meanCI(v)
+                    row.append(Format.withError(e.mean, e.halfWidth))
+                }
+                rows.append(row)
+            }
+        }
+        try run.writeTable(Table(header: ["data", "D", "σ", "s̃₁ rel. error"] + armOrder, rows: rows,
+                                 caption: "Mean relative Frobenius error ‖ŝ₂ − s₂‖_F/‖s₂‖_F on \(c.testPoints) test points x̃ ~ q_σ (mean ± 95% t-interval over \(seedCount) seeds). autodiff: symmetrised input Jacobian of the DSM-VR-trained s̃₁; D2SM arms: s̃₂ networks trained \(c.steps) steps with s̃₁ frozen (A, B, ± VR) or jointly (A-joint, code-faithful); -N arms: both networks trained on N fixed samples. Protocol [RECON].",
+                                 label: "tab:ho-e1"), name: "accuracy")
+
+        // Table 2: ratios to autodiff with bootstrap intervals.
+        var ratioTable: [[String]] = []
+        for i in rName.indices {
+            ratioTable.append([rName[i], "\(Int(rDim[i]))", Format.significant(rSigma[i], 2), rArm[i], "\(Format.significant(rRatio[i], 3)) [\(Format.significant(rLow[i], 3)), \(Format.significant(rHigh[i], 3))]"])
+        }
+        try run.writeTable(Table(header: ["data", "D", "σ", "arm", "err_arm / err_autodiff [95% CI]"], rows: ratioTable,
+                                 caption: "Error ratio of each D2SM arm to its autodiff baseline (same s̃₁ or same N samples), two-level bootstrap over seeds and test points.",
+                                 label: "tab:ho-e1-ratios"), name: "ratios")
+
+        // Figure: error against training steps, autodiff vs D2SM-A (frozen), per data set at σ = 0.3 (or the first σ).
+        var panels: [Panel] = []
+        for n in names {
+            let sigmas = Array(Set(cSigma.indices.filter { cName[$0] == n }.map { cSigma[$0] })).sorted()
+            guard let s = sigmas.first(where: { $0 == 0.3 }) ?? sigmas.last else { continue }
+            var series: [Series] = []
+            for (k, arm) in ["autodiff", "D2SM-A", "D2SM-A-VR", "D2SM-B", "D2SM-A-joint"].enumerated() {
+                var byStep: [Double: [Double]] = [:]
+                for i in cName.indices where cName[i] == n && cSigma[i] == s && cArm[i] == arm { byStep[cStep[i], default: []].append(cErr[i]) }
+                let xs = byStep.keys.sorted()
+                if xs.isEmpty { continue }
+                series.append(Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: arm, style: .linespoints, color: k))
+            }
+            panels.append(Panel(title: "\(n), σ = \(Format.significant(s, 2))", xLabel: "training step", yLabel: "relative Frobenius error", logY: true, key: "top right", series: series))
+        }
+        if !panels.isEmpty {
+            try run.writeFigure(Figure(name: "error_vs_steps", panels: panels, rows: 2, title: "HO-E1: s₂ error during training (mean over seeds, subset of test points)", panelWidth: 420, panelHeight: 340))
+        }
+        // Figure: error against D per arm at each σ.
+        var dimPanels: [Panel] = []
+        for s in Array(Set(aSigma)).sorted() {
+            var series: [Series] = []
+            for (k, arm) in ["autodiff", "D2SM-A", "D2SM-B", "D2SM-A-joint"].enumerated() {
+                let ns = names.filter { n in aName.indices.contains { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm } }
+                if ns.isEmpty { continue }
+                let est = ns.map { n in Stats.meanCI(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFrob[$0] }) }
+                series.append(Series(x: ns.map { aDim[aName.firstIndex(of: $0)!] }, y: est.map { $0.mean }, yError: est.map { $0.halfWidth }, title: arm, style: .linespoints, color: k))
+            }
+            if !series.isEmpty {
+                dimPanels.append(Panel(title: "σ = \(Format.significant(s, 2))", xLabel: "dimension D", yLabel: "relative Frobenius error", logX: true, logY: true, key: "bottom right", series: series))
+            }
+        }
+        if !dimPanels.isEmpty {
+            try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels, title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
+        }
+        _ = aMSE4
+
+        // HO-C2 (fixed before any run): for D ≥ 10 and σ ∈ [0.05, 0.5], err(primary arm)/err(autodiff) < 1.
+        var c2: [ClaimCheck] = []
+        for i in rName.indices where rArm[i] == c.primaryArm && rDim[i] >= 10 && rSigma[i] >= 0.05 && rSigma[i] <= 0.5 {
+            c2.append(ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(c.primaryArm)) / err(autodiff)",
+                                 estimate: Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i])), direction: .lessThan, threshold: 1))
+        }
+        // HO-C1: the Tweedie denoiser's MSE matches that of the least-squares regression function
+        // E[x | x̃] (computed exactly from the mixture's s₁) within ±c1Tolerance. The MSE of a
+        // network regressing x on x̃ directly is reported beside it.
+        let tBayesLow = try tw.numbers("low_bayes"), tBayesHigh = try tw.numbers("high_bayes")
+        var c1: [ClaimCheck] = []
+        for i in tName.indices {
+            c1.append(ClaimCheck(statistic: "\(tName[i]), σ = \(Format.significant(tSigma[i], 2)): MSE(x̃ + σ²s̃₁) / MSE(E[x | x̃]) (direct regression network: ratio \(Format.significant(tRatio[i], 3)) [\(Format.significant(tLow[i], 3)), \(Format.significant(tHigh[i], 3))])",
+                                 estimate: Estimate(mean: tBayes[i], low: tBayesLow[i], high: tBayesHigh[i], n: seedCount), direction: .within, threshold: 1, tolerance: c.c1Tolerance))
+        }
+        let command = "make ho-e1-hessian-accuracy SCALE=\(options.scale.rawValue)"
+        let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (Float64), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
+        try run.writeClaims([
+            ClaimResult(claim: "HO-C2", statement: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.",
+                        experiment: Self.experimentID, command: command, checks: c2, seeds: seedCount,
+                        notes: note + " Primary arm \(c.primaryArm) (s̃₁ frozen); other arms in tables/ratios.md."),
+            ClaimResult(claim: "HO-C1", statement: "DSM is Tweedie's formula: the denoiser x̃ + σ²s̃₁ matches least-squares regression of x on x̃ (within 2%); the Tweedie identities hold numerically (unit tests).",
+                        experiment: Self.experimentID, command: command, checks: c1, seeds: seedCount,
+                        notes: note + " The identities themselves are checked by Monte Carlo in ScoreKitTests (SecondOrderDSMMonteCarloTests)."),
+        ])
+        print(Table(header: ["data", "D", "σ", "s̃₁ err"] + armOrder, rows: rows).markdown())
+        print(Table(header: ["data", "D", "σ", "arm", "ratio"], rows: ratioTable).markdown())
+    }
+}
