@@ -38,6 +38,9 @@ public enum ExperimentRegistry {
         ExperimentSpec(id: "ho-e1-hessian-accuracy", paper: "high-order", title: "Second-order score accuracy: D2SM against autodiff (spec E1)",
                        reconstructs: "the paper's accuracy comparison of D2SM with the Jacobian of a DSM-trained s₁ on synthetic data; figure/table number unknown (unverified, protocol [RECON])",
                        figures: ["error_vs_steps", "error_vs_dimension"], tables: ["accuracy", "ratios"], claims: ["HO-C2", "HO-C1"]),
+        ExperimentSpec(id: "ho-e3-variance-reduction", paper: "high-order", title: "Variance reduction of second-order DSM (spec E3)",
+                       reconstructs: "the effect of the released code's hosm_plus_vr objective; whether the paper shows it is unverified (protocol [RECON])",
+                       figures: ["spread_vs_sigma"], tables: ["spread", "error"], claims: ["HO-C4"]),
     ]
 
     public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }

@@ -3,8 +3,10 @@
 // `Xoshiro256(seed:stream:)` or a seed derived from the task index), so the results do not
 // depend on the thread count or on which thread ran which task.
 import Foundation
+import TensorCore
 
 /// Runs `body(0..<count)` on up to `threads` threads and returns the results in index order.
+/// Each task runs inside `Parallel.inline`, so its elementwise kernels stay on its own thread.
 /// The first error thrown by any task is rethrown after all tasks have stopped.
 /// - Parameter progress: called once per finished task (serialised), e.g. `Progress.advance`.
 public func parallelMap<T>(_ count: Int, threads: Int, progress: (() -> Void)? = nil,
@@ -24,7 +26,7 @@ public func parallelMap<T>(_ count: Int, threads: Int, progress: (() -> Void)? =
                 lock.unlock()
                 if i >= count || stop { return }
                 do {
-                    let r = try body(i)
+                    let r = try Parallel.inline { try body(i) }
                     base[i] = r  // each index is written by exactly one task
                 } catch {
                     lock.lock()

@@ -215,3 +215,80 @@ public struct SecondOrderTraining {
         checkpoint?(settings.steps, head)
     }
 }
+
+/// Error metrics of second-order score estimates (high-order spec §2.2) and the autodiff arm.
+public enum SecondOrderMetrics {
+    /// Symmetrised input Jacobians of `net` at `points`, [M, D, D], in blocks (memory).
+    public static func autodiffHessians(_ net: MLP<Double>, _ points: Tensor<Double>, block: Int = 128) -> Tensor<Double> {
+        let (m, d) = (points.rows, points.columns)
+        var out = Tensor<Double>(shape: [m, d, d])
+        var j = Tensor<Double>(shape: [0])
+        var start = 0
+        while start < m {
+            let n = min(block, m - start)
+            let x = Tensor<Double>(shape: [n, d], scalars: Array(points.scalars[(start * d)..<((start + n) * d)]))
+            net.inputJacobian(at: x, into: &j)
+            for b in 0..<n {
+                for r in 0..<d {
+                    for c in 0..<d {
+                        out.scalars[(start + b) * d * d + r * d + c] = 0.5 * (j.scalars[b * d * d + r * d + c] + j.scalars[b * d * d + c * d + r])
+                    }
+                }
+            }
+            start += n
+        }
+        return out
+    }
+
+    /// s̃₂ matrices of a D2SM head at `points`, [M, D, D].
+    public static func headHessians(_ head: MLP<Double>, _ loss: SecondOrderDSM, _ points: Tensor<Double>) -> Tensor<Double> {
+        let out = head.forward(points, retainForBackward: false)
+        return loss.matrices(head: Tensor(shape: out.shape, scalars: out.scalars))
+    }
+
+    public struct PointErrors: Sendable {
+        public var relativeFrobenius: [Double]
+        public var mse: [Double]
+        public var diagonalMSE: [Double]
+    }
+
+    /// Per-point errors of `estimate` against `truth` ([M, D, D]), over the first `rows` points.
+    public static func errors(_ estimate: Tensor<Double>, _ truth: Tensor<Double>, rows: Int? = nil) -> PointErrors {
+        let d = truth.shape[1], m = rows ?? truth.shape[0]
+        var e = PointErrors(relativeFrobenius: [], mse: [], diagonalMSE: [])
+        for b in 0..<m {
+            var num = 0.0, den = 0.0, diag = 0.0
+            for i in 0..<d {
+                for k in 0..<d {
+                    let t = truth.scalars[b * d * d + i * d + k]
+                    let diff = estimate.scalars[b * d * d + i * d + k] - t
+                    num += diff * diff
+                    den += t * t
+                    if i == k { diag += diff * diff }
+                }
+            }
+            e.relativeFrobenius.append((num / den).squareRoot())
+            e.mse.append(num / Double(d * d))
+            e.diagonalMSE.append(diag / Double(d))
+        }
+        return e
+    }
+
+    /// Mean over points of ‖s̃₁ − s₁‖/‖s₁‖.
+    public static func firstOrderError(_ net: MLP<Double>, _ points: Tensor<Double>, _ truth: Tensor<Double>) -> Double {
+        let out = net.forward(points, retainForBackward: false)
+        let d = points.columns
+        var total = 0.0
+        for b in 0..<points.rows {
+            var num = 0.0, den = 0.0
+            for i in 0..<d {
+                let t = truth.scalars[b * d + i]
+                num += (out.scalars[b * d + i] - t) * (out.scalars[b * d + i] - t)
+                den += t * t
+            }
+            total += (num / den).squareRoot()
+        }
+        return total / Double(points.rows)
+    }
+
+}

@@ -3,6 +3,18 @@
 // so they do not become the serial bottleneck. Below `minimumChunk` elements per thread the
 // dispatch overhead (a few µs) outweighs the gain, so work runs inline.
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thread-specific marker of code that runs inside an outer parallel loop (see `Parallel.inline`).
+private let inlineKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
 
 /// Process-wide parallelism settings for elementwise kernels.
 public enum Parallel {
@@ -18,6 +30,19 @@ public enum Parallel {
         BLAS.setThreads(threads)
     }
 
+    /// True on a thread inside `inline`: `forEachChunk` then runs its body on that thread.
+    public static var isInline: Bool { pthread_getspecific(inlineKey) != nil }
+
+    /// Runs `body` with this thread's elementwise kernels kept on the thread: used by outer
+    /// task-parallel loops (ExperimentKit's `parallelMap`) so that tasks do not nest a second level
+    /// of threads, and so that their results do not depend on the process-wide thread count.
+    public static func inline<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(inlineKey)
+        pthread_setspecific(inlineKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(inlineKey, previous) }
+        return try body()
+    }
+
     /// Default work per thread below which a loop runs on the calling thread.
     public static let minimumChunk = 32_768
 
@@ -28,7 +53,7 @@ public enum Parallel {
         count: Int, minimumChunk: Int = Parallel.minimumChunk, _ body: (Range<Int>) -> Void
     ) {
         let t = Swift.min(_threads, Swift.max(1, count / Swift.max(minimumChunk, 1)))
-        if t <= 1 {
+        if t <= 1 || isInline {
             body(0..<count)
             return
         }

@@ -1,51 +1,54 @@
 import Foundation
+import ExperimentKit
 import NeuralNet
 import TensorCore
 import Testing
 import TestSupport
 @testable import ho_e1_hessian_accuracy
 
-@Suite(.serialized) struct HOE1SmokeTests {
-    /// A tiny run writes every file, twice identically for the same seed.
-    @Test func producesFilesDeterministically() throws {
-        setenv("REPRO_QUIET", "1", 1)
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e1-smoke-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: base) }
-        for name in ["a", "b"] {
-            var cmd = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "anisotropic-2d", "--steps", "20", "--test-points", "30", "--seeds", "2",
-                                                           "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE1HessianAccuracy
-            try cmd.run()
+extension ExperimentSmoke {
+    @Suite(.serialized) struct HOE1SmokeTests {
+        /// A tiny run writes every file, twice identically for the same seed.
+        @Test func producesFilesDeterministically() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e1-smoke-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            for name in ["a", "b"] {
+                var cmd = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "anisotropic-2d", "--steps", "20", "--test-points", "30", "--seeds", "2",
+                                                               "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE1HessianAccuracy
+                try cmd.run()
+            }
+            for f in ["arms.csv", "ratios.csv", "curves.csv", "denoising.csv", "tweedie_ratios.csv"] {
+                #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
+            }
+            let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
+            #expect(claims.contains("HO-C1") && claims.contains("HO-C2"))
         }
-        for f in ["arms.csv", "ratios.csv", "curves.csv", "denoising.csv", "tweedie_ratios.csv"] {
-            #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
+
+        /// The per-point error metrics on a hand-made 2×2 case.
+        @Test func errorMetrics() {
+            let tolerance = 1e-12
+            let truth = Tensor<Double>(shape: [1, 2, 2], scalars: [2, 0, 0, 1])
+            let estimate = Tensor<Double>(shape: [1, 2, 2], scalars: [1, 1, 1, 1])
+            let e = SecondOrderMetrics.errors(estimate, truth)
+            #expect(abs(e.relativeFrobenius[0] - (3.0 / 5.0).squareRoot()) < tolerance)  // ‖Δ‖² = 1 + 1 + 1 + 0
+            #expect(abs(e.mse[0] - 0.75) < tolerance)
+            #expect(abs(e.diagonalMSE[0] - 0.5) < tolerance)
         }
-        let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
-        #expect(claims.contains("HO-C1") && claims.contains("HO-C2"))
-    }
 
-    /// The per-point error metrics on a hand-made 2×2 case.
-    @Test func errorMetrics() {
-        let tolerance = 1e-12
-        let truth = Tensor<Double>(shape: [1, 2, 2], scalars: [2, 0, 0, 1])
-        let estimate = Tensor<Double>(shape: [1, 2, 2], scalars: [1, 1, 1, 1])
-        let e = HOE1HessianAccuracy.errors(estimate, truth)
-        #expect(abs(e.relativeFrobenius[0] - (3.0 / 5.0).squareRoot()) < tolerance)  // ‖Δ‖² = 1 + 1 + 1 + 0
-        #expect(abs(e.mse[0] - 0.75) < tolerance)
-        #expect(abs(e.diagonalMSE[0] - 0.5) < tolerance)
-    }
-
-    /// The autodiff arm is the symmetrised Jacobian: exact for a network that is linear in x.
-    @Test func autodiffOfLinearNetwork() {
-        var rng = Xoshiro256(seed: 1)
-        let net = MLP<Double>(sizes: [3, 3], activation: .identity, using: &rng)
-        let x = Tensor<Double>.randomNormal([4, 3], using: &rng)
-        let h = HOE1HessianAccuracy.autodiffHessians(net, x, block: 3)
-        let w = net.layers[0].weight  // [in, out]: output_o = Σ_i x_i W[i, o] + b_o, so J[o][i] = W[i, o]
-        for b in 0..<4 {
-            for o in 0..<3 {
-                for i in 0..<3 {
-                    let expected = 0.5 * (w[i, o] + w[o, i])
-                    #expect(abs(h.scalars[b * 9 + o * 3 + i] - expected) < 1e-12)
+        /// The autodiff arm is the symmetrised Jacobian: exact for a network that is linear in x.
+        @Test func autodiffOfLinearNetwork() {
+            var rng = Xoshiro256(seed: 1)
+            let net = MLP<Double>(sizes: [3, 3], activation: .identity, using: &rng)
+            let x = Tensor<Double>.randomNormal([4, 3], using: &rng)
+            let h = SecondOrderMetrics.autodiffHessians(net, x, block: 3)
+            let w = net.layers[0].weight  // [in, out]: output_o = Σ_i x_i W[i, o] + b_o, so J[o][i] = W[i, o]
+            for b in 0..<4 {
+                for o in 0..<3 {
+                    for i in 0..<3 {
+                        let expected = 0.5 * (w[i, o] + w[o, i])
+                        #expect(abs(h.scalars[b * 9 + o * 3 + i] - expected) < 1e-12)
+                    }
                 }
             }
         }

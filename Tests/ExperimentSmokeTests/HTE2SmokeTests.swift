@@ -7,48 +7,50 @@ import TestSupport
 
 /// Runs ht-e2-noise-scaling end to end on tiny stand-in data files written by the test (the
 /// real ones come from `make data`): files exist, the same seed gives identical CSVs.
-@Suite(.serialized) struct HTE2SmokeTests {
-    func writeData(_ dir: URL, name: String, side: Int, count: Int, seed: UInt64) throws {
-        var rng = Xoshiro256(seed: seed)
-        func split(_ n: Int) throws -> LabeledImages {
-            try LabeledImages(images: Tensor<Float>.randomUniform([n, side * side], using: &rng),
-                              labels: (0..<n).map { UInt8($0 % 10) }, height: side, width: side)
+extension ExperimentSmoke {
+    @Suite(.serialized) struct HTE2SmokeTests {
+        func writeData(_ dir: URL, name: String, side: Int, count: Int, seed: UInt64) throws {
+            var rng = Xoshiro256(seed: seed)
+            func split(_ n: Int) throws -> LabeledImages {
+                try LabeledImages(images: Tensor<Float>.randomUniform([n, side * side], using: &rng),
+                                  labels: (0..<n).map { UInt8($0 % 10) }, height: side, width: side)
+            }
+            try ImageDataset.write(train: try split(count), test: try split(10), classes: 10,
+                                   metadata: ImageDatasetMetadata(sourcePackage: "test", sourceVersion: "0", sourceSHA256: ["none": String(repeating: "0", count: 64)], description: "random"),
+                                   to: dir.appendingPathComponent("\(name).h5"))
         }
-        try ImageDataset.write(train: try split(count), test: try split(10), classes: 10,
-                               metadata: ImageDatasetMetadata(sourcePackage: "test", sourceVersion: "0", sourceSHA256: ["none": String(repeating: "0", count: 64)], description: "random"),
-                               to: dir.appendingPathComponent("\(name).h5"))
-    }
 
-    func run(_ out: URL, data: URL) throws {
-        var cmd = try HTE2NoiseScaling.parseAsRoot(
-            ["--samples", "500", "--seeds", "2", "--seed", "3", "--dimensions", "64", "196", "--out", out.path, "--data-dir", data.path, "--threads", "2"]) as! HTE2NoiseScaling
-        try cmd.run()
-    }
-
-    @Test func producesFilesDeterministically() throws {
-        setenv("REPRO_QUIET", "1", 1)
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e2-smoke-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: base) }
-        let data = base.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try writeData(data, name: "digits8x8", side: 8, count: 40, seed: 1)
-        try writeData(data, name: "fashion-mnist", side: 28, count: 40, seed: 2)
-        let a = base.appendingPathComponent("a"), b = base.appendingPathComponent("b")
-        try run(a, data: data)
-        try run(b, data: data)
-        for name in ["ratios.csv", "data_sources.csv", "schedules.csv", "overlap_curves.csv"] {
-            #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
+        func run(_ out: URL, data: URL) throws {
+            var cmd = try HTE2NoiseScaling.parseAsRoot(
+                ["--samples", "500", "--seeds", "2", "--seed", "3", "--dimensions", "64", "196", "--out", out.path, "--data-dir", data.path, "--threads", "2"]) as! HTE2NoiseScaling
+            try cmd.run()
         }
-        let claims = try String(contentsOf: a.appendingPathComponent("claims.json"), encoding: .utf8)
-        #expect(claims.contains("HT-C4") && claims.contains("HT-C5"))
-        #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("figures/overlap_by_level.pdf").path))
-    }
 
-    /// A missing data file gives an error that names the file and the command that makes it.
-    @Test func missingDataIsAClearError() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e2-nodata-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
-        var cmd = try HTE2NoiseScaling.parseAsRoot(["--samples", "500", "--out", out.path, "--data-dir", "/nonexistent"]) as! HTE2NoiseScaling
-        #expect(throws: (any Error).self) { try cmd.run() }
+        @Test func producesFilesDeterministically() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e2-smoke-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            let data = base.appendingPathComponent("data")
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            try writeData(data, name: "digits8x8", side: 8, count: 40, seed: 1)
+            try writeData(data, name: "fashion-mnist", side: 28, count: 40, seed: 2)
+            let a = base.appendingPathComponent("a"), b = base.appendingPathComponent("b")
+            try run(a, data: data)
+            try run(b, data: data)
+            for name in ["ratios.csv", "data_sources.csv", "schedules.csv", "overlap_curves.csv"] {
+                #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
+            }
+            let claims = try String(contentsOf: a.appendingPathComponent("claims.json"), encoding: .utf8)
+            #expect(claims.contains("HT-C4") && claims.contains("HT-C5"))
+            #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("figures/overlap_by_level.pdf").path))
+        }
+
+        /// A missing data file gives an error that names the file and the command that makes it.
+        @Test func missingDataIsAClearError() throws {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e2-nodata-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: out) }
+            var cmd = try HTE2NoiseScaling.parseAsRoot(["--samples", "500", "--out", out.path, "--data-dir", "/nonexistent"]) as! HTE2NoiseScaling
+            #expect(throws: (any Error).self) { try cmd.run() }
+        }
     }
 }

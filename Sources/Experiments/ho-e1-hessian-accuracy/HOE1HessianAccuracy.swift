@@ -132,79 +132,6 @@ struct HOE1HessianAccuracy: Experiment {
 
     // MARK: - Metrics
 
-    /// Symmetrised input Jacobians of `net` at `points`, [M, D, D], in blocks (memory).
-    static func autodiffHessians(_ net: MLP<Double>, _ points: Tensor<Double>, block: Int = 128) -> Tensor<Double> {
-        let (m, d) = (points.rows, points.columns)
-        var out = Tensor<Double>(shape: [m, d, d])
-        var j = Tensor<Double>(shape: [0])
-        var start = 0
-        while start < m {
-            let n = min(block, m - start)
-            let x = Tensor<Double>(shape: [n, d], scalars: Array(points.scalars[(start * d)..<((start + n) * d)]))
-            net.inputJacobian(at: x, into: &j)
-            for b in 0..<n {
-                for r in 0..<d {
-                    for c in 0..<d {
-                        out.scalars[(start + b) * d * d + r * d + c] = 0.5 * (j.scalars[b * d * d + r * d + c] + j.scalars[b * d * d + c * d + r])
-                    }
-                }
-            }
-            start += n
-        }
-        return out
-    }
-
-    /// s̃₂ matrices of a D2SM head at `points`, [M, D, D].
-    static func headHessians(_ head: MLP<Double>, _ loss: SecondOrderDSM, _ points: Tensor<Double>) -> Tensor<Double> {
-        let out = head.forward(points, retainForBackward: false)
-        return loss.matrices(head: Tensor(shape: out.shape, scalars: out.scalars))
-    }
-
-    struct PointErrors {
-        var relativeFrobenius: [Double]
-        var mse: [Double]
-        var diagonalMSE: [Double]
-    }
-
-    /// Per-point errors of `estimate` against `truth` ([M, D, D]), over the first `rows` points.
-    static func errors(_ estimate: Tensor<Double>, _ truth: Tensor<Double>, rows: Int? = nil) -> PointErrors {
-        let d = truth.shape[1], m = rows ?? truth.shape[0]
-        var e = PointErrors(relativeFrobenius: [], mse: [], diagonalMSE: [])
-        for b in 0..<m {
-            var num = 0.0, den = 0.0, diag = 0.0
-            for i in 0..<d {
-                for k in 0..<d {
-                    let t = truth.scalars[b * d * d + i * d + k]
-                    let diff = estimate.scalars[b * d * d + i * d + k] - t
-                    num += diff * diff
-                    den += t * t
-                    if i == k { diag += diff * diff }
-                }
-            }
-            e.relativeFrobenius.append((num / den).squareRoot())
-            e.mse.append(num / Double(d * d))
-            e.diagonalMSE.append(diag / Double(d))
-        }
-        return e
-    }
-
-    /// Mean over points of ‖s̃₁ − s₁‖/‖s₁‖.
-    static func firstOrderError(_ net: MLP<Double>, _ points: Tensor<Double>, _ truth: Tensor<Double>) -> Double {
-        let out = net.forward(points, retainForBackward: false)
-        let d = points.columns
-        var total = 0.0
-        for b in 0..<points.rows {
-            var num = 0.0, den = 0.0
-            for i in 0..<d {
-                let t = truth.scalars[b * d + i]
-                num += (out.scalars[b * d + i] - t) * (out.scalars[b * d + i] - t)
-                den += t * t
-            }
-            total += (num / den).squareRoot()
-        }
-        return total / Double(points.rows)
-    }
-
     /// Per-point squared denoising errors ‖x̂ − x‖².
     static func denoisingErrors(_ estimate: Tensor<Double>, _ clean: Tensor<Double>) -> [Double] {
         let d = clean.columns
@@ -215,7 +142,7 @@ struct HOE1HessianAccuracy: Experiment {
 
     struct ArmResult {
         var arm: String
-        var errors: PointErrors
+        var errors: SecondOrderMetrics.PointErrors
         var firstOrderError: Double
         /// The autodiff arm this D2SM arm is compared with ("" for autodiff arms).
         var baseline: String
@@ -251,7 +178,7 @@ struct HOE1HessianAccuracy: Experiment {
         let every = max(1, c.steps / c.checkpoints)
         var result = CellResult(dataset: cell.dataset, dimension: d, sigma: sigma, seed: cell.seed)
         func curve(_ arm: String, _ step: Int, _ estimate: Tensor<Double>) {
-            let e = errors(estimate, s2True, rows: curvePoints.rows)
+            let e = SecondOrderMetrics.errors(estimate, s2True, rows: curvePoints.rows)
             result.curves.append([.text(cell.dataset), .integer(d), .number(sigma), .integer(cell.seed), .text(arm), .integer(step), .number(Stats.mean(e.relativeFrobenius))])
         }
 
@@ -260,13 +187,13 @@ struct HOE1HessianAccuracy: Experiment {
         func trainFirst(_ source: CleanSource, arm: String, rng: inout Xoshiro256) -> MLP<Double> {
             let net = training.network(width: d, using: &rng)
             training.trainFirstOrder(net, source: source, varianceReduced: true, every: every, using: &rng) { step, n in
-                curve(arm, step, autodiffHessians(n, curvePoints))
+                curve(arm, step, SecondOrderMetrics.autodiffHessians(n, curvePoints))
             }
             return net
         }
         let s1Net = trainFirst(.mixture(mixture), arm: "autodiff", rng: &rng)
-        let s1Error = firstOrderError(s1Net, noisy, s1True)
-        result.arms.append(ArmResult(arm: "autodiff", errors: errors(autodiffHessians(s1Net, noisy), s2True), firstOrderError: s1Error, baseline: ""))
+        let s1Error = SecondOrderMetrics.firstOrderError(s1Net, noisy, s1True)
+        result.arms.append(ArmResult(arm: "autodiff", errors: SecondOrderMetrics.errors(SecondOrderMetrics.autodiffHessians(s1Net, noisy), s2True), firstOrderError: s1Error, baseline: ""))
 
         // HO-C1: Tweedie denoiser against a direct regression of x on x̃ and the Bayes denoiser.
         let reg = training.network(width: d, using: &rng)
@@ -293,9 +220,9 @@ struct HOE1HessianAccuracy: Experiment {
             let head = training.network(width: structure.width(dimension: d), using: &armRNG)
             let first = arm.mode == .frozen ? s1Net : training.network(width: d, using: &armRNG)
             training.trainSecondOrder(head: head, first: first, loss: loss, mode: arm.mode, varianceReduced: arm.vr, source: .mixture(mixture),
-                                      every: every, using: &armRNG) { step, h in curve(arm.name, step, headHessians(h, loss, curvePoints)) }
-            result.arms.append(ArmResult(arm: arm.name, errors: errors(headHessians(head, loss, noisy), s2True),
-                                         firstOrderError: firstOrderError(first, noisy, s1True), baseline: "autodiff"))
+                                      every: every, using: &armRNG) { step, h in curve(arm.name, step, SecondOrderMetrics.headHessians(h, loss, curvePoints)) }
+            result.arms.append(ArmResult(arm: arm.name, errors: SecondOrderMetrics.errors(SecondOrderMetrics.headHessians(head, loss, noisy), s2True),
+                                         firstOrderError: SecondOrderMetrics.firstOrderError(first, noisy, s1True), baseline: "autodiff"))
         }
 
         // Small-data arms: N fixed samples for both networks.
@@ -304,14 +231,14 @@ struct HOE1HessianAccuracy: Experiment {
                 var smallRNG = generator(base, 5, dataKey, sigmaKey, seedKey, UInt64(n))
                 let points = mixture.sample(count: n, using: &smallRNG)
                 let net = trainFirst(.points(points), arm: "autodiff-N\(n)", rng: &smallRNG)
-                result.arms.append(ArmResult(arm: "autodiff-N\(n)", errors: errors(autodiffHessians(net, noisy), s2True),
-                                             firstOrderError: firstOrderError(net, noisy, s1True), baseline: ""))
+                result.arms.append(ArmResult(arm: "autodiff-N\(n)", errors: SecondOrderMetrics.errors(SecondOrderMetrics.autodiffHessians(net, noisy), s2True),
+                                             firstOrderError: SecondOrderMetrics.firstOrderError(net, noisy, s1True), baseline: ""))
                 let loss = SecondOrderDSM(dimension: d, sigma: sigma, structure: structure, form: .a, scale: scale)
                 let head = training.network(width: structure.width(dimension: d), using: &smallRNG)
                 training.trainSecondOrder(head: head, first: net, loss: loss, mode: .frozen, varianceReduced: false, source: .points(points),
-                                          every: every, using: &smallRNG) { step, h in curve("D2SM-A-N\(n)", step, headHessians(h, loss, curvePoints)) }
-                result.arms.append(ArmResult(arm: "D2SM-A-N\(n)", errors: errors(headHessians(head, loss, noisy), s2True),
-                                             firstOrderError: firstOrderError(net, noisy, s1True), baseline: "autodiff-N\(n)"))
+                                          every: every, using: &smallRNG) { step, h in curve("D2SM-A-N\(n)", step, SecondOrderMetrics.headHessians(h, loss, curvePoints)) }
+                result.arms.append(ArmResult(arm: "D2SM-A-N\(n)", errors: SecondOrderMetrics.errors(SecondOrderMetrics.headHessians(head, loss, noisy), s2True),
+                                             firstOrderError: SecondOrderMetrics.firstOrderError(net, noisy, s1True), baseline: "autodiff-N\(n)"))
             }
         }
         return result
@@ -333,8 +260,9 @@ struct HOE1HessianAccuracy: Experiment {
         cells.sort { mixtures[$0.dataset]!.dimension > mixtures[$1.dataset]!.dimension }
         let progress = Progress(Self.experimentID, total: cells.count)
         let threads = options.threads
-        Parallel.configure(threads: 1)
-        defer { Parallel.configure(threads: threads) }
+        // One BLAS thread per task (tasks run in parallel; elementwise kernels stay inline).
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(threads) }
         let base = options.seed
         let results = try parallelMap(cells.count, threads: threads, progress: { progress.advance() }) { k in
             Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base)

@@ -346,8 +346,9 @@ struct HTE3ScoreError: Experiment {
             .sorted { sets[$0.set].dimension > sets[$1.set].dimension }
         let progress = Progress(Self.experimentID, total: tasks.count)
         let threads = options.threads
-        Parallel.configure(threads: 1)
-        defer { Parallel.configure(threads: threads) }
+        // One BLAS thread per task (tasks run in parallel; elementwise kernels stay inline).
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(threads) }
         let base = options.seed
         let results = try parallelMap(tasks.count, threads: threads, progress: { progress.advance() }) { k -> TaskResult in
             let t = tasks[k]
