@@ -114,6 +114,6 @@ let package = Package(
         .testTarget(
             name: "ExperimentSmokeTests",
             dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e3-variance-reduction"], swiftSettings: v5),
-        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "TestSupport"], swiftSettings: v5),
     ]
 )

@@ -41,6 +41,19 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
         for _ in 0..<stream { jump() }
     }
 
+    /// A generator keyed by `seed` and a list of integers (SplitMix64 mixing of each part into
+    /// the running key): generators with different keys are unrelated, and a key's stream does
+    /// not depend on how many other generators were made before it (unlike `init(seed:stream:)`
+    /// it costs no jumps, so keys may be large, e.g. a dimension or σ·10⁶).
+    public init(seed: UInt64, key parts: [UInt64]) {
+        var h = seed
+        for p in parts {
+            var sm = SplitMix64(seed: h ^ (p &* 0x9E37_79B9_7F4A_7C15))
+            h = sm.next()
+        }
+        self.init(seed: h)
+    }
+
     /// Starts from explicit state words (for known-answer tests); the state must not be all zero.
     public init(state: (UInt64, UInt64, UInt64, UInt64)) {
         precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")

@@ -74,4 +74,19 @@ import TestSupport
         #expect(draws.allSatisfy { $0 > 0 })
         checkMoments(draws, mean: k, variance: k, m4: 3 * k * k + 6 * k, label: "gamma(\(k))")
     }
+    /// Keyed generators: the same key gives the same stream; the key's value and order matter;
+    /// an empty key is the plain seed; the first output equals the documented SplitMix64 mixing.
+    @Test func keyedGenerators() {
+        var a = Xoshiro256(seed: 7, key: [1, 2, 3]), b = Xoshiro256(seed: 7, key: [1, 2, 3])
+        #expect((0..<5).map { _ in a.next() } == (0..<5).map { _ in b.next() })
+        var c = Xoshiro256(seed: 7, key: [1, 3, 2]), d = Xoshiro256(seed: 7, key: [1, 2, 4]), e = Xoshiro256(seed: 8, key: [1, 2, 3])
+        var a2 = Xoshiro256(seed: 7, key: [1, 2, 3])
+        let first = a2.next()
+        #expect(c.next() != first && d.next() != first && e.next() != first)
+        var plain = Xoshiro256(seed: 7), empty = Xoshiro256(seed: 7, key: [])
+        #expect(plain.next() == empty.next())
+        var sm = SplitMix64(seed: 7 ^ (5 &* 0x9E37_79B9_7F4A_7C15))
+        var manual = Xoshiro256(seed: sm.next()), keyed = Xoshiro256(seed: 7, key: [5])
+        #expect(manual.next() == keyed.next())
+    }
 }

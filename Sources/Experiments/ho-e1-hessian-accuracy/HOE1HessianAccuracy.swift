@@ -120,20 +120,11 @@ struct HOE1HessianAccuracy: Experiment {
                                                           source: "\(dataDir)/digits8x8.h5")
         default:
             let d = Int(name.split(separator: "-").last!)!
-            var rng = generator(seed, 1, UInt64(d))
+            var rng = Xoshiro256(seed: seed, key: [1, UInt64(d)])
             return SyntheticMixtures.random(dimension: d, components: c.components, using: &rng)
         }
     }
 
-    /// A generator keyed by the run seed and the given parts (SplitMix64 mixing).
-    static func generator(_ seed: UInt64, _ parts: UInt64...) -> Xoshiro256 {
-        var h = seed
-        for p in parts {
-            var sm = SplitMix64(seed: h ^ (p &* 0x9E37_79B9_7F4A_7C15))
-            h = sm.next()
-        }
-        return Xoshiro256(seed: h)
-    }
 
     // MARK: - Metrics
 
@@ -170,7 +161,7 @@ struct HOE1HessianAccuracy: Experiment {
         let sigma = cell.sigma
         let q = mixture.perturbed(sigma: sigma)
         let seedKey = UInt64(cell.seed), sigmaKey = UInt64(sigma * 1e6), dataKey = UInt64(c.datasets.firstIndex(of: cell.dataset) ?? 0) &+ UInt64(d) &* 100
-        var testRNG = generator(base, 2, dataKey, sigmaKey, seedKey)
+        var testRNG = Xoshiro256(seed: base, key: [2, dataKey, sigmaKey, seedKey])
         let clean = mixture.sample(count: c.testPoints, using: &testRNG)
         var noisy = clean
         for i in 0..<noisy.count { noisy.scalars[i] += sigma * testRNG.nextNormal() }
@@ -188,7 +179,7 @@ struct HOE1HessianAccuracy: Experiment {
         }
 
         // s̃₁ by DSM-VR, with the autodiff error traced at checkpoints.
-        var rng = generator(base, 3, dataKey, sigmaKey, seedKey)
+        var rng = Xoshiro256(seed: base, key: [3, dataKey, sigmaKey, seedKey])
         func trainFirst(_ source: CleanSource, arm: String, rng: inout Xoshiro256) -> MLP<Double> {
             let net = training.network(width: d, using: &rng)
             training.trainFirstOrder(net, source: source, varianceReduced: true, every: every, using: &rng) { step, n in
@@ -226,7 +217,7 @@ struct HOE1HessianAccuracy: Experiment {
         if d > c.vrMaxDimension { arms.removeAll { $0.vr } }
         for arm in arms {
             let loss = SecondOrderDSM(dimension: d, sigma: sigma, structure: structure, form: arm.form, scale: scale)
-            var armRNG = generator(base, 4, dataKey, sigmaKey, seedKey, UInt64(arm.name.hashValue & 0) &+ UInt64(arms.firstIndex { $0.name == arm.name }!))
+            var armRNG = Xoshiro256(seed: base, key: [4, dataKey, sigmaKey, seedKey, UInt64(arms.firstIndex { $0.name == arm.name }!)])
             let head = training.network(width: structure.width(dimension: d), using: &armRNG)
             let first = arm.mode == .frozen ? s1Net : training.network(width: d, using: &armRNG)
             training.trainSecondOrder(head: head, first: first, loss: loss, mode: arm.mode, varianceReduced: arm.vr, source: .mixture(mixture),
@@ -238,7 +229,7 @@ struct HOE1HessianAccuracy: Experiment {
         // Small-data arms: N fixed samples for both networks.
         if c.smallDataDimensions.contains(d) {
             for n in c.smallData {
-                var smallRNG = generator(base, 5, dataKey, sigmaKey, seedKey, UInt64(n))
+                var smallRNG = Xoshiro256(seed: base, key: [5, dataKey, sigmaKey, seedKey, UInt64(n)])
                 let points = mixture.sample(count: n, using: &smallRNG)
                 let net = trainFirst(.points(points), arm: "autodiff-N\(n)", rng: &smallRNG)
                 result.arms.append(ArmResult(arm: "autodiff-N\(n)", errors: SecondOrderMetrics.errors(SecondOrderMetrics.autodiffHessians(net, noisy), s2True),

@@ -70,14 +70,6 @@ struct HOE3VarianceReduction: Experiment {
         if let v = samples, v < 100 { throw ValidationError("--samples must be at least 100, got \(v)") }
     }
 
-    static func generator(_ seed: UInt64, _ parts: UInt64...) -> Xoshiro256 {
-        var h = seed
-        for p in parts {
-            var sm = SplitMix64(seed: h ^ (p &* 0x9E37_79B9_7F4A_7C15))
-            h = sm.next()
-        }
-        return Xoshiro256(seed: h)
-    }
 
     // MARK: - (a) Fixed-model spread
 
@@ -152,7 +144,7 @@ struct HOE3VarianceReduction: Experiment {
         let progress = Progress(Self.experimentID, total: spreadTasks.count + trainTasks.count)
         let spreadRows = try parallelMap(spreadTasks.count, threads: threads, progress: { progress.advance() }) { k -> [CSVCell] in
             let t = spreadTasks[k]
-            var rng = Self.generator(base, 1, UInt64(t.sigma * 1e6))
+            var rng = Xoshiro256(seed: base, key: [1, UInt64(t.sigma * 1e6)])
             let x = mixture.sample(count: c.samples, using: &rng)
             let z = Tensor<Double>.randomNormal([c.samples, 2], using: &rng)
             var plus = x, minus = x
@@ -173,7 +165,7 @@ struct HOE3VarianceReduction: Experiment {
         let trained = try parallelMap(trainTasks.count, threads: threads, progress: { progress.advance() }) { k -> (rows: [[CSVCell]], plain: [Double], vr: [Double]) in
             let t = trainTasks[k]
             let q = mixture.perturbed(sigma: t.sigma)
-            var rng = Self.generator(base, 2, UInt64(t.sigma * 1e6), UInt64(t.seed))
+            var rng = Xoshiro256(seed: base, key: [2, UInt64(t.sigma * 1e6), UInt64(t.seed)])
             let clean = mixture.sample(count: c.testPoints, using: &rng)
             var noisy = clean
             for i in 0..<noisy.count { noisy.scalars[i] += t.sigma * rng.nextNormal() }
@@ -185,7 +177,7 @@ struct HOE3VarianceReduction: Experiment {
             var rows: [[CSVCell]] = []
             var errs: [[Double]] = []
             for vr in [false, true] {
-                var armRNG = Self.generator(base, 3, UInt64(t.sigma * 1e6), UInt64(t.seed), vr ? 1 : 0)
+                var armRNG = Xoshiro256(seed: base, key: [3, UInt64(t.sigma * 1e6), UInt64(t.seed), vr ? 1 : 0])
                 let loss = SecondOrderDSM(dimension: 2, sigma: t.sigma, structure: .full, form: .a, scale: pow(t.sigma, 4))
                 let head = training.network(width: 4, using: &armRNG)
                 training.trainSecondOrder(head: head, first: s1, loss: loss, mode: .frozen, varianceReduced: vr, source: .mixture(mixture), using: &armRNG)

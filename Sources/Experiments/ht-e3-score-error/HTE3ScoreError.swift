@@ -98,16 +98,6 @@ struct HTE3ScoreError: Experiment {
         if let v = evalPoints, v < 2 { throw ValidationError("--eval-points must be at least 2, got \(v)") }
     }
 
-    /// A generator keyed by the run seed and the given parts (SplitMix64 mixing): streams for
-    /// different keys are unrelated, and a key's stream does not depend on the task order.
-    static func generator(_ seed: UInt64, _ parts: UInt64...) -> Xoshiro256 {
-        var h = seed
-        for p in parts {
-            var sm = SplitMix64(seed: h ^ (p &* 0x9E37_79B9_7F4A_7C15))
-            h = sm.next()
-        }
-        return Xoshiro256(seed: h)
-    }
 
     // MARK: - Data
 
@@ -168,7 +158,7 @@ struct HTE3ScoreError: Experiment {
     }
 
     static func schedule(_ c: Config, beta: Double, dimension: Int, sigmaMax: Double, scales: [Double], seed: UInt64) throws -> Schedule {
-        var rng = Self.generator(seed, 1, UInt64(dimension), UInt64(beta * 1000))
+        var rng = Xoshiro256(seed: seed, key: [1, UInt64(dimension), UInt64(beta * 1000)])
         let r = try NoiseScaling.iterativeSchedule(sigmaMax: sigmaMax, beta: beta, dimension: dimension, target: c.overlapTarget,
                                                    band: c.band, sigmaMin: sigmaMax * c.sigmaMinFraction, samples: c.normSamples, using: &rng)
         let logs = r.sigmas.map { log($0) }
@@ -236,10 +226,10 @@ struct HTE3ScoreError: Experiment {
         // (data set, seed, scale) only, so every β sees the same reference points.
         let dataKey: UInt64 = UInt64(d) &* 2 &+ (data.name.hasPrefix("digits") ? 1 : 0)
         let seedKey = UInt64(seed), betaKey = UInt64(beta * 1000)
-        var initRNG = Self.generator(baseSeed, 2, dataKey, seedKey)
+        var initRNG = Xoshiro256(seed: baseSeed, key: [2, dataKey, seedKey])
         let model = MLP<Float>(sizes: [d] + c.hidden + [d], activation: ActivationKind(rawValue: c.activation) ?? .elu,
                                conditioningSize: 1, using: &initRNG)
-        var evalRNG = Self.generator(baseSeed, 3, dataKey, seedKey, betaKey)
+        var evalRNG = Xoshiro256(seed: baseSeed, key: [3, dataKey, seedKey, betaKey])
 
         // (a) same-β points and (b) common Gaussian reference points, with exact scores.
         var same: [EvalSet] = [], common: [EvalSet] = []
@@ -248,7 +238,7 @@ struct HTE3ScoreError: Experiment {
             let law = GeneralizedNormal(sigma: sigma, beta: beta)
             let truth = GNDPerturbedEmpirical(data: trainDouble, gnd: law)
             var pa = Tensor<Double>(shape: [c.evalPoints, d]), pb = Tensor<Double>(shape: [c.evalPoints, d])
-            var commonRNG = Self.generator(baseSeed, 4, dataKey, seedKey, UInt64(k))
+            var commonRNG = Xoshiro256(seed: baseSeed, key: [4, dataKey, seedKey, UInt64(k)])
             for i in 0..<c.evalPoints {
                 let ja = evalRNG.nextIndex(data.train.rows), jb = commonRNG.nextIndex(data.train.rows)
                 for j in 0..<d {
@@ -274,8 +264,8 @@ struct HTE3ScoreError: Experiment {
         var clean = Tensor<Float>(shape: [c.batchSize, d])
         var indices = [Int](repeating: 0, count: c.batchSize)
         var dPrediction = Tensor<Float>(shape: [c.batchSize, d])
-        var trainRNG = Self.generator(baseSeed, 5, dataKey, seedKey)
-        var noiseRNG = Self.generator(baseSeed, 6, dataKey, seedKey, betaKey)
+        var trainRNG = Xoshiro256(seed: baseSeed, key: [5, dataKey, seedKey])
+        var noiseRNG = Xoshiro256(seed: baseSeed, key: [6, dataKey, seedKey, betaKey])
         var lastLosses: [Double] = []
         for step in 0..<c.steps {
             if checkpoints.contains(step) { trace(step) }
@@ -292,7 +282,7 @@ struct HTE3ScoreError: Experiment {
         trace(c.steps)
 
         // Final per-scale errors and the raw held-out DSM loss at each evaluation level.
-        var heldRNG = Self.generator(baseSeed, 7, dataKey, seedKey, betaKey)
+        var heldRNG = Xoshiro256(seed: baseSeed, key: [7, dataKey, seedKey, betaKey])
         var num = (0.0, 0.0), den = (0.0, 0.0)
         for k in scales.indices {
             let level = schedule.evalLevels[k]
@@ -318,7 +308,7 @@ struct HTE3ScoreError: Experiment {
     func compute(in run: RunDirectory) throws {
         let c = config
         let seeds = options.seedCount(quick: 2, full: 5)
-        var dataRNG = Self.generator(options.seed, 8)
+        var dataRNG = Xoshiro256(seed: options.seed, key: [8])
         var sets: [DataSet] = c.dimensions.map { Self.mixture(c, dimension: $0, using: &dataRNG) }
         if c.digits { sets.append(try Self.digits(c, dataDir: dataDir, using: &dataRNG)) }
 
