@@ -107,6 +107,8 @@ public struct SecondOrderDSM: Sendable {
     // MARK: - First order
 
     /// Plain DSM: (1/B) Σ_b ‖s̃₁(x̃_b) + z_b/σ‖². Writes ∂/∂s̃₁ into `dScore`.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public static func firstOrderLoss<S: TensorScalar>(score: Tensor<S>, noise z: Tensor<S>, sigma: Double,
                                                       dScore: inout Tensor<S>) -> Double {
         precondition(score.shape == z.shape && score.rank == 2, "first-order DSM: score \(score.shape) and noise \(z.shape) must both be [B, D]")
@@ -129,6 +131,8 @@ public struct SecondOrderDSM: Sendable {
 
     /// DSM-VR (§1.6): (1/B) Σ_b [‖s̃₁(x̃_b) + z_b/σ‖² − 2 s̃₁(x_b)·z_b/σ − ‖z_b‖²/σ²], with the clean
     /// outputs s̃₁(x_b). Writes ∂/∂s̃₁(x̃) into `dScore` and ∂/∂s̃₁(x) into `dCleanScore`.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public static func firstOrderLossVR<S: TensorScalar>(score: Tensor<S>, cleanScore: Tensor<S>, noise z: Tensor<S>, sigma: Double,
                                                         dScore: inout Tensor<S>, dCleanScore: inout Tensor<S>) -> Double {
         precondition(cleanScore.shape == score.shape, "DSM-VR: clean score \(cleanScore.shape) must match \(score.shape)")
@@ -158,6 +162,8 @@ public struct SecondOrderDSM: Sendable {
     ///   - head: the s̃₂ head's outputs [B, width]; score: s̃₁(x̃) [B, D]; noise: z [B, D].
     ///   - dHead: receives ∂/∂head.
     ///   - dScore: receives ∂/∂s̃₁(x̃) when non-nil (form A; zero for form B, whose s̃₁ is detached).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public func loss<S: TensorScalar>(head: Tensor<S>, score: Tensor<S>, noise z: Tensor<S>,
                                       dHead: inout Tensor<S>, dScore: inout Tensor<S>?) -> Double {
         let rows = checkShapes(head: head, score: score, noise: z)
@@ -188,6 +194,8 @@ public struct SecondOrderDSM: Sendable {
     /// - Parameters:
     ///   - plus/minus/clean: (head, s̃₁) outputs at x + σz, x − σz and x.
     ///   - noise: z [B, D] (the pair uses +z and −z).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public func lossVR<S: TensorScalar>(plus: (head: Tensor<S>, score: Tensor<S>), minus: (head: Tensor<S>, score: Tensor<S>),
                                         clean: (head: Tensor<S>, score: Tensor<S>), noise z: Tensor<S>,
                                         dPlus: inout (head: Tensor<S>, score: Tensor<S>?), dMinus: inout (head: Tensor<S>, score: Tensor<S>?),
@@ -231,6 +239,8 @@ public struct SecondOrderDSM: Sendable {
     }
 
     /// Dense [B, D, D] s̃₂ matrices from head outputs (for error metrics and Ozaki steps).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public func matrices<S: TensorScalar>(head: Tensor<S>) -> Tensor<Double> {
         let d = dimension, w = structure.width(dimension: d)
         precondition(head.rank == 2 && head.columns == w, "D2SM head has shape \(head.shape), expected [B, \(w)]")
@@ -263,6 +273,8 @@ public struct SecondOrderDSM: Sendable {
     }
 
     /// The diagonals [B, D] of the s̃₂ matrices (d_i + ‖U_i‖² for low-rank heads), in O(D r).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public func diagonals<S: TensorScalar>(head: Tensor<S>) -> Tensor<Double> {
         let d = dimension, w = structure.width(dimension: d)
         precondition(head.rank == 2 && head.columns == w, "D2SM head has shape \(head.shape), expected [B, \(w)]")
