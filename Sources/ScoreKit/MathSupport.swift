@@ -15,6 +15,7 @@ import TensorCore
 @inline(__always) private func cLog(_ x: Double) -> Double { log(x) }
 @inline(__always) private func cExp(_ x: Double) -> Double { exp(x) }
 @inline(__always) private func cPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inline(__always) private func cExpm1(_ x: Double) -> Double { expm1(x) }
 
 /// Elementary functions used across ScoreKit (thin wrappers over the C library).
 enum ScalarMath {
@@ -23,6 +24,8 @@ enum ScalarMath {
     @inline(__always) static func log(_ x: Double) -> Double { cLog(x) }
     @inline(__always) static func exp(_ x: Double) -> Double { cExp(x) }
     @inline(__always) static func pow(_ x: Double, _ y: Double) -> Double { cPow(x, y) }
+    /// eˣ − 1, accurate for small |x|.
+    @inline(__always) static func expm1(_ x: Double) -> Double { cExpm1(x) }
 
     /// log Σ_i exp(v_i), computed as m + log Σ exp(v_i − m) with m = max v_i. Returns −∞ for an
     /// empty input or when every entry is −∞.
