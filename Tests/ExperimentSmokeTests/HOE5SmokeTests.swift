@@ -1,0 +1,34 @@
+import Foundation
+import TensorCore
+import Testing
+import TestSupport
+@testable import ho_e5_ozaki_synthetic
+
+extension ExperimentSmoke {
+    @Suite struct HOE5SmokeTests {
+        /// A tiny run writes every file, twice identically for the same seed.
+        @Test func producesFilesDeterministically() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e5-smoke-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            for name in ["a", "b"] {
+                var cmd = try HOE5OzakiSynthetic.parseAsRoot(["--chains", "20", "--steps", "30", "--training-steps", "10", "--seeds", "2",
+                                                              "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE5OzakiSynthetic
+                try cmd.run()
+            }
+            for f in ["fractions.csv", "reached.csv", "learned_accuracy.csv"] {
+                #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
+            }
+            let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
+            #expect(claims.contains("HO-C7"))
+        }
+
+        /// Steps to the band: the first record from which the fraction stays inside.
+        @Test func stepsToBand() {
+            let steps = [10, 20, 30, 40, 50]
+            #expect(HOE5OzakiSynthetic.stepsToBand(steps: steps, fractions: [0.5, 0.79, 0.7, 0.81, 0.8], target: 0.8, band: 0.02, horizon: 50) == 40)
+            #expect(HOE5OzakiSynthetic.stepsToBand(steps: steps, fractions: [0.8, 0.8, 0.8, 0.8, 0.7], target: 0.8, band: 0.02, horizon: 50) == 51)
+            #expect(HOE5OzakiSynthetic.stepsToBand(steps: steps, fractions: [0.8, 0.8, 0.8, 0.8, 0.8], target: 0.8, band: 0.02, horizon: 50) == 10)
+        }
+    }
+}
