@@ -293,6 +293,45 @@ public final class MLP<Scalar: TensorScalar>: ParameterContainer {
         }
     }
 
+    /// dInput = (∂output/∂x)ᵀ dOutput [B, D] for the last `forward`, KEEPING its saved state (as
+    /// autograd's retain_graph), so that several vector-Jacobian products can follow one forward
+    /// pass. No parameter gradients are touched. Call `releaseForward()` after the last one.
+    public func vectorJacobianProduct(_ dOutput: Tensor<Scalar>, into result: inout Tensor<Scalar>) {
+        let rows = checkBackward(dOutput)
+        if !(result.rank == 2 && result.shape[0] == rows && result.shape[1] == inputSize) { ensureMatrix(&result, rows: rows, columns: inputSize) }
+        dOutput.withUnsafeBufferPointer { g in
+            result.withUnsafeMutableBufferPointer { dx in
+                backwardCore(dOutput: g.baseAddress!, rows: rows, accumulate: false, dInput: dx.baseAddress!)
+            }
+        }
+    }
+
+    /// Drops the references kept by the last `forward` (after `vectorJacobianProduct` calls).
+    public func releaseForward() { releaseSaved() }
+
+    /// The input Jacobian [B, Dout, D] by Dout separate vector-Jacobian products after ONE forward
+    /// pass (the loop form of reverse mode: output coordinate o gets cotangent e_o for every row).
+    /// Same result as `inputJacobian(at:...)`, which batches the Dout passes into one.
+    public func inputJacobianByVJPs(at x: Tensor<Scalar>, condition: Tensor<Scalar>? = nil, outputScale: Tensor<Scalar>? = nil,
+                                    into jacobian: inout Tensor<Scalar>) {
+        let (rows, m, d) = (x.rows, outputSize, inputSize)
+        _ = forward(x, condition: condition, outputScale: outputScale)
+        if !(jacobian.rank == 3 && jacobian.shape == [rows, m, d]) { ensureShape(&jacobian, [rows, m, d]) }
+        var cotangent = Tensor<Scalar>(shape: [rows, m])
+        var row = Tensor<Scalar>(shape: [rows, d])
+        for o in 0..<m {
+            if o > 0 { for b in 0..<rows { cotangent.scalars[b * m + o - 1] = 0 } }
+            for b in 0..<rows { cotangent.scalars[b * m + o] = 1 }
+            vectorJacobianProduct(cotangent, into: &row)
+            row.withUnsafeBufferPointer { r in
+                jacobian.withUnsafeMutableBufferPointer { j in
+                    for b in 0..<rows { copyElements(from: r.baseAddress! + b * d, to: j.baseAddress! + (b * m + o) * d, count: d) }
+                }
+            }
+        }
+        releaseSaved()
+    }
+
     // MARK: Input Jacobian
 
     /// The Jacobian of the output with respect to x, [B, Dout, D], computed the way reverse-mode
