@@ -110,6 +110,11 @@ let package = Package(
             dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ho-e5-ozaki-synthetic", swiftSettings: fastSwift + v5),
 
+        .executableTarget(
+            name: "ho-e2-cost",
+            dependencies: ["ExperimentKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/ho-e2-cost", swiftSettings: fastSwift + v5),
+
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: v5),
@@ -118,7 +123,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "TestSupport"], swiftSettings: v5),
     ]
 )
