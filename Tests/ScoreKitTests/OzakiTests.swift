@@ -162,4 +162,38 @@ import TestSupport
         live = [false, false, false]
         #expect(OzakiLangevin(rule: .ozaki, stepSize: 0.5).step(&z, score: Tensor(shape: [3, 2]), hessian: h, noise: noise, diverged: &live) == 0)
     }
+    /// The annealed runner: one level equals plain steps with the same noise stream; the step of
+    /// level i is ε(σ_i/σ_L)²; the final Tweedie denoise adds σ_L² s₁.
+    @Test func annealedRunner() {
+        var rng = Xoshiro256(seed: 21)
+        let start = Tensor<Double>.randomNormal([20, 2], using: &rng)
+        let p = Self.precision
+        let score: (Tensor<Double>) -> Tensor<Double> = { x in
+            var s = Tensor<Double>(shape: x.shape)
+            for r in 0..<x.rows {
+                let d0 = x.scalars[2 * r] - Self.mean[0], d1 = x.scalars[2 * r + 1] - Self.mean[1]
+                s.scalars[2 * r] = -(p[0] * d0 + p[1] * d1); s.scalars[2 * r + 1] = -(p[2] * d0 + p[3] * d1)
+            }
+            return s
+        }
+        var hess = Tensor<Double>(shape: [20, 2, 2])
+        for r in 0..<20 { for k in 0..<4 { hess.scalars[4 * r + k] = -p[k] } }
+        // Two levels: the first runs at 4ε when σ_1 = 2σ_2.
+        var a = start
+        var ra = Xoshiro256(seed: 5)
+        let result = OzakiLangevin.annealed(&a, sigmas: [0.2, 0.1], rule: .ozaki, stepSize: 0.05, stepsPerLevel: 3, finalDenoise: true, using: &ra) { x, _ in (score(x), hess) }
+        var b = start
+        var rb = Xoshiro256(seed: 5)
+        var flags = [Bool](repeating: false, count: 20)
+        for (eps, n) in [(0.2, 3), (0.05, 3)] {
+            for _ in 0..<n {
+                let s = score(b)
+                OzakiLangevin(rule: .ozaki, stepSize: eps).step(&b, score: s, hessian: hess, noise: Tensor<Double>.randomNormal([20, 2], using: &rb), diverged: &flags)
+            }
+        }
+        let s = score(b)
+        for i in 0..<b.count { b.scalars[i] += 0.01 * s.scalars[i] }
+        #expect(worstMismatch(a.scalars, b.scalars, rtol: Tolerance.float64Ops, atol: Tolerance.float64Ops) == nil)
+        #expect(!result.diverged.contains(true) && result.clamped == 0)
+    }
 }
