@@ -41,7 +41,11 @@ public enum Ledger {
             let data: Data
             do { data = try Data(contentsOf: file) } catch { throw LedgerError(path: file.path, reason: "cannot read (\(error.localizedDescription))") }
             let decoded: [ClaimResult]
-            do { decoded = try JSONDecoder().decode([ClaimResult].self, from: data) } catch {
+            // RunDirectory writes non-finite numbers (an estimate that could not be computed) as
+            // the strings "NaN"/"Infinity"; read them back the same way.
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            do { decoded = try decoder.decode([ClaimResult].self, from: data) } catch {
                 throw LedgerError(path: file.path, reason: "expected a JSON array of claim results (\(error))")
             }
             let scale = readScale(results.appendingPathComponent(folder).appendingPathComponent("config.json")) ?? "unknown"

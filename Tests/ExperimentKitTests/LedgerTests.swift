@@ -47,6 +47,23 @@ import TestSupport
         #expect(md.contains("| C | not supported |"))
     }
 
+    /// A claims file with a non-finite estimate, as RunDirectory writes it ("NaN" strings), is
+    /// read; the check is inconclusive.
+    @Test func nonFiniteEstimatesAreRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-nan-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = dir.appendingPathComponent("e3")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let check = ClaimCheck(statistic: "n", estimate: Estimate(mean: .nan, low: .nan, high: .nan, n: 0), direction: .greaterThan, threshold: 0)
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        try encoder.encode([ClaimResult(claim: "D", statement: "d", experiment: "e3", command: "make e3", checks: [check], seeds: 1)])
+            .write(to: folder.appendingPathComponent("claims.json"))
+        try Data("{\"scale\": \"quick\"}".utf8).write(to: folder.appendingPathComponent("config.json"))
+        let ledger = try Ledger.build(results: dir, registry: registry)
+        #expect(ledger.first { $0.claim == "D" }?.verdict == .inconclusive)
+    }
+
     @Test func malformedClaimsFileNamesTheFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bad-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
