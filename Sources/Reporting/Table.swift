@@ -87,12 +87,35 @@ public struct Table: Sendable, Equatable {
             default:
                 if let math = Table.mathSymbols[ch] {
                     out += "$" + math + "$"
+                } else if ch.unicodeScalars.count > 1, let accented = Table.accented(ch) {
+                    out += accented
                 } else if let v = ch.unicodeScalars.first?.value, v > 0x24F, ch.unicodeScalars.count == 1 {
                     // Anything else outside Latin: a visible code point rather than a LaTeX error.
                     out += String(format: "[U+%04X]", v)
                 } else {
                     out.append(ch)
                 }
+            }
+        }
+        return out
+    }
+
+    /// A base character followed by combining accents (e.g. x̃ = "x" + U+0303) as nested LaTeX
+    /// text accents; unknown combining marks become a visible [U+XXXX]. Nil when the base is not a
+    /// single ASCII letter (the caller then falls back).
+    static func accented(_ ch: Character) -> String? {
+        let scalars = Array(ch.unicodeScalars)
+        guard let base = scalars.first, base.isASCII, base.properties.isAlphabetic else { return nil }
+        var out = String(Character(base))
+        for mark in scalars.dropFirst() {
+            switch mark.value {
+            case 0x0303: out = "\\~{\(out)}"
+            case 0x0302: out = "\\^{\(out)}"
+            case 0x0304: out = "\\={\(out)}"
+            case 0x0301: out = "\\'{\(out)}"
+            case 0x0300: out = "\\`{\(out)}"
+            case 0x0308: out = "\\\"{\(out)}"
+            default: out += String(format: "[U+%04X]", mark.value)
             }
         }
         return out

@@ -8,6 +8,12 @@ import TestSupport
         #expect(Table.latexEscape("50% of a_b & {c} #1 $x ~ ^") == "50\\% of a\\_b \\& \\{c\\} \\#1 \\$x \\textasciitilde{} \\textasciicircum{}")
         #expect(Table.latexEscape("β = 1 ± 0.2") == "$\\beta$ = 1 $\\pm$ 0.2")
         #expect(Table.latexEscape("C:\\path") == "C:\\textbackslash{}path")
+        // Combining accents (x̃ = "x" + U+0303) become text accents, never a raw combining mark.
+        let tilde = Table.latexEscape("x̃ + σ²s̃₁")
+        #expect(tilde.hasPrefix("\\~{x} + $\\sigma$"))
+        #expect(tilde.contains("\\~{s}"))
+        #expect(!tilde.unicodeScalars.contains { $0.value == 0x0303 })
+        #expect(Table.latexEscape("x\u{0330}").contains("[U+0330]"))
     }
 
     @Test func markdownAndLatexLayout() {
