@@ -80,8 +80,8 @@ struct HOE1HessianAccuracy: Experiment {
             var c = Config()
             c.datasets = ["anisotropic-2d", "random-10"]
             c.sigmas = [0.1, 0.5]
-            c.steps = 600
-            c.testPoints = 400
+            c.steps = 400
+            c.testPoints = 300
             c.curvePoints = 100
             c.checkpoints = 4
             c.smallData = [200]
