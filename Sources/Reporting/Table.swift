@@ -84,6 +84,8 @@ public struct Table: Sendable, Equatable {
             case "~": out += "\\textasciitilde{}"
             case "<": out += "\\textless{}"
             case ">": out += "\\textgreater{}"
+            case "–": out += "--"
+            case "—": out += "---"
             default:
                 if let math = Table.mathSymbols[ch] {
                     out += "$" + math + "$"

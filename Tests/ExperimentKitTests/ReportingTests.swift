@@ -14,6 +14,7 @@ import TestSupport
         #expect(tilde.contains("\\~{s}"))
         #expect(!tilde.unicodeScalars.contains { $0.value == 0x0303 })
         #expect(Table.latexEscape("x\u{0330}").contains("[U+0330]"))
+        #expect(Table.latexEscape("2–3 — x") == "2--3 --- x")
     }
 
     @Test func markdownAndLatexLayout() {
