@@ -204,13 +204,9 @@ public struct SecondOrderDSM: Sendable {
         let rows = checkShapes(head: plus.head, score: plus.score, noise: z)
         _ = checkShapes(head: minus.head, score: minus.score, noise: z)
         _ = checkShapes(head: clean.head, score: clean.score, noise: z)
-        for (t, like) in [(0, plus.head), (1, minus.head), (2, clean.head)] {
-            switch t {
-            case 0: prepare(&dPlus.head, like: like)
-            case 1: prepare(&dMinus.head, like: like)
-            default: prepare(&dClean.head, like: like)
-            }
-        }
+        prepare(&dPlus.head, like: plus.head)
+        prepare(&dMinus.head, like: minus.head)
+        prepare(&dClean.head, like: clean.head)
         if dPlus.score != nil { prepare(&dPlus.score!, like: plus.score) }
         if dMinus.score != nil { prepare(&dMinus.score!, like: minus.score) }
         if dClean.score != nil { prepare(&dClean.score!, like: clean.score) }
@@ -357,8 +353,7 @@ private struct Workspace {
         switch structure {
         case .full:
             for i in 0..<d { for j in 0..<d { dense[i * d + j] = 0.5 * (Double(head.scalars[b * w + i * d + j]) + Double(head.scalars[b * w + j * d + i])) } }
-            k = useScoreInA ? 1 : 0
-            for i in 0..<d { a[i * max(k, 1)] = s1[i] }
+            k = useScoreInA ? 1 : 0  // the dense branch of `evaluate` reads s̃₁ directly
         case .diagonal, .lowRank:
             k = r + (useScoreInA ? 1 : 0)
             for i in 0..<d {

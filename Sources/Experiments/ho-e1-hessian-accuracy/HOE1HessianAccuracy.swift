@@ -315,7 +315,7 @@ struct HOE1HessianAccuracy: Experiment {
         let c = config
         let arms = try run.readCSV("arms.csv")
         let aName = try arms.strings("dataset"), aDim = try arms.numbers("dimension"), aSigma = try arms.numbers("sigma"), aArm = try arms.strings("arm")
-        let aFrob = try arms.numbers("relative_frobenius"), aMSE4 = try arms.numbers("mse_sigma4"), aFirst = try arms.numbers("first_order_error")
+        let aFrob = try arms.numbers("relative_frobenius"), aFirst = try arms.numbers("first_order_error")
         let ratios = try run.readCSV("ratios.csv")
         let rName = try ratios.strings("dataset"), rDim = try ratios.numbers("dimension"), rSigma = try ratios.numbers("sigma"), rArm = try ratios.strings("arm")
         let rRatio = try ratios.numbers("ratio"), rLow = try ratios.numbers("low"), rHigh = try ratios.numbers("high"), rSeeds = try ratios.numbers("seeds")
@@ -397,7 +397,6 @@ struct HOE1HessianAccuracy: Experiment {
         if !dimPanels.isEmpty {
             try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels, title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
         }
-        _ = aMSE4
 
         // HO-C2 (fixed before any run): for D ≥ 10 and σ ∈ [0.05, 0.5], err(primary arm)/err(autodiff) < 1.
         var c2: [ClaimCheck] = []

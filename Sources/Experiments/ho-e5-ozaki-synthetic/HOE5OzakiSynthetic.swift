@@ -229,7 +229,7 @@ struct HOE5OzakiSynthetic: Experiment {
         let c = config
         let fr = try run.readCSV("fractions.csv")
         let fScores = try fr.strings("scores"), fRule = try fr.strings("rule"), fEps = try fr.numbers("step_size"), fStep = try fr.numbers("step")
-        let fHeavy = try fr.numbers("heavy"), fLive = try fr.numbers("live"), fFrac = try fr.numbers("heavy_fraction"), fSeed = try fr.numbers("seed")
+        let fHeavy = try fr.numbers("heavy"), fLive = try fr.numbers("live")
         let re = try run.readCSV("reached.csv")
         let rScores = try re.strings("scores"), rRule = try re.strings("rule"), rEps = try re.numbers("step_size"), rSeed = try re.numbers("seed")
         let rSteps = try re.numbers("steps_to_band"), rDiv = try re.numbers("diverged")
@@ -284,7 +284,6 @@ struct HOE5OzakiSynthetic: Experiment {
             panels.append(Panel(title: "\(scores) scores", xLabel: "Langevin step", yLabel: "heavy-mode fraction", logX: true, yRange: 0.3...1.0, key: "bottom right", series: series))
         }
         try run.writeFigure(Figure(name: "heavy_fraction", panels: panels, title: "HO-E5: mixing on the stiff 0.2/0.8 mixture (pooled over seeds)"))
-        _ = fFrac; _ = fSeed
 
         // HO-C7 (fixed before any run), per score arm: the best Ozaki step reaches the band in fewer
         // steps than the best ULA step; per seed, difference ULA − Ozaki of the per-sampler minimum

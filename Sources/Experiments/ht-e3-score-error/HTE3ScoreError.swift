@@ -369,11 +369,11 @@ struct HTE3ScoreError: Experiment {
         let sName = try sum.strings("dataset"), sDim = try sum.numbers("dimension"), sBeta = try sum.numbers("beta"), sSeed = try sum.numbers("seed")
         let sL = try sum.numbers("levels"), sRatio = try sum.numbers("ratio"), sSame = try sum.numbers("relative_error_same"), sCommon = try sum.numbers("relative_error_common")
         let lv = try run.readCSV("levels.csv")
-        let lName = try lv.strings("dataset"), lBeta = try lv.numbers("beta"), lSigma = try lv.numbers("sigma"), lTau = try lv.numbers("tau")
+        let lName = try lv.strings("dataset"), lBeta = try lv.numbers("beta"), lTau = try lv.numbers("tau")
         let lSame = try lv.numbers("relative_error_same"), lCommon = try lv.numbers("relative_error_common"), lHeld = try lv.numbers("heldout_dsm_loss")
         let cv = try run.readCSV("curves.csv")
         let cName = try cv.strings("dataset"), cBeta = try cv.numbers("beta"), cSeed = try cv.numbers("seed"), cStep = try cv.numbers("step")
-        let cSame = try cv.numbers("relative_error_same"), cCommon = try cv.numbers("relative_error_common")
+        let cSame = try cv.numbers("relative_error_same")
 
         var names: [String] = []
         for n in sName where !names.contains(n) { names.append(n) }
@@ -454,7 +454,6 @@ struct HTE3ScoreError: Experiment {
         }
         try run.writeFigure(Figure(name: "error_vs_steps", panels: curvePanels, rows: 2, title: "HT-E3: relative score error (a) during training (subset of the evaluation points; mean over seeds)",
                                    panelWidth: 420, panelHeight: 340))
-        _ = cCommon
 
         // HT-C1 (checks fixed before any run), per data set: (1) the β = 1 error falls during
         // training to below `fallRatio` of its initial value; (2) the final β = 1 error is within
@@ -493,7 +492,6 @@ struct HTE3ScoreError: Experiment {
                         experiment: Self.experimentID, command: command, checks: c6, seeds: seedCount,
                         notes: protocolNote + " Large D means synthetic D ≥ \(c.largeDimension); the β-specific schedules differ (fewer levels for heavier tails), so the models are compared at equal steps, not equal levels."),
         ])
-        _ = lSigma
         print(Table(header: ["data", "D", "β", "L", "γ", "init (a)", "(a)", "(b)", "held-out"], rows: rows).markdown())
     }
 }
