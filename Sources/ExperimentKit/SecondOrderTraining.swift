@@ -67,30 +67,52 @@ public struct SecondOrderTraining {
         self.settings = settings
     }
 
-    /// A fresh Softplus MLP D → hidden → width.
+    /// A fresh Softplus MLP D → hidden → width, in Float64.
     public func network(width: Int, using rng: inout Xoshiro256) -> MLP<Double> {
-        MLP<Double>(sizes: [dimension] + settings.hidden + [width], activation: .softplus, using: &rng)
+        network(width: width, scalar: Double.self, using: &rng)
     }
 
-    /// Draws a clean batch x, noise z and x̃ = x + σz.
-    func batch(_ source: CleanSource, x: inout Tensor<Double>, z: inout Tensor<Double>, noisy: inout Tensor<Double>, using rng: inout Xoshiro256) {
-        source.fill(&x, using: &rng)
-        z.fillNormal(using: &rng)
-        for i in 0..<x.count { noisy.scalars[i] = x.scalars[i] + sigma * z.scalars[i] }
+    /// A fresh Softplus MLP D → hidden → width with elements of type `S`. Float32 and Float64
+    /// networks drawn from the same generator state start from the same weights (up to rounding).
+    public func network<S: TensorScalar>(width: Int, scalar: S.Type, using rng: inout Xoshiro256) -> MLP<S> {
+        MLP<S>(sizes: [dimension] + settings.hidden + [width], activation: .softplus, using: &rng)
+    }
+
+    /// Draws a clean batch x, noise z and x̃ = x + σz. The draws are made in Float64 and rounded
+    /// to `S`, so Float32 and Float64 training see the same random numbers.
+    func batch<S: TensorScalar>(_ source: CleanSource, x: inout Tensor<S>, z: inout Tensor<S>, noisy: inout Tensor<S>,
+                                workspace w: inout BatchWorkspace, using rng: inout Xoshiro256) {
+        source.fill(&w.x, using: &rng)
+        w.z.fillNormal(using: &rng)
+        for i in 0..<w.x.count {
+            let (xi, zi) = (w.x.scalars[i], w.z.scalars[i])
+            x.scalars[i] = S(xi)
+            z.scalars[i] = S(zi)
+            noisy.scalars[i] = S(xi + sigma * zi)
+        }
+    }
+
+    /// Float64 draws of one batch, reused across steps.
+    struct BatchWorkspace {
+        var x: Tensor<Double>, z: Tensor<Double>
+        init(rows: Int, columns: Int) { x = Tensor(shape: [rows, columns]); z = x }
     }
 
     /// Trains s̃₁ with DSM (or DSM-VR) for `settings.steps` steps; `checkpoint(step, net)` is called
     /// at step 0, at each multiple of `every` and at the end.
-    public func trainFirstOrder(_ net: MLP<Double>, source: CleanSource, varianceReduced: Bool, every: Int = 0,
-                                using rng: inout Xoshiro256, checkpoint: ((Int, MLP<Double>) -> Void)? = nil) {
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public func trainFirstOrder<S: TensorScalar>(_ net: MLP<S>, source: CleanSource, varianceReduced: Bool, every: Int = 0,
+                                                 using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) {
         let (b, d) = (settings.batchSize, dimension)
-        let adam = Adam<Double>(learningRate: settings.learningRate)
-        var x = Tensor<Double>(shape: [b, d]), z = x, noisy = x
-        var stacked = Tensor<Double>(shape: [varianceReduced ? 2 * b : b, d])
+        let adam = Adam<S>(learningRate: settings.learningRate)
+        var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
+        var draws = BatchWorkspace(rows: b, columns: d)
+        var stacked = Tensor<S>(shape: [varianceReduced ? 2 * b : b, d])
         var dOut = stacked, g = x, gc = x
         for step in 0..<settings.steps {
             if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, net) }
-            batch(source, x: &x, z: &z, noisy: &noisy, using: &rng)
+            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
             net.zeroGradients()
             if varianceReduced {
                 stacked.scalars.replaceSubrange(0..<(b * d), with: noisy.scalars)
@@ -112,12 +134,15 @@ public struct SecondOrderTraining {
     }
 
     /// Trains a direct least-squares regression h(x̃) ≈ x (the comparison of HO-C1).
-    public func trainRegression(_ net: MLP<Double>, source: CleanSource, using rng: inout Xoshiro256) {
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public func trainRegression<S: TensorScalar>(_ net: MLP<S>, source: CleanSource, using rng: inout Xoshiro256) {
         let (b, d) = (settings.batchSize, dimension)
-        let adam = Adam<Double>(learningRate: settings.learningRate)
-        var x = Tensor<Double>(shape: [b, d]), z = x, noisy = x, dOut = x
+        let adam = Adam<S>(learningRate: settings.learningRate)
+        var x = Tensor<S>(shape: [b, d]), z = x, noisy = x, dOut = x
+        var draws = BatchWorkspace(rows: b, columns: d)
         for _ in 0..<settings.steps {
-            batch(source, x: &x, z: &z, noisy: &noisy, using: &rng)
+            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
             net.zeroGradients()
             let out = net.forward(noisy)
             weightedSquaredError(prediction: out, target: x, rowWeights: nil, dPrediction: &dOut)
@@ -132,40 +157,43 @@ public struct SecondOrderTraining {
     ///   - varianceReduced: D2SM-VR (three evaluation points per sample).
     ///   - firstOrderWeight: in the joint modes, L = scale·(w·DSM-VR/σ² + D2SM) as in the released
     ///     runners (w = 10 for low-rank MNIST, 1 for CIFAR-10).
-    public func trainSecondOrder(head: MLP<Double>, first: MLP<Double>, loss: SecondOrderDSM, mode: SecondOrderMode,
-                                 varianceReduced: Bool, firstOrderWeight: Double = 1, source: CleanSource, every: Int = 0,
-                                 using rng: inout Xoshiro256, checkpoint: ((Int, MLP<Double>) -> Void)? = nil) {
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public func trainSecondOrder<S: TensorScalar>(head: MLP<S>, first: MLP<S>, loss: SecondOrderDSM, mode: SecondOrderMode,
+                                                  varianceReduced: Bool, firstOrderWeight: Double = 1, source: CleanSource, every: Int = 0,
+                                                  using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) {
         precondition(loss.dimension == dimension && loss.sigma == sigma, "D2SM loss for D = \(loss.dimension), σ = \(loss.sigma) used at D = \(dimension), σ = \(sigma)")
         precondition(mode == .frozen || loss.form == .a, "joint training uses form A (form B detaches s̃₁)")
         let (b, d) = (settings.batchSize, dimension)
         let w = loss.structure.width(dimension: d)
-        let headAdam = Adam<Double>(learningRate: settings.learningRate)
-        let firstAdam = Adam<Double>(learningRate: settings.learningRate)
+        let headAdam = Adam<S>(learningRate: settings.learningRate)
+        let firstAdam = Adam<S>(learningRate: settings.learningRate)
         let joint = mode != .frozen
         let copies = varianceReduced ? 3 : 1
-        var x = Tensor<Double>(shape: [b, d]), z = x, noisy = x
-        var inputs = Tensor<Double>(shape: [copies * b, d])
+        var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
+        var draws = BatchWorkspace(rows: b, columns: d)
+        var inputs = Tensor<S>(shape: [copies * b, d])
         // In the joint modes s̃₁ also sees the clean x for its DSM-VR term.
-        var firstInputs = Tensor<Double>(shape: [(joint && !varianceReduced ? 2 : copies) * b, d])
-        var dHeadAll = Tensor<Double>(shape: [copies * b, w])
-        var dFirstAll = Tensor<Double>(shape: [firstInputs.rows, d])
-        var dHead = Tensor<Double>(shape: [b, w]); var dScore: Tensor<Double>? = joint && mode == .joint ? Tensor(shape: [b, d]) : nil
-        var dp: (head: Tensor<Double>, score: Tensor<Double>?) = (Tensor(shape: [b, w]), dScore)
+        var firstInputs = Tensor<S>(shape: [(joint && !varianceReduced ? 2 : copies) * b, d])
+        var dHeadAll = Tensor<S>(shape: [copies * b, w])
+        var dFirstAll = Tensor<S>(shape: [firstInputs.rows, d])
+        var dHead = Tensor<S>(shape: [b, w]); var dScore: Tensor<S>? = joint && mode == .joint ? Tensor(shape: [b, d]) : nil
+        var dp: (head: Tensor<S>, score: Tensor<S>?) = (Tensor(shape: [b, w]), dScore)
         var dm = dp, dc = dp
         var g = x, gc = x
-        func rows(_ t: Tensor<Double>, _ k: Int, _ width: Int) -> Tensor<Double> {
+        func rows(_ t: Tensor<S>, _ k: Int, _ width: Int) -> Tensor<S> {
             Tensor(shape: [b, width], scalars: Array(t.scalars[(k * b * width)..<((k + 1) * b * width)]))
         }
-        func put(_ t: Tensor<Double>, into all: inout Tensor<Double>, _ k: Int) {
+        func put(_ t: Tensor<S>, into all: inout Tensor<S>, _ k: Int) {
             all.scalars.replaceSubrange((k * t.count)..<((k + 1) * t.count), with: t.scalars)
         }
         for step in 0..<settings.steps {
             if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, head) }
-            batch(source, x: &x, z: &z, noisy: &noisy, using: &rng)
+            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
             if varianceReduced {
                 for i in 0..<x.count {
                     inputs.scalars[i] = noisy.scalars[i]
-                    inputs.scalars[x.count + i] = x.scalars[i] - sigma * z.scalars[i]
+                    inputs.scalars[x.count + i] = x.scalars[i] - S(sigma) * z.scalars[i]
                     inputs.scalars[2 * x.count + i] = x.scalars[i]
                 }
             } else {
@@ -201,7 +229,7 @@ public struct SecondOrderTraining {
             if joint {
                 // + scale·w·DSM-VR/σ² on s̃₁ (x̃ rows 0, clean x rows: 2 with VR, 1 without).
                 let cleanBlock = varianceReduced ? 2 : 1
-                let factor = loss.scale * firstOrderWeight / (sigma * sigma)
+                let factor = S(loss.scale * firstOrderWeight / (sigma * sigma))
                 _ = SecondOrderDSM.firstOrderLossVR(score: rows(s1All, 0, d), cleanScore: rows(s1All, cleanBlock, d), noise: z, sigma: sigma,
                                                     dScore: &g, dCleanScore: &gc)
                 for i in 0..<g.count {
@@ -219,19 +247,22 @@ public struct SecondOrderTraining {
 /// Error metrics of second-order score estimates (high-order spec §2.2) and the autodiff arm.
 public enum SecondOrderMetrics {
     /// Symmetrised input Jacobians of `net` at `points`, [M, D, D], in blocks (memory).
-    public static func autodiffHessians(_ net: MLP<Double>, _ points: Tensor<Double>, block: Int = 128) -> Tensor<Double> {
+    /// The network runs in its own precision; points and result are Float64.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public static func autodiffHessians<S: TensorScalar>(_ net: MLP<S>, _ points: Tensor<Double>, block: Int = 128) -> Tensor<Double> {
         let (m, d) = (points.rows, points.columns)
         var out = Tensor<Double>(shape: [m, d, d])
-        var j = Tensor<Double>(shape: [0])
+        var j = Tensor<S>(shape: [0])
         var start = 0
         while start < m {
             let n = min(block, m - start)
-            let x = Tensor<Double>(shape: [n, d], scalars: Array(points.scalars[(start * d)..<((start + n) * d)]))
+            let x = Tensor<S>(shape: [n, d], scalars: points.scalars[(start * d)..<((start + n) * d)].map { S($0) })
             net.inputJacobian(at: x, into: &j)
             for b in 0..<n {
                 for r in 0..<d {
                     for c in 0..<d {
-                        out.scalars[(start + b) * d * d + r * d + c] = 0.5 * (j.scalars[b * d * d + r * d + c] + j.scalars[b * d * d + c * d + r])
+                        out.scalars[(start + b) * d * d + r * d + c] = 0.5 * (Double(j.scalars[b * d * d + r * d + c]) + Double(j.scalars[b * d * d + c * d + r]))
                     }
                 }
             }
@@ -241,8 +272,10 @@ public enum SecondOrderMetrics {
     }
 
     /// s̃₂ matrices of a D2SM head at `points`, [M, D, D].
-    public static func headHessians(_ head: MLP<Double>, _ loss: SecondOrderDSM, _ points: Tensor<Double>) -> Tensor<Double> {
-        let out = head.forward(points, retainForBackward: false)
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public static func headHessians<S: TensorScalar>(_ head: MLP<S>, _ loss: SecondOrderDSM, _ points: Tensor<Double>) -> Tensor<Double> {
+        let out = head.forward(points.converted(to: S.self), retainForBackward: false)
         return loss.matrices(head: Tensor(shape: out.shape, scalars: out.scalars))
     }
 
@@ -275,15 +308,18 @@ public enum SecondOrderMetrics {
     }
 
     /// Mean over points of ‖s̃₁ − s₁‖/‖s₁‖.
-    public static func firstOrderError(_ net: MLP<Double>, _ points: Tensor<Double>, _ truth: Tensor<Double>) -> Double {
-        let out = net.forward(points, retainForBackward: false)
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public static func firstOrderError<S: TensorScalar>(_ net: MLP<S>, _ points: Tensor<Double>, _ truth: Tensor<Double>) -> Double {
+        let out = net.forward(points.converted(to: S.self), retainForBackward: false)
         let d = points.columns
         var total = 0.0
         for b in 0..<points.rows {
             var num = 0.0, den = 0.0
             for i in 0..<d {
                 let t = truth.scalars[b * d + i]
-                num += (out.scalars[b * d + i] - t) * (out.scalars[b * d + i] - t)
+                let e = Double(out.scalars[b * d + i]) - t
+                num += e * e
                 den += t * t
             }
             total += (num / den).squareRoot()

@@ -3,7 +3,7 @@
 // set-up code and tests.
 
 extension Tensor {
-    private static func checkSameCount(_ a: Tensor, _ b: Tensor, _ op: String) {
+    @usableFromInline static func checkSameCount(_ a: Tensor, _ b: Tensor, _ op: String) {
         precondition(a.count == b.count, "\(op): shapes \(a.shape) and \(b.shape) differ")
     }
 
@@ -47,7 +47,7 @@ extension Tensor {
     }
 
     /// `self *= other` elementwise.
-    public mutating func multiply(by other: Tensor) {
+    @inlinable public mutating func multiply(by other: Tensor) {
         Tensor.checkSameCount(self, other, "multiply")
         other.withUnsafeBufferPointer { x in
             withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] *= x[i] } }
@@ -55,12 +55,12 @@ extension Tensor {
     }
 
     /// `self *= s`.
-    public mutating func scale(by s: Scalar) {
+    @inlinable public mutating func scale(by s: Scalar) {
         withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] *= s } }
     }
 
     /// Sets every element to `value`.
-    public mutating func fill(_ value: Scalar) {
+    @inlinable public mutating func fill(_ value: Scalar) {
         withUnsafeMutableBufferPointer { y in y.update(repeating: value) }
     }
 

@@ -4,7 +4,8 @@
 /// Ground truth: Gaussian mixtures with exact s₁, s₂ of q_σ (ExperimentKit.SyntheticMixtures):
 /// the 2-D anisotropic mixture, random mixtures in D ∈ {5, 10, 20, 50} (3 components, means of
 /// scale 1.5, covariances AAᵀ/D + 0.3I) and the class-conditional 8×8-digits mixture (D = 64).
-/// Per (data set, σ, seed), all in Float64:
+/// Per (data set, σ, seed); networks in Float32 by default (`--precision float64` for Float64),
+/// data, ground truth and metrics in Float64:
 /// * s̃₁: MLP D → h → h → D (Softplus; h = 128 for D ≤ 10, else 256) trained with DSM-VR;
 /// * autodiff: s₂ ≈ ½(J + Jᵀ), J the input Jacobian of s̃₁ by D reverse-mode passes;
 /// * D2SM arms: an s̃₂ network of the same trunk with a full head (D ≤ 20) or a low-rank r = 8 +
@@ -41,6 +42,7 @@ struct HOE1HessianAccuracy: Experiment {
     @Option(parsing: .upToNextOption, help: "Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).") var datasets: [String] = []
     @Option(help: "Override training steps per network.") var steps: Int?
     @Option(help: "Override the number of test points.") var testPoints: Int?
+    @Option(help: "Network element type: float32 (default) or float64.") var precision: String?
 
     struct Config: Codable {
         var datasets = ["anisotropic-2d", "random-5", "random-10", "random-20", "random-50", "digits-64"]
@@ -67,13 +69,17 @@ struct HOE1HessianAccuracy: Experiment {
         /// Fixed-sample sizes of the small-data arms, run for D in `smallDataDimensions`.
         var smallData = [200, 1_000]
         var smallDataDimensions = [2, 10]
-        /// The VR arms (3 evaluations per sample) run for D ≤ this (VR matters at small σ; HO-E3
-        /// studies it separately).
-        var vrMaxDimension = 10
+        /// The VR arms (3 evaluations per sample) run at every D; for D > smallNetworkMaxDimension
+        /// only at σ ≤ this (VR matters at small σ, spec §1.6; HO-E3 found no effect at σ = 1),
+        /// which keeps the full scale under an hour on 2 cores.
+        var vrLargeDimensionMaxSigma = 0.1
         var digitsShrinkage = 0.05
         /// The arm whose ratio to autodiff decides HO-C2 (fixed before any run).
         var primaryArm = "D2SM-A"
         var c1Tolerance = 0.02
+        /// Element type of the networks ("float32", as the released PyTorch code, or "float64").
+        /// Data, ground truth and metrics are Float64 either way.
+        var precision = "float32"
 
         static let full = Config()
         static let quick: Config = {
@@ -96,6 +102,7 @@ struct HOE1HessianAccuracy: Experiment {
         if !datasets.isEmpty { c.datasets = datasets }
         if let v = steps { c.steps = v }
         if let v = testPoints { c.testPoints = v; c.curvePoints = min(c.curvePoints, v) }
+        if let v = precision { c.precision = v }
         return c
     }
 
@@ -107,6 +114,7 @@ struct HOE1HessianAccuracy: Experiment {
         }
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
         if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
+        if let v = precision, !["float32", "float64"].contains(v) { throw ValidationError("--precision: expected float32 or float64, got '\(v)'") }
     }
 
     // MARK: - Data sets
@@ -156,7 +164,7 @@ struct HOE1HessianAccuracy: Experiment {
 
     struct Cell { var dataset: String; var sigma: Double; var seed: Int }
 
-    static func runCell(_ c: Config, _ cell: Cell, mixture: GaussianMixture, base: UInt64) -> CellResult {
+    static func runCell<S: TensorScalar>(_ c: Config, _ cell: Cell, mixture: GaussianMixture, base: UInt64, scalar: S.Type) -> CellResult {
         let d = mixture.dimension
         let sigma = cell.sigma
         let q = mixture.perturbed(sigma: sigma)
@@ -180,8 +188,8 @@ struct HOE1HessianAccuracy: Experiment {
 
         // s̃₁ by DSM-VR, with the autodiff error traced at checkpoints.
         var rng = Xoshiro256(seed: base, key: [3, dataKey, sigmaKey, seedKey])
-        func trainFirst(_ source: CleanSource, arm: String, rng: inout Xoshiro256) -> MLP<Double> {
-            let net = training.network(width: d, using: &rng)
+        func trainFirst(_ source: CleanSource, arm: String, rng: inout Xoshiro256) -> MLP<S> {
+            let net = training.network(width: d, scalar: S.self, using: &rng)
             training.trainFirstOrder(net, source: source, varianceReduced: true, every: every, using: &rng) { step, n in
                 curve(arm, step, SecondOrderMetrics.autodiffHessians(n, curvePoints))
             }
@@ -193,18 +201,18 @@ struct HOE1HessianAccuracy: Experiment {
 
         // HO-C1: Tweedie denoiser against the exact Bayes denoiser (and, for small D, a direct
         // regression network of x on x̃).
-        let s1Out = s1Net.forward(noisy, retainForBackward: false)
+        let s1Out = s1Net.forward(noisy.converted(to: S.self), retainForBackward: false)
         var tweedie = noisy, bayes = noisy
         for i in 0..<noisy.count {
-            tweedie.scalars[i] += sigma * sigma * s1Out.scalars[i]
+            tweedie.scalars[i] += sigma * sigma * Double(s1Out.scalars[i])
             bayes.scalars[i] += sigma * sigma * s1True.scalars[i]
         }
         var regressionErrors = [Double](repeating: .nan, count: c.testPoints)
         if d <= c.regressionMaxDimension {
-            let reg = training.network(width: d, using: &rng)
+            let reg = training.network(width: d, scalar: S.self, using: &rng)
             training.trainRegression(reg, source: .mixture(mixture), using: &rng)
-            let regOut = reg.forward(noisy, retainForBackward: false)
-            regressionErrors = denoisingErrors(Tensor(shape: regOut.shape, scalars: regOut.scalars), clean)
+            let regOut = reg.forward(noisy.converted(to: S.self), retainForBackward: false)
+            regressionErrors = denoisingErrors(Tensor(shape: regOut.shape, scalars: regOut.scalars.map { Double($0) }), clean)
         }
         result.denoising = (denoisingErrors(tweedie, clean), regressionErrors, denoisingErrors(bayes, clean))
 
@@ -214,12 +222,12 @@ struct HOE1HessianAccuracy: Experiment {
             ("D2SM-A", .a, false, .frozen), ("D2SM-A-VR", .a, true, .frozen), ("D2SM-B", .b, false, .frozen), ("D2SM-B-VR", .b, true, .frozen),
             ("D2SM-A-joint", .a, false, .joint),
         ]
-        if d > c.vrMaxDimension { arms.removeAll { $0.vr } }
+        if d > c.smallNetworkMaxDimension && sigma > c.vrLargeDimensionMaxSigma { arms.removeAll { $0.vr } }
         for arm in arms {
             let loss = SecondOrderDSM(dimension: d, sigma: sigma, structure: structure, form: arm.form, scale: scale)
             var armRNG = Xoshiro256(seed: base, key: [4, dataKey, sigmaKey, seedKey, UInt64(arms.firstIndex { $0.name == arm.name }!)])
-            let head = training.network(width: structure.width(dimension: d), using: &armRNG)
-            let first = arm.mode == .frozen ? s1Net : training.network(width: d, using: &armRNG)
+            let head = training.network(width: structure.width(dimension: d), scalar: S.self, using: &armRNG)
+            let first = arm.mode == .frozen ? s1Net : training.network(width: d, scalar: S.self, using: &armRNG)
             training.trainSecondOrder(head: head, first: first, loss: loss, mode: arm.mode, varianceReduced: arm.vr, source: .mixture(mixture),
                                       every: every, using: &armRNG) { step, h in curve(arm.name, step, SecondOrderMetrics.headHessians(h, loss, curvePoints)) }
             result.arms.append(ArmResult(arm: arm.name, errors: SecondOrderMetrics.errors(SecondOrderMetrics.headHessians(head, loss, noisy), s2True),
@@ -235,7 +243,7 @@ struct HOE1HessianAccuracy: Experiment {
                 result.arms.append(ArmResult(arm: "autodiff-N\(n)", errors: SecondOrderMetrics.errors(SecondOrderMetrics.autodiffHessians(net, noisy), s2True),
                                              firstOrderError: SecondOrderMetrics.firstOrderError(net, noisy, s1True), baseline: ""))
                 let loss = SecondOrderDSM(dimension: d, sigma: sigma, structure: structure, form: .a, scale: scale)
-                let head = training.network(width: structure.width(dimension: d), using: &smallRNG)
+                let head = training.network(width: structure.width(dimension: d), scalar: S.self, using: &smallRNG)
                 training.trainSecondOrder(head: head, first: net, loss: loss, mode: .frozen, varianceReduced: false, source: .points(points),
                                           every: every, using: &smallRNG) { step, h in curve("D2SM-A-N\(n)", step, SecondOrderMetrics.headHessians(h, loss, curvePoints)) }
                 result.arms.append(ArmResult(arm: "D2SM-A-N\(n)", errors: SecondOrderMetrics.errors(SecondOrderMetrics.headHessians(head, loss, noisy), s2True),
@@ -266,7 +274,8 @@ struct HOE1HessianAccuracy: Experiment {
         defer { BLAS.setThreads(threads) }
         let base = options.seed
         let results = try parallelMap(cells.count, threads: threads, progress: { progress.advance() }) { k in
-            Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base)
+            c.precision == "float32" ? Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Float.self)
+                                     : Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Double.self)
         }
 
         var armRows: [[CSVCell]] = [], ratioRows: [[CSVCell]] = [], denoiseRows: [[CSVCell]] = [], tweedieRows: [[CSVCell]] = []
@@ -350,7 +359,7 @@ struct HOE1HessianAccuracy: Experiment {
             }
         }
         try run.writeTable(Table(header: ["data", "D", "σ", "s̃₁ rel. error"] + armOrder, rows: rows,
-                                 caption: "Mean relative Frobenius error ‖ŝ₂ − s₂‖_F/‖s₂‖_F on \(c.testPoints) test points x̃ ~ q_σ (mean ± 95% t-interval over \(seedCount) seeds). autodiff: symmetrised input Jacobian of the DSM-VR-trained s̃₁; D2SM arms: s̃₂ networks trained \(c.steps) steps with s̃₁ frozen (A, B, ± VR) or jointly (A-joint, code-faithful); -N arms: both networks trained on N fixed samples. Protocol [RECON].",
+                                 caption: "Mean relative Frobenius error ‖ŝ₂ − s₂‖_F/‖s₂‖_F on \(c.testPoints) test points x̃ ~ q_σ (mean ± 95% t-interval over \(seedCount) seeds). autodiff: symmetrised input Jacobian of the DSM-VR-trained s̃₁; D2SM arms: s̃₂ networks trained \(c.steps) steps with s̃₁ frozen (A, B, ± VR) or jointly (A-joint, code-faithful); -N arms: both networks trained on N fixed samples; VR arms for D > \(c.smallNetworkMaxDimension) only at σ ≤ \(Format.significant(c.vrLargeDimensionMaxSigma, 2)) (– not run). Networks in \(c.precision == "float32" ? "Float32" : "Float64"). Protocol [RECON].",
                                  label: "tab:ho-e1"), name: "accuracy")
 
         // Table 2: ratios to autodiff with bootstrap intervals.
@@ -414,7 +423,7 @@ struct HOE1HessianAccuracy: Experiment {
                                  estimate: Estimate(mean: tBayes[i], low: tBayesLow[i], high: tBayesHigh[i], n: seedCount), direction: .within, threshold: 1, tolerance: c.c1Tolerance))
         }
         let command = "make ho-e1-hessian-accuracy SCALE=\(options.scale.rawValue)"
-        let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (Float64), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
+        let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (\(c.precision == "float32" ? "Float32" : "Float64")), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
         try run.writeClaims([
             ClaimResult(claim: "HO-C2", statement: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.",
                         experiment: Self.experimentID, command: command, checks: c2, seeds: seedCount,
