@@ -21,6 +21,11 @@ extension ExperimentSmoke {
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
             #expect(claims.contains("HO-C7"))
+            // The clamped Ozaki arms run beside the rule's arms and are reported only in the notes.
+            let reached = try String(contentsOf: base.appendingPathComponent("a/reached.csv"), encoding: .utf8)
+            #expect(reached.hasPrefix("scores,rule,step_size,seed,steps_to_band,reached,diverged,clamped_curvatures"))
+            #expect(reached.contains(",Ozaki-clamped,"))
+            #expect(claims.contains("clamped Ozaki"))
         }
 
         /// Steps to the band: the first record from which the fraction stays inside.

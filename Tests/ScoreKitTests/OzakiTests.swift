@@ -197,3 +197,114 @@ import TestSupport
         #expect(!result.diverged.contains(true) && result.clamped == 0)
     }
 }
+
+/// The Ozaki operators against matrix functions computed without any eigendecomposition: e^{A}
+/// by scaling and squaring of a 30-term Taylor series, H⁻¹ by Gauss–Jordan elimination. Covers
+/// negative-definite, indefinite and positive-definite H, the Jacobi path (D ≤ 16) and the LAPACK
+/// path (D = 20), and step sizes from small to large.
+@Suite struct OzakiMatrixFunctionTests {
+    static func multiply(_ x: [Double], _ y: [Double], _ n: Int) -> [Double] {
+        var z = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for k in 0..<n { let xik = x[i * n + k]; for j in 0..<n { z[i * n + j] += xik * y[k * n + j] } } }
+        return z
+    }
+
+    /// e^{A} by scaling and squaring: A/2^s with ‖A/2^s‖₁ ≤ 1/2, 30 Taylor terms (truncation
+    /// < 1e-40 relative), then s squarings.
+    static func expm(_ a: [Double], _ n: Int) -> [Double] {
+        let norm = (0..<n).map { j in (0..<n).reduce(0.0) { $0 + abs(a[$1 * n + j]) } }.max() ?? 0
+        let squarings = norm > 0.5 ? Int(ceil(log2(norm / 0.5))) : 0
+        let b = a.map { $0 / pow(2, Double(squarings)) }
+        var result = [Double](repeating: 0, count: n * n), term = result
+        for i in 0..<n { result[i * n + i] = 1; term[i * n + i] = 1 }
+        for k in 1...30 {
+            term = multiply(term, b, n).map { $0 / Double(k) }
+            for i in result.indices { result[i] += term[i] }
+        }
+        for _ in 0..<squarings { result = multiply(result, result, n) }
+        return result
+    }
+
+    /// H⁻¹ by Gauss–Jordan elimination with partial pivoting.
+    static func inverse(_ h: [Double], _ n: Int) -> [Double] {
+        var a = h, inv = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { inv[i * n + i] = 1 }
+        for c in 0..<n {
+            let p = (c..<n).max { abs(a[$0 * n + c]) < abs(a[$1 * n + c]) }!
+            for j in 0..<n { a.swapAt(c * n + j, p * n + j); inv.swapAt(c * n + j, p * n + j) }
+            let pivot = a[c * n + c]
+            for j in 0..<n { a[c * n + j] /= pivot; inv[c * n + j] /= pivot }
+            for r in 0..<n where r != c {
+                let f = a[r * n + c]
+                if f == 0 { continue }
+                for j in 0..<n { a[r * n + j] -= f * a[c * n + j]; inv[r * n + j] -= f * inv[c * n + j] }
+            }
+        }
+        return inv
+    }
+
+    /// A random symmetric H = Q diag(λ) Qᵀ with prescribed eigenvalues (Q from Gram–Schmidt).
+    static func symmetric(eigenvalues: [Double], seed: UInt64) -> [Double] {
+        let n = eigenvalues.count
+        var rng = Xoshiro256(seed: seed)
+        var q = (0..<(n * n)).map { _ in rng.nextNormal() }
+        for c in 0..<n {
+            for p in 0..<c {
+                let dot = (0..<n).reduce(0.0) { $0 + q[$1 * n + c] * q[$1 * n + p] }
+                for r in 0..<n { q[r * n + c] -= dot * q[r * n + p] }
+            }
+            let norm = (0..<n).reduce(0.0) { $0 + q[$1 * n + c] * q[$1 * n + c] }.squareRoot()
+            for r in 0..<n { q[r * n + c] /= norm }
+        }
+        var h = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { for k in 0..<n { h[i * n + j] += q[i * n + k] * eigenvalues[k] * q[j * n + k] } } }
+        return h
+    }
+
+    static let spectra: [String: [Double]] = [
+        "negative definite, D = 2": [-80, -0.8],
+        "indefinite, D = 2": [-2.3, 0.6],
+        "positive definite, D = 3": [0.4, 1.1, 2.5],
+        "indefinite, D = 5": [-5, -1.2, -0.3, 0.7, 1.9],
+        "indefinite, D = 20 (LAPACK path)": (0..<20).map { -3.0 + 0.27 * Double($0) + 0.013 },
+    ]
+
+    @Test(arguments: [0.05, 0.5, 2.0])
+    func operatorsEqualMatrixFunctions(eps: Double) {
+        // Relative to the largest entry; the exponentials reach e^{2·2·2.5} ≈ 2.2e4 at ε = 2, and
+        // rounding in the squarings sets the scale (measured worst 6e-14).
+        let relativeTolerance = 1e-11
+        for (name, spectrum) in Self.spectra.sorted(by: { $0.key < $1.key }) {
+            let n = spectrum.count
+            let h = Self.symmetric(eigenvalues: spectrum, seed: UInt64(n))
+            let hInverse = Self.inverse(h, n)
+            var e1 = Self.expm(h.map { eps * $0 }, n), e2 = Self.expm(h.map { 2 * eps * $0 }, n)
+            for i in 0..<n { e1[i * n + i] -= 1; e2[i * n + i] -= 1 }
+            let m = Self.multiply(e1, hInverse, n), sigma = Self.multiply(e2, hInverse, n)
+            let ops = OzakiLangevin(rule: .ozaki, stepSize: eps).operators(hessian: h, dimension: n)
+            let mScale = m.map(abs).max()!, sScale = sigma.map(abs).max()!
+            let mError = zip(ops.drift, m).map { abs($0 - $1) }.max()! / mScale
+            #expect(mError <= relativeTolerance, "\(name), ε = \(eps): M ≠ (e^{εH} − I)H⁻¹, relative error \(mError)")
+            let square = Self.multiply(ops.noise, ops.noise, n)
+            let sError = zip(square, sigma).map { abs($0 - $1) }.max()! / sScale
+            #expect(sError <= relativeTolerance, "\(name), ε = \(eps): L² ≠ (e^{2εH} − I)H⁻¹, relative error \(sError)")
+            // L is the symmetric square root.
+            let asymmetry = (0..<n).flatMap { i in (0..<n).map { j in abs(ops.noise[i * n + j] - ops.noise[j * n + i]) } }.max()!
+            #expect(asymmetry <= relativeTolerance * sScale.squareRoot(), "\(name), ε = \(eps): L not symmetric")
+        }
+    }
+
+    /// The reference matrix functions themselves: e^{A}e^{−A} = I and H·H⁻¹ = I.
+    @Test func referencesAreConsistent() {
+        let h = Self.symmetric(eigenvalues: [-5, -1.2, -0.3, 0.7, 1.9], seed: 5)
+        let n = 5
+        let product = Self.multiply(Self.expm(h, n), Self.expm(h.map { -$0 }, n), n)
+        let identityProduct = Self.multiply(h, Self.inverse(h, n), n)
+        for i in 0..<n {
+            for j in 0..<n {
+                #expect(abs(product[i * n + j] - (i == j ? 1 : 0)) < 1e-10)
+                #expect(abs(identityProduct[i * n + j] - (i == j ? 1 : 0)) < 1e-10)
+            }
+        }
+    }
+}
