@@ -165,82 +165,129 @@ public struct SecondOrderTraining {
         precondition(loss.dimension == dimension && loss.sigma == sigma, "D2SM loss for D = \(loss.dimension), σ = \(loss.sigma) used at D = \(dimension), σ = \(sigma)")
         precondition(mode == .frozen || loss.form == .a, "joint training uses form A (form B detaches s̃₁)")
         let (b, d) = (settings.batchSize, dimension)
-        let w = loss.structure.width(dimension: d)
         let headAdam = Adam<S>(learningRate: settings.learningRate)
         let firstAdam = Adam<S>(learningRate: settings.learningRate)
-        let joint = mode != .frozen
-        let copies = varianceReduced ? 3 : 1
         var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
         var draws = BatchWorkspace(rows: b, columns: d)
-        var inputs = Tensor<S>(shape: [copies * b, d])
+        var step = SecondOrderGradients<S>(batchSize: b, loss: loss, mode: mode, varianceReduced: varianceReduced, firstOrderWeight: firstOrderWeight)
+        for t in 0..<settings.steps {
+            if let checkpoint, t == 0 || (every > 0 && t % every == 0) { checkpoint(t, head) }
+            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
+            _ = step.accumulate(head: head, first: first, x: x, z: z, noisy: noisy)
+            headAdam.step(head)
+            if mode != .frozen { firstAdam.step(first) }
+        }
+        checkpoint?(settings.steps, head)
+    }
+}
+
+/// One D2SM step's loss and parameter gradients for a batch (x, z, x̃ = x + σz): the work of
+/// `SecondOrderTraining.trainSecondOrder` between drawing the batch and the optimiser steps.
+/// Buffers are kept across calls.
+struct SecondOrderGradients<S: TensorScalar> {
+    let loss: SecondOrderDSM
+    let mode: SecondOrderMode
+    let varianceReduced: Bool
+    let firstOrderWeight: Double
+    let b: Int
+    var inputs: Tensor<S>, firstInputs: Tensor<S>
+    var dHeadAll: Tensor<S>, dFirstAll: Tensor<S>
+    var dHead: Tensor<S>, dScore: Tensor<S>?
+    var dp: (head: Tensor<S>, score: Tensor<S>?), dm: (head: Tensor<S>, score: Tensor<S>?), dc: (head: Tensor<S>, score: Tensor<S>?)
+    var g: Tensor<S>, gc: Tensor<S>
+
+    init(batchSize b: Int, loss: SecondOrderDSM, mode: SecondOrderMode, varianceReduced: Bool, firstOrderWeight: Double) {
+        precondition(mode == .frozen || loss.form == .a, "joint training uses form A (form B detaches s̃₁)")
+        let d = loss.dimension, w = loss.structure.width(dimension: d)
+        self.loss = loss
+        self.mode = mode
+        self.varianceReduced = varianceReduced
+        self.firstOrderWeight = firstOrderWeight
+        self.b = b
+        let joint = mode != .frozen
+        let copies = varianceReduced ? 3 : 1
+        inputs = Tensor(shape: [copies * b, d])
         // In the joint modes s̃₁ also sees the clean x for its DSM-VR term.
-        var firstInputs = Tensor<S>(shape: [(joint && !varianceReduced ? 2 : copies) * b, d])
-        var dHeadAll = Tensor<S>(shape: [copies * b, w])
-        var dFirstAll = Tensor<S>(shape: [firstInputs.rows, d])
-        var dHead = Tensor<S>(shape: [b, w]); var dScore: Tensor<S>? = joint && mode == .joint ? Tensor(shape: [b, d]) : nil
-        var dp: (head: Tensor<S>, score: Tensor<S>?) = (Tensor(shape: [b, w]), dScore)
-        var dm = dp, dc = dp
-        var g = x, gc = x
+        firstInputs = Tensor(shape: [(joint && !varianceReduced ? 2 : copies) * b, d])
+        dHeadAll = Tensor(shape: [copies * b, w])
+        dFirstAll = Tensor(shape: [firstInputs.rows, d])
+        dHead = Tensor(shape: [b, w])
+        dScore = mode == .joint ? Tensor(shape: [b, d]) : nil
+        dp = (Tensor(shape: [b, w]), dScore)
+        dm = dp
+        dc = dp
+        g = Tensor(shape: [b, d])
+        gc = g
+    }
+
+    /// Zeroes and accumulates the gradients of `head` (and, in the joint modes, of `first`) and
+    /// returns the loss they belong to: D2SM (plain or VR) plus, in the joint modes,
+    /// scale·w·DSM-VR/σ² on s̃₁. In the detached mode s̃₁ receives only the DSM-VR part; in the
+    /// frozen mode its accumulators are left alone.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    mutating func accumulate(head: MLP<S>, first: MLP<S>, x: Tensor<S>, z: Tensor<S>, noisy: Tensor<S>) -> Double {
+        let d = loss.dimension, w = loss.structure.width(dimension: d), sigma = loss.sigma
+        let joint = mode != .frozen
+        let b = self.b
+        precondition(x.shape == [b, d] && z.shape == x.shape && noisy.shape == x.shape, "D2SM step: batch shapes \(x.shape), \(z.shape), \(noisy.shape), expected [\(b), \(d)]")
         func rows(_ t: Tensor<S>, _ k: Int, _ width: Int) -> Tensor<S> {
             Tensor(shape: [b, width], scalars: Array(t.scalars[(k * b * width)..<((k + 1) * b * width)]))
         }
         func put(_ t: Tensor<S>, into all: inout Tensor<S>, _ k: Int) {
             all.scalars.replaceSubrange((k * t.count)..<((k + 1) * t.count), with: t.scalars)
         }
-        for step in 0..<settings.steps {
-            if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, head) }
-            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
-            if varianceReduced {
-                for i in 0..<x.count {
-                    inputs.scalars[i] = noisy.scalars[i]
-                    inputs.scalars[x.count + i] = x.scalars[i] - S(sigma) * z.scalars[i]
-                    inputs.scalars[2 * x.count + i] = x.scalars[i]
-                }
-            } else {
-                inputs.scalars.replaceSubrange(0..<x.count, with: noisy.scalars)
+        if varianceReduced {
+            for i in 0..<x.count {
+                inputs.scalars[i] = noisy.scalars[i]
+                inputs.scalars[x.count + i] = x.scalars[i] - S(sigma) * z.scalars[i]
+                inputs.scalars[2 * x.count + i] = x.scalars[i]
             }
-            if joint && !varianceReduced {
-                firstInputs.scalars.replaceSubrange(0..<x.count, with: noisy.scalars)
-                firstInputs.scalars.replaceSubrange(x.count..<(2 * x.count), with: x.scalars)
-            } else {
-                firstInputs.scalars = inputs.scalars
-            }
-            head.zeroGradients()
-            if joint { first.zeroGradients() }
-            let firstOut = first.forward(firstInputs, retainForBackward: joint)
-            let s1All = Tensor(shape: firstOut.shape, scalars: firstOut.scalars)
-            let headOut = head.forward(inputs)
-            let headAll = Tensor(shape: headOut.shape, scalars: headOut.scalars)
-            dFirstAll.fill(0)
-            if varianceReduced {
-                _ = loss.lossVR(plus: (rows(headAll, 0, w), rows(s1All, 0, d)), minus: (rows(headAll, 1, w), rows(s1All, 1, d)),
-                                clean: (rows(headAll, 2, w), rows(s1All, 2, d)), noise: z, dPlus: &dp, dMinus: &dm, dClean: &dc)
-                put(dp.head, into: &dHeadAll, 0); put(dm.head, into: &dHeadAll, 1); put(dc.head, into: &dHeadAll, 2)
-                if mode == .joint {
-                    put(dp.score!, into: &dFirstAll, 0); put(dm.score!, into: &dFirstAll, 1); put(dc.score!, into: &dFirstAll, 2)
-                }
-            } else {
-                _ = loss.loss(head: headAll, score: rows(s1All, 0, d), noise: z, dHead: &dHead, dScore: &dScore)
-                dHeadAll = dHead
-                if mode == .joint { put(dScore!, into: &dFirstAll, 0) }
-            }
-            head.backwardParameters(dHeadAll)
-            headAdam.step(head)
-            if joint {
-                // + scale·w·DSM-VR/σ² on s̃₁ (x̃ rows 0, clean x rows: 2 with VR, 1 without).
-                let cleanBlock = varianceReduced ? 2 : 1
-                let factor = S(loss.scale * firstOrderWeight / (sigma * sigma))
-                _ = SecondOrderDSM.firstOrderLossVR(score: rows(s1All, 0, d), cleanScore: rows(s1All, cleanBlock, d), noise: z, sigma: sigma,
-                                                    dScore: &g, dCleanScore: &gc)
-                for i in 0..<g.count {
-                    dFirstAll.scalars[i] += factor * g.scalars[i]
-                    dFirstAll.scalars[cleanBlock * g.count + i] += factor * gc.scalars[i]
-                }
-                first.backwardParameters(dFirstAll)
-                firstAdam.step(first)
-            }
+        } else {
+            inputs.scalars.replaceSubrange(0..<x.count, with: noisy.scalars)
         }
-        checkpoint?(settings.steps, head)
+        if joint && !varianceReduced {
+            firstInputs.scalars.replaceSubrange(0..<x.count, with: noisy.scalars)
+            firstInputs.scalars.replaceSubrange(x.count..<(2 * x.count), with: x.scalars)
+        } else {
+            firstInputs.scalars = inputs.scalars
+        }
+        head.zeroGradients()
+        if joint { first.zeroGradients() }
+        let firstOut = first.forward(firstInputs, retainForBackward: joint)
+        let s1All = Tensor(shape: firstOut.shape, scalars: firstOut.scalars)
+        let headOut = head.forward(inputs)
+        let headAll = Tensor(shape: headOut.shape, scalars: headOut.scalars)
+        dFirstAll.fill(0)
+        var total: Double
+        if varianceReduced {
+            total = Double(loss.lossVR(plus: (rows(headAll, 0, w), rows(s1All, 0, d)), minus: (rows(headAll, 1, w), rows(s1All, 1, d)),
+                                       clean: (rows(headAll, 2, w), rows(s1All, 2, d)), noise: z, dPlus: &dp, dMinus: &dm, dClean: &dc))
+            put(dp.head, into: &dHeadAll, 0); put(dm.head, into: &dHeadAll, 1); put(dc.head, into: &dHeadAll, 2)
+            if mode == .joint {
+                put(dp.score!, into: &dFirstAll, 0); put(dm.score!, into: &dFirstAll, 1); put(dc.score!, into: &dFirstAll, 2)
+            }
+        } else {
+            total = Double(loss.loss(head: headAll, score: rows(s1All, 0, d), noise: z, dHead: &dHead, dScore: &dScore))
+            dHeadAll = dHead
+            if mode == .joint { put(dScore!, into: &dFirstAll, 0) }
+        }
+        head.backwardParameters(dHeadAll)
+        if joint {
+            // + scale·w·DSM-VR/σ² on s̃₁ (x̃ rows 0, clean x rows: 2 with VR, 1 without).
+            let cleanBlock = varianceReduced ? 2 : 1
+            let factor = loss.scale * firstOrderWeight / (sigma * sigma)
+            let dsm = SecondOrderDSM.firstOrderLossVR(score: rows(s1All, 0, d), cleanScore: rows(s1All, cleanBlock, d), noise: z, sigma: sigma,
+                                                      dScore: &g, dCleanScore: &gc)
+            total += factor * Double(dsm)
+            let f = S(factor)
+            for i in 0..<g.count {
+                dFirstAll.scalars[i] += f * g.scalars[i]
+                dFirstAll.scalars[cleanBlock * g.count + i] += f * gc.scalars[i]
+            }
+            first.backwardParameters(dFirstAll)
+        }
+        return total
     }
 }
 
