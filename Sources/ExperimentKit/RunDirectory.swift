@@ -50,6 +50,9 @@ public final class RunDirectory {
     public let url: URL
     public let options: ExperimentOptions
     private let started = Date()
+    /// Read when the run starts, not when config.json is written: a long run must record the
+    /// revision and tree state its binary was built from, even if the tree changes meanwhile.
+    private let provenance = Provenance.current()
 
     /// Creates (if needed) and checks the folder `options.outputURL(for: experimentID)`.
     public init(experimentID: String, options: ExperimentOptions) throws {
@@ -131,7 +134,7 @@ public final class RunDirectory {
     public func writeConfig<C: Encodable>(_ config: C) throws {
         let record = RunRecord(
             experiment: experimentID, scale: options.scale.rawValue, seed: options.seed, seeds: options.seeds,
-            threads: options.threads, config: config, provenance: Provenance.current(),
+            threads: options.threads, config: config, provenance: provenance,
             wallTimeSeconds: Date().timeIntervalSince(started), finishedAt: ISO8601DateFormatter().string(from: Date()),
             commandLine: CommandLine.arguments.joined(separator: " "))
         try writeJSON(record, to: "config.json")
