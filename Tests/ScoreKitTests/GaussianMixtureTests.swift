@@ -139,4 +139,44 @@ import ScoreKit
         }
         #expect(q.weights == Self.mixture.weights && q.means == Self.mixture.means)
     }
+
+    /// The sampler's component choice: on a mixture whose components are 40 standard deviations
+    /// apart (so each draw's component is read off its nearest mean without error), the component
+    /// counts of 300 000 draws pass a χ² goodness-of-fit test against the weights at the 1e-4
+    /// level (χ²₃ critical value 21.1).
+    @Test func componentFrequenciesMatchWeights() {
+        let weights = [0.1, 0.2, 0.3, 0.4]
+        let means: [[Double]] = [[-60, 0], [-20, 0], [20, 0], [60, 0]]
+        let cov = Tensor<Double>(rows: [[1.0, 0.3], [0.3, 0.5]])
+        let p = GaussianMixture(weights: weights, means: means, covariances: Array(repeating: cov, count: 4))
+        var rng = Xoshiro256(seed: 77)
+        let n = 300_000
+        let xs = p.sample(count: n, using: &rng)
+        var counts = [Double](repeating: 0, count: 4)
+        for r in 0..<n { counts[min(3, max(0, Int(((xs[r, 0] + 80) / 40).rounded(.down))))] += 1 }
+        let chiSquared = zip(counts, weights).reduce(0.0) { $0 + pow($1.0 - Double(n) * $1.1, 2) / (Double(n) * $1.1) }
+        let critical = 21.1  // χ²₃ upper 1e-4 quantile
+        #expect(chiSquared < critical, "χ² = \(chiSquared), counts \(counts)")
+    }
+
+    /// HO-E5's heavy-mode fraction: under q_σ of the stiff 0.2/0.8 mixture, P(x₁ > 0) =
+    /// Σ_k π_k Φ(μ_k1/√(Σ_k,11 + σ²)) = 0.79620 (closed form). Five independent streams of 200 000
+    /// draws each must agree with it within 4 standard errors, and so must their pool.
+    @Test func heavyFractionMatchesClosedForm() {
+        let cov = Tensor<Double>(rows: [[1.0, 0.0], [0.0, 0.01]])
+        let sigma = 0.05
+        let q = GaussianMixture(weights: [0.2, 0.8], means: [[-2.5, 0], [2.5, 0]], covariances: [cov, cov]).perturbed(sigma: sigma)
+        let sd = (1.0 + sigma * sigma).squareRoot()
+        let exact = 0.2 * 0.5 * erfc(2.5 / (sd * 2.0.squareRoot())) + 0.8 * 0.5 * erfc(-2.5 / (sd * 2.0.squareRoot()))
+        let n = 200_000
+        var pooled = 0.0
+        for stream in 0..<5 {
+            var rng = Xoshiro256(seed: 2026, key: [UInt64(stream)])
+            let xs = q.sample(count: n, using: &rng)
+            let f = Double((0..<n).filter { xs[$0, 0] > 0 }.count) / Double(n)
+            pooled += f / 5
+            #expect(standardErrors(f, exact, se: (exact * (1 - exact) / Double(n)).squareRoot()) <= Tolerance.monteCarloSigmas, "stream \(stream): \(f) vs \(exact)")
+        }
+        #expect(standardErrors(pooled, exact, se: (exact * (1 - exact) / Double(5 * n)).squareRoot()) <= Tolerance.monteCarloSigmas, "pooled \(pooled) vs \(exact)")
+    }
 }

@@ -121,7 +121,7 @@ struct HTE4Convergence: Experiment {
                 var dead = [Bool](repeating: false, count: c.chains)
                 let diverged = ld.run(&x, using: &rng, score: { states, _, out in
                     let p = model.forward(states, retainForBackward: false)
-                    out.scalars.withUnsafeMutableBufferPointer { o in p.withUnsafeBufferPointer { o.update(from: $0) } }
+                    _ = out.scalars.withUnsafeMutableBufferPointer { o in p.withUnsafeBufferPointer { o.update(from: $0) } }
                 }, observe: { level, t, states, s in
                     for r in 0..<states.rows where !dead[r] {
                         let v = (Double(states[r, 0]), Double(states[r, 1]))
