@@ -37,7 +37,7 @@ public enum ExperimentRegistry {
                        figures: ["chain_diagnostics", "magnitude_vs_distance"], tables: ["convergence"], claims: ["HT-C7"]),
         ExperimentSpec(id: "ho-e1-hessian-accuracy", paper: "high-order", title: "Second-order score accuracy: D2SM against autodiff (spec E1)",
                        reconstructs: "the paper's accuracy comparison of D2SM with the Jacobian of a DSM-trained s₁ on synthetic data; figure/table number unknown (unverified, protocol [RECON])",
-                       figures: ["error_vs_steps", "error_vs_dimension"], tables: ["accuracy", "ratios"], claims: ["HO-C2", "HO-C1"]),
+                       figures: ["error_vs_steps", "error_vs_dimension"], tables: ["accuracy", "ratios", "metrics"], claims: ["HO-C2", "HO-C1"]),
         ExperimentSpec(id: "ho-e2-cost", paper: "high-order", title: "Cost of second-order scores: D2SM against autodiff (spec E2)",
                        reconstructs: "the abstract's efficiency claim (autodiff ~D times more expensive); figure/table number unknown (unverified, setup [RECON])",
                        figures: ["cost_vs_dimension"], tables: ["cost"], claims: ["HO-C3"]),

@@ -47,7 +47,11 @@ public struct Table: Sendable, Equatable {
         return out
     }
 
-    /// A LaTeX `table` environment using booktabs rules (\toprule, \midrule, \bottomrule).
+    /// Tables with more rows than this become a `longtable` that breaks across pages.
+    public static let longTableRows = 40
+
+    /// A LaTeX `table` environment using booktabs rules (\toprule, \midrule, \bottomrule); a
+    /// `longtable` (header repeated on every page) beyond `longTableRows` rows.
     public func latex() -> String {
         let spec = latexColumnSpec ?? alignments.map { a -> String in
             switch a {
@@ -56,6 +60,14 @@ public struct Table: Sendable, Equatable {
             case .center: return "c"
             }
         }.joined()
+        let head = header.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n"
+        if rows.count > Table.longTableRows {
+            var out = "\\begin{longtable}{\(spec)}\n"
+            if !caption.isEmpty { out += "\\caption{\(Table.latexEscape(caption))}" + (label.isEmpty ? "" : "\\label{\(label)}") + "\\\\\n" }
+            out += "\\toprule\n" + head + "\\midrule\n\\endfirsthead\n\\toprule\n" + head + "\\midrule\n\\endhead\n\\bottomrule\n\\endlastfoot\n"
+            for r in rows { out += r.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n" }
+            return out + "\\end{longtable}\n"
+        }
         var out = "\\begin{table}[htbp]\n\\centering\n\\small\n"
         if !caption.isEmpty { out += "\\caption{\(Table.latexEscape(caption))}\n" }
         if !label.isEmpty { out += "\\label{\(label)}\n" }

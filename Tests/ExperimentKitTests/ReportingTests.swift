@@ -29,6 +29,19 @@ import TestSupport
         #expect(tex.contains("\\label{tab:x}"))
     }
 
+    /// Beyond `Table.longTableRows` rows the LaTeX is a page-breaking longtable with its header
+    /// repeated, and every row is still there.
+    @Test func longTablesBreakAcrossPages() {
+        let n = Table.longTableRows + 1
+        let t = Table(header: ["k", "v"], rows: (0..<n).map { ["\($0)", "x"] }, caption: "long", label: "tab:long")
+        let tex = t.latex()
+        #expect(tex.hasPrefix("\\begin{longtable}{lr}"))
+        #expect(tex.contains("\\endhead") && tex.contains("\\label{tab:long}"))
+        #expect(!tex.contains("\\begin{table}"))
+        #expect(tex.components(separatedBy: " & x \\\\").count - 1 == n)
+        #expect(Table(header: ["k"], rows: [["1"]]).latex().contains("\\begin{table}"))
+    }
+
     @Test func numberFormatting() {
         #expect(Format.significant(0.0123456, 3) == "0.0123")
         #expect(Format.significant(123.456, 4) == "123.5")
