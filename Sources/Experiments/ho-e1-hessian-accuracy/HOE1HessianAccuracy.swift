@@ -396,7 +396,7 @@ struct HOE1HessianAccuracy: Experiment {
             let sigmas = Array(Set(cSigma.indices.filter { cName[$0] == n }.map { cSigma[$0] })).sorted()
             guard let s = sigmas.first(where: { $0 == 0.3 }) ?? sigmas.last else { continue }
             var series: [Series] = []
-            for (k, arm) in ["autodiff", "D2SM-A", "D2SM-A-VR", "D2SM-B", "D2SM-A-joint"].enumerated() {
+            for (k, arm) in ["autodiff", "D2SM-A", "D2SM-A-VR", "D2SM-B", "D2SM-B-VR", "D2SM-A-joint"].enumerated() {
                 var byStep: [Double: [Double]] = [:]
                 for i in cName.indices where cName[i] == n && cSigma[i] == s && cArm[i] == arm { byStep[cStep[i], default: []].append(cErr[i]) }
                 let xs = byStep.keys.sorted()
@@ -412,7 +412,7 @@ struct HOE1HessianAccuracy: Experiment {
         var dimPanels: [Panel] = []
         for s in Array(Set(aSigma)).sorted() {
             var series: [Series] = []
-            for (k, arm) in ["autodiff", "D2SM-A", "D2SM-B", "D2SM-A-joint"].enumerated() {
+            for (k, arm) in ["autodiff", "D2SM-A", "D2SM-A-VR", "D2SM-B", "D2SM-B-VR", "D2SM-A-joint"].enumerated() {
                 let ns = names.filter { n in aName.indices.contains { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm } }
                 if ns.isEmpty { continue }
                 let est = ns.map { n in Stats.meanCI(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFrob[$0] }) }
