@@ -50,8 +50,9 @@ public struct Table: Sendable, Equatable {
     /// Tables with more rows than this become a `longtable` that breaks across pages.
     public static let longTableRows = 40
 
-    /// A LaTeX `table` environment using booktabs rules (\toprule, \midrule, \bottomrule); a
-    /// `longtable` (header repeated on every page) beyond `longTableRows` rows.
+    /// A LaTeX `table` environment using booktabs rules (\toprule, \midrule, \bottomrule), shrunk
+    /// to the line width when wider; a `longtable` (header repeated on every page) beyond
+    /// `longTableRows` rows.
     public func latex() -> String {
         let spec = latexColumnSpec ?? alignments.map { a -> String in
             switch a {
@@ -71,10 +72,12 @@ public struct Table: Sendable, Equatable {
         var out = "\\begin{table}[htbp]\n\\centering\n\\small\n"
         if !caption.isEmpty { out += "\\caption{\(Table.latexEscape(caption))}\n" }
         if !label.isEmpty { out += "\\label{\(label)}\n" }
+        // Scaled down to the line width when wider (graphicx), never scaled up.
+        out += "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
         out += "\\begin{tabular}{\(spec)}\n\\toprule\n"
         out += header.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n\\midrule\n"
         for r in rows { out += r.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n" }
-        out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n"
+        out += "\\bottomrule\n\\end{tabular}}\n\\end{table}\n"
         return out
     }
 
