@@ -83,3 +83,10 @@ public enum DatasetName: String, CaseIterable, Sendable, Codable, ExpressibleByA
     /// The HDF5 file `make data` writes for this data set.
     public var path: String { "data/\(rawValue).h5" }
 }
+
+/// Element type of an experiment's networks; data, ground truth and metrics stay Float64.
+public enum NetworkPrecision: String, CaseIterable, Sendable, Codable, ExpressibleByArgument {
+    case float32, float64
+    /// "Float32" or "Float64", for captions and notes.
+    public var label: String { self == .float32 ? "Float32" : "Float64" }
+}

@@ -163,7 +163,6 @@ public struct SecondOrderTraining {
                                                   varianceReduced: Bool, firstOrderWeight: Double = 1, source: CleanSource, every: Int = 0,
                                                   using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) {
         precondition(loss.dimension == dimension && loss.sigma == sigma, "D2SM loss for D = \(loss.dimension), σ = \(loss.sigma) used at D = \(dimension), σ = \(sigma)")
-        precondition(mode == .frozen || loss.form == .a, "joint training uses form A (form B detaches s̃₁)")
         let (b, d) = (settings.batchSize, dimension)
         let headAdam = Adam<S>(learningRate: settings.learningRate)
         let firstAdam = Adam<S>(learningRate: settings.learningRate)

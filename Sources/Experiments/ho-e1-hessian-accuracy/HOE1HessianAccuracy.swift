@@ -42,7 +42,7 @@ struct HOE1HessianAccuracy: Experiment {
     @Option(parsing: .upToNextOption, help: "Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).") var datasets: [String] = []
     @Option(help: "Override training steps per network.") var steps: Int?
     @Option(help: "Override the number of test points.") var testPoints: Int?
-    @Option(help: "Network element type: float32 (default) or float64.") var precision: String?
+    @Option(help: "Network element type: float32 (default) or float64.") var precision: NetworkPrecision?
 
     struct Config: Codable {
         var datasets = ["anisotropic-2d", "random-5", "random-10", "random-20", "random-50", "digits-64"]
@@ -79,7 +79,7 @@ struct HOE1HessianAccuracy: Experiment {
         var c1Tolerance = 0.02
         /// Element type of the networks ("float32", as the released PyTorch code, or "float64").
         /// Data, ground truth and metrics are Float64 either way.
-        var precision = "float32"
+        var precision = NetworkPrecision.float32
 
         static let full = Config()
         static let quick: Config = {
@@ -114,7 +114,6 @@ struct HOE1HessianAccuracy: Experiment {
         }
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
         if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
-        if let v = precision, !["float32", "float64"].contains(v) { throw ValidationError("--precision: expected float32 or float64, got '\(v)'") }
     }
 
     // MARK: - Data sets
@@ -274,7 +273,7 @@ struct HOE1HessianAccuracy: Experiment {
         defer { BLAS.setThreads(threads) }
         let base = options.seed
         let results = try parallelMap(cells.count, threads: threads, progress: { progress.advance() }) { k in
-            c.precision == "float32" ? Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Float.self)
+            c.precision == .float32 ? Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Float.self)
                                      : Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Double.self)
         }
 
@@ -359,7 +358,7 @@ struct HOE1HessianAccuracy: Experiment {
             }
         }
         try run.writeTable(Table(header: ["data", "D", "σ", "s̃₁ rel. error"] + armOrder, rows: rows,
-                                 caption: "Mean relative Frobenius error ‖ŝ₂ − s₂‖_F/‖s₂‖_F on \(c.testPoints) test points x̃ ~ q_σ (mean ± 95% t-interval over \(seedCount) seeds). autodiff: symmetrised input Jacobian of the DSM-VR-trained s̃₁; D2SM arms: s̃₂ networks trained \(c.steps) steps with s̃₁ frozen (A, B, ± VR) or jointly (A-joint, code-faithful); -N arms: both networks trained on N fixed samples; VR arms for D > \(c.smallNetworkMaxDimension) only at σ ≤ \(Format.significant(c.vrLargeDimensionMaxSigma, 2)) (– not run). Networks in \(c.precision == "float32" ? "Float32" : "Float64"). Protocol [RECON].",
+                                 caption: "Mean relative Frobenius error ‖ŝ₂ − s₂‖_F/‖s₂‖_F on \(c.testPoints) test points x̃ ~ q_σ (mean ± 95% t-interval over \(seedCount) seeds). autodiff: symmetrised input Jacobian of the DSM-VR-trained s̃₁; D2SM arms: s̃₂ networks trained \(c.steps) steps with s̃₁ frozen (A, B, ± VR) or jointly (A-joint, code-faithful); -N arms: both networks trained on N fixed samples; VR arms for D > \(c.smallNetworkMaxDimension) only at σ ≤ \(Format.significant(c.vrLargeDimensionMaxSigma, 2)) (– not run). Networks in \(c.precision.label). Protocol [RECON].",
                                  label: "tab:ho-e1"), name: "accuracy")
 
         // Table 1b: the other metrics of spec §2.2, mean over seeds.
@@ -442,7 +441,7 @@ struct HOE1HessianAccuracy: Experiment {
                                  estimate: Estimate(mean: tBayes[i], low: tBayesLow[i], high: tBayesHigh[i], n: seedCount), direction: .within, threshold: 1, tolerance: c.c1Tolerance))
         }
         let command = "make ho-e1-hessian-accuracy SCALE=\(options.scale.rawValue)"
-        let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (\(c.precision == "float32" ? "Float32" : "Float64")), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
+        let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (\(c.precision.label)), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
         try run.writeClaims([
             ClaimResult(claim: "HO-C2", statement: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.",
                         experiment: Self.experimentID, command: command, checks: c2, seeds: seedCount,

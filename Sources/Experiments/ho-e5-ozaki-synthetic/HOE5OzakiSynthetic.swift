@@ -35,7 +35,7 @@ struct HOE5OzakiSynthetic: Experiment {
     @Option(help: "Override the number of chains per arm.") var chains: Int?
     @Option(help: "Override the number of Langevin steps.") var steps: Int?
     @Option(help: "Override the training steps of the learned scores.") var trainingSteps: Int?
-    @Option(help: "Element type of the learned networks: float32 (default) or float64.") var precision: String?
+    @Option(help: "Element type of the learned networks: float32 (default) or float64.") var precision: NetworkPrecision?
 
     struct Config: Codable {
         var weights = [0.2, 0.8]
@@ -57,7 +57,7 @@ struct HOE5OzakiSynthetic: Experiment {
         var batchSize = 256
         var trainingSteps = 4_000
         /// Element type of the learned networks ("float32" or "float64").
-        var precision = "float32"
+        var precision = NetworkPrecision.float32
 
         static let full = Config()
         static let quick: Config = {
@@ -89,7 +89,6 @@ struct HOE5OzakiSynthetic: Experiment {
         if let v = chains, v < 2 { throw ValidationError("--chains must be at least 2, got \(v)") }
         if let v = steps, v < 10 { throw ValidationError("--steps must be at least 10, got \(v)") }
         if let v = trainingSteps, v < 1 { throw ValidationError("--training-steps must be at least 1, got \(v)") }
-        if let v = precision, !["float32", "float64"].contains(v) { throw ValidationError("--precision: expected float32 or float64, got '\(v)'") }
     }
 
     struct Arm {
@@ -223,7 +222,7 @@ struct HOE5OzakiSynthetic: Experiment {
         // Learned scores per seed first (one task per seed), then every (seed, arm) chain run.
         let progress = Progress(Self.experimentID, total: seeds + seeds * arms.count)
         let learned = try parallelMap(seeds, threads: threads, progress: { progress.advance() }) { s -> (provider: () -> Provider, first: Double, second: Double) in
-            if c.precision == "float64" {
+            if c.precision == .float64 {
                 let m = Self.learnedModels(c, seed: s, base: base, scalar: Double.self)
                 return (m.provider, m.firstOrderError, m.secondOrderError)
             }
@@ -258,7 +257,7 @@ struct HOE5OzakiSynthetic: Experiment {
         let re = try run.readCSV("reached.csv")
         let rScores = try re.strings("scores"), rRule = try re.strings("rule"), rEps = try re.numbers("step_size"), rSeed = try re.numbers("seed")
         let rSteps = try re.numbers("steps_to_band"), rDiv = try re.numbers("diverged")
-        let rClamped = (try? re.numbers("clamped_curvatures")) ?? rDiv.map { _ in Double.nan }
+        let rClamped = try re.numbers("clamped_curvatures")
         let acc = try run.readCSV("learned_accuracy.csv")
         let e1 = try acc.numbers("first_order_error"), e2 = try acc.numbers("second_order_error")
         let seedCount = Set(rSeed).count
@@ -283,7 +282,7 @@ struct HOE5OzakiSynthetic: Experiment {
             row.append(reached.map { rSteps[$0] > Double(c.steps) ? "> \(c.steps)" : "\(Int(rSteps[$0]))" }.joined(separator: ", "))
             row.append("\(Int(reached.reduce(0.0) { $0 + rDiv[$1] }))")
             let clampTotal = reached.reduce(0.0) { $0 + rClamped[$1] }
-            row.append(rule.hasSuffix(Arm.clampSuffix) && !clampTotal.isNaN ? Format.significant(clampTotal / Double(c.steps * c.chains * reached.count), 3) : "–")
+            row.append(rule.hasSuffix(Arm.clampSuffix) ? Format.significant(clampTotal / Double(c.steps * c.chains * reached.count), 3) : "–")
             rows.append(row)
         }
         for (name, values) in pilot.sorted(by: { $0.key < $1.key }) {
@@ -342,7 +341,7 @@ struct HOE5OzakiSynthetic: Experiment {
         try run.writeClaims([ClaimResult(
             claim: "HO-C7", statement: "On a 0.2/0.8 mixture, Ozaki reaches |ratio − 0.8| < 0.02 in fewer steps than ULA at each sampler's best stable step, with learned scores (not only oracle scores).",
             experiment: Self.experimentID, command: "make ho-e5-ozaki-synthetic SCALE=\(options.scale.rawValue)", checks: checks, seeds: seedCount,
-            notes: "Setup [RECON] (spec §6.5): σ = \(c.sigma), \(c.chains) chains, \(c.steps) steps, ε grids ULA \(c.ulaSteps), Ozaki \(c.ozakiSteps); not reached counts as \(c.steps + 1) steps (a lower bound), so a difference can be understated. Learned: DSM-VR s̃₁ and D2SM-A-VR s̃₂ (full head), \(c.trainingSteps) steps each, \(c.precision == "float32" ? "Float32" : "Float64") networks." + clampedNote)])
+            notes: "Setup [RECON] (spec §6.5): σ = \(c.sigma), \(c.chains) chains, \(c.steps) steps, ε grids ULA \(c.ulaSteps), Ozaki \(c.ozakiSteps); not reached counts as \(c.steps + 1) steps (a lower bound), so a difference can be understated. Learned: DSM-VR s̃₁ and D2SM-A-VR s̃₂ (full head), \(c.trainingSteps) steps each, \(c.precision.label) networks." + clampedNote)])
         print(Table(header: ["scores", "sampler", "ε"] + c.reportSteps.map { "t=\($0)" } + ["steps to band", "diverged", "clamped"], rows: rows).markdown())
     }
 }

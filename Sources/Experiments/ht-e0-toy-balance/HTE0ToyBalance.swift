@@ -102,7 +102,7 @@ struct HTE0ToyBalance: Experiment {
             } else {
                 prediction = model.forward(states, retainForBackward: false)
             }
-            out.scalars.withUnsafeMutableBufferPointer { o in prediction.withUnsafeBufferPointer { p in o.update(from: p) } }
+            _ = out.scalars.withUnsafeMutableBufferPointer { o in prediction.withUnsafeBufferPointer { p in o.update(from: p) } }
         }, observe: { _, t, states, _ in
             if t % 20 == 0 { for k in 0..<pathChains { paths[k].append((Double(states[k, 0]), Double(states[k, 1]))) } }
         })
