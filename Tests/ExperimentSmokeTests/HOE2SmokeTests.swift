@@ -10,7 +10,7 @@ extension ExperimentSmoke {
             setenv("REPRO_QUIET", "1", 1)
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e2-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
-            var cmd = try HOE2Cost.parseAsRoot(["--dimensions", "4", "8", "16", "--repeats", "2", "--out", base.path, "--threads", "1"]) as! HOE2Cost
+            let cmd = try HOE2Cost.parseAsRoot(["--dimensions", "4", "8", "16", "--repeats", "2", "--out", base.path, "--threads", "1"]) as! HOE2Cost
             try cmd.run()
             let timings = try String(contentsOf: base.appendingPathComponent("timings.csv"), encoding: .utf8)
             // 7 methods × 3 dimensions × 2 repeats + header.

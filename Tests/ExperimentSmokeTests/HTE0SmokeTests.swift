@@ -25,7 +25,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e0-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                var cmd = try HTE0ToyBalance.parseAsRoot(["--chains", "20", "--iterations", "30", "--steps", "20", "--seeds", "2",
+                let cmd = try HTE0ToyBalance.parseAsRoot(["--chains", "20", "--iterations", "30", "--steps", "20", "--seeds", "2",
                                                           "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HTE0ToyBalance
                 try cmd.run()
             }

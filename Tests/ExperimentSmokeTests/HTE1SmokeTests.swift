@@ -8,7 +8,7 @@ import TestSupport
 extension ExperimentSmoke {
     @Suite(.serialized) struct HTE1SmokeTests {
         func runOnce(_ dir: URL, seed: Int) throws {
-            var cmd = try HTE1Concentration.parseAsRoot(
+            let cmd = try HTE1Concentration.parseAsRoot(
                 ["--samples", "200", "--seed", "\(seed)", "--out", dir.path, "--threads", "2"]) as! HTE1Concentration
             try cmd.run()
         }

@@ -21,7 +21,7 @@ extension ExperimentSmoke {
         }
 
         func run(_ out: URL, data: URL) throws {
-            var cmd = try HTE2NoiseScaling.parseAsRoot(
+            let cmd = try HTE2NoiseScaling.parseAsRoot(
                 ["--samples", "500", "--seeds", "2", "--seed", "3", "--dimensions", "64", "196", "--out", out.path, "--data-dir", data.path, "--threads", "2"]) as! HTE2NoiseScaling
             try cmd.run()
         }
@@ -49,7 +49,7 @@ extension ExperimentSmoke {
         @Test func missingDataIsAClearError() throws {
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e2-nodata-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: out) }
-            var cmd = try HTE2NoiseScaling.parseAsRoot(["--samples", "500", "--out", out.path, "--data-dir", "/nonexistent"]) as! HTE2NoiseScaling
+            let cmd = try HTE2NoiseScaling.parseAsRoot(["--samples", "500", "--out", out.path, "--data-dir", "/nonexistent"]) as! HTE2NoiseScaling
             #expect(throws: (any Error).self) { try cmd.run() }
         }
     }
