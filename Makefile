@@ -9,8 +9,14 @@
 #   make replot           re-draw every figure from its saved gnuplot script
 #   make paper            the LaTeX report from whatever results exist (paper/build/report.pdf)
 #   make verify CLAIM=ID  re-run only what one claim needs and print its verdict
+#   make ledger           the claims ledger of $(SCALE) (results/$(SCALE)/claims-ledger.*)
+#   make readme           the README's ledger section, from the full-scale results
 #
-# Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (OpenBLAS + kernels).
+# Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (OpenBLAS + kernels),
+# FORCE=1 (recompute every unit; a replaced result is kept under results/$(SCALE)/.superseded/).
+# Results live in results/$(SCALE)/<id>/: quick runs never touch full results. Any run may be
+# interrupted (Ctrl-C, kill): the last complete result stays as it was, and the next run resumes
+# from the finished work units.
 
 SCALE   ?= quick
 SEED    ?= 0
@@ -28,7 +34,7 @@ export OPENBLAS_THREAD_TIMEOUT ?= 4
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data figures tables ledger paper verify test bench clean clean-results replot $(EXPERIMENTS)
+.PHONY: all setup build data figures tables ledger readme paper verify test bench clean clean-results replot $(EXPERIMENTS)
 
 all: figures tables
 
@@ -44,25 +50,31 @@ data: $(DATASETS)
 data/%.h5: | build
 	$(BIN)/prepare-data --out-dir data --only $*
 
+FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
+
 $(EXPERIMENTS): build | $(DATASETS)
-	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS)
+	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
 
 # Computes what has no result at $(SCALE) yet and re-draws the rest from its CSVs
 # (FORCE=1 recomputes everything; `make <id>` always recomputes one experiment).
 figures: build | $(DATASETS)
 	@for e in $(EXPERIMENTS); do scripts/figure.sh $(BIN) $$e $(SCALE) $(SEED) $(THREADS) || exit 1; done
-	$(BIN)/report ledger --readme ""
+	$(BIN)/report ledger --scale $(SCALE)
 
 # Tables are rendered with the figures; this re-renders both without recomputing what exists.
 tables: figures
 
 ledger: build
-	$(BIN)/report ledger
+	$(BIN)/report ledger --scale $(SCALE)
+
+# The README's ledger section is written only here, from the full-scale results.
+readme: build
+	$(BIN)/report ledger --scale full --readme README.md
 
 # Builds from whatever results exist (missing ones are marked in the PDF).
 paper: build
-	$(BIN)/report ledger --readme ""
-	$(BIN)/report paper
+	$(BIN)/report ledger --scale $(SCALE)
+	$(BIN)/report paper --scale $(SCALE)
 	@command -v latexmk >/dev/null || { echo "latexmk not found: run make setup"; exit 1; }
 	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -output-directory=build report.tex >build.log 2>&1 \
 	  || { tail -40 build.log; exit 1; }
@@ -72,11 +84,11 @@ paper: build
 verify: build
 	@test -n "$(CLAIM)" || { echo "usage: make verify CLAIM=HT-C2"; exit 2; }
 	@for e in $$($(BIN)/report experiments --claim $(CLAIM)); do $(MAKE) --no-print-directory $$e || exit 1; done
-	@$(BIN)/report ledger --readme "" >/dev/null
-	@$(BIN)/report verify --claim $(CLAIM)
+	@$(BIN)/report ledger --scale $(SCALE) >/dev/null
+	@$(BIN)/report verify --claim $(CLAIM) --scale $(SCALE)
 
 replot:
-	@for f in results/*/figures/*.gp; do [ -e "$$f" ] || continue; (cd $$(dirname $$f) && gnuplot $$(basename $$f)) || exit 1; done
+	@for f in results/*/*/figures/*.gp; do [ -e "$$f" ] || continue; (cd $$(dirname $$f) && gnuplot $$(basename $$f)) || exit 1; done
 
 test:
 	$(SWIFT) test

@@ -7,7 +7,7 @@
 //
 // Dependencies run one way: TensorCore <- ScoreKit, NeuralNet <- ExperimentKit <- experiments;
 // DataIO and Reporting <- ExperimentKit. Only TensorCore talks to BLAS/LAPACK, only DataIO to
-// HDF5/libpng/zlib.
+// HDF5/libpng/zlib/libcrypto.
 import PackageDescription
 
 // Release builds of the numerics target AVX2/FMA (the project's machines are Zen 3) and drop
@@ -31,6 +31,9 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // renameat2 (atomic folder swap), which Swift's Glibc module does not import.
+        .target(name: "CSystemShims"),
         .target(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-fveclib=libmvec", "-fno-math-errno"])],
@@ -45,7 +48,7 @@ let package = Package(
         ),
         .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
         .target(name: "NeuralNet", dependencies: ["TensorCore", "CKernels"], swiftSettings: fastSwift + v5),
-        .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib"], swiftSettings: v5),
+        .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib", "COpenSSL", "CSystemShims"], swiftSettings: v5),
         .target(name: "Reporting", swiftSettings: v5),
         .target(
             name: "ExperimentKit",
@@ -124,6 +127,6 @@ let package = Package(
         .testTarget(
             name: "ExperimentSmokeTests",
             dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic"], swiftSettings: v5),
-        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "TestSupport"], swiftSettings: v5),
+        .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "DataIO", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
     ]
 )

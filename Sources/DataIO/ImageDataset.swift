@@ -158,6 +158,9 @@ public struct ImageDataset: Sendable {
                 found: "\(labelInfo.elementType) of rank \(labelInfo.rank) \(labelInfo.shape)")
         }
         let (n, h, w) = (imageInfo.shape[0], imageInfo.shape[1], imageInfo.shape[2])
+        guard n > 0 else {
+            throw DataIOError.format(path: path, object: "dataset '\(imagesName)'", expected: "at least one image", found: "an empty data set (0 images)")
+        }
         guard labelInfo.shape[0] == n else {
             throw DataIOError.format(
                 path: path, object: "dataset '\(labelsName)'", expected: "\(n) labels (one per image in '\(imagesName)')",
@@ -182,6 +185,7 @@ public struct ImageDataset: Sendable {
         try checkPixels(images.values, height: h, width: w, check: valueCheck, path: path, object: "dataset '\(imagesName)'")
         try checkLabels(labels, classes: classes, path: path, object: "dataset '\(labelsName)'")
         let examples = try LabeledImages(images: Tensor(shape: [n, h * w], scalars: images.values), labels: labels, height: h, width: w)
+        try DataFileLog.shared.record(path: path)
         return ImageDataset(path: path, split: split, metadata: metadata, classes: classes, examples: examples)
     }
 

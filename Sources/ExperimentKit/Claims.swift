@@ -12,6 +12,9 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
     case notReproducibleHere = "not reproducible here"
     /// No result file holds this claim yet.
     case notRun = "not run"
+    /// Some of the experiments the claim needs have no complete result (or one of them has no
+    /// check for it): no verdict is drawn from a subset.
+    case incomplete
 }
 
 extension Verdict {

@@ -3,13 +3,18 @@
 // skips `compute`, so `make figures`/`make tables` can re-draw after a plotting change without
 // re-running anything.
 import ArgumentParser
+import DataIO
 import Foundation
 import TensorCore
 
 /// An experiment executable.
 public protocol Experiment: ParsableCommand {
+    /// Every setting of a run, with named quick and full values.
+    associatedtype Config: Codable
     /// The experiment id: executable name, make target and results folder name.
     static var experimentID: String { get }
+    /// The settings of this run (scale defaults plus overrides); part of the run's identity.
+    var config: Config { get }
     /// The shared options (declare with `@OptionGroup`).
     var options: ExperimentOptions { get }
     /// Runs the computation and writes CSVs (and config.json via `run.writeConfig`).
@@ -19,18 +24,89 @@ public protocol Experiment: ParsableCommand {
 }
 
 extension Experiment {
-    /// Sets threads, opens the run folder, computes (unless --render-only) and renders.
+    /// Runs the experiment as one all-or-nothing commit (ResultStore.swift): takes the folder's
+    /// lock, computes the work units (resuming finished ones), merges and renders into the staging
+    /// folder, writes the completion record and swaps the folder in. `--render-only` re-renders a
+    /// complete folder after checking it is the requested run and unchanged since.
     /// Errors are reported as one clear line and a non-zero exit, never a crash dump.
     public func execute() throws {
         Parallel.configure(threads: options.threads)
-        let run = try RunDirectory(experimentID: Self.experimentID, options: options)
+        Interrupts.install()
+        DataFileLog.shared.reset()
         let start = Date()
-        if !options.renderOnly {
-            log("\(Self.experimentID): computing at scale \(options.scale.rawValue), seed \(options.seed), \(options.threads) thread(s) -> \(run.url.path)")
-            try compute(in: run)
+        let location = ResultLocation(final: options.outputURL(for: Self.experimentID))
+        let identity = try RunIdentity(experiment: Self.experimentID, options: options, config: config)
+        let holder = "pid \(ProcessInfo.processInfo.processIdentifier) (\(CommandLine.arguments.joined(separator: " ")), started \(ISO8601DateFormatter().string(from: start)))"
+        let lock = try FileLock(location.lockFile, holder: holder)
+        defer { withExtendedLifetime(lock) {} }
+        // Under the lock nothing else writes here: whatever staging or temporary files exist are
+        // leftovers of an interrupted run.
+        FolderCommit.removeIfPresent(location.staging)
+        AtomicFile.removeStaleTemporaries(in: location.unitsRoot, recursive: true)
+        let existing = try CompletionRecord.read(location)
+
+        if options.renderOnly {
+            guard let record = existing else {
+                throw ResultStoreError.noCompleteResult(path: location.final.path, scale: options.scale.rawValue)
+            }
+            guard record.identity == identity else {
+                throw ResultStoreError.differentRun(path: location.final.path, found: record.identity.summary, requested: identity.summary)
+            }
+            try record.validate(folder: location.final)
+            try FolderCommit.hardLinkTree(from: location.final, to: location.staging)
+            let run = try RunDirectory(experimentID: Self.experimentID, options: options, folder: location.staging, unitsCache: nil)
+            try render(in: run)
+            try commit(run, location: location, units: record.units, dataFiles: record.dataFiles, replaced: existing, keepOld: false)
+            log(String(format: "%@: re-rendered %@ in %.1f s", Self.experimentID, location.final.path, Date().timeIntervalSince(start)))
+            return
         }
+
+        if let record = existing, record.identity != identity, !options.force {
+            throw ResultStoreError.differentRun(path: location.final.path, found: record.identity.summary, requested: identity.summary)
+        }
+        let cache = location.unitsCache(identity)
+        if options.force {
+            FolderCommit.removeIfPresent(cache)
+        } else if let record = existing, record.identity == identity,
+                  FileManager.default.fileExists(atPath: location.final.appendingPathComponent("units").path),
+                  !FileManager.default.fileExists(atPath: cache.path) {
+            // The same run is complete already: its units are reused, only merge and render run.
+            try FolderCommit.hardLinkTree(from: location.final.appendingPathComponent("units"), to: cache)
+        }
+        try AtomicFile.createFolder(location.staging)
+        let run = try RunDirectory(experimentID: Self.experimentID, options: options, folder: location.staging, unitsCache: cache)
+        log("\(Self.experimentID): computing at scale \(options.scale.rawValue), seed \(options.seed), \(options.threads) thread(s) -> \(location.final.path)")
+        try compute(in: run)
         try render(in: run)
-        log(String(format: "%@: done in %.1f s", Self.experimentID, Date().timeIntervalSince(start)))
+        if FileManager.default.fileExists(atPath: cache.path) {
+            try FolderCommit.move(cache, to: location.staging.appendingPathComponent("units"))
+            _ = rmdir(location.unitsRoot.path)  // removes the folder only when no other run identity has units there
+        }
+        try commit(run, location: location, units: run.unitNames, dataFiles: DataFileLog.shared.entries, replaced: existing,
+                   keepOld: options.force)
+        log(String(format: "%@: done in %.1f s -> %@", Self.experimentID, Date().timeIntervalSince(start), location.final.path))
+    }
+
+    /// Writes the completion record into the staging folder and swaps it in. The replaced folder
+    /// is kept under .superseded/ when `keepOld` (a forced recomputation), removed otherwise.
+    func commit(_ run: RunDirectory, location: ResultLocation, units: [String], dataFiles: [DataFileLog.Entry],
+                replaced: CompletionRecord?, keepOld: Bool) throws {
+        let record = CompletionRecord(
+            identity: try RunIdentity(experiment: Self.experimentID, options: options, config: config), units: units,
+            files: try CompletionRecord.inventory(of: run.url), dataFiles: dataFiles,
+            gitRevision: run.provenance.gitRevision, committedAt: ISO8601DateFormatter().string(from: Date()))
+        try JSONFile.write(record, to: run.url.appendingPathComponent(CompletionRecord.fileName))
+        let exchanged = try FolderCommit.install(location.staging, at: location.final)
+        guard exchanged else { return }
+        // The previous folder is now at the staging path.
+        if keepOld {
+            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            let aside = location.supersededRoot.appendingPathComponent("\(location.name)-\(stamp)")
+            try FolderCommit.move(location.staging, to: aside)
+            log("\(Self.experimentID): the replaced result is kept in \(aside.path)")
+        } else {
+            FolderCommit.removeIfPresent(location.staging)
+        }
     }
 
     public func run() throws {
@@ -43,4 +119,29 @@ extension Experiment {
             throw ExitCode.failure
         }
     }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM (what Slurm sends on cancel or time-out) end a run at once with
+/// one line on stderr and exit status 130 / 143. Nothing needs cleaning up: finished work units
+/// are already on disk and the last complete result was never touched (ResultStore.swift).
+/// The handler is installed even when the parent ignores SIGINT (background jobs of a
+/// non-interactive shell), so an interrupt always behaves the same.
+enum Interrupts {
+    static func install() {
+        signal(SIGINT, interruptHandler)
+        signal(SIGTERM, interruptHandler)
+        // A parent may hand down a blocked mask (test runners, some job launchers).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+}
+
+/// Async-signal-safe: write(2) of a static message, then _exit.
+private func interruptHandler(_ signal: Int32) {
+    let message: StaticString = "\ninterrupted: the last complete result is untouched; rerun the same command to resume from the finished work units\n"
+    _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+    _exit(128 + signal)
 }

@@ -22,14 +22,17 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     @Option(help: "Number of independent seeds (default: the experiment's own choice for the scale).")
     public var seeds: Int?
 
-    @Option(help: "Output folder (default: results/<experiment-id>).")
+    @Option(help: "Output folder (default: results/<scale>/<experiment-id>).")
     public var out: String?
 
     @Option(help: "Threads for OpenBLAS and the elementwise kernels (pinned so runs repeat).")
     public var threads: Int = 1
 
-    @Flag(help: "Re-draw figures and tables from the CSV files already in the output folder; compute nothing.")
+    @Flag(help: "Re-draw figures and tables from the CSV files of the complete result in the output folder; compute nothing.")
     public var renderOnly = false
+
+    @Flag(help: "Recompute every work unit and replace a complete result of another configuration (the old one is kept under .superseded/).")
+    public var force = false
 
     public init() {}
 
@@ -38,14 +41,15 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
         guard threads <= 64 else { throw ValidationError("--threads must be at most 64, got \(threads)") }
         if let s = seeds, s < 1 { throw ValidationError("--seeds must be at least 1, got \(s)") }
         if let o = out, o.isEmpty { throw ValidationError("--out must not be empty") }
+        if force && renderOnly { throw ValidationError("--force and --render-only exclude each other: --render-only computes nothing") }
     }
 
     /// The number of seeds: `--seeds` if given, else the experiment's default for the scale.
     public func seedCount(quick: Int, full: Int) -> Int { seeds ?? (scale == .quick ? quick : full) }
 
-    /// The output folder for `experimentID`.
+    /// The output folder for `experimentID`: results/<scale>/<id> unless `--out` names one.
     public func outputURL(for experimentID: String) -> URL {
-        URL(fileURLWithPath: out ?? "results/\(experimentID)")
+        URL(fileURLWithPath: out ?? "results/\(scale.rawValue)/\(experimentID)")
     }
 }
 
@@ -89,4 +93,37 @@ public enum NetworkPrecision: String, CaseIterable, Sendable, Codable, Expressib
     case float32, float64
     /// "Float32" or "Float64", for captions and notes.
     public var label: String { self == .float32 ? "Float32" : "Float64" }
+}
+
+/// Upper bounds of the size options, so that a typo (`--samples 100000000000`) gets a one-line
+/// message with the estimate instead of a 40 GB allocation and a crash dump.
+public enum Limits {
+    /// The share of physical memory one run may plan to use.
+    public static let memoryShare = 0.5
+
+    /// Throws unless `value` of `option` fits in `memoryShare` of this machine's memory, given
+    /// that it needs about `bytesPerUnit` bytes per unit of `value` (the estimate is named in the
+    /// message, with the largest value that fits).
+    public static func memory(_ option: String, _ value: Int, bytesPerUnit: Double, estimate: String) throws {
+        let physical = Double(ProcessInfo.processInfo.physicalMemory)
+        let budget = physical * memoryShare
+        let needed = Double(value) * bytesPerUnit
+        guard needed <= budget else {
+            let largest = Int(budget / bytesPerUnit)
+            throw ValidationError("\(option) \(value) needs about \(bytes(needed)) of memory (\(estimate)); this machine has \(bytes(physical)) and a run may plan on \(Int(memoryShare * 100)) % of it: use at most \(largest)")
+        }
+    }
+
+    /// Throws unless `value` of `option` is at most `maximum` (`reason` says why).
+    public static func count(_ option: String, _ value: Int, maximum: Int, reason: String) throws {
+        guard value <= maximum else { throw ValidationError("\(option) must be at most \(maximum) (\(reason)), got \(value)") }
+    }
+
+    /// An upper bound on training and sampling step counts: far beyond every protocol here
+    /// (the largest uses 10⁴), and small enough that counters and step-size schedules stay exact.
+    public static let maximumSteps = 10_000_000
+
+    static func bytes(_ b: Double) -> String {
+        b >= 1e9 ? String(format: "%.1f GB", b / 1e9) : String(format: "%.0f MB", b / 1e6)
+    }
 }

@@ -2,6 +2,7 @@
 // combined mechanically. A claim tested by several experiments is supported only if every check
 // is, not supported if any check is not, and inconclusive otherwise; a claim no result speaks
 // of is "not run"; a claim this machine cannot test is "not reproducible here" with the reason.
+import DataIO
 import Foundation
 import Reporting
 
@@ -29,54 +30,68 @@ public struct LedgerError: Error, CustomStringConvertible {
 
 /// Builds the claims ledger from a results folder.
 public enum Ledger {
-    /// Reads `<results>/<experiment>/claims.json` (and config.json for the scale) for every
-    /// experiment folder present, and returns one entry per registered claim, in registry order.
+    /// Reads `<results>/<experiment>/claims.json` of every complete results folder (one whose
+    /// completion record matches its files) in `results` (one scale's folder, e.g. results/full),
+    /// and returns one entry per registered claim, in registry order. A claim is "incomplete"
+    /// when one of its experiments has no complete result, or lacks a check for it.
     public static func build(results: URL, registry: [ClaimSpec] = ClaimRegistry.all) throws -> [LedgerEntry] {
-        var records: [(ClaimResult, String)] = []
+        var records: [String: [ClaimResult]] = [:]
+        var scales: [String: String] = [:]
+        var unusable: [String: String] = [:]
         let fm = FileManager.default
-        let folders = ((try? fm.contentsOfDirectory(atPath: results.path)) ?? []).sorted()
+        let folders = ((try? fm.contentsOfDirectory(atPath: results.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         for folder in folders {
-            let file = results.appendingPathComponent(folder).appendingPathComponent("claims.json")
+            let location = ResultLocation(final: results.appendingPathComponent(folder))
+            let file = location.final.appendingPathComponent("claims.json")
             guard fm.fileExists(atPath: file.path) else { continue }
+            let record: CompletionRecord?
+            do { record = try CompletionRecord.read(location) } catch { unusable[folder] = "\(error)"; continue }
+            guard let record else {
+                unusable[folder] = "\(location.final.path) has no \(CompletionRecord.fileName) (an unfinished or foreign run)"
+                continue
+            }
+            do { try record.validate(folder: location.final) } catch { unusable[folder] = "\(error)"; continue }
             let data: Data
             do { data = try Data(contentsOf: file) } catch { throw LedgerError(path: file.path, reason: "cannot read (\(error.localizedDescription))") }
-            let decoded: [ClaimResult]
             // RunDirectory writes non-finite numbers (an estimate that could not be computed) as
             // the strings "NaN"/"Infinity"; read them back the same way.
             let decoder = JSONDecoder()
             decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-            do { decoded = try decoder.decode([ClaimResult].self, from: data) } catch {
+            do { records[folder] = try decoder.decode([ClaimResult].self, from: data) } catch {
                 throw LedgerError(path: file.path, reason: "expected a JSON array of claim results (\(error))")
             }
-            let scale = readScale(results.appendingPathComponent(folder).appendingPathComponent("config.json")) ?? "unknown"
-            records += decoded.map { ($0, scale) }
+            scales[folder] = record.identity.scale
         }
         return registry.map { spec in
-            let mine = records.filter { $0.0.claim == spec.id }
-            if let reason = spec.notReproducibleReason {
-                return LedgerEntry(claim: spec.id, paper: spec.paper, statement: spec.statement, experiments: spec.experiments, commands: [],
-                                   checks: [], seeds: 0, verdict: .notReproducibleHere, scales: [], notes: reason)
+            func entry(_ verdict: Verdict, _ notes: String, checks: [ClaimCheck] = [], mine: [(ClaimResult, String)] = []) -> LedgerEntry {
+                LedgerEntry(claim: spec.id, paper: spec.paper, statement: spec.statement,
+                            experiments: mine.isEmpty ? spec.experiments : Array(Set(mine.map { $0.0.experiment })).sorted(),
+                            commands: Array(Set(mine.map { $0.0.command })).sorted(), checks: checks,
+                            seeds: mine.map { $0.0.seeds }.min() ?? 0, verdict: verdict,
+                            scales: Array(Set(mine.map { $0.1 })).sorted(), notes: notes)
             }
-            guard !mine.isEmpty else {
-                let why = spec.experiments.isEmpty ? "No experiment of the artifact tests this claim yet." : "No result yet: run \(spec.experiments.map { "make \($0)" }.joined(separator: ", "))."
-                return LedgerEntry(claim: spec.id, paper: spec.paper, statement: spec.statement, experiments: spec.experiments, commands: [],
-                                   checks: [], seeds: 0, verdict: .notRun, scales: [], notes: why)
+            if let reason = spec.notReproducibleReason { return entry(.notReproducibleHere, reason) }
+            let needed = spec.experiments
+            guard !needed.isEmpty else { return entry(.notRun, "No experiment of the artifact tests this claim yet.") }
+            let mine = needed.flatMap { e in (records[e] ?? []).filter { $0.claim == spec.id }.map { ($0, scales[e] ?? "unknown") } }
+            var missing: [String] = []
+            for e in needed {
+                if let why = unusable[e] { missing.append("\(e): \(why)") }
+                else if records[e] == nil { missing.append("\(e): no complete result (run make \(e))") }
+                else if !(records[e] ?? []).contains(where: { $0.claim == spec.id && !$0.checks.isEmpty }) {
+                    missing.append("\(e): its claims.json has no check of \(spec.id)")
+                }
+            }
+            if needed.allSatisfy({ records[$0] == nil && unusable[$0] == nil }) {
+                return entry(.notRun, "No result yet: run \(needed.map { "make \($0)" }.joined(separator: ", ")).")
             }
             let checks = mine.flatMap { $0.0.checks }
-            // A record with no checks at all cannot support the claim.
-            let verdict = mine.contains(where: { $0.0.checks.isEmpty }) ? .inconclusive : Verdict.combining(checks)
-            return LedgerEntry(claim: spec.id, paper: spec.paper, statement: spec.statement,
-                               experiments: Array(Set(mine.map { $0.0.experiment })).sorted(),
-                               commands: Array(Set(mine.map { $0.0.command })).sorted(), checks: checks,
-                               seeds: mine.map { $0.0.seeds }.min() ?? 0, verdict: verdict, scales: Array(Set(mine.map { $0.1 })).sorted(),
-                               notes: mine.map { $0.0.notes }.filter { !$0.isEmpty }.joined(separator: " "))
+            let notes = mine.map { $0.0.notes }.filter { !$0.isEmpty }.joined(separator: " ")
+            if !missing.isEmpty {
+                return entry(.incomplete, "Incomplete: " + missing.joined(separator: "; ") + (notes.isEmpty ? "" : " " + notes), checks: checks, mine: mine)
+            }
+            return entry(Verdict.combining(checks), notes, checks: checks, mine: mine)
         }
-    }
-
-    static func readScale(_ config: URL) -> String? {
-        guard let data = try? Data(contentsOf: config),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return obj["scale"] as? String
     }
 
     /// The ledger as a table: claim, verdict, decisive numbers, experiment, scale.
@@ -91,7 +106,7 @@ public enum Ledger {
                   return [e.claim, e.verdict.rawValue, e.checks.isEmpty ? "–" : "\(supported) / \(e.checks.count)", detail,
                           e.experiments.isEmpty ? "–" : e.experiments.joined(separator: ", "), e.scales.isEmpty ? "–" : e.scales.joined(separator: ", ")]
               },
-              caption: "Claims ledger: verdicts computed from results/*/claims.json (95% intervals against each claim's threshold).",
+              caption: "Claims ledger: verdicts computed from the complete results of one scale, results/<scale>/*/claims.json (95% intervals against each claim's threshold).",
               label: "tab:ledger", alignments: [.left, .left, .right, .left, .left, .left])
     }
 }

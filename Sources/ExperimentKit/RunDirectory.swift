@@ -1,14 +1,17 @@
-// The output folder of one experiment run, results/<experiment-id>/:
+// The folder one experiment run writes into. During a run (see `Experiment.execute`) this is the
+// staging folder of results/<scale>/<id>/, swapped in whole when merge and render have finished
+// (ResultStore.swift); its content is:
 //
-//   config.json      every setting, seed(s), scale, git revision, tool versions, wall time
+//   config.json      every setting, seed(s), scale, git revision, tool versions, data files, wall time
 //   *.csv            every number that appears in a figure or a table
 //   claims.json      verdicts for the claims this experiment tests (computed, never typed)
 //   figures/*.{gp,png,pdf}   gnuplot scripts and their renderings
 //   tables/*.{md,tex}        tables rendered from the CSVs
 //   images/*.png     image grids (libpng)
+//   units/           the work units the CSVs were merged from
+//   complete.json    the completion record (written last)
 //
-// Every file is written atomically (temporary file in the same folder, then rename), so an
-// interrupted run never leaves a truncated result behind.
+// Every file is written atomically (temporary file in the same folder, then rename).
 import DataIO
 import Foundation
 import Reporting
@@ -27,7 +30,7 @@ public enum RunDirectoryError: Error, CustomStringConvertible {
 }
 
 /// A value in a CSV row.
-public enum CSVCell: Sendable, ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+public enum CSVCell: Sendable, Codable, Equatable, ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
     case text(String)
     case number(Double)
     case integer(Int)
@@ -52,13 +55,26 @@ public final class RunDirectory {
     private let started = Date()
     /// Read when the run starts, not when config.json is written: a long run must record the
     /// revision and tree state its binary was built from, even if the tree changes meanwhile.
-    private let provenance = Provenance.current()
+    let provenance = Provenance.current()
+    /// Where finished work units are kept until the run commits (nil: units are not cached).
+    let unitsCache: URL?
+    /// The units computed or loaded so far ("group/key"), in order.
+    public private(set) var unitNames: [String] = []
+    /// How many units were loaded from the cache instead of computed.
+    public private(set) var resumedUnits = 0
 
-    /// Creates (if needed) and checks the folder `options.outputURL(for: experimentID)`.
-    public init(experimentID: String, options: ExperimentOptions) throws {
+    /// A folder written directly, with no staging, lock or completion record (tests and tools);
+    /// experiment runs get theirs from `Experiment.execute`.
+    public convenience init(experimentID: String, options: ExperimentOptions) throws {
+        try self.init(experimentID: experimentID, options: options, folder: options.outputURL(for: experimentID), unitsCache: nil)
+    }
+
+    /// Creates (if needed) and checks `folder`.
+    init(experimentID: String, options: ExperimentOptions, folder: URL, unitsCache: URL?) throws {
         self.experimentID = experimentID
         self.options = options
-        self.url = options.outputURL(for: experimentID)
+        self.url = folder
+        self.unitsCache = unitsCache
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
@@ -73,6 +89,38 @@ public final class RunDirectory {
 
     /// The URL of `name` inside the run folder.
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    // MARK: - Work units
+
+    /// Runs `count` independent work units on `options.threads` threads and returns their results
+    /// in index order. Unit `i` is named "`group`/`key(i)`"; its result is written atomically to
+    /// the units cache as JSON when it finishes, and a unit already there (an interrupted run of
+    /// the same identity) is loaded instead of computed. Each unit must draw its randomness from
+    /// its own stream, so that results do not depend on which units were resumed.
+    public func units<T: Codable>(_ group: String, count: Int, key: (Int) -> String, progress: (() -> Void)? = nil,
+                                  _ body: (Int) throws -> T) throws -> [T] {
+        let keys = (0..<count).map(key)
+        precondition(Set(keys).count == keys.count, "\(group): unit keys must be unique")
+        let folder = unitsCache?.appendingPathComponent(group)
+        if let folder { try AtomicFile.createFolder(folder) }
+        let resumed = NSLock()
+        var loaded = 0
+        let results = try parallelMap(count, threads: options.threads, progress: progress) { i -> T in
+            guard let folder else { return try body(i) }
+            let file = folder.appendingPathComponent("\(keys[i]).json")
+            if FileManager.default.fileExists(atPath: file.path), let cached = try? JSONFile.read(T.self, from: file) {
+                resumed.lock(); loaded += 1; resumed.unlock()
+                return cached
+            }
+            let value = try body(i)
+            try JSONFile.write(value, to: file)
+            return value
+        }
+        unitNames += keys.map { "\(group)/\($0)" }
+        resumedUnits += loaded
+        if loaded > 0 { log("\(experimentID): \(group): \(loaded) of \(count) units resumed from an interrupted run") }
+        return results
+    }
 
     // MARK: - Writing
 
@@ -134,7 +182,7 @@ public final class RunDirectory {
     public func writeConfig<C: Encodable>(_ config: C) throws {
         let record = RunRecord(
             experiment: experimentID, scale: options.scale.rawValue, seed: options.seed, seeds: options.seeds,
-            threads: options.threads, config: config, provenance: provenance,
+            threads: options.threads, config: config, provenance: provenance, dataFiles: DataFileLog.shared.entries,
             wallTimeSeconds: Date().timeIntervalSince(started), finishedAt: ISO8601DateFormatter().string(from: Date()),
             commandLine: CommandLine.arguments.joined(separator: " "))
         try writeJSON(record, to: "config.json")
@@ -197,7 +245,17 @@ struct RunRecord<C: Encodable>: Encodable {
     var threads: Int
     var config: C
     var provenance: Provenance
+    /// The data files read (path, SHA-256, bytes).
+    var dataFiles: [DataFileLog.Entry]
     var wallTimeSeconds: Double
     var finishedAt: String
     var commandLine: String
+}
+
+/// The rows one work unit contributes to several CSV files (table `i` of every unit goes to the
+/// same file), as a Codable unit result.
+public struct UnitRows: Codable, Sendable {
+    public var tables: [[[CSVCell]]]
+    public init(_ tables: [[CSVCell]]...) { self.tables = tables }
+    public subscript(_ i: Int) -> [[CSVCell]] { tables[i] }
 }

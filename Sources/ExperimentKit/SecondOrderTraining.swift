@@ -325,7 +325,7 @@ public enum SecondOrderMetrics {
         return loss.matrices(head: Tensor(shape: out.shape, scalars: out.scalars))
     }
 
-    public struct PointErrors: Sendable {
+    public struct PointErrors: Sendable, Codable {
         public var relativeFrobenius: [Double]
         public var mse: [Double]
         public var diagonalMSE: [Double]

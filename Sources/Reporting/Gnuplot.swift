@@ -178,6 +178,23 @@ public enum Gnuplot {
         return s
     }
 
+    /// `script` without its inline data blocks (from a `$name << EOD` line through its `EOD`)
+    /// and without the "# Generated" header line.
+    static func withoutDataBlocks(_ script: String) -> String {
+        var kept: [Substring] = []
+        var inBlock = false
+        for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
+            if inBlock {
+                if line == "EOD" { inBlock = false }
+                continue
+            }
+            if line.hasPrefix("$") && line.hasSuffix("<< EOD") { inBlock = true; continue }
+            if line.hasPrefix("# Generated") { continue }
+            kept.append(line)
+        }
+        return kept.joined(separator: "\n")
+    }
+
     /// Writes `<name>.gp` and renders `<name>.png` and `<name>.pdf` into `directory`.
     /// - Returns: the URLs of the PNG and the PDF.
     @discardableResult
@@ -189,11 +206,10 @@ public enum Gnuplot {
         let gp = directory.appendingPathComponent(figure.name + ".gp")
         // The saved script renders both outputs under their final names (for re-running by hand);
         // here each is rendered to a temporary name first.
+        // The PDF half reuses the data blocks the PNG half defined, so its own are dropped whole
+        // (the `$dN << EOD` line, its rows and the closing `EOD`).
         let saved = script(for: figure, terminal: "pngcairo", output: png.lastPathComponent)
-            + script(for: figure, terminal: "pdfcairo", output: pdf.lastPathComponent)
-                .split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !$0.hasPrefix("$d") && !$0.hasPrefix("# Generated") }
-                .joined(separator: "\n")
+            + withoutDataBlocks(script(for: figure, terminal: "pdfcairo", output: pdf.lastPathComponent))
         for (terminal, target) in [("pngcairo", png), ("pdfcairo", pdf)] {
             let tmpOut = directory.appendingPathComponent(".\(target.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
             let tmpScript = directory.appendingPathComponent(".\(figure.name).\(terminal).gp.tmp")

@@ -12,6 +12,16 @@ import TestSupport
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try JSONEncoder().encode(claims).write(to: folder.appendingPathComponent("claims.json"))
         try Data("{\"scale\": \"\(scale)\"}".utf8).write(to: folder.appendingPathComponent("config.json"))
+        try commit(folder, experiment: experiment, scale: scale)
+    }
+
+    /// Writes the completion record that makes `folder` a complete result.
+    func commit(_ folder: URL, experiment: String, scale: String = "quick") throws {
+        struct NoConfig: Codable {}
+        let options = try ExperimentOptions.parse(["--scale", scale])
+        let record = CompletionRecord(identity: try RunIdentity(experiment: experiment, options: options, config: NoConfig()), units: [],
+                                      files: try CompletionRecord.inventory(of: folder), dataFiles: [], gitRevision: "test", committedAt: "now")
+        try JSONEncoder().encode(record).write(to: folder.appendingPathComponent(CompletionRecord.fileName))
     }
 
     let registry = [
@@ -60,6 +70,7 @@ import TestSupport
         try encoder.encode([ClaimResult(claim: "D", statement: "d", experiment: "e3", command: "make e3", checks: [check], seeds: 1)])
             .write(to: folder.appendingPathComponent("claims.json"))
         try Data("{\"scale\": \"quick\"}".utf8).write(to: folder.appendingPathComponent("config.json"))
+        try commit(folder, experiment: "e3")
         let ledger = try Ledger.build(results: dir, registry: registry)
         #expect(ledger.first { $0.claim == "D" }?.verdict == .inconclusive)
     }
@@ -69,12 +80,46 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("e1"), withIntermediateDirectories: true)
         try Data("{not json".utf8).write(to: dir.appendingPathComponent("e1/claims.json"))
+        try commit(dir.appendingPathComponent("e1"), experiment: "e1")
         do {
             _ = try Ledger.build(results: dir, registry: registry)
             Issue.record("expected an error")
         } catch {
             #expect("\(error)".contains("e1/claims.json"))
         }
+    }
+
+    /// A claim is never supported from a subset of its experiments: a missing result, an
+    /// unfinished folder (no completion record), a claims.json emptied after the run, or a
+    /// record without checks make it "incomplete", with the reason in the notes.
+    @Test func incompleteWhenAnExperimentLacksResults() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-inc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let yes = ClaimCheck(statistic: "s", estimate: estimate(1, 2), direction: .greaterThan, threshold: 0)
+        try write([ClaimResult(claim: "B", statement: "b", experiment: "e1", command: "make e1", checks: [yes], seeds: 3)],
+                  experiment: "e1", in: dir)
+        // e2 missing entirely.
+        var b = try #require(try Ledger.build(results: dir, registry: registry).first { $0.claim == "B" })
+        #expect(b.verdict == .incomplete && b.notes.contains("e2: no complete result"))
+        // e2 present but unfinished (no completion record).
+        let e2 = dir.appendingPathComponent("e2")
+        try FileManager.default.createDirectory(at: e2, withIntermediateDirectories: true)
+        try JSONEncoder().encode([ClaimResult(claim: "B", statement: "b", experiment: "e2", command: "make e2", checks: [yes], seeds: 3)])
+            .write(to: e2.appendingPathComponent("claims.json"))
+        b = try #require(try Ledger.build(results: dir, registry: registry).first { $0.claim == "B" })
+        #expect(b.verdict == .incomplete && b.notes.contains("complete.json"))
+        // Committed, then claims.json emptied afterwards: detected by the record.
+        try commit(e2, experiment: "e2")
+        #expect(try Ledger.build(results: dir, registry: registry).first { $0.claim == "B" }?.verdict == .supported)
+        try Data("[]".utf8).write(to: e2.appendingPathComponent("claims.json"))
+        b = try #require(try Ledger.build(results: dir, registry: registry).first { $0.claim == "B" })
+        #expect(b.verdict == .incomplete && b.notes.contains("claims.json") && b.notes.contains("differs"))
+        // Committed with a record that has no check of the claim.
+        try JSONEncoder().encode([ClaimResult(claim: "B", statement: "b", experiment: "e2", command: "make e2", checks: [], seeds: 3)])
+            .write(to: e2.appendingPathComponent("claims.json"))
+        try commit(e2, experiment: "e2")
+        b = try #require(try Ledger.build(results: dir, registry: registry).first { $0.claim == "B" })
+        #expect(b.verdict == .incomplete && b.notes.contains("no check of B"))
     }
 
     /// Every claim id of both specs is registered exactly once.

@@ -9,7 +9,7 @@ import TensorCore
     @Test func defaultsAreQuickSeedZeroOneThread() throws {
         let o = try ExperimentOptions.parse([])
         #expect(o.scale == .quick && o.seed == 0 && o.threads == 1 && !o.renderOnly)
-        #expect(o.outputURL(for: "x").path.hasSuffix("results/x"))
+        #expect(o.outputURL(for: "x").path.hasSuffix("results/quick/x") && !o.force)
         #expect(o.seedCount(quick: 3, full: 10) == 3)
     }
 

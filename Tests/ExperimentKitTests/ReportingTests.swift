@@ -75,4 +75,33 @@ import TestSupport
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
     }
+
+    /// The saved .gp script (what `make replot` runs) re-renders both the PNG and the PDF, with a
+    /// multi-panel figure holding several data blocks; outputs are non-empty and fresh.
+    @Test(.enabled(if: Gnuplot.version() != nil)) func savedScriptReplots() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gnuplot-replot-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fig = Figure(name: "two", panels: [
+            Panel(title: "a", series: [Series(x: [1, 2, 3], y: [1, 4, 9], title: "y"), Series(x: [1, 2], y: [2, 3], title: "z")]),
+            Panel(title: "b", logX: true, series: [Series(x: [1, 10, 100], y: [3, 2, 1], title: "w")]),
+        ])
+        let (png, pdf) = try Gnuplot.render(fig, in: dir)
+        for url in [png, pdf] { try FileManager.default.removeItem(at: url) }
+        let gp = dir.appendingPathComponent("two.gp")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gnuplot", gp.lastPathComponent]
+        process.currentDirectoryURL = dir
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "gnuplot two.gp failed: \(message)")
+        #expect(try Data(contentsOf: png).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        #expect(try Data(contentsOf: pdf).prefix(4) == Data("%PDF".utf8))
+        #expect(try Data(contentsOf: pdf).count > 1000)
+        let saved = try String(contentsOf: gp, encoding: .utf8)
+        #expect(saved.components(separatedBy: "<< EOD").count - 1 == 3, "each data block is defined once")
+    }
 }

@@ -114,6 +114,11 @@ struct HOE1HessianAccuracy: Experiment {
         }
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
         if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
+        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "training steps per network") }
+        if let v = testPoints {
+            try Limits.memory("--test-points", v, bytesPerUnit: 64 * 64 * 8 * 8 * Double(max(options.threads, 1)),
+                              estimate: "a D × D Hessian of 8-byte doubles (D ≤ 64) for the truth and each of about 7 arms, one cell per thread")
+        }
     }
 
     // MARK: - Data sets
@@ -143,7 +148,7 @@ struct HOE1HessianAccuracy: Experiment {
 
     // MARK: - One cell
 
-    struct ArmResult {
+    struct ArmResult: Codable {
         var arm: String
         var errors: SecondOrderMetrics.PointErrors
         var firstOrderError: Double
@@ -151,14 +156,21 @@ struct HOE1HessianAccuracy: Experiment {
         var baseline: String
     }
 
-    struct CellResult {
+    struct CellResult: Codable {
         var dataset: String
         var dimension: Int
         var sigma: Double
         var seed: Int
         var arms: [ArmResult] = []
         var curves: [[CSVCell]] = []
-        var denoising: (dsm: [Double], regression: [Double], bayes: [Double]) = ([], [], [])
+        var denoising = Denoising()
+    }
+
+    /// Per-point squared denoising errors of the Tweedie denoiser, the regression network and E[x | x̃].
+    struct Denoising: Codable {
+        var dsm: [Double] = []
+        var regression: [Double] = []
+        var bayes: [Double] = []
     }
 
     struct Cell { var dataset: String; var sigma: Double; var seed: Int }
@@ -213,7 +225,7 @@ struct HOE1HessianAccuracy: Experiment {
             let regOut = reg.forward(noisy.converted(to: S.self), retainForBackward: false)
             regressionErrors = denoisingErrors(Tensor(shape: regOut.shape, scalars: regOut.scalars.map { Double($0) }), clean)
         }
-        result.denoising = (denoisingErrors(tweedie, clean), regressionErrors, denoisingErrors(bayes, clean))
+        result.denoising = Denoising(dsm: denoisingErrors(tweedie, clean), regression: regressionErrors, bayes: denoisingErrors(bayes, clean))
 
         // D2SM arms with s̃₁ frozen, and the code-faithful joint arm.
         let scale = pow(sigma, 4)
@@ -272,7 +284,9 @@ struct HOE1HessianAccuracy: Experiment {
         BLAS.setThreads(1)
         defer { BLAS.setThreads(threads) }
         let base = options.seed
-        let results = try parallelMap(cells.count, threads: threads, progress: { progress.advance() }) { k in
+        let results = try run.units("cells", count: cells.count,
+                                    key: { "\(cells[$0].dataset)_sigma-\(cells[$0].sigma)_seed-\(cells[$0].seed)" },
+                                    progress: { progress.advance() }) { k -> CellResult in
             c.precision == .float32 ? Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Float.self)
                                      : Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Double.self)
         }

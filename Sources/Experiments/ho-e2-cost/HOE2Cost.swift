@@ -69,6 +69,13 @@ struct HOE2Cost: Experiment {
     func validate() throws {
         if let d = dimensions.first(where: { $0 < 2 }) { throw ValidationError("--dimensions must be at least 2, got \(d)") }
         if let v = repeats, v < 1 { throw ValidationError("--repeats must be at least 1, got \(v)") }
+        if let v = repeats { try Limits.count("--repeats", v, maximum: 10_000, reason: "timed repeats per method and D") }
+        if let d = dimensions.max() {
+            // The batched Jacobian of a batch of 100 holds 100 · D² floats, three times over.
+            let bytes = 100.0 * 8 * 3 * Double(d)
+            try Limits.memory("--dimensions", d * d, bytesPerUnit: bytes / Double(d),
+                              estimate: "a batch of 100 Jacobians of D × D (D = \(d)) in three 8-byte buffers; the value shown is D²")
+        }
     }
 
     /// The timed methods, in table order.

@@ -68,6 +68,11 @@ struct HOE3VarianceReduction: Experiment {
     func validate() throws {
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
         if let v = samples, v < 100 { throw ValidationError("--samples must be at least 100, got \(v)") }
+        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "training steps per network") }
+        if let v = samples {
+            try Limits.memory("--samples", v, bytesPerUnit: 2 * 8 * 40 * Double(max(options.threads, 1)),
+                              estimate: "2-D points in about 40 8-byte buffers (points, noise, model outputs, per-sample losses), one task per thread")
+        }
     }
 
 
@@ -128,6 +133,13 @@ struct HOE3VarianceReduction: Experiment {
 
     // MARK: - Compute
 
+    /// One training unit's rows and per-point errors of the plain and VR heads.
+    struct TrainResult: Codable {
+        var rows: [[CSVCell]]
+        var plain: [Double]
+        var vr: [Double]
+    }
+
     func compute(in run: RunDirectory) throws {
         let c = config
         let seeds = options.seedCount(quick: 2, full: 3)
@@ -142,7 +154,9 @@ struct HOE3VarianceReduction: Experiment {
         let spreadTasks = c.sigmas.flatMap { s in SecondOrderForm.allCases.map { (sigma: s, form: $0) } }
         let trainTasks = c.sigmas.flatMap { s in (0..<seeds).map { (sigma: s, seed: $0) } }
         let progress = Progress(Self.experimentID, total: spreadTasks.count + trainTasks.count)
-        let spreadRows = try parallelMap(spreadTasks.count, threads: threads, progress: { progress.advance() }) { k -> [CSVCell] in
+        let spreadRows = try run.units("spread", count: spreadTasks.count,
+                                       key: { "sigma-\(spreadTasks[$0].sigma)_form-\(spreadTasks[$0].form.rawValue)" },
+                                       progress: { progress.advance() }) { k -> [CSVCell] in
             let t = spreadTasks[k]
             var rng = Xoshiro256(seed: base, key: [1, UInt64(t.sigma * 1e6)])
             let x = mixture.sample(count: c.samples, using: &rng)
@@ -162,7 +176,8 @@ struct HOE3VarianceReduction: Experiment {
         }
 
         // (b) training, one task per (σ, seed): s̃₁, then s̃₂ plain and VR (form A, frozen s̃₁).
-        let trained = try parallelMap(trainTasks.count, threads: threads, progress: { progress.advance() }) { k -> (rows: [[CSVCell]], plain: [Double], vr: [Double]) in
+        let trained = try run.units("train", count: trainTasks.count, key: { "sigma-\(trainTasks[$0].sigma)_seed-\(trainTasks[$0].seed)" },
+                                    progress: { progress.advance() }) { k -> TrainResult in
             let t = trainTasks[k]
             let q = mixture.perturbed(sigma: t.sigma)
             var rng = Xoshiro256(seed: base, key: [2, UInt64(t.sigma * 1e6), UInt64(t.seed)])
@@ -185,7 +200,7 @@ struct HOE3VarianceReduction: Experiment {
                 errs.append(e.relativeFrobenius)
                 rows.append([.number(t.sigma), .integer(t.seed), .text(vr ? "D2SM-A-VR" : "D2SM-A"), .number(Stats.mean(e.relativeFrobenius)), .number(Stats.mean(e.mse) * pow(t.sigma, 4))])
             }
-            return (rows, errs[0], errs[1])
+            return TrainResult(rows: rows, plain: errs[0], vr: errs[1])
         }
         var ratioRows: [[CSVCell]] = []
         for s in c.sigmas {

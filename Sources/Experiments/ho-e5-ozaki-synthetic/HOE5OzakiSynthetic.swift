@@ -89,6 +89,12 @@ struct HOE5OzakiSynthetic: Experiment {
         if let v = chains, v < 2 { throw ValidationError("--chains must be at least 2, got \(v)") }
         if let v = steps, v < 10 { throw ValidationError("--steps must be at least 10, got \(v)") }
         if let v = trainingSteps, v < 1 { throw ValidationError("--training-steps must be at least 1, got \(v)") }
+        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps") }
+        if let v = trainingSteps { try Limits.count("--training-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let v = chains {
+            try Limits.memory("--chains", v, bytesPerUnit: 2 * 8 * 24 * Double(max(options.threads, 1)),
+                              estimate: "a 2-D state with its score, Hessian and Ozaki operators, about 24 8-byte buffers, one arm per thread")
+        }
     }
 
     struct Arm {
@@ -122,7 +128,13 @@ struct HOE5OzakiSynthetic: Experiment {
     /// Scores at the chains: s₁ [N, 2] and s₂ [N, 2, 2].
     typealias Provider = (Tensor<Double>) -> (Tensor<Double>, Tensor<Double>)
 
-    typealias RunResult = (records: [[CSVCell]], reached: Int, diverged: Int, clamped: Int)
+    /// One chain run's fraction records, steps to the band, diverged chains and clamped curvatures.
+    struct RunResult: Codable {
+        var records: [[CSVCell]]
+        var reached: Int
+        var diverged: Int
+        var clamped: Int
+    }
 
     static func run(_ c: Config, arm: Arm, provider: Provider, seed: Int, base: UInt64) -> RunResult {
         // Same start and noise for every arm of a seed (chain-by-chain comparable).
@@ -156,7 +168,7 @@ struct HOE5OzakiSynthetic: Experiment {
             }
         }
         let reached = stepsToBand(steps: recordSteps, fractions: fractions, target: c.heavyWeight, band: c.band, horizon: c.steps)
-        return (rows, reached, diverged.filter { $0 }.count, clampCount)
+        return RunResult(records: rows, reached: reached, diverged: diverged.filter { $0 }.count, clamped: clampCount)
     }
 
     struct Learned<S: TensorScalar> {
@@ -230,7 +242,9 @@ struct HOE5OzakiSynthetic: Experiment {
             return (m.provider, m.firstOrderError, m.secondOrderError)
         }
         let tasks = (0..<seeds).flatMap { s in arms.indices.map { (seed: s, arm: $0) } }
-        let runs = try parallelMap(tasks.count, threads: threads, progress: { progress.advance() }) { k -> RunResult in
+        let runs = try run.units("chains", count: tasks.count,
+                                 key: { "seed-\(tasks[$0].seed)_\(arms[tasks[$0].arm].scores)_\(arms[tasks[$0].arm].sampler)_eps-\(arms[tasks[$0].arm].stepSize)" },
+                                 progress: { progress.advance() }) { k -> RunResult in
             let t = tasks[k]
             let arm = arms[t.arm]
             return Self.run(c, arm: arm, provider: arm.scores == "oracle" ? oracle : learned[t.seed].provider(), seed: t.seed, base: base)

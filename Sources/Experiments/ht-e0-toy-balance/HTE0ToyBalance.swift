@@ -71,6 +71,12 @@ struct HTE0ToyBalance: Experiment {
         if let v = chains, v < 10 { throw ValidationError("--chains must be at least 10, got \(v)") }
         if let v = iterations, v < 1 { throw ValidationError("--iterations must be at least 1, got \(v)") }
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
+        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps per level") }
+        if let v = iterations { try Limits.count("--iterations", v, maximum: Limits.maximumSteps, reason: "training iterations") }
+        if let v = chains {
+            try Limits.memory("--chains", v, bytesPerUnit: 2 * 8 * 32 * Double(max(options.threads, 1)),
+                              estimate: "a 2-D chain state in about 32 buffers (network activations of width 128, noise), one task per thread")
+        }
     }
 
     static let noiseArms = ["gaussian", "laplace", "gnd-beta"]
@@ -124,7 +130,9 @@ struct HTE0ToyBalance: Experiment {
         // OpenBLAS serialises concurrent multi-threaded calls, so each task uses one BLAS thread.
         BLAS.setThreads(1)
         defer { BLAS.setThreads(options.threads) }
-        let results = try parallelMap(tasks.count, threads: options.threads, progress: { progress.advance() }) { k -> ([[CSVCell]], [[CSVCell]], [[CSVCell]]) in
+        let results = try run.units("train-sample", count: tasks.count,
+                                    key: { "seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)_conditioned-\(tasks[$0].conditioned ? 1 : 0)" },
+                                    progress: { progress.advance() }) { k -> UnitRows in
             let task = tasks[k]
             var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
             let (model, curve) = Self.train(c, beta: task.beta, conditioned: task.conditioned, data: data, using: &rng)
@@ -156,12 +164,12 @@ struct HTE0ToyBalance: Experiment {
             let loss = curve.enumerated().map { (j, v) -> [CSVCell] in
                 [.integer(task.seed), .number(task.beta), .integer(task.conditioned ? 1 : 0), .integer((j + 1) * 50), .number(v)]
             }
-            return (arms, paths, loss)
+            return UnitRows(arms, paths, loss)
         }
         try run.writeCSV("arms.csv", header: ["seed", "beta", "conditioned", "langevin_noise", "chains", "diverged", "minority_fraction", "far_fraction"],
-                         rows: results.flatMap { $0.0 })
-        try run.writeCSV("paths.csv", header: ["beta", "conditioned", "langevin_noise", "chain", "snapshot", "x", "y"], rows: results.flatMap { $0.1 })
-        try run.writeCSV("loss.csv", header: ["seed", "beta", "conditioned", "iteration", "loss"], rows: results.flatMap { $0.2 })
+                         rows: results.flatMap { $0[0] })
+        try run.writeCSV("paths.csv", header: ["beta", "conditioned", "langevin_noise", "chain", "snapshot", "x", "y"], rows: results.flatMap { $0[1] })
+        try run.writeCSV("loss.csv", header: ["seed", "beta", "conditioned", "iteration", "loss"], rows: results.flatMap { $0[2] })
         // A sample of the data and of its noised versions, for the data figure.
         var rng = Xoshiro256(seed: options.seed, stream: 1)
         var rows: [[CSVCell]] = []

@@ -65,6 +65,10 @@ struct HTE1Concentration: Experiment {
 
     func validate() throws {
         if let m = samples, m < 200 { throw ValidationError("--samples must be at least 200 (20 batches of 10), got \(m)") }
+        if let m = samples {
+            let cells = Config.quick.betas.count * Config.quick.dimensions.count
+            try Limits.memory("--samples", m, bytesPerUnit: Double(cells) * 8 * 2, estimate: "\(cells) cells × 8 bytes per norm, kept and sorted once")
+        }
     }
 
     // MARK: - Compute

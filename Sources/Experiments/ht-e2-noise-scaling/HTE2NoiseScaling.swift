@@ -73,6 +73,10 @@ struct HTE2NoiseScaling: Experiment {
 
     func validate() throws {
         if let s = samples, s < 500 { throw ValidationError("--samples must be at least 500, got \(s)") }
+        if let s = samples {
+            try Limits.memory("--samples", s, bytesPerUnit: 8 * 4 * Double(max(options.threads, 1)),
+                              estimate: "4 arrays of 8-byte norms per (β, D) law, one law per thread")
+        }
         if let bad = dimensions.first(where: { !Config.quick.dimensions.contains($0) }) {
             throw ValidationError("--dimensions: \(bad) is not one of \(Config.quick.dimensions.map(String.init).joined(separator: " "))")
         }
@@ -134,7 +138,9 @@ struct HTE2NoiseScaling: Experiment {
         let baseSeed = options.seed
         // Task c uses its own generator (seed derived from c + 1; stream 0 made the synthetic
         // data), so the numbers do not depend on the thread count.
-        let rows = try parallelMap(cells.count, threads: options.threads, progress: { progress.advance() }) { c -> [CSVCell] in
+        let rows = try run.units("solve", count: cells.count,
+                                 key: { "seed-\(cells[$0].seed)_beta-\(cells[$0].beta)_D-\(cells[$0].dimension)" },
+                                 progress: { progress.advance() }) { c -> [CSVCell] in
             let cell = cells[c]
             var rng = Xoshiro256(seed: baseSeed &+ UInt64(c + 1) &* 0x9E37_79B9)
             return try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, rng: &rng)

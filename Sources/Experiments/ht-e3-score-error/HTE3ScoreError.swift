@@ -96,6 +96,16 @@ struct HTE3ScoreError: Experiment {
         if let d = dimensions.first(where: { $0 < 1 }) { throw ValidationError("--dimensions must be positive, got \(d)") }
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
         if let v = evalPoints, v < 2 { throw ValidationError("--eval-points must be at least 2, got \(v)") }
+        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let v = evalPoints {
+            let d = Double((dimensions.isEmpty ? Config.full.dimensions : dimensions).max() ?? 512)
+            try Limits.memory("--eval-points", v, bytesPerUnit: d * 8 * 16 * Double(max(options.threads, 1)),
+                              estimate: "D = \(Int(d)) doubles per point in about 16 buffers (points, scores, kernel weights), one task per thread")
+        }
+        if let d = dimensions.max() {
+            try Limits.memory("--dimensions", d, bytesPerUnit: 512 * 8 * 64 * Double(max(options.threads, 1)),
+                              estimate: "512 training points × D doubles in about 64 buffers, one task per thread")
+        }
     }
 
 
@@ -212,7 +222,7 @@ struct HTE3ScoreError: Experiment {
         return num / den
     }
 
-    struct TaskResult {
+    struct TaskResult: Codable {
         var levelRows: [[CSVCell]] = []
         var curveRows: [[CSVCell]] = []
         var summaryRow: [CSVCell] = []
@@ -340,7 +350,9 @@ struct HTE3ScoreError: Experiment {
         BLAS.setThreads(1)
         defer { BLAS.setThreads(threads) }
         let base = options.seed
-        let results = try parallelMap(tasks.count, threads: threads, progress: { progress.advance() }) { k -> TaskResult in
+        let results = try run.units("train-evaluate", count: tasks.count,
+                                    key: { "\(sets[tasks[$0].set].name)_seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)" },
+                                    progress: { progress.advance() }) { k -> TaskResult in
             let t = tasks[k]
             let s = sets[t.set]
             return Self.runTask(c, data: s, beta: t.beta, schedule: schedules["\(s.name)|\(t.beta)"]!, scales: scaleSets[s.name]!,

@@ -76,6 +76,12 @@ struct HTE4Convergence: Experiment {
         if let v = chains, v < 2 { throw ValidationError("--chains must be at least 2, got \(v)") }
         if let v = iterations, v < 1 { throw ValidationError("--iterations must be at least 1, got \(v)") }
         if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
+        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps per level") }
+        if let v = iterations { try Limits.count("--iterations", v, maximum: Limits.maximumSteps, reason: "training iterations") }
+        if let v = chains {
+            try Limits.memory("--chains", v, bytesPerUnit: 2 * 8 * 32 * Double(max(options.threads, 1)),
+                              estimate: "a 2-D chain state in about 32 buffers (network activations of width 128, noise), one task per thread")
+        }
     }
 
     static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> { c.toy.data(using: &rng) }
@@ -109,7 +115,8 @@ struct HTE4Convergence: Experiment {
         let tasks = (0..<seeds).flatMap { s in c.betas.map { (seed: s, beta: $0) } }
         let progress = Progress(Self.experimentID, total: tasks.count)
         let base = options.seed
-        let results = try parallelMap(tasks.count, threads: options.threads, progress: { progress.advance() }) { k -> ([[CSVCell]], [[CSVCell]], [[CSVCell]]) in
+        let results = try run.units("train-sample", count: tasks.count, key: { "seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)" },
+                                    progress: { progress.advance() }) { k -> UnitRows in
             let task = tasks[k]
             var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
             let model = Self.train(c, beta: task.beta, data: data, using: &rng)
@@ -163,12 +170,12 @@ struct HTE4Convergence: Experiment {
                 let m = (Double(s[i, 0]) * Double(s[i, 0]) + Double(s[i, 1]) * Double(s[i, 1])).squareRoot()
                 mags.append([.integer(task.seed), .number(task.beta), .number(d), .number(m)])
             }
-            return (trace, summary, mags)
+            return UnitRows(trace, summary, mags)
         }
         try run.writeCSV("trace.csv", header: ["seed", "beta", "step_size", "level", "step", "mean_score_norm", "snr", "mean_nearest_distance", "diverged_share"],
-                         rows: results.flatMap { $0.0 })
-        try run.writeCSV("divergence.csv", header: ["seed", "beta", "step_size", "chains", "diverged", "diverged_share"], rows: results.flatMap { $0.1 })
-        try run.writeCSV("magnitude.csv", header: ["seed", "beta", "distance", "score_norm"], rows: results.flatMap { $0.2 })
+                         rows: results.flatMap { $0[0] })
+        try run.writeCSV("divergence.csv", header: ["seed", "beta", "step_size", "chains", "diverged", "diverged_share"], rows: results.flatMap { $0[1] })
+        try run.writeCSV("magnitude.csv", header: ["seed", "beta", "distance", "score_norm"], rows: results.flatMap { $0[2] })
         try run.writeConfig(c)
     }
 

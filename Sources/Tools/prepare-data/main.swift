@@ -5,7 +5,7 @@
 //   data/digits8x8.h5      from python3-sklearn's digits.csv.gz (deterministic stratified split)
 //
 // Each file records the source package, its version (dpkg-query), the SHA-256 of every source
-// file (sha256sum) and a description. Output files are written atomically and contain no
+// file (libcrypto) and a description. Output files are written atomically and contain no
 // timestamps, so re-running with the same sources reproduces them byte for byte.
 import DataIO
 import Foundation
@@ -100,14 +100,9 @@ func run(_ command: String, _ arguments: [String]) -> String? {
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
-/// SHA-256 of a file, computed by `sha256sum`.
+/// SHA-256 of a file (libcrypto).
 func sha256(_ url: URL) throws -> String {
-    guard let line = run("sha256sum", ["--", url.path]), let digest = line.split(separator: " ").first,
-        digest.count == 64
-    else {
-        throw ToolError(description: "\(url.path): cannot compute SHA-256 (is coreutils' sha256sum installed?)")
-    }
-    return String(digest)
+    try Digest.sha256(file: url)
 }
 
 /// The Debian package that installed `url` (dpkg-query -S), and its version; "unknown" for
@@ -203,6 +198,19 @@ func main() -> Int32 {
         FileHandle.standardError.write(Data("prepare-data: error: output folder: \(error)\n".utf8))
         return 1
     }
+    // One prepare-data per folder at a time; under the lock, temporary files there are leftovers
+    // of an interrupted run (tens of MB each) and are removed.
+    let lock: FileLock
+    do {
+        lock = try FileLock(options.outDir.appendingPathComponent(".prepare-data.lock"),
+                            holder: "prepare-data pid \(ProcessInfo.processInfo.processIdentifier)")
+    } catch {
+        FileHandle.standardError.write(Data("prepare-data: error: \(error)\n".utf8))
+        return 1
+    }
+    defer { withExtendedLifetime(lock) {} }
+    let stale = AtomicFile.removeStaleTemporaries(in: options.outDir)
+    if stale > 0 { print("prepare-data: removed \(stale) temporary file(s) left by an interrupted run") }
     let targets = options.only.map { [$0] } ?? Target.allCases
     for target in targets {
         do {

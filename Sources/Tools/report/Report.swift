@@ -2,9 +2,13 @@
 /// results exist. It computes nothing: it reads results/*/claims.json, config.json, CSV-rendered
 /// tables and figures, and marks missing ones instead of failing.
 ///
-///   report ledger   -> results/claims-ledger.{json,csv,md,tex} and the README's ledger section
-///   report paper    -> paper/generated/*.tex (then latexmk builds paper/build/report.pdf)
-///   report verify --claim HT-C2 -> prints one claim's ledger row (after `make verify` re-ran its experiments)
+///   report ledger --scale S  -> results/S/claims-ledger.{json,csv,md} (and the README's ledger
+///                               section only when --readme names it: `make readme`)
+///   report paper --scale S   -> paper/generated/*.tex (then latexmk builds paper/build/report.pdf)
+///   report verify --claim HT-C2 --scale S -> prints one claim (after `make verify` re-ran its experiments)
+///
+/// Only complete results folders (results/S/<id>/ with a completion record that matches their
+/// files) count; a claim whose experiments are not all complete is "incomplete".
 import ArgumentParser
 import DataIO
 import ExperimentKit
@@ -19,13 +23,17 @@ struct Report: ParsableCommand {
 }
 
 struct Paths: ParsableArguments {
-    @Option(help: "Results folder.") var results = "results"
-    @Option(help: "README to update between the ledger markers (empty to skip).") var readme = "README.md"
+    @Option(help: "Results root (results/<scale>/<id> below it).") var results = "results"
+    @Option(help: "Scale whose results to read: quick or full.") var scale: Scale = .quick
+    @Option(help: "README to update between the ledger markers (default: none; `make readme` passes README.md).") var readme = ""
     @Option(help: "Report folder.") var paper = "paper"
+
+    /// results/<scale>
+    var scaleFolder: String { "\(results)/\(scale.rawValue)" }
 }
 
 func ledgerEntries(_ paths: Paths) throws -> [LedgerEntry] {
-    try Ledger.build(results: URL(fileURLWithPath: paths.results))
+    try Ledger.build(results: URL(fileURLWithPath: paths.scaleFolder))
 }
 
 struct LedgerCommand: ParsableCommand {
@@ -34,7 +42,7 @@ struct LedgerCommand: ParsableCommand {
 
     func run() throws {
         let entries = try ledgerEntries(paths)
-        let dir = URL(fileURLWithPath: paths.results)
+        let dir = URL(fileURLWithPath: paths.scaleFolder)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try JSONFile.write(entries, to: dir.appendingPathComponent("claims-ledger.json"))
         try CSVFile.write(
@@ -83,10 +91,13 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         guard let e = try ledgerEntries(paths).first(where: { $0.claim == claim }) else { return }
-        print("\(e.claim): \(e.verdict.rawValue.uppercased())")
+        print("\(e.claim) (\(e.paper)), scale \(paths.scale.rawValue): \(e.verdict.rawValue.uppercased())")
         print(e.statement)
+        if !e.experiments.isEmpty { print("experiments: \(e.experiments.joined(separator: ", ")); seeds: \(e.seeds)") }
         for c in e.checks {
-            print("  [\(c.verdict.rawValue)] \(c.statistic): \(c.estimate.mean) [\(c.estimate.low), \(c.estimate.high)] \(c.direction.rawValue) \(c.threshold)\(c.tolerance.map { " ± \($0)" } ?? "")")
+            let interval = "\(Format.significant(c.estimate.mean, 4)) [\(Format.significant(c.estimate.low, 4)), \(Format.significant(c.estimate.high, 4))]"
+            let threshold = "\(c.direction.rawValue) \(Format.significant(c.threshold, 4))" + (c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")
+            print("  [\(c.verdict.rawValue)] \(c.statistic): \(interval) \(threshold)")
         }
         if !e.notes.isEmpty { print("notes: \(e.notes)") }
     }
@@ -112,21 +123,22 @@ struct PaperCommand: ParsableCommand {
 
     /// Paths in the .tex are relative to paper/ (where latexmk runs).
     func section(_ e: ExperimentSpec) -> String {
-        let resultDir = URL(fileURLWithPath: paths.results).appendingPathComponent(e.id)
-        let rel = "../\(paths.results)/\(e.id)"
+        let resultDir = URL(fileURLWithPath: paths.scaleFolder).appendingPathComponent(e.id)
+        let rel = "../\(paths.scaleFolder)/\(e.id)"
         var s = "\\subsection{\(Table.latexEscape(e.title)) \\texorpdfstring{\\texttt{\(Table.latexEscape(e.id))}}{}}\n"
         s += "Reconstructs: \(Table.latexEscape(e.reconstructs)). Claims: \(Table.latexEscape(e.claims.joined(separator: ", "))). "
         s += "Re-run: \\texttt{make \(Table.latexEscape(e.id))}.\n\n"
         let config = resultDir.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: config.path) else {
-            return s + "\\missingresult{\(Table.latexEscape(e.id))}\n"
+        let complete = (try? CompletionRecord.read(ResultLocation(final: resultDir))).flatMap { $0 } != nil
+        guard complete, FileManager.default.fileExists(atPath: config.path) else {
+            return s + "\\missingresult{\(Table.latexEscape(e.id)) at scale \(paths.scale.rawValue)}\n"
         }
         s += settings(config)
         for f in e.figures {
             let pdf = resultDir.appendingPathComponent("figures/\(f).pdf")
             if FileManager.default.fileExists(atPath: pdf.path) {
                 s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/figures/\(f).pdf}\n"
-                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(f.replacingOccurrences(of: "_", with: " "))) (from \\texttt{\(Table.latexEscape("results/\(e.id)/figures/\(f).gp"))}).}\\end{figure}\n"
+                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(f.replacingOccurrences(of: "_", with: " "))) (from \\texttt{\(Table.latexEscape("\(paths.scaleFolder)/\(e.id)/figures/\(f).gp"))}).}\\end{figure}\n"
             } else {
                 s += "\\missingresult{\(Table.latexEscape("\(e.id)/figures/\(f).pdf"))}\n"
             }

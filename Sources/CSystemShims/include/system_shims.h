@@ -1,0 +1,14 @@
+// Linux system calls that Swift's Glibc module does not import (glibc declares them only under
+// _GNU_SOURCE). Used by DataIO to swap a finished results folder into place atomically.
+#ifndef SYSTEM_SHIMS_H
+#define SYSTEM_SHIMS_H
+
+/// Atomically exchanges the paths `a` and `b` (both must exist), renameat2(RENAME_EXCHANGE).
+/// Returns 0 on success, -1 with errno set otherwise.
+int shim_rename_exchange(const char *a, const char *b);
+
+/// Atomically renames `from` to `to`, failing with EEXIST instead of replacing an existing `to`
+/// (renameat2(RENAME_NOREPLACE)). Returns 0 on success, -1 with errno set otherwise.
+int shim_rename_noreplace(const char *from, const char *to);
+
+#endif

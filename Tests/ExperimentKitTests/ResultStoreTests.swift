@@ -1,0 +1,207 @@
+import ArgumentParser
+import DataIO
+import Foundation
+import Testing
+import TestSupport
+@testable import ExperimentKit
+
+/// Counts the work units a toy run really computed (not loaded from the cache).
+final class UnitCounter: @unchecked Sendable {
+    static let shared = UnitCounter()
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    func reset() { lock.lock(); n = 0; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// A writer failure in the middle of a run (stands in for a full disk or an interrupt).
+struct InjectedFailure: Error, CustomStringConvertible {
+    var description: String { "injected failure (disk full)" }
+}
+
+/// The smallest experiment: `units` work units of one CSV row each, a render that reads them
+/// back and writes a table and a claims file. Options inject failures.
+struct ToyExperiment: Experiment {
+    static let experimentID = "toy"
+    @OptionGroup var options: ExperimentOptions
+    @Option var units = 6
+    @Option var failAtUnit: Int?
+    @Flag var failRender = false
+
+    struct Config: Codable { var units: Int }
+    var config: Config { Config(units: units) }
+
+    func compute(in run: RunDirectory) throws {
+        let seed = Double(options.seed)
+        let rows = try run.units("cells", count: units, key: { "cell-\($0)" }) { i -> [CSVCell] in
+            if let f = failAtUnit, i >= f { throw InjectedFailure() }
+            UnitCounter.shared.add()
+            return [.integer(i), .number(Double(i) / 3 + seed)]
+        }
+        try run.writeCSV("rows.csv", header: ["unit", "value"], rows: rows)
+        try run.writeConfig(config)
+    }
+
+    func render(in run: RunDirectory) throws {
+        let values = try run.readCSV("rows.csv").numbers("value")
+        if failRender { throw InjectedFailure() }
+        try run.writeText("sum = \(values.reduce(0, +))\n", to: "tables/sum.md")
+        try run.writeClaims([])
+    }
+}
+
+@Suite(.serialized) struct ResultStoreTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+
+    func toy(_ args: [String]) throws -> ToyExperiment {
+        setenv("REPRO_QUIET", "1", 1)
+        return try ToyExperiment.parseAsRoot(args + ["--threads", "1"]) as! ToyExperiment
+    }
+
+    func folder(_ name: String = "toy") -> URL { root.appendingPathComponent(name) }
+    func bytes(_ name: String, in dir: URL? = nil) throws -> Data { try Data(contentsOf: (dir ?? folder()).appendingPathComponent(name)) }
+    func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+
+    /// A complete run commits everything with a record of every file; the default folder is
+    /// results/<scale>/<id>, so a quick run never touches a full result.
+    @Test func completeRunAndPerScaleFolders() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path]).execute()
+        let record = try #require(try CompletionRecord.read(ResultLocation(final: folder())))
+        #expect(record.units == (0..<6).map { "cells/cell-\($0)" })
+        #expect(record.files.first { $0.name == "rows.csv" }?.rows == 6)
+        #expect(exists(folder().appendingPathComponent("units/cells/cell-5.json")))
+        #expect(!exists(ResultLocation(final: folder()).staging))
+        let quick = try ExperimentOptions.parse([]), full = try ExperimentOptions.parse(["--scale", "full"])
+        #expect(quick.outputURL(for: "x").path.hasSuffix("results/quick/x") && full.outputURL(for: "x").path.hasSuffix("results/full/x"))
+    }
+
+    /// A run that dies part-way (a unit fails, standing in for kill -9) leaves the previous
+    /// complete folder untouched; the rerun computes only the missing units and produces
+    /// byte-identical results to an uninterrupted run.
+    @Test func interruptedRunResumesAndMatchesUninterrupted() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder("reference").path]).execute()
+        UnitCounter.shared.reset()
+        #expect(throws: InjectedFailure.self) { try toy(["--out", folder().path, "--fail-at-unit", "4"]).execute() }
+        #expect(UnitCounter.shared.value == 4)
+        #expect(!exists(folder()), "an interrupted first run must not leave a results folder")
+        UnitCounter.shared.reset()
+        try toy(["--out", folder().path]).execute()
+        #expect(UnitCounter.shared.value == 2, "only the two missing units are computed")
+        #expect(try bytes("rows.csv") == bytes("rows.csv", in: folder("reference")))
+        #expect(try bytes("tables/sum.md") == bytes("tables/sum.md", in: folder("reference")))
+        // A rerun of the complete run recomputes nothing.
+        UnitCounter.shared.reset()
+        try toy(["--out", folder().path]).execute()
+        #expect(UnitCounter.shared.value == 0)
+        #expect(try bytes("rows.csv") == bytes("rows.csv", in: folder("reference")))
+    }
+
+    /// A writer that throws during merge/render (disk full) leaves the old complete result as it
+    /// was, byte for byte, and no completion record for the new one.
+    @Test func failingWriterLeavesOldResultIntact() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path, "--seed", "1"]).execute()
+        let before = try bytes("rows.csv"), record = try bytes(CompletionRecord.fileName)
+        #expect(throws: InjectedFailure.self) { try toy(["--out", folder().path, "--seed", "1", "--force", "--fail-render"]).execute() }
+        #expect(try bytes("rows.csv") == before && bytes(CompletionRecord.fileName) == record)
+        // The next run cleans the staging leftovers and succeeds.
+        try toy(["--out", folder().path, "--seed", "1"]).execute()
+        #expect(!exists(ResultLocation(final: folder()).staging))
+    }
+
+    /// Another configuration needs --force; the old result is then kept aside, not deleted.
+    @Test func differentConfigNeedsForceAndKeepsOld() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path]).execute()
+        let old = try bytes("rows.csv")
+        do {
+            try toy(["--out", folder().path, "--seed", "3"]).execute()
+            Issue.record("expected a refusal")
+        } catch {
+            #expect("\(error)".contains("seed 0") && "\(error)".contains("seed 3") && "\(error)".contains("FORCE=1"))
+        }
+        #expect(try bytes("rows.csv") == old)
+        try toy(["--out", folder().path, "--seed", "3", "--force"]).execute()
+        #expect(try bytes("rows.csv") != old)
+        let superseded = ResultLocation(final: folder()).supersededRoot
+        let kept = try FileManager.default.contentsOfDirectory(atPath: superseded.path)
+        #expect(kept.count == 1)
+        #expect(try bytes("rows.csv", in: superseded.appendingPathComponent(kept[0])) == old)
+    }
+
+    /// --render-only refuses a folder whose data files changed after the run (cut at a line,
+    /// header only, duplicated rows, removed), or that holds another run (other scale or seed),
+    /// naming the file or the difference; it never draws.
+    @Test func renderOnlyValidatesTheFolder() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path]).execute()
+        let csv = folder().appendingPathComponent("rows.csv")
+        let good = try Data(contentsOf: csv)
+        let text = String(decoding: good, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let variants: [(String, String)] = [
+            ("cut at a line boundary", lines.prefix(4).joined(separator: "\n") + "\n"),
+            ("header only", String(lines[0]) + "\n"),
+            ("duplicated rows", text + lines.dropFirst().joined(separator: "\n")),
+        ]
+        for (what, content) in variants {
+            try Data(content.utf8).write(to: csv)
+            do {
+                try toy(["--out", folder().path, "--render-only"]).execute()
+                Issue.record("rendered from a CSV with \(what)")
+            } catch {
+                #expect("\(error)".contains("rows.csv") && "\(error)".contains("record"), "\(what): \(error)")
+            }
+        }
+        try FileManager.default.removeItem(at: csv)
+        #expect(throws: ResultStoreError.self) { try toy(["--out", folder().path, "--render-only"]).execute() }
+        try good.write(to: csv)
+        try toy(["--out", folder().path, "--render-only"]).execute()
+        do {
+            try toy(["--out", folder().path, "--render-only", "--scale", "full"]).execute()
+            Issue.record("labelled quick results as full")
+        } catch {
+            #expect("\(error)".contains("scale quick") && "\(error)".contains("scale full"))
+        }
+        do {
+            try toy(["--out", folder("never-run").path, "--render-only"]).execute()
+            Issue.record("rendered a folder that was never run")
+        } catch {
+            #expect("\(error)".contains("no complete result"))
+        }
+    }
+
+    /// A second run into a folder that is being written exits at once, naming the holder.
+    @Test func secondRunIntoTheSameFolderIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let location = ResultLocation(final: folder())
+        let holder = try FileLock(location.lockFile, holder: "pid 4242 (toy --seed 0)")
+        do {
+            try toy(["--out", folder().path]).execute()
+            Issue.record("expected the lock to refuse")
+        } catch {
+            #expect("\(error)".contains("pid 4242") && "\(error)".contains(location.lockFile.lastPathComponent))
+        }
+        withExtendedLifetime(holder) {}
+    }
+
+    /// Unit results round-trip through JSON exactly (Double's shortest round-trip form, NaN and
+    /// infinities as strings), so merged CSVs equal those of an uninterrupted run.
+    @Test func unitResultsRoundTripExactly() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        var rng = SystemRandomNumberGenerator()
+        var values: [CSVCell] = (0..<2000).map { _ in .number(Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random() ? 1 : -1)) }
+        values += [.number(.nan), .number(.infinity), .number(-.infinity), .number(5e-324), .number(-0.0), .integer(.max), .text("a,\"b\"")]
+        try AtomicFile.createFolder(root)
+        let file = root.appendingPathComponent("u.json")
+        try JSONFile.write(UnitRows([values]), to: file)
+        let back = try JSONFile.read(UnitRows.self, from: file)[0][0]
+        #expect(back.map(\.text) == values.map(\.text))
+        for (a, b) in zip(back, values) {
+            if case .number(let x) = a, case .number(let y) = b, !x.isNaN { #expect(x.bitPattern == y.bitPattern) }
+        }
+    }
+}
