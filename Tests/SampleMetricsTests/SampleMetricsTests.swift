@@ -249,3 +249,23 @@ func gaussianFeatures(_ n: Int, _ d: Int, seed: UInt64, shift: Double = 0, scale
         #expect(abs(c.klToReference!.value - r.kl_reference) <= Tolerance.float64Ops)
     }
 }
+
+@Suite struct SampleQualityTests {
+    /// The combined call equals the individual metrics, and accepts Float features.
+    @Test func combinedEqualsParts() throws {
+        let x = gaussianFeatures(80, 4, seed: 20, shift: 0.2), y = gaussianFeatures(90, 4, seed: 21)
+        let kid = KernelDistance(subsets: 3, subsetSize: 50, seed: 1)
+        let q = try SampleQuality.evaluate(generated: x, reference: y, kid: kid)
+        #expect(q.frechetDistance == (try FrechetDistance.between(features: x, y)))
+        #expect(q.kernelDistance == kid.evaluate(x, y))
+        #expect(q.prdc == PRDC.evaluate(real: y, generated: x))
+        let qf = try SampleQuality.evaluate(generated: x.converted(to: Float.self), reference: y.converted(to: Float.self), kid: kid)
+        // Float inputs lose ~1e-7 relative before the Float64 arithmetic.
+        #expect(abs(qf.frechetDistance - q.frechetDistance) <= Tolerance.float32Ops * max(1, q.frechetDistance))
+    }
+
+    @Test func nearestNeighbourSummary() {
+        let s = NearestNeighbourSummary([4, 1, 3, 2])
+        #expect(s.mean == 2.5 && s.median == 2.5 && s.minimum == 1 && s.quantile05 == 1 && s.count == 4)
+    }
+}
