@@ -57,16 +57,30 @@ public struct KernelDistance: Codable, Sendable {
     public static func unbiasedMMD2(_ x: Tensor<Double>, _ y: Tensor<Double>) -> Double {
         let (m, n) = (x.rows, y.rows)
         precondition(m >= 2 && n >= 2, "unbiased MMD² needs at least 2 vectors per set, got \(m) and \(n)")
-        let kxx = kernel(x, x), kyy = kernel(y, y), kxy = kernel(x, y)
-        func offDiagonalSum(_ k: Tensor<Double>, _ size: Int) -> Double {
+        var buffer = Tensor<Double>(shape: [max(m, n), max(m, n)])
+        let xx = kernelSums(x, x, buffer: &buffer), yy = kernelSums(y, y, buffer: &buffer)
+        let xy = kernelSums(x, y, buffer: &buffer)
+        return (xx.total - xx.diagonal) / Double(m * (m - 1)) + (yy.total - yy.diagonal) / Double(n * (n - 1))
+            - 2 * xy.total / Double(m * n)
+    }
+
+    /// Σ_ij k(x_i, y_j) and Σ_i k(x_i, y_i) (the latter meaningful when x = y), from one GEMM into
+    /// `buffer` (resized as needed) and one pass that cubes and sums without storing.
+    static func kernelSums(_ x: Tensor<Double>, _ y: Tensor<Double>, buffer: inout Tensor<Double>) -> (total: Double, diagonal: Double) {
+        let (m, n, d) = (x.rows, y.rows, x.columns)
+        precondition(y.columns == d, "KID kernel: feature sizes differ (\(x.shape) vs \(y.shape))")
+        buffer.resize([m, n])
+        matmul(x, y, transposeB: true, into: &buffer, alpha: 1 / Double(d), beta: 0)
+        return buffer.withUnsafeMutableBufferPointer { p in
             var total = 0.0, diagonal = 0.0
-            for v in k.scalars { total += v }
-            for i in 0..<size { diagonal += k.scalars[i * size + i] }
-            return total - diagonal
+            for i in 0..<m {
+                var rowSum = 0.0
+                for j in 0..<n { let v = p[i * n + j] + 1; rowSum += v * v * v }
+                total += rowSum
+                if i < n { let v = p[i * n + i] + 1; diagonal += v * v * v }
+            }
+            return (total, diagonal)
         }
-        let cross = kxy.scalars.reduce(0, +)
-        return offDiagonalSum(kxx, m) / Double(m * (m - 1)) + offDiagonalSum(kyy, n) / Double(n * (n - 1))
-            - 2 * cross / Double(m * n)
     }
 
     /// KID between generated features `x` [M, D] and reference features `y` [N, D].
