@@ -48,6 +48,7 @@ let package = Package(
         ),
         .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
         .target(name: "NeuralNet", dependencies: ["TensorCore", "CKernels"], swiftSettings: fastSwift + v5),
+        .target(name: "SampleMetrics", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
         .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib", "COpenSSL", "CSystemShims"], swiftSettings: v5),
         .target(name: "Reporting", swiftSettings: v5),
         .target(
@@ -123,6 +124,9 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "ScoreKitTests", dependencies: ["ScoreKit", "TestSupport"], swiftSettings: v5),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], swiftSettings: v5),
+        .testTarget(
+            name: "SampleMetricsTests", dependencies: ["SampleMetrics", "TestSupport"],
+            exclude: ["metrics-reference.json"], swiftSettings: v5),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",

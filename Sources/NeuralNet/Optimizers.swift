@@ -121,7 +121,7 @@ public final class ExponentialMovingAverage<Scalar: TensorScalar> {
     /// The parameter names, in the model's enumeration order.
     public let names: [String]
     /// Number of updates applied.
-    public private(set) var updateCount = 0
+    public internal(set) var updateCount = 0
 
     /// Starts the average at a copy of the current parameters of `model`.
     public init<Model: ParameterContainer>(decay: Double, of model: Model) where Model.Scalar == Scalar {
@@ -182,6 +182,20 @@ public final class ExponentialMovingAverage<Scalar: TensorScalar> {
             Swift.swap(&value, &shadow[index])
             index += 1
         }
+    }
+}
+
+extension ExponentialMovingAverage {
+    /// Restores a saved state (checkpoint resume): the averaged tensors in enumeration order and
+    /// the number of updates applied.
+    /// - Precondition: as many tensors as parameters, each with the element count of its parameter.
+    public func restore(shadow saved: [Tensor<Scalar>], updateCount count: Int) {
+        precondition(saved.count == shadow.count, "EMA.restore: \(saved.count) tensors for \(shadow.count) parameters")
+        for (i, t) in saved.enumerated() {
+            precondition(t.count == shadow[i].count, "EMA.restore: parameter \(names[i]) has \(shadow[i].count) values, got \(t.count)")
+            shadow[i].scalars = t.scalars
+        }
+        updateCount = count
     }
 }
 
