@@ -6,8 +6,8 @@
 //     denoising" (arXiv:2111.04726)
 //
 // Dependencies run one way: TensorCore <- ScoreKit, NeuralNet <- ExperimentKit <- experiments;
-// DataIO and Reporting <- ExperimentKit. Only TensorCore talks to BLAS/LAPACK, only DataIO to
-// HDF5/libpng/zlib.
+// DataIO and Reporting <- ExperimentKit. Only TensorCore talks to BLAS/LAPACK, only TensorCore and
+// NeuralNet to oneDNN, only DataIO to HDF5/libpng/zlib.
 import PackageDescription
 
 // Release builds of the numerics target AVX2/FMA (the project's machines are Zen 3) and drop
@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN (OpenMP runtime): Float32 GEMM and convolution. Only TensorCore and NeuralNet import it.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-fveclib=libmvec", "-fno-math-errno"])],
@@ -40,11 +42,11 @@ let package = Package(
         // MARK: - Libraries
         .target(
             name: "TensorCore",
-            dependencies: ["CBLAS", "CLAPACKE", "CKernels", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CLAPACKE", "CDNNL", "CKernels", .product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: fastSwift + v5
         ),
         .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
-        .target(name: "NeuralNet", dependencies: ["TensorCore", "CKernels"], swiftSettings: fastSwift + v5),
+        .target(name: "NeuralNet", dependencies: ["TensorCore", "CDNNL", "CKernels"], swiftSettings: fastSwift + v5),
         .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib"], swiftSettings: v5),
         .target(name: "Reporting", swiftSettings: v5),
         .target(

@@ -315,6 +315,8 @@ struct Bench: ParsableCommand {
     }
 
     @Flag(help: .hidden) var experiment = false
+    @Flag(help: "Time Float32 GEMM shape classes on OpenBLAS and oneDNN instead of the training steps.")
+    var gemmShapes = false
 
     func runExperiment() {
         for t in [1, 2, 1, 2] {
@@ -340,6 +342,7 @@ struct Bench: ParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads must list positive integers, got \(threads)")
         }
+        if gemmShapes { runGEMMShapes(threadCounts: threadCounts, repeats: repeats, seed: seed); return }
         let sizes = [784, 512, 512, 784]
         print("bench: DSM step, MLP \(sizes.map(String.init).joined(separator: "-")) softplus, float32, batch \(batch), Adam")
         print("BLAS: \(BLAS.configuration)")
