@@ -39,7 +39,8 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     private let biasName: String
     private var columns = Tensor<Scalar>(shape: [0])  // [B, C·k·k, Ho·Wo] from the last forward
     private var dColumns = Tensor<Scalar>(shape: [0])  // [C·k·k, Ho·Wo]
-    private var lastInputShape: [Int] = []
+    /// The input shape of the last forward ([] before the first).
+    public private(set) var lastInputShape: [Int] = []
     private var plan: DNNLConvolutionPlan?  // oneDNN primitives for the last input shape
     private var dWeightStep = Tensor<Scalar>(shape: [0])  // oneDNN backward-weights output
     private var dBiasStep = Tensor<Scalar>(shape: [0])
