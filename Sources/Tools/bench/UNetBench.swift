@@ -84,5 +84,6 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
         }
         print("    total            \(fmt(ms.reduce(0, +), 2).leftPadding(8)) ms   (conv flops per step \(fmt(3 * forwardFlops / 1e9, 2)) GFLOP)")
         print("  final loss \(fmt(problem.lastLoss, 4))")
+        print("RESULT unet-ours \(t) \(fmt(stepTimes.min()!, 3)) \(fmt(median(stepTimes), 3))")
     }
 }

@@ -469,6 +469,7 @@ struct Bench: ParsableCommand {
             print("    total                 \(fmt(ms.reduce(0, +), 3))")
             print("    of which GEMMs (bare SGEMM median) \(fmt(gemmMedian, 3)); elementwise+bias in forward/backward ≈ \(fmt(fwdBwd - gemmMedian, 3))")
             print("  final loss \(fmt(problem.lastLoss, 4))")
+            print("RESULT mlp-ours \(t) \(fmt(stepBest, 3)) \(fmt(stepMedian, 3))")
         }
     }
 }
