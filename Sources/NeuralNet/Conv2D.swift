@@ -49,7 +49,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     public var backend: ConvolutionBackend = .oneDNN
 
     /// True when this layer runs on oneDNN.
-    var usesOneDNN: Bool { Scalar.self == Float.self && backend == .oneDNN }
+    var usesOneDNN: Bool { Scalar.self == Float.self && backend != .im2col }
 
     /// oneDNN's implementation names (forward, backward-data, backward-weights) for the last
     /// forward's shape, or nil on the im2col path.
@@ -201,10 +201,12 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// The oneDNN primitives for this input shape at the current team size (made on first use).
     private func oneDNNPlan(for inputShape: [Int], outputShape outShape: [Int]) -> DNNLConvolutionPlan {
         OneDNN.pinThreads()
-        let key = inputShape + [OneDNN.threads]
+        let blocked = backend == .oneDNN
+        let key = inputShape + [OneDNN.threads, blocked ? 1 : 0]
         if let plan, plan.key == key { return plan }
         let p = DNNLConvolutionPlan(key: key, outputChannels: outputChannels, outputHeight: outShape[2],
-                                    outputWidth: outShape[3], kernelSize: kernelSize, stride: stride, padding: padding)
+                                    outputWidth: outShape[3], kernelSize: kernelSize, stride: stride, padding: padding,
+                                    blocked: blocked)
         plan = p
         return p
     }

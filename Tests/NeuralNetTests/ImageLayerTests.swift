@@ -5,9 +5,10 @@ import TensorCore
 import Testing
 import TestSupport
 
-/// Float32 through oneDNN vs the Double im2col reference. Each output is a sum of at most
-/// C·k·k = 72 (forward, backward-data) or B·Ho·Wo = 128 (weights) products of O(1) terms, so the
-/// Float32 rounding stays far below `Tolerance.float32Ops` (relative, with the same absolute floor).
+/// Float32 through oneDNN (its blocked layouts, and plain NCHW) vs the Double im2col reference.
+/// Each output is a sum of at most C·k·k = 288 (forward, backward-data) or B·Ho·Wo = 128 (weights)
+/// products of O(1) terms, so the Float32 rounding stays below `Tolerance.float32Ops` (relative,
+/// with the same absolute floor).
 @Suite struct OneDNNConvolutionTests {
     struct Case: Sendable, CustomStringConvertible {
         var kernel: Int, stride: Int, padding: Int, side: Int
@@ -32,14 +33,15 @@ import TestSupport
         return [y, dx, layer.dWeight, layer.dBias].map { $0.scalars.map { Double($0) } }
     }
 
-    @Test(arguments: cases)
-    func agreesWithIm2colReference(_ c: Case) {
+    @Test(arguments: cases, [ConvolutionBackend.oneDNN, .oneDNNPlain])
+    func agreesWithIm2colReference(_ c: Case, backend: ConvolutionBackend) {
         var rng = Xoshiro256(seed: 5)
         let reference = Conv2D<Double>(inputChannels: 8, outputChannels: 6, kernelSize: c.kernel, stride: c.stride,
                                        padding: c.padding, using: &rng)
         var rng32 = Xoshiro256(seed: 5)
         let fast = Conv2D<Float>(inputChannels: 8, outputChannels: 6, kernelSize: c.kernel, stride: c.stride,
                                  padding: c.padding, using: &rng32)
+        fast.backend = backend
         let x = Tensor<Double>.randomNormal([2, 8, c.side, c.side], using: &rng)
         let v = Tensor<Double>.randomNormal(reference.outputShape(forInputShape: x.shape), using: &rng)
         // Compare at the Float-rounded inputs, so only arithmetic differs.
@@ -52,7 +54,38 @@ import TestSupport
         #expect(fast.oneDNNImplementations != nil, "\(c): oneDNN path not taken")
         for (i, what) in ["output", "dInput", "dWeight", "dBias"].enumerated() {
             let m = worstMismatch(got[i], expected[i], rtol: Tolerance.float32Ops, atol: Tolerance.float32Ops)
-            #expect(m == nil, "\(c) \(what): \(m.map { "\($0)" } ?? "")")
+            #expect(m == nil, "\(c) \(backend) \(what): \(m.map { "\($0)" } ?? "")")
+        }
+    }
+
+    @Test func blockedLayoutIsUsedAtNetworkSizes() {
+        var rng = Xoshiro256(seed: 9)
+        let layer = Conv2D<Float>(inputChannels: 32, outputChannels: 64, kernelSize: 3, stride: 2, padding: 1, using: &rng)
+        _ = layer(Tensor<Float>.randomNormal([2, 32, 14, 14], using: &rng))
+        let names = layer.oneDNNImplementations ?? []
+        #expect(names.count == 3 && names.allSatisfy { !$0.contains("gemm") }, "oneDNN chose \(names)")
+    }
+
+    @Test(arguments: [1, 3], [ConvolutionBackend.oneDNN, .oneDNNPlain])
+    func agreesWithIm2colAtNetworkSizes(kernel: Int, backend: ConvolutionBackend) {
+        // 32 → 64 channels: the blocked (nChw8c) JIT kernels, with reorders, on this path.
+        var rng = Xoshiro256(seed: 10)
+        let reference = Conv2D<Double>(inputChannels: 32, outputChannels: 64, kernelSize: kernel, stride: 1,
+                                       padding: kernel / 2, using: &rng)
+        var rng32 = Xoshiro256(seed: 10)
+        let fast = Conv2D<Float>(inputChannels: 32, outputChannels: 64, kernelSize: kernel, stride: 1,
+                                 padding: kernel / 2, using: &rng32)
+        fast.backend = backend
+        let x = Tensor<Float>.randomNormal([3, 32, 6, 6], using: &rng)
+        let v = Tensor<Float>.randomNormal([3, 64, 6, 6], using: &rng)
+        for (name, value) in fast.namedParameters() {
+            try! reference.setParameter(named: name, to: value.converted(to: Double.self))
+        }
+        let expected = run(reference, x.converted(to: Double.self), v.converted(to: Double.self))
+        let got = run(fast, x, v)
+        for (i, what) in ["output", "dInput", "dWeight", "dBias"].enumerated() {
+            let m = worstMismatch(got[i], expected[i], rtol: Tolerance.float32Ops, atol: Tolerance.float32Ops)
+            #expect(m == nil, "k\(kernel) \(backend) \(what): \(m.map { "\($0)" } ?? "")")
         }
     }
 

@@ -46,13 +46,14 @@ func sgemmReferenceRate(repeats: Int) -> Double {
 
 /// Times the U-Net DSM step at each thread count and prints best / median and a phase breakdown.
 func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: Int, warmup: Int, repeats: Int,
-             seed: UInt64, sampler: NormalSampler) {
+             seed: UInt64, sampler: NormalSampler, backend: ConvolutionBackend) {
     print("")
-    print("bench: U-Net DSM step, C = \(channels), \(side)×\(side), float32, batch \(batch), σ per example, Adam; oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
+    print("bench: U-Net DSM step, C = \(channels), \(side)×\(side), float32, batch \(batch), σ per example, Adam; convolutions \(backend.rawValue); oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
     for t in threadCounts {
         Parallel.configure(threads: t)
         let problem = DSMStep(sizes: [side * side], batch: batch, seed: seed, sampler: sampler, unetChannels: channels)
         guard case .unet(let net) = problem.network else { fatalError("U-Net bench without a U-Net") }
+        for conv in net.convolutions { conv.backend = backend }
         for _ in 0..<max(1, warmup) { problem.step() }
         let forwardFlops = convolutionFlops(net)
         var stepTimes: [Double] = []

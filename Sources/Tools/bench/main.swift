@@ -372,6 +372,8 @@ struct Bench: ParsableCommand {
     var gemmShapes = false
     @Option(help: "Comma-separated networks to time: mlp, unet.")
     var networks: String = "mlp,unet"
+    @Option(help: "U-Net Float32 convolutions: oneDNN (its layouts, reorders), oneDNNPlain (NCHW) or im2col.")
+    var convolution: String = "oneDNN"
     @Option(help: "U-Net base channels C.")
     var channels: Int = 32
     @Option(help: "U-Net timed steps per repeat.")
@@ -410,10 +412,13 @@ struct Bench: ParsableCommand {
         guard !selected.isEmpty, selected.isSubset(of: ["mlp", "unet"]) else {
             throw ValidationError("--networks must list mlp and/or unet, got \(networks)")
         }
+        guard let convBackend = ConvolutionBackend(rawValue: convolution) else {
+            throw ValidationError("--convolution must be oneDNN, oneDNNPlain or im2col, got \(convolution)")
+        }
         if selected.contains("mlp") { runMLP(threadCounts) }
         if selected.contains("unet") {
             runUNet(threadCounts: threadCounts, channels: channels, side: 28, batch: batch, steps: unetSteps,
-                    warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler)
+                    warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler, backend: convBackend)
         }
     }
 
