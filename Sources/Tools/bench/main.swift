@@ -374,6 +374,8 @@ struct Bench: ParsableCommand {
     var networks: String = "mlp,unet"
     @Option(help: "U-Net Float32 convolutions: oneDNN (its layouts, reorders), oneDNNPlain (NCHW) or im2col.")
     var convolution: String = "oneDNN"
+    @Flag(help: "Check that two fresh runs of 2 U-Net (C = 8, batch 16) and 2 MLP steps give bit-identical parameters at each thread count, then exit.")
+    var verifyDeterminism = false
     @Option(help: "U-Net base channels C.")
     var channels: Int = 32
     @Option(help: "U-Net timed steps per repeat.")
@@ -408,6 +410,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--threads must list positive integers, got \(threads)")
         }
         if gemmShapes { runGEMMShapes(threadCounts: threadCounts, repeats: repeats, seed: seed); return }
+        if verifyDeterminism { try runDeterminismCheck(threadCounts); return }
         let selected = Set(networks.split(separator: ",").map { String($0.filter { $0 != " " }) })
         guard !selected.isEmpty, selected.isSubset(of: ["mlp", "unet"]) else {
             throw ValidationError("--networks must list mlp and/or unet, got \(networks)")
@@ -420,6 +423,32 @@ struct Bench: ParsableCommand {
             runUNet(threadCounts: threadCounts, channels: channels, side: 28, batch: batch, steps: unetSteps,
                     warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler, backend: convBackend)
         }
+    }
+
+    func runDeterminismCheck(_ threadCounts: [Int]) throws {
+        func parameters(_ problem: DSMStep) -> [[Float]] {
+            switch problem.network {
+            case .mlp(let m): return m.namedParameters().map { $0.value.scalars }
+            case .unet(let u): return u.namedParameters().map { $0.value.scalars }
+            }
+        }
+        var failed = false
+        for t in threadCounts {
+            Parallel.configure(threads: t)
+            for unet in [false, true] {
+                let runs: [[[Float]]] = (0..<2).map { _ in
+                    let p = unet ? DSMStep(sizes: [784], batch: 16, seed: seed, sampler: sampler, unetChannels: 8)
+                        : DSMStep(sizes: [784, 512, 512, 784], batch: batch, seed: seed, sampler: sampler)
+                    p.step()
+                    p.step()
+                    return parameters(p)
+                }
+                let same = runs[0] == runs[1]
+                failed = failed || !same
+                print("threads \(t) \(unet ? "U-Net" : "MLP"): two runs \(same ? "bit-identical" : "DIFFER")")
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 
     func runMLP(_ threadCounts: [Int]) {
