@@ -4,7 +4,8 @@
 #   make figures          build, prepare data, run every experiment at $(SCALE), draw figures
 #   make tables           re-render tables (and figures) from existing results; runs what is missing
 #   make test             the test suite (swift test)
-#   make bench            the training-step benchmark
+#   make bench            the training-step benchmarks (MLP and U-Net DSM steps)
+#   make bench-peers      ours against PyTorch and JAX twins (tools/peers; makes a venv)
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
 #   make replot           re-draw every figure from its saved gnuplot script
 #   make paper            the LaTeX report from whatever results exist (paper/build/report.pdf)
@@ -34,7 +35,7 @@ export OPENBLAS_THREAD_TIMEOUT ?= 4
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data figures tables ledger readme paper verify test bench clean clean-results replot $(EXPERIMENTS)
+.PHONY: all setup build data figures tables ledger readme paper verify test bench bench-peers clean clean-results replot $(EXPERIMENTS)
 
 all: figures tables
 
@@ -95,8 +96,15 @@ test:
 
 bench: build
 	$(BIN)/bench
-	@echo "== the same with OpenBLAS's default idle spin (OPENBLAS_THREAD_TIMEOUT unset)"
-	env -u OPENBLAS_THREAD_TIMEOUT $(BIN)/bench
+	@echo "== the MLP step with OpenBLAS's default idle spin (OPENBLAS_THREAD_TIMEOUT unset)"
+	env -u OPENBLAS_THREAD_TIMEOUT $(BIN)/bench --networks mlp
+
+# Ours against the PyTorch (U-Net) and JAX (MLP) twins in tools/peers, interleaved in one run.
+# The venv comes from PyPI (plus the image's CPU torch wheel); CI does not run this.
+PEERS_VENV ?= .build/peers-venv
+bench-peers: build
+	@test -x $(PEERS_VENV)/bin/python || { python3 -m venv $(PEERS_VENV) && $(PEERS_VENV)/bin/pip install -q -r tools/peers/requirements.txt; }
+	tools/peers/bench-peers.sh $(BIN) $(PEERS_VENV) 2
 
 clean-results:
 	rm -rf results

@@ -6,8 +6,8 @@
 //     denoising" (arXiv:2111.04726)
 //
 // Dependencies run one way: TensorCore <- ScoreKit, NeuralNet <- ExperimentKit <- experiments;
-// DataIO and Reporting <- ExperimentKit. Only TensorCore talks to BLAS/LAPACK, only DataIO to
-// HDF5/libpng/zlib/libcrypto.
+// DataIO and Reporting <- ExperimentKit. Only TensorCore talks to BLAS/LAPACK, only TensorCore and
+// NeuralNet to oneDNN, only DataIO to HDF5/libpng/zlib/libcrypto.
 import PackageDescription
 
 // Release builds of the numerics target AVX2/FMA (the project's machines are Zen 3) and drop
@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // renameat2 (atomic folder swap), which Swift's Glibc module does not import.
         .target(name: "CSystemShims"),
+        // oneDNN (OpenMP runtime): Float32 GEMM and convolution. Only TensorCore and NeuralNet import it.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-fveclib=libmvec", "-fno-math-errno"])],
@@ -43,11 +45,11 @@ let package = Package(
         // MARK: - Libraries
         .target(
             name: "TensorCore",
-            dependencies: ["CBLAS", "CLAPACKE", "CKernels", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CLAPACKE", "CDNNL", "CKernels", .product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: fastSwift + v5
         ),
         .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
-        .target(name: "NeuralNet", dependencies: ["TensorCore", "CKernels"], swiftSettings: fastSwift + v5),
+        .target(name: "NeuralNet", dependencies: ["TensorCore", "CDNNL", "CKernels"], swiftSettings: fastSwift + v5),
         .target(name: "SampleMetrics", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),
         .target(name: "DataIO", dependencies: ["TensorCore", "CHDF5", "CPNG", "CZlib", "COpenSSL", "CSystemShims"], swiftSettings: v5),
         .target(name: "Reporting", swiftSettings: v5),

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # build: C libraries behind the system-library targets
-  pkg-config libopenblas-dev liblapacke-dev libhdf5-dev libpng-dev zlib1g-dev libssl-dev
+  pkg-config libopenblas-dev liblapacke-dev libdnnl-dev libhdf5-dev libpng-dev zlib1g-dev libssl-dev
   # tools: h5dump for inspecting data files, gnuplot for figures
   hdf5-tools gnuplot-nox
   # data sources: Fashion-MNIST (IDX files) and scikit-learn's 8x8 digits (digits.csv.gz)

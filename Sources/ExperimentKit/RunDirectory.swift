@@ -173,6 +173,13 @@ public final class RunDirectory {
         try grid.render(images, height: height, width: width, channels: channels).write(to: target)
     }
 
+    /// Writes images/<name>.png and its JSON sidecar (what each row and column is, the value
+    /// mapping) from `panels` ([rows·columns, channels·height·width]) laid out by `grid`.
+    public func writeLabelledGrid<S: TensorScalar>(_ panels: Tensor<S>, grid: LabelledImageGrid, name: String) throws {
+        try AtomicFile.createFolder(file("images"))
+        try grid.write(panels, name: name, in: file("images"))
+    }
+
     /// Writes the claim verdicts of this run to claims.json.
     public func writeClaims(_ claims: [ClaimResult]) throws {
         try writeJSON(claims, to: "claims.json")

@@ -1,5 +1,7 @@
 // 2-D convolution (cross-correlation, as in PyTorch) and nearest-neighbour upsampling on NCHW
-// batches, for the image experiments. Correctness first; the GEMMs carry the arithmetic.
+// batches, for the image experiments. Float32 convolutions run on oneDNN's convolution
+// primitives by default (Conv2D+OneDNN.swift); Float64, and Float32 with `backend = .im2col`,
+// take the im2col path below, the reference the tests compare oneDNN against.
 //
 // Conv2D works image by image through im2col: the columns matrix of image b is
 // [C·k·k, Ho·Wo], with row (c, i, j) holding input[c, oh·s − p + i, ow·s − p + j] (0 outside).
@@ -37,7 +39,21 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     private let biasName: String
     private var columns = Tensor<Scalar>(shape: [0])  // [B, C·k·k, Ho·Wo] from the last forward
     private var dColumns = Tensor<Scalar>(shape: [0])  // [C·k·k, Ho·Wo]
-    private var lastInputShape: [Int] = []
+    /// The input shape of the last forward ([] before the first).
+    public private(set) var lastInputShape: [Int] = []
+    private var plan: DNNLConvolutionPlan?  // oneDNN primitives for the last input shape
+    private var dWeightStep = Tensor<Scalar>(shape: [0])  // oneDNN backward-weights output
+    private var dBiasStep = Tensor<Scalar>(shape: [0])
+
+    /// The Float32 implementation (ignored for Float64, which always uses im2col).
+    public var backend: ConvolutionBackend = .oneDNN
+
+    /// True when this layer runs on oneDNN.
+    var usesOneDNN: Bool { Scalar.self == Float.self && backend != .im2col }
+
+    /// oneDNN's implementation names (forward, backward-data, backward-weights) for the last
+    /// forward's shape, or nil on the im2col path.
+    public var oneDNNImplementations: [String]? { usesOneDNN ? plan?.implementations : nil }
 
     /// A convolution with PyTorch's default initialisation from `rng` (weight, then bias).
     /// - Parameter name: prefix for the parameter names ("weight", "bias" or "<name>.weight").
@@ -89,8 +105,22 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         let ckk = inputChannels * kernelSize * kernelSize
         let hw = ho * wo
         ensureShape(&output, outShape)
-        ensureShape(&columns, [b, ckk, hw])
         lastInputShape = input.shape
+        if usesOneDNN {
+            let p = oneDNNPlan(for: input.shape, outputShape: outShape)
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    weight.withUnsafeBufferPointer { wt in
+                        bias.withUnsafeBufferPointer { bs in
+                            p.forward(src: asFloat(x.baseAddress!), weights: asFloat(wt.baseAddress!),
+                                      bias: asFloat(bs.baseAddress!), dst: asFloat(y.baseAddress!))
+                        }
+                    }
+                }
+            }
+            return
+        }
+        ensureShape(&columns, [b, ckk, hw])
         let o = outputChannels
         input.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { col in
@@ -127,6 +157,11 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         let hw = ho * wo
         let o = outputChannels
         ensureShape(&dInput, input.shape)
+        if usesOneDNN {
+            backwardOneDNN(input: input, dOutput: dOutput, outputShape: outShape, into: &dInput,
+                           accumulateParameterGradients: accumulateParameterGradients)
+            return
+        }
         ensureMatrix(&dColumns, rows: ckk, columns: hw)
         dInput.fill(0)
         columns.withUnsafeBufferPointer { col in
@@ -161,6 +196,49 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
                 }
             }
         }
+    }
+
+    /// The oneDNN primitives for this input shape at the current team size (made on first use).
+    private func oneDNNPlan(for inputShape: [Int], outputShape outShape: [Int]) -> DNNLConvolutionPlan {
+        OneDNN.pinThreads()
+        let blocked = backend == .oneDNN
+        let key = inputShape + [OneDNN.threads, blocked ? 1 : 0]
+        if let plan, plan.key == key { return plan }
+        let p = DNNLConvolutionPlan(key: key, outputChannels: outputChannels, outputHeight: outShape[2],
+                                    outputWidth: outShape[3], kernelSize: kernelSize, stride: stride, padding: padding,
+                                    blocked: blocked)
+        plan = p
+        return p
+    }
+
+    /// dInput by oneDNN backward-data; dWeight and dBias += oneDNN backward-weights.
+    private func backwardOneDNN(
+        input: Tensor<Scalar>, dOutput: Tensor<Scalar>, outputShape outShape: [Int], into dInput: inout Tensor<Scalar>,
+        accumulateParameterGradients: Bool
+    ) {
+        let p = oneDNNPlan(for: input.shape, outputShape: outShape)
+        dOutput.withUnsafeBufferPointer { g in
+            weight.withUnsafeBufferPointer { wt in
+                dInput.withUnsafeMutableBufferPointer { dx in
+                    p.backwardData(dDst: asFloat(g.baseAddress!), weights: asFloat(wt.baseAddress!), dSrc: asFloat(dx.baseAddress!))
+                }
+            }
+        }
+        guard accumulateParameterGradients else { return }
+        ensureShape(&dWeightStep, weight.shape)
+        ensureShape(&dBiasStep, bias.shape)
+        input.withUnsafeBufferPointer { x in
+            dOutput.withUnsafeBufferPointer { g in
+                dWeightStep.withUnsafeMutableBufferPointer { dw in
+                    dBiasStep.withUnsafeMutableBufferPointer { db in
+                        p.backwardWeights(src: asFloat(x.baseAddress!), dDst: asFloat(g.baseAddress!),
+                                          dWeights: asFloat(dw.baseAddress!), dBias: asFloat(db.baseAddress!))
+                    }
+                }
+            }
+        }
+        addInPlace(&dWeight, dWeightStep)
+        addInPlace(&dBias, dBiasStep)
     }
 
     /// Fills the [C·k·k, Ho·Wo] columns matrix of one image [C, H, W].
@@ -282,6 +360,16 @@ public final class Upsample2D<Scalar: TensorScalar>: Layer {
                     }
                 }
             }
+        }
+    }
+}
+
+/// a += b elementwise (same element count).
+func addInPlace<S: TensorScalar>(_ a: inout Tensor<S>, _ b: Tensor<S>) {
+    precondition(a.count == b.count, "addInPlace: \(a.shape) vs \(b.shape)")
+    b.withUnsafeBufferPointer { pb in
+        a.withUnsafeMutableBufferPointer { pa in
+            for i in 0..<pa.count { pa[i] += pb[i] }
         }
     }
 }

@@ -23,11 +23,13 @@ public enum Parallel {
     /// Threads used by `forEachChunk`; set together with BLAS by `Parallel.configure(threads:)`.
     public static var threads: Int { _threads }
 
-    /// Sets the thread count for OpenBLAS and for the elementwise kernels.
+    /// Sets the thread count for OpenBLAS, oneDNN (this thread's OpenMP team; other threads are
+    /// pinned at each oneDNN call) and the elementwise kernels.
     public static func configure(threads: Int) {
         precondition(threads >= 1, "thread count must be at least 1, got \(threads)")
         _threads = threads
         BLAS.setThreads(threads)
+        OneDNN.pinThreads()
     }
 
     /// True on a thread inside `inline`: `forEachChunk` then runs its body on that thread.

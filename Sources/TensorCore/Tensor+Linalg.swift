@@ -1,5 +1,6 @@
-// Matrix products and linear-algebra routines on the matrix view of a tensor. This file and
-// TensorScalar.swift are the only places that reach BLAS/LAPACK.
+// Matrix products and linear-algebra routines on the matrix view of a tensor. This file,
+// TensorScalar.swift and OneDNN.swift are the only places in TensorCore that reach BLAS/LAPACK
+// and oneDNN (Float32 GEMMs go to oneDNN or OpenBLAS by shape, see OneDNN.swift).
 
 /// `c = alpha * op(a) * op(b) + beta * c`, where op is an optional transpose and every tensor is
 /// taken as a matrix [rows, columns]. Writes into `c`, which must already have the result size.

@@ -67,8 +67,9 @@ extension Float: TensorScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        // oneDNN or OpenBLAS by shape (OneDNN.swift).
+        OneDNN.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                     b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
     public static func gemv(
         trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,

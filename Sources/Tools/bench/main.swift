@@ -113,15 +113,25 @@ struct ZigguratNormal {
 
 /// The DSM training problem: model, optimiser, data and per-step buffers.
 final class DSMStep {
+    /// The score network being trained.
+    enum Network {
+        /// An MLP on flattened inputs [B, D].
+        case mlp(MLP<Float>)
+        /// The image U-Net on [B, 1, S, S], its output divided by σ_b.
+        case unet(UNet<Float>)
+    }
     let batch: Int
     let dim: Int
-    let model: MLP<Float>
+    let network: Network
     let adam = Adam<Float>(learningRate: 1e-4)
     let clean: Tensor<Float>
     var noisy: Tensor<Float>
     var target: Tensor<Float>
     var weights: Tensor<Float>
+    var sigmaPerRow: Tensor<Float>
+    var prediction = Tensor<Float>(shape: [0])
     var dPrediction: Tensor<Float>
+    var dInput = Tensor<Float>(shape: [0])
     var streams: [Xoshiro256]
     let sigmas: [Double]
     let blocks = 8
@@ -129,17 +139,28 @@ final class DSMStep {
     let ziggurat = ZigguratNormal()
     var lastLoss = 0.0
 
-    init(sizes: [Int], batch: Int, seed: UInt64, sampler: NormalSampler) {
+    /// The MLP problem (`sizes` = layer widths), or with `unetChannels` the U-Net on
+    /// sqrt(sizes[0]) × sqrt(sizes[0]) images.
+    init(sizes: [Int], batch: Int, seed: UInt64, sampler: NormalSampler, unetChannels: Int? = nil) {
         self.sampler = sampler
         self.batch = batch
         dim = sizes[0]
         var rng = Xoshiro256(seed: seed)
-        model = MLP(sizes: sizes, activation: .softplus, using: &rng)
-        clean = Tensor.randomUniform([batch, dim], using: &rng)  // stand-in for MNIST pixels in [0, 1)
-        noisy = Tensor(shape: [batch, dim])
-        target = Tensor(shape: [batch, dim])
+        var sampleShape = [batch, dim]
+        if let c = unetChannels {
+            let side = Int(Double(dim).squareRoot())
+            precondition(side * side == dim, "U-Net bench needs a square image size, got \(dim)")
+            network = .unet(UNet(baseChannels: c, using: &rng))
+            sampleShape = [batch, 1, side, side]
+        } else {
+            network = .mlp(MLP(sizes: sizes, activation: .softplus, using: &rng))
+        }
+        clean = Tensor.randomUniform(sampleShape, using: &rng)  // stand-in for image pixels in [0, 1)
+        noisy = Tensor(shape: sampleShape)
+        target = Tensor(shape: sampleShape)
         weights = Tensor(shape: [batch])
-        dPrediction = Tensor(shape: [batch, dim])
+        sigmaPerRow = Tensor(shape: [batch])
+        dPrediction = Tensor(shape: sampleShape)
         streams = (0..<blocks).map { _ in rng.split() }
         // 10 geometric noise levels from 1 down to 0.01.
         sigmas = (0..<10).map { i in _exp(_log(1.0) + Double(i) / 9 * (_log(0.01) - _log(1.0))) }
@@ -156,7 +177,9 @@ final class DSMStep {
                 target.withUnsafeMutableBufferPointer { tb in
                     weights.withUnsafeMutableBufferPointer { wb in
                         streams.withUnsafeMutableBufferPointer { sb in
+                          sigmaPerRow.withUnsafeMutableBufferPointer { sgb in
                             let (x, xt, t, w, s) = (xb.baseAddress!, nb.baseAddress!, tb.baseAddress!, wb.baseAddress!, sb.baseAddress!)
+                            let sgp = sgb.baseAddress!
                             let body: (Int) -> Void = { blk in
                                 var rng = s[blk]
                                 let lo = blk * rowsPerBlock
@@ -167,6 +190,7 @@ final class DSMStep {
                                         let sg = Float(sigma)
                                         let inv = Float(1 / sigma)
                                         w[r] = Float(sigma * sigma)
+                                        sgp[r] = sg
                                         let base = r * d
                                         if useZiggurat {
                                             for k in base..<(base + d) {
@@ -199,6 +223,7 @@ final class DSMStep {
                             } else {
                                 for blk in 0..<blocks { body(blk) }
                             }
+                          }
                         }
                     }
                 }
@@ -206,14 +231,42 @@ final class DSMStep {
         }
     }
 
-    /// One full training step.
+    func zeroGradients() {
+        switch network {
+        case .mlp(let m): m.zeroGradients()
+        case .unet(let u): u.zeroGradients()
+        }
+    }
+
+    func forward() {
+        switch network {
+        case .mlp(let m): prediction = m.forward(noisy)
+        case .unet(let u): u.forward(noisy, sigmas: sigmaPerRow, into: &prediction)
+        }
+    }
+
+    func backward() {
+        switch network {
+        case .mlp(let m): m.backwardParameters(dPrediction)
+        case .unet(let u): u.backward(input: noisy, dOutput: dPrediction, into: &dInput)
+        }
+    }
+
+    func optimiserStep() {
+        switch network {
+        case .mlp(let m): adam.step(m)
+        case .unet(let u): adam.step(u)
+        }
+    }
+
+    /// One full training step: L = ½ mean_b σ_b² ‖s(x̃_b) + z_b/σ_b‖² = ½ mean_b ‖σ_b s(x̃_b) + z_b‖².
     func step() {
         sampleNoise()
-        model.zeroGradients()
-        let prediction = model.forward(noisy)
+        zeroGradients()
+        forward()
         lastLoss = weightedSquaredError(prediction: prediction, target: target, rowWeights: weights, dPrediction: &dPrediction)
-        model.backwardParameters(dPrediction)
-        adam.step(model)
+        backward()
+        optimiserStep()
     }
 
     /// One step with a timestamp after each phase; adds nanoseconds into `phases`
@@ -222,15 +275,15 @@ final class DSMStep {
         let t0 = nowNanoseconds()
         sampleNoise()
         let t1 = nowNanoseconds()
-        model.zeroGradients()
+        zeroGradients()
         let t2 = nowNanoseconds()
-        let prediction = model.forward(noisy)
+        forward()
         let t3 = nowNanoseconds()
         lastLoss = weightedSquaredError(prediction: prediction, target: target, rowWeights: weights, dPrediction: &dPrediction)
         let t4 = nowNanoseconds()
-        model.backwardParameters(dPrediction)
+        backward()
         let t5 = nowNanoseconds()
-        adam.step(model)
+        optimiserStep()
         let t6 = nowNanoseconds()
         let ts = [t0, t1, t2, t3, t4, t5, t6]
         for i in 0..<6 { phases[i] += Double(ts[i + 1] - ts[i]) }
@@ -291,7 +344,7 @@ final class GEMMOnly {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time one DSM training step (784-512-512-784 Softplus MLP, Float32, batch 128, Adam) against bare SGEMM.")
+        abstract: "Time one DSM training step of the 784-512-512-784 Softplus MLP (against bare SGEMM) and of the image U-Net (Float32, batch 128, Adam).")
 
     @Option(help: "Comma-separated thread counts to run (Parallel.configure(threads:)).")
     var threads: String = "1,2"
@@ -315,6 +368,22 @@ struct Bench: ParsableCommand {
     }
 
     @Flag(help: .hidden) var experiment = false
+    @Flag(help: "Time Float32 GEMM shape classes on OpenBLAS and oneDNN instead of the training steps.")
+    var gemmShapes = false
+    @Option(help: "Comma-separated networks to time: mlp, unet.")
+    var networks: String = "mlp,unet"
+    @Option(help: "U-Net Float32 convolutions: oneDNN (its layouts, reorders), oneDNNPlain (NCHW) or im2col.")
+    var convolution: String = "oneDNN"
+    @Flag(help: "Check that two fresh runs of 2 U-Net (C = 8, batch 16) and 2 MLP steps give bit-identical parameters at each thread count, then exit.")
+    var verifyDeterminism = false
+    @Option(help: "U-Net base channels C.")
+    var channels: Int = 32
+    @Option(help: "U-Net timed steps per repeat.")
+    var unetSteps: Int = 1
+    @Option(help: "U-Net untimed warm-up steps.")
+    var unetWarmup: Int = 1
+    @Option(help: "U-Net timed repeats (best and median are reported).")
+    var unetRepeats: Int = 3
 
     func runExperiment() {
         for t in [1, 2, 1, 2] {
@@ -328,7 +397,7 @@ struct Bench: ParsableCommand {
             for _ in 0..<100 { problem.sampleNoise() }
             let noise = Double(nowNanoseconds() - t0) / 100 / 1e6
             t0 = nowNanoseconds()
-            for _ in 0..<100 { problem.adam.step(problem.model) }
+            for _ in 0..<100 { problem.optimiserStep() }
             let adam = Double(nowNanoseconds() - t0) / 100 / 1e6
             print("threads \(t): noise alone \(fmt(noise, 3)) ms, adam alone \(fmt(adam, 3)) ms")
         }
@@ -340,6 +409,49 @@ struct Bench: ParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads must list positive integers, got \(threads)")
         }
+        if gemmShapes { runGEMMShapes(threadCounts: threadCounts, repeats: repeats, seed: seed); return }
+        if verifyDeterminism { try runDeterminismCheck(threadCounts); return }
+        let selected = Set(networks.split(separator: ",").map { String($0.filter { $0 != " " }) })
+        guard !selected.isEmpty, selected.isSubset(of: ["mlp", "unet"]) else {
+            throw ValidationError("--networks must list mlp and/or unet, got \(networks)")
+        }
+        guard let convBackend = ConvolutionBackend(rawValue: convolution) else {
+            throw ValidationError("--convolution must be oneDNN, oneDNNPlain or im2col, got \(convolution)")
+        }
+        if selected.contains("mlp") { runMLP(threadCounts) }
+        if selected.contains("unet") {
+            runUNet(threadCounts: threadCounts, channels: channels, side: 28, batch: batch, steps: unetSteps,
+                    warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler, backend: convBackend)
+        }
+    }
+
+    func runDeterminismCheck(_ threadCounts: [Int]) throws {
+        func parameters(_ problem: DSMStep) -> [[Float]] {
+            switch problem.network {
+            case .mlp(let m): return m.namedParameters().map { $0.value.scalars }
+            case .unet(let u): return u.namedParameters().map { $0.value.scalars }
+            }
+        }
+        var failed = false
+        for t in threadCounts {
+            Parallel.configure(threads: t)
+            for unet in [false, true] {
+                let runs: [[[Float]]] = (0..<2).map { _ in
+                    let p = unet ? DSMStep(sizes: [784], batch: 16, seed: seed, sampler: sampler, unetChannels: 8)
+                        : DSMStep(sizes: [784, 512, 512, 784], batch: batch, seed: seed, sampler: sampler)
+                    p.step()
+                    p.step()
+                    return parameters(p)
+                }
+                let same = runs[0] == runs[1]
+                failed = failed || !same
+                print("threads \(t) \(unet ? "U-Net" : "MLP"): two runs \(same ? "bit-identical" : "DIFFER")")
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    func runMLP(_ threadCounts: [Int]) {
         let sizes = [784, 512, 512, 784]
         print("bench: DSM step, MLP \(sizes.map(String.init).joined(separator: "-")) softplus, float32, batch \(batch), Adam")
         print("BLAS: \(BLAS.configuration)")
@@ -391,6 +503,7 @@ struct Bench: ParsableCommand {
             print("    total                 \(fmt(ms.reduce(0, +), 3))")
             print("    of which GEMMs (bare SGEMM median) \(fmt(gemmMedian, 3)); elementwise+bias in forward/backward ≈ \(fmt(fwdBwd - gemmMedian, 3))")
             print("  final loss \(fmt(problem.lastLoss, 4))")
+            print("RESULT mlp-ours \(t) \(fmt(stepBest, 3)) \(fmt(stepMedian, 3))")
         }
     }
 }

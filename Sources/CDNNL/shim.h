@@ -1,0 +1,214 @@
+// oneDNN's C API (Debian libdnnl-dev 2.6, built with the OpenMP CPU runtime) plus the two OpenMP
+// calls that pin its thread count, and a small convolution helper.
+//
+// Debian's oneDNN links libgomp; omp.h is a compiler header that Swift's clang does not ship for
+// GCC's runtime, so the two prototypes are declared here.
+//
+// The convolution helper keeps oneDNN's fixed-size C structs (dnnl_dims_t, descriptors) on the C
+// side: Swift would see them as 12-element tuples. One `cdnnl_conv` holds the forward,
+// backward-data and backward-weights primitives of one shape. The caller's tensors are plain
+// NCHW / OIHW Float32; the primitives either work on those directly (oneDNN then picks its
+// im2col + GEMM implementation) or on the blocked layouts oneDNN prefers (its direct JIT
+// kernels), with reorders between the two around each call.
+#ifndef CDNNL_SHIM_H
+#define CDNNL_SHIM_H
+#include <dnnl.h>
+#include <string.h>
+
+/// Sets the OpenMP team size of parallel regions started from the calling thread (libgomp).
+void omp_set_num_threads(int n);
+/// The team size the next parallel region started from the calling thread would use.
+int omp_get_max_threads(void);
+
+#define CDNNL_TRY(call) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) return s_; } while (0)
+
+/// One primitive argument: the caller's plain buffer (`user`, its handle set per call) and the
+/// memory the primitive reads or writes (`inner`: the same object when the primitive accepts the
+/// plain layout, otherwise a library-allocated buffer in the blocked layout oneDNN chose, reached
+/// by a reorder before (inputs) or after (outputs) the primitive).
+typedef struct cdnnl_port {
+    dnnl_memory_t user, inner;
+    dnnl_primitive_t reorder;
+} cdnnl_port;
+
+static inline dnnl_status_t cdnnl_port_create(cdnnl_port *p, dnnl_engine_t e, const dnnl_memory_desc_t *plain,
+                                              const dnnl_memory_desc_t *chosen, int is_output) {
+    CDNNL_TRY(dnnl_memory_create(&p->user, plain, e, NULL));
+    if (dnnl_memory_desc_equal(plain, chosen)) { p->inner = p->user; p->reorder = NULL; return dnnl_success; }
+    CDNNL_TRY(dnnl_memory_create(&p->inner, chosen, e, DNNL_MEMORY_ALLOCATE));
+    dnnl_primitive_desc_t rpd;
+    if (is_output) CDNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, chosen, e, plain, e, NULL));
+    else CDNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, plain, e, chosen, e, NULL));
+    dnnl_status_t st = dnnl_primitive_create(&p->reorder, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    return st;
+}
+
+static inline void cdnnl_port_destroy(cdnnl_port *p) {
+    if (p->reorder) dnnl_primitive_destroy(p->reorder);
+    if (p->inner && p->inner != p->user) dnnl_memory_destroy(p->inner);
+    if (p->user) dnnl_memory_destroy(p->user);
+    memset(p, 0, sizeof *p);
+}
+
+static inline dnnl_status_t cdnnl_port_reorder(cdnnl_port *p, dnnl_stream_t s, int is_output) {
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, is_output ? p->inner : p->user}, {DNNL_ARG_TO, is_output ? p->user : p->inner}};
+    return dnnl_primitive_execute(p->reorder, s, 2, args);
+}
+
+/// Points the port at `data` and, for an input in a blocked layout, reorders it in.
+static inline dnnl_status_t cdnnl_port_in(cdnnl_port *p, dnnl_stream_t s, const float *data) {
+    CDNNL_TRY(dnnl_memory_set_data_handle(p->user, (void *)data));
+    return p->reorder ? cdnnl_port_reorder(p, s, 0) : dnnl_success;
+}
+
+/// Points the port at `data` (before the primitive runs).
+static inline dnnl_status_t cdnnl_port_bind(cdnnl_port *p, float *data) {
+    return dnnl_memory_set_data_handle(p->user, data);
+}
+
+/// For an output in a blocked layout, reorders the result out into the bound plain buffer.
+static inline dnnl_status_t cdnnl_port_out(cdnnl_port *p, dnnl_stream_t s) {
+    return p->reorder ? cdnnl_port_reorder(p, s, 1) : dnnl_success;
+}
+
+/// Primitives and argument ports of one convolution shape.
+typedef struct cdnnl_conv {
+    dnnl_primitive_desc_t fwd_pd, bwd_data_pd, bwd_weights_pd;
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    cdnnl_port f_src, f_w, f_dst;          // forward
+    cdnnl_port d_ddst, d_w, d_dsrc;        // backward-data
+    cdnnl_port w_src, w_ddst, w_dw;        // backward-weights
+    dnnl_memory_t bias;                    // plain [oc], shared by forward and backward-weights
+    int reuse_src, reuse_ddst;             // backward-weights reads forward's / backward-data's copies
+} cdnnl_conv;
+
+static inline const dnnl_memory_desc_t *cdnnl_md(dnnl_primitive_desc_t pd, dnnl_query_t what) {
+    return dnnl_primitive_desc_query_md(pd, what, 0);
+}
+
+/// Creates the three primitives for input [n, ic, ih, iw], kernel [oc, ic, k, k], stride s and
+/// symmetric zero padding p (right padding chosen so that the output is [n, oc, oh, ow]).
+/// `blocked` = 0 makes every primitive work on the plain NCHW / OIHW layouts; 1 lets oneDNN
+/// choose its layouts (format `any`), with reorders to and from the plain buffers.
+static inline dnnl_status_t cdnnl_conv_create(
+    cdnnl_conv *c, dnnl_engine_t engine, int64_t n, int64_t ic, int64_t ih, int64_t iw,
+    int64_t oc, int64_t oh, int64_t ow, int64_t k, int64_t s, int64_t p, int blocked)
+{
+    memset(c, 0, sizeof *c);
+    dnnl_dims_t src_dims = {n, ic, ih, iw}, w_dims = {oc, ic, k, k}, b_dims = {oc}, dst_dims = {n, oc, oh, ow};
+    dnnl_dims_t strides = {s, s}, pad_l = {p, p};
+    dnnl_dims_t pad_r = {(oh - 1) * s + k - ih - p, (ow - 1) * s + k - iw - p};
+    dnnl_memory_desc_t src_md, w_md, b_md, dst_md, src_any, w_any, dst_any;
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&w_md, 4, w_dims, dnnl_f32, dnnl_oihw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_a));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+    dnnl_format_tag_t any = dnnl_format_tag_any;
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, src_dims, dnnl_f32, blocked ? any : dnnl_nchw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, w_dims, dnnl_f32, blocked ? any : dnnl_oihw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_dims, dnnl_f32, blocked ? any : dnnl_nchw));
+
+    dnnl_convolution_desc_t fd, bdd, bwd;
+    CDNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+        &src_any, &w_any, &b_md, &dst_any, strides, pad_l, pad_r));
+    CDNNL_TRY(dnnl_primitive_desc_create(&c->fwd_pd, &fd, NULL, engine, NULL));
+    CDNNL_TRY(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct,
+        &src_any, &w_any, &dst_any, strides, pad_l, pad_r));
+    CDNNL_TRY(dnnl_primitive_desc_create(&c->bwd_data_pd, &bdd, NULL, engine, c->fwd_pd));
+    CDNNL_TRY(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct,
+        &src_any, &w_any, &b_md, &dst_any, strides, pad_l, pad_r));
+    CDNNL_TRY(dnnl_primitive_desc_create(&c->bwd_weights_pd, &bwd, NULL, engine, c->fwd_pd));
+
+    CDNNL_TRY(dnnl_primitive_create(&c->fwd, c->fwd_pd));
+    CDNNL_TRY(dnnl_primitive_create(&c->bwd_data, c->bwd_data_pd));
+    CDNNL_TRY(dnnl_primitive_create(&c->bwd_weights, c->bwd_weights_pd));
+
+    CDNNL_TRY(cdnnl_port_create(&c->f_src, engine, &src_md, cdnnl_md(c->fwd_pd, dnnl_query_src_md), 0));
+    CDNNL_TRY(cdnnl_port_create(&c->f_w, engine, &w_md, cdnnl_md(c->fwd_pd, dnnl_query_weights_md), 0));
+    CDNNL_TRY(cdnnl_port_create(&c->f_dst, engine, &dst_md, cdnnl_md(c->fwd_pd, dnnl_query_dst_md), 1));
+    CDNNL_TRY(cdnnl_port_create(&c->d_ddst, engine, &dst_md, cdnnl_md(c->bwd_data_pd, dnnl_query_diff_dst_md), 0));
+    CDNNL_TRY(cdnnl_port_create(&c->d_w, engine, &w_md, cdnnl_md(c->bwd_data_pd, dnnl_query_weights_md), 0));
+    CDNNL_TRY(cdnnl_port_create(&c->d_dsrc, engine, &src_md, cdnnl_md(c->bwd_data_pd, dnnl_query_diff_src_md), 1));
+    CDNNL_TRY(cdnnl_port_create(&c->w_src, engine, &src_md, cdnnl_md(c->bwd_weights_pd, dnnl_query_src_md), 0));
+    CDNNL_TRY(cdnnl_port_create(&c->w_ddst, engine, &dst_md, cdnnl_md(c->bwd_weights_pd, dnnl_query_diff_dst_md), 0));
+    CDNNL_TRY(cdnnl_port_create(&c->w_dw, engine, &w_md, cdnnl_md(c->bwd_weights_pd, dnnl_query_diff_weights_md), 1));
+    CDNNL_TRY(dnnl_memory_create(&c->bias, &b_md, engine, NULL));
+    // Backward-weights can read the blocked copies the forward / backward-data passes made.
+    c->reuse_src = c->f_src.reorder && dnnl_memory_desc_equal(cdnnl_md(c->fwd_pd, dnnl_query_src_md), cdnnl_md(c->bwd_weights_pd, dnnl_query_src_md));
+    c->reuse_ddst = c->d_ddst.reorder && dnnl_memory_desc_equal(cdnnl_md(c->bwd_data_pd, dnnl_query_diff_dst_md), cdnnl_md(c->bwd_weights_pd, dnnl_query_diff_dst_md));
+    return dnnl_success;
+}
+
+/// Releases everything `cdnnl_conv_create` made (safe on a partly created struct).
+static inline void cdnnl_conv_destroy(cdnnl_conv *c) {
+    if (c->fwd) dnnl_primitive_destroy(c->fwd);
+    if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
+    if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
+    if (c->fwd_pd) dnnl_primitive_desc_destroy(c->fwd_pd);
+    if (c->bwd_data_pd) dnnl_primitive_desc_destroy(c->bwd_data_pd);
+    if (c->bwd_weights_pd) dnnl_primitive_desc_destroy(c->bwd_weights_pd);
+    cdnnl_port *ports[] = {&c->f_src, &c->f_w, &c->f_dst, &c->d_ddst, &c->d_w, &c->d_dsrc, &c->w_src, &c->w_ddst, &c->w_dw};
+    for (int i = 0; i < 9; i++) cdnnl_port_destroy(ports[i]);
+    if (c->bias) dnnl_memory_destroy(c->bias);
+    memset(c, 0, sizeof *c);
+}
+
+/// The implementation oneDNN chose: 0 forward, 1 backward-data, 2 backward-weights.
+static inline const char *cdnnl_conv_impl(const cdnnl_conv *c, int which) {
+    dnnl_primitive_desc_t pd = which == 0 ? c->fwd_pd : which == 1 ? c->bwd_data_pd : c->bwd_weights_pd;
+    const char *name = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, (void *)&name) != dnnl_success || !name) return "?";
+    return name;
+}
+
+/// Whether the primitives work on blocked layouts (reorders in use).
+static inline int cdnnl_conv_is_blocked(const cdnnl_conv *c) { return c->f_src.reorder || c->f_dst.reorder || c->f_w.reorder; }
+
+/// dst [n, oc, oh, ow] = conv(src, weights) + bias.
+static inline dnnl_status_t cdnnl_conv_forward(cdnnl_conv *c, dnnl_stream_t s,
+    const float *src, const float *weights, const float *bias, float *dst) {
+    CDNNL_TRY(cdnnl_port_in(&c->f_src, s, src));
+    CDNNL_TRY(cdnnl_port_in(&c->f_w, s, weights));
+    CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, (void *)bias));
+    CDNNL_TRY(cdnnl_port_bind(&c->f_dst, dst));
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->f_src.inner}, {DNNL_ARG_WEIGHTS, c->f_w.inner},
+                               {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->f_dst.inner}};
+    CDNNL_TRY(dnnl_primitive_execute(c->fwd, s, 4, args));
+    CDNNL_TRY(cdnnl_port_out(&c->f_dst, s));
+    return dnnl_stream_wait(s);
+}
+
+/// diff_src [n, ic, ih, iw] = conv backward-data of diff_dst (overwrites diff_src).
+static inline dnnl_status_t cdnnl_conv_backward_data(cdnnl_conv *c, dnnl_stream_t s,
+    const float *diff_dst, const float *weights, float *diff_src) {
+    CDNNL_TRY(cdnnl_port_in(&c->d_ddst, s, diff_dst));
+    CDNNL_TRY(cdnnl_port_in(&c->d_w, s, weights));
+    CDNNL_TRY(cdnnl_port_bind(&c->d_dsrc, diff_src));
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, c->d_ddst.inner}, {DNNL_ARG_WEIGHTS, c->d_w.inner},
+                               {DNNL_ARG_DIFF_SRC, c->d_dsrc.inner}};
+    CDNNL_TRY(dnnl_primitive_execute(c->bwd_data, s, 3, args));
+    CDNNL_TRY(cdnnl_port_out(&c->d_dsrc, s));
+    return dnnl_stream_wait(s);
+}
+
+/// diff_weights [oc, ic, k, k] and diff_bias [oc] from src and diff_dst (overwritten, not added).
+/// Must follow the forward on `src` and, when `after_backward_data`, the backward-data on the
+/// same `diff_dst` (their blocked copies are reused).
+static inline dnnl_status_t cdnnl_conv_backward_weights(cdnnl_conv *c, dnnl_stream_t s,
+    const float *src, const float *diff_dst, float *diff_weights, float *diff_bias, int after_backward_data) {
+    dnnl_memory_t src_mem, ddst_mem;
+    if (c->reuse_src) { src_mem = c->f_src.inner; } else { CDNNL_TRY(cdnnl_port_in(&c->w_src, s, src)); src_mem = c->w_src.inner; }
+    if (c->reuse_ddst && after_backward_data) { ddst_mem = c->d_ddst.inner; }
+    else { CDNNL_TRY(cdnnl_port_in(&c->w_ddst, s, diff_dst)); ddst_mem = c->w_ddst.inner; }
+    CDNNL_TRY(cdnnl_port_bind(&c->w_dw, diff_weights));
+    CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, diff_bias));
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_DIFF_DST, ddst_mem},
+                               {DNNL_ARG_DIFF_WEIGHTS, c->w_dw.inner}, {DNNL_ARG_DIFF_BIAS, c->bias}};
+    CDNNL_TRY(dnnl_primitive_execute(c->bwd_weights, s, 4, args));
+    CDNNL_TRY(cdnnl_port_out(&c->w_dw, s));
+    return dnnl_stream_wait(s);
+}
+
+#undef CDNNL_TRY
+#endif

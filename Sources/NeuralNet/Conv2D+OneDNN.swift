@@ -1,0 +1,91 @@
+// The Float32 Conv2D path through oneDNN's convolution primitives (forward, backward-data,
+// backward-weights). With `.oneDNN` oneDNN chooses its (blocked) memory layouts and the
+// primitives reorder the plain NCHW / OIHW tensors in and out; with `.oneDNNPlain` they work on
+// the plain layouts directly (oneDNN's im2col + GEMM implementation). Backward-weights reuses the
+// blocked copies of the input (from forward) and of dOutput (from backward-data).
+//
+// Primitives are created once per (input shape, OpenMP team size) and kept by the layer: oneDNN
+// fixes its work split when a primitive is created, so a plan made at one thread count is not
+// reused at another (results then repeat bit for bit at a fixed thread count). oneDNN's
+// backward-weights overwrites its outputs; the layer adds them into dWeight / dBias, since
+// backward passes accumulate parameter gradients. The im2col path in Conv2D.swift stays the
+// Float64 reference that the tests compare against.
+import CDNNL
+import TensorCore
+
+/// Which implementation a Float32 `Conv2D` uses (Float64 always uses im2col + GEMM).
+public enum ConvolutionBackend: String, Sendable, CaseIterable, Codable {
+    /// oneDNN convolution primitives on the layouts oneDNN chooses, with reorders.
+    case oneDNN
+    /// oneDNN convolution primitives on the plain NCHW / OIHW layouts.
+    case oneDNNPlain
+    /// im2col + GEMM, as for Float64.
+    case im2col
+}
+
+/// The process-wide oneDNN CPU engine (thread-safe; created on first use).
+nonisolated(unsafe) let dnnlEngine: dnnl_engine_t = {
+    var engine: dnnl_engine_t?
+    let status = dnnl_engine_create(&engine, dnnl_cpu, 0)
+    precondition(status == dnnl_success && engine != nil, "oneDNN: cannot create the CPU engine (status \(status.rawValue))")
+    return engine!
+}()
+
+/// Forward, backward-data and backward-weights primitives of one convolution shape, with a
+/// stream of their own (a layer is used from one thread at a time).
+final class DNNLConvolutionPlan {
+    private var conv = cdnnl_conv()
+    private let stream: dnnl_stream_t
+    /// [B, C, H, W, team size, blocked] this plan was made for.
+    let key: [Int]
+
+    init(key: [Int], outputChannels: Int, outputHeight: Int, outputWidth: Int, kernelSize: Int, stride: Int, padding: Int,
+         blocked: Bool) {
+        self.key = key
+        var s: dnnl_stream_t?
+        let ss = dnnl_stream_create(&s, dnnlEngine, UInt32(dnnl_stream_default_flags.rawValue))
+        precondition(ss == dnnl_success && s != nil, "oneDNN: cannot create a stream (status \(ss.rawValue))")
+        stream = s!
+        let status = cdnnl_conv_create(
+            &conv, dnnlEngine, Int64(key[0]), Int64(key[1]), Int64(key[2]), Int64(key[3]),
+            Int64(outputChannels), Int64(outputHeight), Int64(outputWidth), Int64(kernelSize), Int64(stride), Int64(padding),
+            blocked ? 1 : 0)
+        precondition(status == dnnl_success,
+                     "oneDNN: no convolution for input \(key.prefix(4)) → O=\(outputChannels) k=\(kernelSize) s=\(stride) p=\(padding) (status \(status.rawValue))")
+    }
+
+    deinit {
+        cdnnl_conv_destroy(&conv)
+        dnnl_stream_destroy(stream)
+    }
+
+    /// oneDNN's implementation names: forward, backward-data, backward-weights.
+    var implementations: [String] { (0..<3).map { String(cString: cdnnl_conv_impl(&conv, Int32($0))) } }
+
+    /// True when the primitives work on blocked layouts (reorders in use).
+    var isBlocked: Bool { cdnnl_conv_is_blocked(&conv) != 0 }
+
+    func forward(src: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+        let status = cdnnl_conv_forward(&conv, stream, src, weights, bias, dst)
+        precondition(status == dnnl_success, "oneDNN convolution forward failed (status \(status.rawValue))")
+    }
+
+    func backwardData(dDst: UnsafePointer<Float>, weights: UnsafePointer<Float>, dSrc: UnsafeMutablePointer<Float>) {
+        let status = cdnnl_conv_backward_data(&conv, stream, dDst, weights, dSrc)
+        precondition(status == dnnl_success, "oneDNN convolution backward-data failed (status \(status.rawValue))")
+    }
+
+    /// Must follow `backwardData` on the same dDst (its blocked copy is reused).
+    func backwardWeights(src: UnsafePointer<Float>, dDst: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
+        let status = cdnnl_conv_backward_weights(&conv, stream, src, dDst, dWeights, dBias, 1)
+        precondition(status == dnnl_success, "oneDNN convolution backward-weights failed (status \(status.rawValue))")
+    }
+}
+
+/// Views a TensorScalar pointer as Float (callers check `S.self == Float.self`).
+@inline(__always) func asFloat<S>(_ p: UnsafePointer<S>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+@inline(__always) func asFloat<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}

@@ -1,0 +1,90 @@
+// The U-Net DSM step: UNet<Float> (C = 32 by default) on 28×28 images at batch 128, σ per example
+// from the 10-level geometric ladder, loss ½·mean_b‖σ_b s(x̃_b) + z_b‖², Adam. Convolutions run on
+// oneDNN primitives. Each phase's convolution GFLOP/s is printed against the rate of oneDNN's
+// SGEMM at 128×784·784×512 at the same thread count, the machine's practical Float32 peak.
+//
+// Flop count: 2·B·O·C·k²·Ho·Wo per convolution for forward, the same for backward-data and for
+// backward-weights (the first convolution's backward-data included, as the step computes it);
+// GroupNorm, SiLU, upsampling, concatenation and Adam are not counted.
+import NeuralNet
+import TensorCore
+
+/// Forward convolution flops of the last forward of `net`.
+func convolutionFlops(_ net: UNet<Float>) -> Double {
+    net.convolutions.reduce(0) { total, conv in
+        let s = conv.lastInputShape
+        let out = conv.outputShape(forInputShape: s)
+        return total + 2 * Double(s[0]) * Double(conv.outputChannels) * Double(conv.inputChannels)
+            * Double(conv.kernelSize * conv.kernelSize) * Double(out[2] * out[3])
+    }
+}
+
+/// oneDNN SGEMM GFLOP/s at 128×784·784×512 (best of `repeats` batches) at the current threads.
+func sgemmReferenceRate(repeats: Int) -> Double {
+    let (m, n, k) = (128, 512, 784)
+    var rng = Xoshiro256(seed: 1)
+    let a = (0..<(m * k)).map { _ in Float(rng.nextUniform(in: -1, 1)) }
+    let b = (0..<(k * n)).map { _ in Float(rng.nextUniform(in: -1, 1)) }
+    var c = [Float](repeating: 0, count: m * n)
+    let calls = 20
+    var best = Double.infinity
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                for _ in 0..<(repeats + 1) {
+                    let t = timeCalls(calls, repeats: 1) {
+                        OneDNN.dnnlSGEMM(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+                                         b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
+                    }[0]
+                    best = min(best, t)
+                }
+            }
+        }
+    }
+    return 2 * Double(m * n * k) / best / 1e9
+}
+
+/// Times the U-Net DSM step at each thread count and prints best / median and a phase breakdown.
+func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: Int, warmup: Int, repeats: Int,
+             seed: UInt64, sampler: NormalSampler, backend: ConvolutionBackend) {
+    print("")
+    print("bench: U-Net DSM step, C = \(channels), \(side)×\(side), float32, batch \(batch), σ per example, Adam; convolutions \(backend.rawValue); oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
+    for t in threadCounts {
+        Parallel.configure(threads: t)
+        let problem = DSMStep(sizes: [side * side], batch: batch, seed: seed, sampler: sampler, unetChannels: channels)
+        guard case .unet(let net) = problem.network else { fatalError("U-Net bench without a U-Net") }
+        for conv in net.convolutions { conv.backend = backend }
+        for _ in 0..<max(1, warmup) { problem.step() }
+        let forwardFlops = convolutionFlops(net)
+        var stepTimes: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = nowNanoseconds()
+            for _ in 0..<steps { problem.step() }
+            stepTimes.append(Double(nowNanoseconds() - t0) / Double(steps) / 1e6)
+        }
+        var phases = [Double](repeating: 0, count: 6)
+        let breakdownSteps = max(1, steps * repeats / 2)
+        for _ in 0..<breakdownSteps { problem.timedStep(&phases) }
+        let ms = phases.map { $0 / Double(breakdownSteps) / 1e6 }
+        let peak = sgemmReferenceRate(repeats: 5)
+        let gf = { (flops: Double, milliseconds: Double) in flops / (milliseconds * 1e-3) / 1e9 }
+        let implementations = Set(net.convolutions.compactMap { $0.oneDNNImplementations?.joined(separator: "/") })
+        print("")
+        print("threads \(t)  (load average \(loadAverage()))")
+        print("  oneDNN implementations (fwd/bwd-data/bwd-weights): \(implementations.sorted().joined(separator: ", "))")
+        print("  oneDNN SGEMM 128×784·784×512 (reference rate): \(fmt(peak, 1)) GFLOP/s")
+        print("  U-Net DSM step: best \(fmt(stepTimes.min()!, 1)) ms  median \(fmt(median(stepTimes), 1)) ms  (\(repeats) repeats × \(steps) steps)  -> \(fmt(gf(3 * forwardFlops, stepTimes.min()!), 1)) GFLOP/s conv-only")
+        print("  breakdown (mean over \(breakdownSteps) instrumented steps):")
+        let rows: [(String, Double, Double)] = [
+            ("noise sampling", ms[0], 0), ("zero gradients", ms[1], 0), ("forward", ms[2], forwardFlops),
+            ("loss + dPred", ms[3], 0), ("backward", ms[4], 2 * forwardFlops), ("Adam", ms[5], 0),
+        ]
+        for (name, time, flops) in rows {
+            let rate = flops > 0 ? "   \(fmt(gf(flops, time), 1)) GFLOP/s = \(fmt(100 * gf(flops, time) / peak, 1))% of SGEMM" : ""
+            print("    \(name.padding(16)) \(fmt(time, 2).leftPadding(8)) ms\(rate)")
+        }
+        print("    total            \(fmt(ms.reduce(0, +), 2).leftPadding(8)) ms   (conv flops per step \(fmt(3 * forwardFlops / 1e9, 2)) GFLOP)")
+        print("  final loss \(fmt(problem.lastLoss, 4))")
+        print("RESULT unet-ours \(t) \(fmt(stepTimes.min()!, 3)) \(fmt(median(stepTimes), 3))")
+    }
+}

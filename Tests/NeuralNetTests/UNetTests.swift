@@ -1,0 +1,138 @@
+// The image score network: parameter count, whole-network gradients against central differences
+// (Double, C = 8, 8×8), Float32 oneDNN against the Double im2col reference, σ conditioning and
+// repeatability.
+import NeuralNet
+import TensorCore
+import Testing
+import TestSupport
+
+@Suite struct UNetTests {
+    @Test func parameterCountMatchesPyTorch() {
+        var rng = Xoshiro256(seed: 1)
+        let net = UNet<Float>(baseChannels: 32, outputChannels: 1, using: &rng)
+        #expect(net.parameterCount == 501_793)
+        var rng2 = Xoshiro256(seed: 1)
+        // Each extra output channel adds one 3×3 kernel over C channels and a bias: 9·32 + 1.
+        #expect(UNet<Float>(baseChannels: 32, outputChannels: 10, using: &rng2).parameterCount == 501_793 + 9 * 289)
+    }
+
+    @Test func shapesFor28And8() {
+        var rng = Xoshiro256(seed: 2)
+        let net = UNet<Float>(baseChannels: 8, outputChannels: 3, using: &rng)
+        for side in [28, 8, 12] {
+            let y = net(Tensor<Float>.randomNormal([2, 1, side, side], using: &rng))
+            #expect(y.shape == [2, 3, side, side])
+            #expect(y.scalars.allSatisfy { $0.isFinite })
+        }
+    }
+
+    /// Central differences of φ = Σ v ⊙ net(x; σ) for every input coordinate and `perTensor`
+    /// random coordinates of every parameter tensor (all ~32k would take minutes in a debug build).
+    @Test func wholeNetworkGradientCheck() {
+        var rng = Xoshiro256(seed: 3)
+        let net = UNet<Double>(baseChannels: 8, outputChannels: 2, using: &rng)
+        // Random affine GroupNorm parameters, so that γ and β enter non-trivially.
+        for name in net.parameterNames where name.contains("norm") {
+            let p = net.parameter(named: name)!
+            let fresh = Tensor<Double>.randomNormal(p.shape, using: &rng).map { name.hasSuffix("weight") ? 1 + 0.3 * $0 : 0.3 * $0 }
+            try! net.setParameter(named: name, to: fresh)
+        }
+        let x = Tensor<Double>.randomNormal([2, 1, 8, 8], using: &rng)
+        let sigmas = Tensor<Double>(shape: [2], scalars: [0.5, 2])
+        var y = Tensor<Double>(shape: [0])
+        net.forward(x, sigmas: sigmas, into: &y)
+        let v = Tensor<Double>.randomNormal(y.shape, using: &rng)
+        net.zeroGradients()
+        var dx = Tensor<Double>(shape: [0])
+        net.backward(input: x, dOutput: v, into: &dx)
+        let phi = { (input: Tensor<Double>) -> Double in
+            var out = Tensor<Double>(shape: [0])
+            net.forward(input, sigmas: sigmas, into: &out)
+            return dotProduct(v, out)
+        }
+        expectClose(dx.scalars, numericalGradient({ phi(Tensor(shape: x.shape, scalars: $0)) }, at: x.scalars), "UNet dInput")
+        let perTensor = 3
+        for (name, gradient) in net.namedGradients() {
+            let original = net.parameter(named: name)!
+            var analytic: [Double] = [], numeric: [Double] = []
+            for _ in 0..<perTensor {
+                let i = rng.nextIndex(original.count)
+                let f: ([Double]) -> Double = { p in
+                    var t = original
+                    t.scalars[i] = p[0]
+                    try! net.setParameter(named: name, to: t)
+                    return phi(x)
+                }
+                numeric.append(numericalGradient(f, at: [original.scalars[i]])[0])
+                analytic.append(gradient.scalars[i])
+            }
+            try! net.setParameter(named: name, to: original)
+            expectClose(analytic, numeric, "UNet d\(name)")
+        }
+    }
+
+    @Test func sigmaDividesTheOutput() {
+        var rng = Xoshiro256(seed: 4)
+        let net = UNet<Double>(baseChannels: 8, using: &rng)
+        let x = Tensor<Double>.randomNormal([2, 1, 8, 8], using: &rng)
+        let plain = net(x)
+        var scaled = Tensor<Double>(shape: [0])
+        net.forward(x, sigmas: Tensor(shape: [2], scalars: [0.25, 4]), into: &scaled)
+        for i in 0..<plain.count {
+            let s = i < 64 ? 0.25 : 4.0
+            #expect(abs(scaled.scalars[i] - plain.scalars[i] / s) <= Tolerance.float64Ops * max(1, abs(plain.scalars[i] / s)))
+        }
+    }
+
+    /// Output, input gradient and parameter gradients of one forward/backward.
+    func pass<S: TensorScalar>(_ net: UNet<S>, _ x: Tensor<S>, _ sigmas: Tensor<S>, _ v: Tensor<S>) -> [(String, [Double])] {
+        var y = Tensor<S>(shape: [0])
+        net.forward(x, sigmas: sigmas, into: &y)
+        net.zeroGradients()
+        var dx = Tensor<S>(shape: [0])
+        net.backward(input: x, dOutput: v, into: &dx)
+        return [("output", y.scalars.map { Double($0) }), ("dInput", dx.scalars.map { Double($0) })]
+            + net.namedGradients().map { ($0.name, $0.gradient.scalars.map { Double($0) }) }
+    }
+
+    @Test func float32OneDNNAgreesWithDoubleReference() {
+        var rng = Xoshiro256(seed: 6)
+        let reference = UNet<Double>(baseChannels: 8, using: &rng)
+        var rng32 = Xoshiro256(seed: 6)
+        let fast = UNet<Float>(baseChannels: 8, using: &rng32)
+        for (name, value) in fast.namedParameters() { try! reference.setParameter(named: name, to: value.converted(to: Double.self)) }
+        let x = Tensor<Float>.randomNormal([4, 1, 8, 8], using: &rng)
+        let sigmas = Tensor<Float>(shape: [4], scalars: [0.1, 0.5, 1, 3])
+        let v = Tensor<Float>.randomNormal([4, 1, 8, 8], using: &rng)
+        let expected = pass(reference, x.converted(to: Double.self), sigmas.converted(to: Double.self), v.converted(to: Double.self))
+        let got = pass(fast, x, sigmas, v)
+        #expect(fast.convolutions.allSatisfy { $0.oneDNNImplementations != nil })
+        // Measured as a fraction of each tensor's largest magnitude (observed worst 2.5e-6).
+        // A conv bias feeding a GroupNorm with one channel per group (C = 8, 8 groups) has a zero
+        // gradient in exact arithmetic (the norm removes it); such tensors are measured against
+        // the largest parameter gradient of the network instead of their own (rounding) size.
+        let largestGradient = expected.dropFirst(2).flatMap { $0.1 }.map { abs($0) }.max() ?? 0
+        var worstRatio = 0.0
+        for ((name, e), (_, g)) in zip(expected, got) {
+            let own = e.map { abs($0) }.max() ?? 0
+            let scale = own < Tolerance.float64Ops * largestGradient ? largestGradient : own
+            let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
+            worstRatio = max(worstRatio, worst / scale)
+            #expect(worst <= Tolerance.float32Ops * scale, "\(name): max |Δ| \(worst) vs scale \(scale)")
+        }
+        print("UNet Float32 oneDNN vs Double: worst |Δ| / scale = \(worstRatio)")
+    }
+
+    @Test func float32RepeatsBitForBit() {
+        func once() -> [(String, [Double])] {
+            var rng = Xoshiro256(seed: 7)
+            let net = UNet<Float>(baseChannels: 16, using: &rng)
+            let x = Tensor<Float>.randomNormal([4, 1, 12, 12], using: &rng)
+            let v = Tensor<Float>.randomNormal([4, 1, 12, 12], using: &rng)
+            return pass(net, x, Tensor(shape: [4], scalars: [0.2, 0.4, 0.8, 1.6]), v)
+        }
+        let first = once()
+        let second = once()
+        #expect(zip(first, second).allSatisfy { $0.1 == $1.1 })
+    }
+}
