@@ -49,7 +49,7 @@ data: $(DATASETS)
 
 # Built once from the Debian packages' files; delete data/*.h5 to rebuild.
 data/%.h5: | build
-	$(BIN)/prepare-data --out-dir data --only $*
+	$(BIN)/prepare-data --out data --only $*
 
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 

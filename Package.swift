@@ -21,8 +21,10 @@ let package = Package(
     name: "ScoreMatchingRepro",
     platforms: [.macOS(.v13)],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        // Pinned exactly (Package.resolved cannot be committed on these machines); the same
+        // versions are recorded in every config.json (ExperimentKit/PackageVersions.swift, tested).
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
     ],
     targets: [
         // MARK: - System libraries (Debian -dev packages; .ci/run installs them)
@@ -64,7 +66,7 @@ let package = Package(
 
         // MARK: - Tools (data preparation, benchmarks)
         .executableTarget(
-            name: "prepare-data", dependencies: ["DataIO", "ExperimentKit"],
+            name: "prepare-data", dependencies: ["DataIO", "ExperimentKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/prepare-data", swiftSettings: v5),
         .executableTarget(
             name: "bench",

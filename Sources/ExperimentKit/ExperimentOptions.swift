@@ -25,8 +25,8 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     @Option(help: "Output folder (default: results/<scale>/<experiment-id>).")
     public var out: String?
 
-    @Option(help: "Threads for OpenBLAS and the elementwise kernels (pinned so runs repeat).")
-    public var threads: Int = 1
+    @Option(help: "Threads for OpenBLAS, oneDNN and the elementwise kernels (pinned so runs repeat).")
+    public var threads: Int = 2
 
     @Flag(help: "Re-draw figures and tables from the CSV files of the complete result in the output folder; compute nothing.")
     public var renderOnly = false

@@ -9,7 +9,14 @@ import TensorCore
 public struct Provenance: Codable, Sendable {
     public var gitRevision: String
     public var gitDirty: Bool?
+    /// The compiler that built the binary (from `#if compiler(...)` checks).
     public var swift: String
+    /// `swift --version` of the toolchain on PATH when the run started (nil when none).
+    public var swiftToolchainOnPath: String?
+    /// Swift packages linked into the binary, at the exact versions Package.swift pins.
+    public var swiftPackages: [String: String]?
+    /// oneDNN's version (Float32 GEMM and convolutions).
+    public var oneDNN: String?
     public var openBLAS: String
     /// OPENBLAS_THREAD_TIMEOUT in the environment (how long idle BLAS threads spin), or "default".
     public var openBLASThreadTimeout: String
@@ -23,13 +30,10 @@ public struct Provenance: Codable, Sendable {
     public static func current() -> Provenance {
         let rev = shell("git", ["rev-parse", "HEAD"]) ?? (ProcessInfo.processInfo.environment["GIT_REVISION"] ?? "unknown")
         let dirty = shell("git", ["status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty }
-        #if compiler(>=6.3)
-        let swift = "6.3 or later (compiler used to build this binary)"
-        #else
-        let swift = "earlier than 6.3"
-        #endif
+        let toolchain = shell("swift", ["--version"]).flatMap { $0.split(separator: "\n").first.map(String.init) }
         return Provenance(
-            gitRevision: rev, gitDirty: dirty, swift: swift, openBLAS: BLAS.configuration,
+            gitRevision: rev, gitDirty: dirty, swift: PackageVersions.compiler, swiftToolchainOnPath: toolchain,
+            swiftPackages: PackageVersions.pinned, oneDNN: OneDNN.version, openBLAS: BLAS.configuration,
             openBLASThreadTimeout: ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default",
             hdf5: HDF5Library.version, libpng: PNGLibrary.version, gnuplot: Gnuplot.version() ?? "not installed",
             cores: ProcessInfo.processInfo.activeProcessorCount, os: ProcessInfo.processInfo.operatingSystemVersionString)

@@ -6,9 +6,9 @@ import TensorCore
 @testable import ExperimentKit
 
 @Suite struct OptionsTests {
-    @Test func defaultsAreQuickSeedZeroOneThread() throws {
+    @Test func defaultsAreQuickSeedZeroTwoThreads() throws {
         let o = try ExperimentOptions.parse([])
-        #expect(o.scale == .quick && o.seed == 0 && o.threads == 1 && !o.renderOnly)
+        #expect(o.scale == .quick && o.seed == 0 && o.threads == 2 && !o.renderOnly)
         #expect(o.outputURL(for: "x").path.hasSuffix("results/quick/x") && !o.force)
         #expect(o.seedCount(quick: 3, full: 10) == 3)
     }
@@ -66,5 +66,23 @@ import TensorCore
         try run.writeConfig(["k": 1])
         let leftovers = FileManager.default.enumerator(atPath: dir.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
+    }
+}
+
+/// config.json's package versions are the ones Package.swift pins with `exact:`.
+@Suite struct PackageVersionTests {
+    @Test func pinnedVersionsMatchPackageSwift() throws {
+        let manifest = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Package.swift")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        var pins: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.contains(".package(url:") {
+            guard let url = line.split(separator: "\"").dropFirst().first,
+                  let exact = line.range(of: "exact: \"") else { Issue.record("not pinned with exact: \(line)"); continue }
+            let version = line[exact.upperBound...].prefix { $0 != "\"" }
+            pins[String(url.split(separator: "/").last!)] = String(version)
+        }
+        #expect(pins == PackageVersions.pinned)
+        #expect(PackageVersions.compiler.hasPrefix("6."))
     }
 }

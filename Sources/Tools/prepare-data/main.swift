@@ -7,6 +7,7 @@
 // Each file records the source package, its version (dpkg-query), the SHA-256 of every source
 // file (libcrypto) and a description. Output files are written atomically and contain no
 // timestamps, so re-running with the same sources reproduces them byte for byte.
+import ArgumentParser
 import DataIO
 import Foundation
 
@@ -16,60 +17,35 @@ enum Target: String, CaseIterable {
     case digits8x8 = "digits8x8"
 }
 
-/// Command-line options.
+/// The settings of one run (from the command line).
 struct Options {
     var outDir = URL(fileURLWithPath: "data")
     var only: Target?
     var fashionMNISTDir = FashionMNISTSource.defaultDirectory
     var digitsCSV = DigitsSource.defaultFile
     var compress = true
+}
 
-    static let usage = """
-        USAGE: prepare-data [--out-dir DIR] [--only fashion-mnist|digits8x8]
-                            [--fashion-mnist-dir DIR] [--digits-csv FILE] [--no-compress]
+extension Target: ExpressibleByArgument {}
 
-        Builds DIR/fashion-mnist.h5 and DIR/digits8x8.h5 (default DIR: data) from the files of the
-        Debian packages dataset-fashion-mnist and python3-sklearn.
+/// prepare-data's command line.
+struct PrepareData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepare-data",
+        abstract: "Builds data/fashion-mnist.h5 and data/digits8x8.h5 from the files of the Debian packages dataset-fashion-mnist and python3-sklearn.")
 
-        OPTIONS:
-          --out-dir DIR            Output folder (created if missing). Default: data
-          --only NAME              Build only this data set: fashion-mnist or digits8x8.
-          --fashion-mnist-dir DIR  Folder with the four Fashion-MNIST IDX .gz files.
-                                   Default: \(FashionMNISTSource.defaultDirectory.path)
-          --digits-csv FILE        scikit-learn's digits.csv.gz.
-                                   Default: \(DigitsSource.defaultFile.path)
-          --no-compress            Store datasets contiguously instead of chunked + deflate.
-          -h, --help               Show this help.
-        """
+    @Option(help: "Output folder (created if missing).") var out = "data"
+    @Option(name: .customLong("out-dir"), help: .hidden) var outDir: String?
+    @Option(help: "Build only this data set: fashion-mnist or digits8x8.") var only: Target?
+    @Option(help: "Folder with the four Fashion-MNIST IDX .gz files.") var fashionMNISTDir = FashionMNISTSource.defaultDirectory.path
+    @Option(help: "scikit-learn's digits.csv.gz.") var digitsCSV = DigitsSource.defaultFile.path
+    @Flag(help: "Store datasets contiguously instead of chunked + deflate.") var noCompress = false
 
-    /// Parses `arguments` (without the program name); throws a message for bad usage.
-    static func parse(_ arguments: [String]) throws -> Options? {
-        var options = Options()
-        var i = 0
-        func value(_ flag: String) throws -> String {
-            i += 1
-            guard i < arguments.count, !arguments[i].hasPrefix("--") else { throw UsageError("\(flag) needs a value") }
-            return arguments[i]
-        }
-        while i < arguments.count {
-            let argument = arguments[i]
-            switch argument {
-            case "-h", "--help": return nil
-            case "--out-dir": options.outDir = URL(fileURLWithPath: try value(argument))
-            case "--only":
-                let name = try value(argument)
-                guard let target = Target(rawValue: name) else {
-                    throw UsageError("--only: unknown data set '\(name)'; expected one of \(Target.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                options.only = target
-            case "--fashion-mnist-dir": options.fashionMNISTDir = URL(fileURLWithPath: try value(argument))
-            case "--digits-csv": options.digitsCSV = URL(fileURLWithPath: try value(argument))
-            case "--no-compress": options.compress = false
-            default: throw UsageError("unknown argument '\(argument)'")
-            }
-            i += 1
-        }
-        return options
+    func run() throws {
+        let options = Options(outDir: URL(fileURLWithPath: outDir ?? out), only: only, fashionMNISTDir: URL(fileURLWithPath: fashionMNISTDir),
+                              digitsCSV: URL(fileURLWithPath: digitsCSV), compress: !noCompress)
+        let status = prepare(options)
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -179,19 +155,8 @@ func build(_ target: Target, options: Options) throws {
         + meta.sourceSHA256.sorted(by: { $0.key < $1.key }).map { "\($0.key) sha256 \($0.value.prefix(12))…" }.joined(separator: ", "))
 }
 
-/// Entry point: parse options, build the requested data sets, exit 1 with a message on error.
-func main() -> Int32 {
-    let options: Options
-    do {
-        guard let parsed = try Options.parse(Array(CommandLine.arguments.dropFirst())) else {
-            print(Options.usage)
-            return 0
-        }
-        options = parsed
-    } catch {
-        FileHandle.standardError.write(Data("prepare-data: error: \(error)\n\n\(Options.usage)\n".utf8))
-        return 2
-    }
+/// Builds the requested data sets; 1 with a one-line message on error.
+func prepare(_ options: Options) -> Int32 {
     do {
         try AtomicFile.createFolder(options.outDir)
     } catch {
@@ -223,4 +188,4 @@ func main() -> Int32 {
     return 0
 }
 
-exit(main())
+PrepareData.main()
