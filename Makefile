@@ -98,6 +98,8 @@ bench: build
 	$(BIN)/bench
 	@echo "== the MLP step with OpenBLAS's default idle spin (OPENBLAS_THREAD_TIMEOUT unset)"
 	env -u OPENBLAS_THREAD_TIMEOUT $(BIN)/bench --networks mlp
+	@echo "== both steps with oneDNN's OpenMP threads sleeping when idle (OMP_WAIT_POLICY=passive)"
+	OMP_WAIT_POLICY=passive $(BIN)/bench
 
 # Ours against the PyTorch (U-Net) and JAX (MLP) twins in tools/peers, interleaved in one run.
 # The venv comes from PyPI (plus the image's CPU torch wheel); CI does not run this.

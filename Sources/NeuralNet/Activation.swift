@@ -1,6 +1,6 @@
 // Pointwise activations and their derivatives.
 //
-// Softplus, SiLU and ELU go through the vectorised C kernels of TensorCore (libmvec exp/log),
+// Softplus, SiLU and ELU go through the vectorised C kernels (TrainingKernels.swift, libmvec),
 // which can write f'(x) in the same call, so forward stores the derivative and backward is a
 // single multiply dInput = dOutput ⊙ f'(x) with no transcendental work. ReLU and Identity are
 // plain loops. Work is split over `Parallel.threads` with `Parallel.forEachChunk` so these passes
@@ -33,9 +33,9 @@ func applyActivation<S: TensorScalar>(
         let n = r.count
         let d = derivative.map { $0 + o }
         switch kind {
-        case .softplus: S.softplus(x + o, y + o, d, n)
-        case .silu: S.silu(x + o, y + o, d, n)
-        case .elu: S.elu(x + o, y + o, d, n)
+        case .softplus: TrainingKernels<S>.softplus(x + o, y + o, d, n)
+        case .silu: TrainingKernels<S>.silu(x + o, y + o, d, n)
+        case .elu: TrainingKernels<S>.elu(x + o, y + o, d, n)
         case .relu: reluRange(x + o, y + o, d, n)
         case .identity:
             copyElements(from: x + o, to: y + o, count: n)

@@ -89,7 +89,7 @@ public final class Adam<Scalar: TensorScalar> {
                                     let vmp = vm.baseAddress!
                                     Parallel.forEachChunk(count: n) { r in
                                         let o = r.lowerBound
-                                        Scalar.adamUpdate(
+                                        TrainingKernels<Scalar>.adamUpdate(
                                             p: pp + o, g: gp + o, m: mp + o, v: vp + o, vmax: vmp + o, n: r.count,
                                             beta1: b1, beta2: b2, eps: eps, stepSize: stepSize, vScale: vScale)
                                     }
@@ -97,7 +97,7 @@ public final class Adam<Scalar: TensorScalar> {
                             } else {
                                 Parallel.forEachChunk(count: n) { r in
                                     let o = r.lowerBound
-                                    Scalar.adamUpdate(
+                                    TrainingKernels<Scalar>.adamUpdate(
                                         p: pp + o, g: gp + o, m: mp + o, v: vp + o, vmax: nil, n: r.count,
                                         beta1: b1, beta2: b2, eps: eps, stepSize: stepSize, vScale: vScale)
                                 }
@@ -153,7 +153,7 @@ public final class ExponentialMovingAverage<Scalar: TensorScalar> {
                 shadow[index].withUnsafeMutableBufferPointer { s in
                     let (pp, sp) = (p.baseAddress!, s.baseAddress!)
                     Parallel.forEachChunk(count: n) { r in
-                        Scalar.emaUpdate(shadow: sp + r.lowerBound, p: pp + r.lowerBound, n: r.count, decay: d)
+                        TrainingKernels<Scalar>.emaUpdate(shadow: sp + r.lowerBound, p: pp + r.lowerBound, n: r.count, decay: d)
                     }
                 }
             }

@@ -73,9 +73,13 @@ public enum OneDNN {
 
     /// Whether `.automatic` sends a Float32 GEMM of this shape to oneDNN.
     ///
-    /// The rule (measured with `bench --gemm-shapes` on the project's AVX2-only Zen 3 machine, see
-    /// README "Benchmarks"): oneDNN wins or ties on every shape class the experiments use.
-    /// Tiny products (m·n·k < 2^15) go to OpenBLAS, whose call overhead is lower.
+    /// The rule comes from `bench --gemm-shapes` on the project's AVX2-only Zen 3 machine (2 cores,
+    /// shared with other jobs, load 5-9 during the runs): at 1 thread oneDNN's median GFLOP/s was
+    /// 1.09-1.31× OpenBLAS's on 12 of the 16 MLP, D2SM-head and conv-GEMM shape classes and
+    /// 0.64-0.98× on 4 (both within the run-to-run noise of that load); at 2 threads with libgomp's
+    /// default spinning oneDNN lost under load, and with OMP_WAIT_POLICY=passive it won 0.99-6.7×.
+    /// A tiny product (8×16·16×16) ran at half OpenBLAS's speed (call overhead), so products with
+    /// m·n·k < 2^15 stay on OpenBLAS. Re-measure on a quiet machine before refining this rule.
     @inline(__always)
     public static func prefersOneDNN(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) -> Bool {
         m * n * k >= 32_768

@@ -1,13 +1,13 @@
-// The element types a Tensor can hold (Float and Double) and the per-type kernels they dispatch
-// to. Library code is written once, generically over `TensorScalar`; BLAS, LAPACK and the C
-// elementwise kernels are reached through the static requirements below, so that generic code
-// still calls sgemm for Float and dgemm for Double.
+// The element types a Tensor can hold (Float and Double) and the per-type BLAS/LAPACK routines
+// they dispatch to. Library code is written once, generically over `TensorScalar`; BLAS and
+// LAPACK are reached through the static requirements below, so that generic code still calls
+// sgemm (or oneDNN, see OneDNN.swift) for Float and dgemm for Double. Training kernels
+// (activations, Adam, EMA) live in NeuralNet.
 import CBLAS
-import CKernels
 import CLAPACKE
 import RealModule
 
-/// A floating-point element type with BLAS-, LAPACK- and kernel-backed operations.
+/// A floating-point element type with BLAS- and LAPACK-backed operations.
 public protocol TensorScalar: BinaryFloatingPoint, Real, Codable, Sendable, CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// Short name used in output records ("float32", "float64").
@@ -39,21 +39,6 @@ where RawSignificand: FixedWidthInteger {
     /// Cholesky factorisation (LAPACK ?potrf) of an n×n row-major SPD matrix, in place, lower
     /// triangle. Returns LAPACK's `info` (0 on success, > 0 if not positive definite).
     static func cholesky(n: Int, a: UnsafeMutablePointer<Self>) -> Int
-
-    /// Vectorised activations over n contiguous elements (see ckernels.h).
-    static func softplus(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ dydx: UnsafeMutablePointer<Self>?, _ n: Int)
-    static func sigmoid(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
-    static func silu(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ dydx: UnsafeMutablePointer<Self>?, _ n: Int)
-    static func elu(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ dydx: UnsafeMutablePointer<Self>?, _ n: Int)
-
-    /// One Adam/AMSGrad update over n parameters (see ckernels.h for the exact formula).
-    static func adamUpdate(
-        p: UnsafeMutablePointer<Self>, g: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>,
-        v: UnsafeMutablePointer<Self>, vmax: UnsafeMutablePointer<Self>?, n: Int,
-        beta1: Self, beta2: Self, eps: Self, stepSize: Self, vScale: Self)
-
-    /// `shadow = decay * shadow + (1 - decay) * p` over n elements.
-    static func emaUpdate(shadow: UnsafeMutablePointer<Self>, p: UnsafePointer<Self>, n: Int, decay: Self)
 }
 
 @inline(__always) private func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
@@ -89,26 +74,6 @@ extension Float: TensorScalar {
     public static func cholesky(n: Int, a: UnsafeMutablePointer<Float>) -> Int {
         Int(LAPACKE_spotrf(lapackRowMajor, ascii("L"), Int32(n), a, Int32(n)))
     }
-    public static func softplus(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>?, _ n: Int) {
-        ck_softplus_f32(x, y, d, n)
-    }
-    public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { ck_sigmoid_f32(x, y, n) }
-    public static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>?, _ n: Int) {
-        ck_silu_f32(x, y, d, n)
-    }
-    public static func elu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: UnsafeMutablePointer<Float>?, _ n: Int) {
-        ck_elu_f32(x, y, d, n)
-    }
-    public static func adamUpdate(
-        p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-        v: UnsafeMutablePointer<Float>, vmax: UnsafeMutablePointer<Float>?, n: Int,
-        beta1: Float, beta2: Float, eps: Float, stepSize: Float, vScale: Float
-    ) {
-        ck_adam_f32(p, g, m, v, vmax, n, beta1, beta2, eps, stepSize, vScale)
-    }
-    public static func emaUpdate(shadow: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, n: Int, decay: Float) {
-        ck_ema_f32(shadow, p, n, decay)
-    }
 }
 
 extension Double: TensorScalar {
@@ -138,26 +103,6 @@ extension Double: TensorScalar {
     }
     public static func cholesky(n: Int, a: UnsafeMutablePointer<Double>) -> Int {
         Int(LAPACKE_dpotrf(lapackRowMajor, ascii("L"), Int32(n), a, Int32(n)))
-    }
-    public static func softplus(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>?, _ n: Int) {
-        ck_softplus_f64(x, y, d, n)
-    }
-    public static func sigmoid(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) { ck_sigmoid_f64(x, y, n) }
-    public static func silu(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>?, _ n: Int) {
-        ck_silu_f64(x, y, d, n)
-    }
-    public static func elu(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ d: UnsafeMutablePointer<Double>?, _ n: Int) {
-        ck_elu_f64(x, y, d, n)
-    }
-    public static func adamUpdate(
-        p: UnsafeMutablePointer<Double>, g: UnsafePointer<Double>, m: UnsafeMutablePointer<Double>,
-        v: UnsafeMutablePointer<Double>, vmax: UnsafeMutablePointer<Double>?, n: Int,
-        beta1: Double, beta2: Double, eps: Double, stepSize: Double, vScale: Double
-    ) {
-        ck_adam_f64(p, g, m, v, vmax, n, beta1, beta2, eps, stepSize, vScale)
-    }
-    public static func emaUpdate(shadow: UnsafeMutablePointer<Double>, p: UnsafePointer<Double>, n: Int, decay: Double) {
-        ck_ema_f64(shadow, p, n, decay)
     }
 }
 

@@ -376,6 +376,8 @@ struct Bench: ParsableCommand {
     var convolution: String = "oneDNN"
     @Flag(help: "Check that two fresh runs of 2 U-Net (C = 8, batch 16) and 2 MLP steps give bit-identical parameters at each thread count, then exit.")
     var verifyDeterminism = false
+    @Option(help: "Float32 GEMM library: automatic (oneDNN by the shape rule), openBLAS or oneDNN.")
+    var gemmBackend: String = "automatic"
     @Option(help: "U-Net base channels C.")
     var channels: Int = 32
     @Option(help: "U-Net timed steps per repeat.")
@@ -410,6 +412,10 @@ struct Bench: ParsableCommand {
             throw ValidationError("--threads must list positive integers, got \(threads)")
         }
         if gemmShapes { runGEMMShapes(threadCounts: threadCounts, repeats: repeats, seed: seed); return }
+        guard let backend = Float32GEMMBackend(rawValue: gemmBackend) else {
+            throw ValidationError("--gemm-backend must be automatic, openBLAS or oneDNN, got \(gemmBackend)")
+        }
+        OneDNN.float32GEMMBackend = backend
         if verifyDeterminism { try runDeterminismCheck(threadCounts); return }
         let selected = Set(networks.split(separator: ",").map { String($0.filter { $0 != " " }) })
         guard !selected.isEmpty, selected.isSubset(of: ["mlp", "unet"]) else {
@@ -454,7 +460,7 @@ struct Bench: ParsableCommand {
     func runMLP(_ threadCounts: [Int]) {
         let sizes = [784, 512, 512, 784]
         print("bench: DSM step, MLP \(sizes.map(String.init).joined(separator: "-")) softplus, float32, batch \(batch), Adam")
-        print("BLAS: \(BLAS.configuration)")
+        print("BLAS: \(BLAS.configuration); Float32 GEMM backend \(OneDNN.float32GEMMBackend.rawValue) (oneDNN \(OneDNN.version), JIT ISA \(OneDNN.effectiveISA))")
         print("load average before: \(loadAverage())")
         print("noise sampler: \(sampler.rawValue), \(8) row blocks with their own xoshiro streams")
         let gemm = GEMMOnly(sizes: sizes, batch: batch, seed: seed)
