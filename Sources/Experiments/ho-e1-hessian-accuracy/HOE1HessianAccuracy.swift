@@ -13,9 +13,13 @@
 ///   plain and VR, with s̃₁ frozen; form A trained jointly with s̃₁ as the released code does
 ///   (no detaching, L = σ⁴(DSM-VR/σ² + D2SM-A));
 /// * small-data arms: s̃₁ and s̃₂ (form A, frozen) trained on N ∈ {200, 1000} fixed samples;
-/// * HO-C1: the Tweedie denoiser x̃ + σ²s̃₁(x̃) against the least-squares regression function
-///   E[x | x̃] = x̃ + σ²s₁(x̃) (exact), and, for information, a network regressing x on x̃ directly
-///   with the same MLP and budget (it has to learn the identity map, so it is worse at small σ).
+/// * HO-C1 (issue 17): the identity itself, on the trained s̃₁ and the test pairs: σ⁴·(the
+///   library's DSM loss) equals the least-squares regression loss of h = x̃ + σ²s̃₁, with equal
+///   parameter gradients (`TweedieIdentity`). For information: the Tweedie denoiser's MSE against
+///   the exact regression function E[x | x̃] = x̃ + σ²s₁(x̃) (the oracle gap, ≥ 1 for any imperfect
+///   s̃₁, so it measures training quality, not the identity), and a network regressing x on x̃
+///   directly with the same MLP and budget (it has to learn the identity map, so it is worse at
+///   small σ).
 /// Metrics on M fresh test points x̃ ~ q_σ (spec §2.2): relative Frobenius error
 /// ‖ŝ₂ − s₂‖_F/‖s₂‖_F (mean over points), MSE of entries, σ⁴-scaled MSE, diagonal MSE, and the
 /// first-order error ‖s̃₁ − s₁‖/‖s₁‖; errors against training steps on a subset. The error ratio
@@ -76,7 +80,13 @@ struct HOE1HessianAccuracy: Experiment {
         var digitsShrinkage = 0.05
         /// The arm whose ratio to autodiff decides HO-C2 (fixed before any run).
         var primaryArm = "D2SM-A"
+        /// The oracle gap's former tolerance (information only since issue 17).
         var c1Tolerance = 0.02
+        /// HO-C1 identity checks (issue 17, ours): σ⁴·DSM / regression loss and the gradient
+        /// coefficient within 1 ± this; Float32 round-off through the network is ≈ 1e-6.
+        var identityTolerance: Double? = 1e-3
+        /// Test pairs used for the identity measurement.
+        var identityPairs: Int? = 256
         /// Element type of the networks ("float32", as the released PyTorch code, or "float64").
         /// Data, ground truth and metrics are Float64 either way.
         var precision = NetworkPrecision.float32
@@ -159,6 +169,7 @@ struct HOE1HessianAccuracy: Experiment {
         var arms: [ArmResult] = []
         var curves: [[CSVCell]] = []
         var denoising: (dsm: [Double], regression: [Double], bayes: [Double]) = ([], [], [])
+        var identity: TweedieIdentity.Measurement?
     }
 
     struct Cell { var dataset: String; var sigma: Double; var seed: Int }
@@ -214,6 +225,11 @@ struct HOE1HessianAccuracy: Experiment {
             regressionErrors = denoisingErrors(Tensor(shape: regOut.shape, scalars: regOut.scalars.map { Double($0) }), clean)
         }
         result.denoising = (denoisingErrors(tweedie, clean), regressionErrors, denoisingErrors(bayes, clean))
+        // The identity σ⁴·DSM = regression loss of x̃ + σ²s̃₁ (values and gradients) on test pairs.
+        let idRows = min(c.identityPairs ?? 256, c.testPoints)
+        let idClean = Tensor<Double>(shape: [idRows, d], scalars: Array(clean.scalars[0..<(idRows * d)]))
+        let idNoise = Tensor<Double>(shape: [idRows, d], scalars: (0..<(idRows * d)).map { (noisy.scalars[$0] - clean.scalars[$0]) / sigma })
+        result.identity = TweedieIdentity.measure(s1Net, clean: idClean, noise: idNoise, sigma: sigma)
 
         // D2SM arms with s̃₁ frozen, and the code-faithful joint arm.
         let scale = pow(sigma, 4)
@@ -278,7 +294,12 @@ struct HOE1HessianAccuracy: Experiment {
         }
 
         var armRows: [[CSVCell]] = [], ratioRows: [[CSVCell]] = [], denoiseRows: [[CSVCell]] = [], tweedieRows: [[CSVCell]] = []
+        var identityRows: [[CSVCell]] = []
         for r in results {
+            if let m = r.identity {
+                identityRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed),
+                                     .number(m.valueRatio), .number(m.gradientCoefficient), .number(m.gradientCosine)])
+            }
             for a in r.arms {
                 armRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed), .text(a.arm),
                                 .number(Stats.mean(a.errors.relativeFrobenius)), .number(Stats.mean(a.errors.mse)),
@@ -312,6 +333,8 @@ struct HOE1HessianAccuracy: Experiment {
         try run.writeCSV("ratios.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "seeds"], rows: ratioRows)
         try run.writeCSV("curves.csv", header: ["dataset", "dimension", "sigma", "seed", "arm", "step", "relative_frobenius"], rows: results.flatMap { $0.curves })
         try run.writeCSV("denoising.csv", header: ["dataset", "dimension", "sigma", "seed", "mse_tweedie", "mse_regression", "mse_bayes"], rows: denoiseRows)
+        try run.writeCSV("tweedie_identity.csv", header: ["dataset", "dimension", "sigma", "seed", "value_ratio", "gradient_coefficient", "gradient_cosine"],
+                         rows: identityRows)
         try run.writeCSV("tweedie_ratios.csv", header: ["dataset", "dimension", "sigma", "ratio_regression", "low_regression", "high_regression",
                                                         "ratio_bayes", "low_bayes", "high_bayes", "seeds"], rows: tweedieRows)
         try run.writeConfig(c)
@@ -431,14 +454,30 @@ struct HOE1HessianAccuracy: Experiment {
             c2.append(ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(c.primaryArm)) / err(autodiff)",
                                  estimate: Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i])), direction: .lessThan, threshold: 1))
         }
-        // HO-C1: the Tweedie denoiser's MSE matches that of the least-squares regression function
-        // E[x | x̃] (computed exactly from the mixture's s₁) within ±c1Tolerance. The MSE of a
-        // network regressing x on x̃ directly is reported beside it.
+        // HO-C1 (issue 17): the identity itself — σ⁴·DSM loss = regression loss of h = x̃ + σ²s̃₁
+        // and equal parameter gradients — on the trained network, per (data set, σ), over seeds.
+        // The former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± 0.02, equals
+        // 1 + σ⁴E‖s̃₁ − s₁‖²/MSE_Bayes ≥ 1 for any imperfect s̃₁: it measured training quality, and
+        // is now reported as the oracle gap (information).
         let tBayesLow = try tw.numbers("low_bayes"), tBayesHigh = try tw.numbers("high_bayes")
+        let ident = try run.readCSV("tweedie_identity.csv")
+        let iName = try ident.strings("dataset"), iSigma = try ident.numbers("sigma"), iValue = try ident.numbers("value_ratio")
+        let iCoef = try ident.numbers("gradient_coefficient"), iCos = try ident.numbers("gradient_cosine")
+        let idTol = c.identityTolerance ?? 1e-3
+        let idProvenance = ThresholdProvenance.ours("the identity is exact; ±\(idTol) covers \(c.precision.label) round-off through the network (≈ 1e-6) with three orders of margin, while a scale, sign or target error in the DSM loss moves these ratios by ≥ 1e-2")
         var c1: [ClaimCheck] = []
+        var gaps: [String] = []
         for i in tName.indices {
-            c1.append(ClaimCheck(statistic: "\(tName[i]), σ = \(Format.significant(tSigma[i], 2)): MSE(x̃ + σ²s̃₁) / MSE(E[x | x̃]) \(tRatio[i].isNaN ? "" : " (direct regression network: ratio \(Format.significant(tRatio[i], 3)) [\(Format.significant(tLow[i], 3)), \(Format.significant(tHigh[i], 3))])")",
-                                 estimate: Estimate(mean: tBayes[i], low: tBayesLow[i], high: tBayesHigh[i], n: seedCount), direction: .within, threshold: 1, tolerance: c.c1Tolerance))
+            let idx = iName.indices.filter { iName[$0] == tName[i] && iSigma[$0] == tSigma[i] }
+            let value = Stats.meanCI(idx.map { iValue[$0] }), coef = Stats.meanCI(idx.map { iCoef[$0] })
+            let cosine = idx.map { iCos[$0] }.min() ?? .nan
+            let cell = "\(tName[i]), σ = \(Format.significant(tSigma[i], 2))"
+            c1.append(ClaimCheck(statistic: "\(cell): σ⁴·DSM loss / regression loss of x̃ + σ²s̃₁", estimate: value, direction: .within, threshold: 1,
+                                 tolerance: idTol, provenance: idProvenance))
+            c1.append(ClaimCheck(statistic: "\(cell): parameter-gradient coefficient, σ⁴·∇DSM on ∇regression (min cosine \(Format.significant(cosine, 8)))",
+                                 estimate: coef, direction: .within, threshold: 1, tolerance: idTol, provenance: idProvenance))
+            gaps.append("\(cell): \(Format.significant(tBayes[i], 4)) [\(Format.significant(tBayesLow[i], 4)), \(Format.significant(tBayesHigh[i], 4))]"
+                        + (tRatio[i].isNaN ? "" : ", vs direct regression network \(Format.significant(tRatio[i], 3)) [\(Format.significant(tLow[i], 3)), \(Format.significant(tHigh[i], 3))]"))
         }
         let command = "make ho-e1-hessian-accuracy SCALE=\(options.scale.rawValue)"
         let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (\(c.precision.label)), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
@@ -448,7 +487,7 @@ struct HOE1HessianAccuracy: Experiment {
                         notes: note + " Primary arm \(c.primaryArm) (s̃₁ frozen); other arms in tables/ratios.md."),
             ClaimResult(claim: "HO-C1", statement: "DSM is Tweedie's formula: the denoiser x̃ + σ²s̃₁ matches least-squares regression of x on x̃ (within 2%); the Tweedie identities hold numerically (unit tests).",
                         experiment: Self.experimentID, command: command, checks: c1, seeds: seedCount,
-                        notes: note + " The identities themselves are checked by Monte Carlo in ScoreKitTests (SecondOrderDSMMonteCarloTests)."),
+                        notes: note + " The second-order Tweedie identities are checked by Monte Carlo in ScoreKitTests (SecondOrderDSMMonteCarloTests). What changed and why (issue 17): the checks now test the identity itself (σ⁴·DSM = regression loss of x̃ + σ²s̃₁, equal gradients) on the trained network; the former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± \(c.c1Tolerance), is ≥ 1 for any imperfect s̃₁ and measured training quality. Oracle gap MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) (information): " + gaps.joined(separator: "; ") + "."),
         ])
         print(Table(header: ["data", "D", "σ", "s̃₁ err"] + armOrder, rows: rows).markdown())
         print(Table(header: ["data", "D", "σ", "arm", "ratio"], rows: ratioTable).markdown())
