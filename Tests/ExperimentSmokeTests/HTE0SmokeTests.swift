@@ -33,7 +33,9 @@ extension ExperimentSmoke {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
-            #expect(claims.contains("HT-C8"))
+            #expect(claims.contains("HT-C8") && claims.contains("paired by seed (common random numbers)"))
+            let arms = try String(contentsOf: base.appendingPathComponent("a/arms.csv"), encoding: .utf8)
+            #expect(arms.contains("unscaled-gaussian"))
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/figures/minority_fraction.pdf").path))
         }
     }
