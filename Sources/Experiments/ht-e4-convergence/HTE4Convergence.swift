@@ -337,7 +337,7 @@ struct HTE4Convergence: Experiment {
                     if betaTwoDiverged == 0 {
                         checks.append(.notTested(statistic: statistic, direction: .greaterThan, threshold: 0, provenance: provenance,
                                                  reason: "no β = 2 chain diverged at ε = \(Format.significant(eMax, 3)) with \(noise) noise, so there is nothing for β < 2 to avoid"))
-                        untested.append(noise)
+                        if !untested.contains(noise) { untested.append(noise) }
                         continue
                     }
                     let e = Stats.meanCI(zip(shares(2, eMax, noise), shares(b, eMax, noise)).map { $0 - $1 })
