@@ -336,7 +336,7 @@ struct HTE4Convergence: Experiment {
                     let provenance = ThresholdProvenance.specRecon("spec §5 C7: \"with the same ε, β < 2 chains do not diverge where β = 2 chains sometimes do (notebook)\"")
                     if betaTwoDiverged == 0 {
                         checks.append(.notTested(statistic: statistic, direction: .greaterThan, threshold: 0, provenance: provenance,
-                                                 reason: "no β = 2 chain diverged at ε = \(Format.significant(eMax, 3)) with \(noise) noise, so there is nothing for β < 2 to avoid"))
+                                                 reason: "no β = 2 chain diverged at ε = \(Format.significant(eMax, 3)) with \(noise) noise, so there is nothing for β < 2 to avoid (β = \(Format.significant(b, 3)) diverged share there: \(Format.significant(100 * Stats.mean(shares(b, eMax, noise)), 3)) %)"))
                         if !untested.contains(noise) { untested.append(noise) }
                         continue
                     }
