@@ -25,6 +25,7 @@ extension ExperimentSmoke {
             #expect(claims.contains("HO-C1") && claims.contains("HO-C2"))
             // HO-C1 tests the DSM ↔ regression identity on the trained network (issue 17).
             let results = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/claims.json")))
+            #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/tables/arm_verdicts.md").path))
             let c1 = results.first { $0.claim == "HO-C1" }!
             #expect(!c1.checks.isEmpty && c1.checks.allSatisfy { $0.verdict == .supported && $0.provenance?.source == .ours })
         }

@@ -8,8 +8,9 @@
 /// data, ground truth and metrics in Float64:
 /// * s̃₁: MLP D → h → h → D (Softplus; h = 128 for D ≤ 10, else 256) trained with DSM-VR;
 /// * autodiff: s₂ ≈ ½(J + Jᵀ), J the input Jacobian of s̃₁ by D reverse-mode passes;
-/// * D2SM arms: an s̃₂ network of the same trunk with a full head (D ≤ 20) or a low-rank r = 8 +
-///   diagonal head (D ≥ 50), trained for the same number of steps as s̃₁: form A and form B, each
+/// * D2SM arms: an s̃₂ network of the same trunk with a full head (D ≤ 50; issue 17: at D = 50 the
+///   rank-8 + diagonal head cannot represent the target, best fit 0.45 relative error) or a
+///   low-rank r = 8 + diagonal head (D = 64), trained for the same number of steps as s̃₁: form A and form B, each
 ///   plain and VR, with s̃₁ frozen; form A trained jointly with s̃₁ as the released code does
 ///   (no detaching, L = σ⁴(DSM-VR/σ² + D2SM-A));
 /// * small-data arms: s̃₁ and s̃₂ (form A, frozen) trained on N ∈ {200, 1000} fixed samples;
@@ -62,7 +63,8 @@ struct HOE1HessianAccuracy: Experiment {
         var hiddenSmall = 128
         var hiddenLarge = 256
         var smallNetworkMaxDimension = 10
-        var fullHeadMaxDimension = 20
+        /// Full D² head up to this D (issue 17: 50, so random-50 is not lost by construction).
+        var fullHeadMaxDimension = 50
         var rank = 8
         var learningRate = 1e-3
         var batchSize = 256
@@ -78,8 +80,11 @@ struct HOE1HessianAccuracy: Experiment {
         /// which keeps the full scale under an hour on 2 cores.
         var vrLargeDimensionMaxSigma = 0.1
         var digitsShrinkage = 0.05
-        /// The arm whose ratio to autodiff decides HO-C2 (fixed before any run).
-        var primaryArm = "D2SM-A"
+        /// The arm whose ratio to autodiff decides HO-C2. Issue 17: the authors' own set-up, form A
+        /// trained jointly with s̃₁ as the released code does (no detaching), decides — the claim is
+        /// the paper's; the frozen, VR, form-B and small-data arms isolate parts of it and get
+        /// their own verdicts in tables/arm_verdicts. Fixed before any run of the new set-up.
+        var primaryArm = "D2SM-A-joint"
         /// The oracle gap's former tolerance (information only since issue 17).
         var c1Tolerance = 0.02
         /// HO-C1 identity checks (issue 17, ours): σ⁴·DSM / regression loss and the gradient
@@ -448,12 +453,41 @@ struct HOE1HessianAccuracy: Experiment {
             try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels, title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
         }
 
-        // HO-C2 (fixed before any run): for D ≥ 10 and σ ∈ [0.05, 0.5], err(primary arm)/err(autodiff) < 1.
-        var c2: [ClaimCheck] = []
-        for i in rName.indices where rArm[i] == c.primaryArm && rDim[i] >= 10 && rSigma[i] >= 0.05 && rSigma[i] <= 0.5 {
-            c2.append(ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(c.primaryArm)) / err(autodiff)",
-                                 estimate: Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i])), direction: .lessThan, threshold: 1))
+        // HO-C2: for D ≥ 10 and σ ∈ [0.05, 0.5], err(arm)/err(its autodiff baseline) < 1. The
+        // decisive arm (config.primaryArm) gives the claim's checks; every arm, small-data arms
+        // included, gets its own verdict in tables/arm_verdicts with the s̃₁ errors beside it.
+        let rBaseline = try ratios.strings("baseline")
+        let c2Provenance = ThresholdProvenance.specRecon("high-order spec §5 C2: \"the D2SM estimate of s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁\": ratio < 1")
+        func firstOrderError(_ n: String, _ s: Double, _ arm: String) -> Double {
+            Stats.mean(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFirst[$0] })
         }
+        var c2: [ClaimCheck] = []
+        var armVerdictRows: [[String]] = [], armVerdictCSV: [[CSVCell]] = []
+        var tally: [String: [Verdict: Int]] = [:]
+        for i in rName.indices where rDim[i] >= 10 && rSigma[i] >= 0.05 && rSigma[i] <= 0.5 {
+            let e = Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i]))
+            let check = ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(rArm[i])) / err(\(rBaseline[i]))",
+                                   estimate: e, direction: .lessThan, threshold: 1, provenance: c2Provenance,
+                                   power: CheckPower.ofInterval(e, counts: "seeds (two-level bootstrap over seeds and test points)"))
+            if rArm[i] == c.primaryArm { c2.append(check) }
+            tally[rArm[i], default: [:]][check.verdict, default: 0] += 1
+            let e1Arm = firstOrderError(rName[i], rSigma[i], rArm[i]), e1Base = firstOrderError(rName[i], rSigma[i], rBaseline[i])
+            armVerdictRows.append([rName[i], "\(Int(rDim[i]))", Format.significant(rSigma[i], 2), rArm[i] + (rArm[i] == c.primaryArm ? " (decisive)" : ""), rBaseline[i],
+                                   "\(Format.significant(rRatio[i], 3)) [\(Format.significant(rLow[i], 3)), \(Format.significant(rHigh[i], 3))]", check.verdict.rawValue,
+                                   Format.significant(e1Arm, 3), Format.significant(e1Base, 3)])
+            armVerdictCSV.append([.text(rName[i]), .integer(Int(rDim[i])), .number(rSigma[i]), .text(rArm[i]), .text(rBaseline[i]), .number(rRatio[i]), .number(rLow[i]),
+                                  .number(rHigh[i]), .text(check.verdict.rawValue), .number(e1Arm), .number(e1Base)])
+        }
+        try run.writeCSV("arm_verdicts.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "verdict",
+                                                      "first_order_error_arm", "first_order_error_baseline"], rows: armVerdictCSV)
+        try run.writeTable(Table(header: ["data", "D", "σ", "arm", "baseline", "err_arm / err_baseline [95% CI]", "verdict (< 1)", "s̃₁ rel. error (arm)", "s̃₁ rel. error (baseline)"],
+                                 rows: armVerdictRows,
+                                 caption: "HO-C2 per arm (D ≥ 10, σ ∈ [0.05, 0.5]): each D2SM arm against its autodiff baseline, with the verdict of ratio < 1 and the first-order errors of the s̃₁ each side used. The decisive arm is \(c.primaryArm) (the authors' joint training); -N arms train both networks on N fixed samples (the spec names data size as a factor).",
+                                 label: "tab:ho-e1-arm-verdicts"), name: "arm_verdicts")
+        let tallyNote = tally.keys.sorted().map { arm in
+            let t = tally[arm]!
+            return "\(arm): \(t[.supported] ?? 0) supported, \(t[.notSupported] ?? 0) not supported, \(t[.inconclusive] ?? 0) inconclusive"
+        }.joined(separator: "; ")
         // HO-C1 (issue 17): the identity itself — σ⁴·DSM loss = regression loss of h = x̃ + σ²s̃₁
         // and equal parameter gradients — on the trained network, per (data set, σ), over seeds.
         // The former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± 0.02, equals
@@ -484,7 +518,7 @@ struct HOE1HessianAccuracy: Experiment {
         try run.writeClaims([
             ClaimResult(claim: "HO-C2", statement: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.",
                         experiment: Self.experimentID, command: command, checks: c2, seeds: seedCount,
-                        notes: note + " Primary arm \(c.primaryArm) (s̃₁ frozen); other arms in tables/ratios.md."),
+                        notes: note + " Decisive arm \(c.primaryArm) (the authors' set-up: form A trained jointly with s̃₁, no detaching). Per-arm verdicts (tables/arm_verdicts, with s̃₁ errors): \(tallyNote). What changed and why (issue 17): a full D² head at D = 50 (the rank-8 + diagonal head cannot represent that target: best fit 0.45 relative error, so those checks were lost by construction); the decisive arm is the authors' joint set-up, stated before the rerun, and every arm, small-data arms included, gets its own verdict. Not changed: training still runs a fixed \(c.steps) steps, not to a plateau."),
             ClaimResult(claim: "HO-C1", statement: "DSM is Tweedie's formula: the denoiser x̃ + σ²s̃₁ matches least-squares regression of x on x̃ (within 2%); the Tweedie identities hold numerically (unit tests).",
                         experiment: Self.experimentID, command: command, checks: c1, seeds: seedCount,
                         notes: note + " The second-order Tweedie identities are checked by Monte Carlo in ScoreKitTests (SecondOrderDSMMonteCarloTests). What changed and why (issue 17): the checks now test the identity itself (σ⁴·DSM = regression loss of x̃ + σ²s̃₁, equal gradients) on the trained network; the former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± \(c.c1Tolerance), is ≥ 1 for any imperfect s̃₁ and measured training quality. Oracle gap MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) (information): " + gaps.joined(separator: "; ") + "."),
