@@ -141,6 +141,19 @@ import TestSupport
         #expect(calls == 5)
         #expect(throws: Boom.self) { try parallelMap(10, threads: 2) { i -> Int in if i == 7 { throw Boom() }; return i } }
     }
+    /// The group bootstrap of a ratio of sums: exact when every group has the same ratio, an
+    /// interval that holds the point estimate otherwise, and repeatable for a fixed seed.
+    @Test func groupBootstrap() {
+        let a: [Double] = [2, 4, 6, 8], b: [Double] = [1, 2, 3, 4]
+        let same = Stats.groupBootstrapCI(groupCount: 4, seed: 2) { p in p.reduce(0) { $0 + a[$1] } / p.reduce(0) { $0 + b[$1] } }
+        #expect(abs(same.mean - 2) < Tolerance.float64Ops && abs(same.low - 2) < Tolerance.float64Ops && abs(same.high - 2) < Tolerance.float64Ops)
+        let c: [Double] = [2, 5, 5, 9]
+        let f = { (p: [Int]) -> Double in p.reduce(0) { $0 + c[$1] } / p.reduce(0) { $0 + b[$1] } }
+        let e1 = Stats.groupBootstrapCI(groupCount: 4, seed: 2, statistic: f), e2 = Stats.groupBootstrapCI(groupCount: 4, seed: 2, statistic: f)
+        #expect(e1 == e2)
+        #expect(abs(e1.mean - 2.1) < Tolerance.float64Ops && e1.low <= e1.mean && e1.mean <= e1.high && e1.high > e1.low)
+    }
+
     /// The paired ratio bootstrap: exact point estimate, an interval that holds it, a degenerate
     /// interval when every pair has the same ratio, and a width that shrinks with more pairs.
     @Test func pairedRatioBootstrap() {
