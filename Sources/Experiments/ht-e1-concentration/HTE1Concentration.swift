@@ -257,7 +257,8 @@ struct HTE1Concentration: Experiment {
             let h = Stats.tQuantile975(df: rs.count - 2) * fit.slopeSE
             c2.append(ClaimCheck(statistic: "log-log slope of CV(R) against D (D ≥ 16), β = \(Format.significant(b, 3))",
                                  estimate: Estimate(mean: fit.slope, low: fit.slope - h, high: fit.slope + h, n: rs.count),
-                                 direction: .within, threshold: -0.5, tolerance: 0.05))
+                                 direction: .within, threshold: -0.5, tolerance: 0.05,
+                                 provenance: .ours("spec §5 C2 \"CV decays as 1/√D\": slope −1/2; ±0.05 allows the O(1/D) corrections at D ≥ 16")))
         }
         // CV(β=1)/CV(β=2) at the largest D → sqrt((κ(1)−1)/(κ(2)−1)) = sqrt(5/2) ≈ 1.58.
         if let r1 = rows.first(where: { $0.beta == 1 && $0.dimension == maxD }),
@@ -266,7 +267,8 @@ struct HTE1Concentration: Experiment {
             let se = ratio * ((r1.cvSE / r1.cv) * (r1.cvSE / r1.cv) + (r2.cvSE / r2.cv) * (r2.cvSE / r2.cv)).squareRoot()
             c2.append(ClaimCheck(statistic: "CV(β=1)/CV(β=2) at D = \(maxD)",
                                  estimate: Estimate(mean: ratio, low: ratio - 1.96 * se, high: ratio + 1.96 * se, n: r1.samples),
-                                 direction: .within, threshold: 1.58, tolerance: 0.05))
+                                 direction: .within, threshold: 1.58, tolerance: 0.05,
+                                 provenance: .specRecon("spec §2 and §5 C2: \"CV(β=1)/CV(β=2) → 1.58\" (= √(5/2)); ±0.05 ours")))
         }
         var c3: [ClaimCheck] = []
         // Issue 17: exact skew differences (quadrature), the interval being the numerical error
