@@ -1,8 +1,16 @@
 // Claim verdicts computed from measured numbers. Each experiment states, for each claim it
 // tests, a statistic with its interval and a threshold; the verdict follows mechanically:
 // supported when the whole interval is on the claimed side, not supported when the whole
-// interval is on the other side, inconclusive when it straddles the threshold. Nothing here is
-// typed by hand; the ledger (issue 7) gathers these records from results/*/claims.json.
+// interval is on the other side, inconclusive when it straddles the threshold. Two guards keep a
+// measurement defect from reading as a refutation (issue 17): an interval that has collapsed onto
+// the threshold (no width, at the boundary), and a check whose stated power is too low to detect
+// the claimed effect, read "inconclusive" with a reason instead of "not supported". A check that
+// was never exercised (e.g. no event to count) reads "not tested" with its reason. Each check may
+// carry its threshold's provenance (paper quote, spec [RECON], or ours with the derivation) and
+// its power. Nothing here is typed by hand; the ledger (issue 7) gathers these records from
+// results/*/claims.json.
+
+import Foundation
 
 /// The outcome of testing one claim.
 public enum Verdict: String, Codable, Sendable, CaseIterable {
@@ -15,15 +23,21 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
     /// Some of the experiments the claim needs have no complete result (or one of them has no
     /// check for it): no verdict is drawn from a subset.
     case incomplete
+    /// The check ran but the event it needs never happened (or its input was absent); the
+    /// check's `reason` says why.
+    case notTested = "not tested"
 }
 
 extension Verdict {
     /// The verdict of a claim decided by several checks together: not supported if any check is,
-    /// supported if every check is, inconclusive otherwise (and with no checks at all).
+    /// supported if every check is, not tested if no check was tested, inconclusive otherwise (a
+    /// mix of supported and untested checks included, and with no checks at all).
     public static func combining(_ checks: [ClaimCheck]) -> Verdict {
         if checks.isEmpty { return .inconclusive }
         if checks.contains(where: { $0.verdict == .notSupported }) { return .notSupported }
-        return checks.allSatisfy { $0.verdict == .supported } ? .supported : .inconclusive
+        if checks.allSatisfy({ $0.verdict == .supported }) { return .supported }
+        if checks.allSatisfy({ $0.verdict == .notTested }) { return .notTested }
+        return .inconclusive
     }
 }
 
@@ -33,6 +47,74 @@ public enum ClaimDirection: String, Codable, Sendable {
     case lessThan = "<"
     /// |statistic − threshold| ≤ tolerance.
     case within = "within"
+}
+
+/// Where a check's threshold comes from, so that a reader can tell a failed reconstruction from
+/// a refuted claim.
+public struct ThresholdProvenance: Codable, Sendable, Equatable {
+    public enum Source: String, Codable, Sendable {
+        /// The paper's own words (`detail` quotes them).
+        case paper
+        /// The implementation spec's reconstruction, tagged [RECON] there (`detail` says where).
+        case specRecon = "spec [RECON]"
+        /// Chosen here (`detail` gives the derivation).
+        case ours
+    }
+    public var source: Source
+    public var detail: String
+
+    public init(_ source: Source, _ detail: String) {
+        self.source = source
+        self.detail = detail
+    }
+    public static func paper(_ quote: String) -> ThresholdProvenance { .init(.paper, quote) }
+    public static func specRecon(_ note: String) -> ThresholdProvenance { .init(.specRecon, note) }
+    public static func ours(_ derivation: String) -> ThresholdProvenance { .init(.ours, derivation) }
+
+    /// One line for tables: `paper: "…"`, `spec [RECON]: …`, `ours (derived: …)`.
+    public var summary: String {
+        switch source {
+        case .paper: return "paper: \"\(detail)\""
+        case .specRecon: return "spec [RECON]: \(detail)"
+        case .ours: return "ours (derived: \(detail))"
+        }
+    }
+}
+
+/// How small an effect a check can detect: the smallest true distance from the threshold that
+/// its interval would put wholly on the claimed side with probability ≈ 0.8, with how many
+/// independent units (`counts`: "seeds", "draws", "points", ...) stand behind it.
+public struct CheckPower: Codable, Sendable, Equatable {
+    /// The smallest detectable effect, in the statistic's units (distance from the threshold).
+    public var smallestDetectableEffect: Double
+    /// The effect the claim asserts (distance from the threshold), when the claim or its spec
+    /// names one; nil when the claim only asserts a sign.
+    public var claimedEffect: Double?
+    public var n: Int
+    public var counts: String
+
+    public init(smallestDetectableEffect: Double, claimedEffect: Double? = nil, n: Int, counts: String) {
+        self.smallestDetectableEffect = smallestDetectableEffect
+        self.claimedEffect = claimedEffect
+        self.n = n
+        self.counts = counts
+    }
+
+    /// The power of an interval-based check with (roughly symmetric) half-width `halfWidth` built
+    /// with normal multiplier `z` (1.96 for a single 95 % interval, `Stats.familyZ(k)` for a
+    /// Bonferroni family): a true effect δ puts the interval wholly on the claimed side with
+    /// probability Φ(δ/SE − z), which is 0.8 at δ = (z + 0.8416)·SE = halfWidth·(z + 0.8416)/z.
+    public static func ofInterval(_ estimate: Estimate, z: Double = 1.959963984540054, claimedEffect: Double? = nil,
+                                  counts: String) -> CheckPower {
+        CheckPower(smallestDetectableEffect: estimate.halfWidth * (z + 0.8416212335729143) / z,
+                   claimedEffect: claimedEffect, n: estimate.n, counts: counts)
+    }
+
+    /// True when the claim names an effect and the check cannot detect it.
+    public var isTooLow: Bool {
+        guard let claimed = claimedEffect else { return false }
+        return !(smallestDetectableEffect <= abs(claimed))
+    }
 }
 
 /// One tested statistic of a claim.
@@ -45,19 +127,62 @@ public struct ClaimCheck: Codable, Sendable {
     /// For `.within`: the allowed distance from the threshold.
     public var tolerance: Double?
     public var verdict: Verdict
+    /// Where the threshold comes from (absent in claims.json files written before issue 17).
+    public var provenance: ThresholdProvenance?
+    /// The smallest effect the check can detect (absent when not stated).
+    public var power: CheckPower?
+    /// Why the verdict is "inconclusive" or "not tested" when a guard (collapsed interval, low
+    /// power, untested event) decided it rather than the interval's position.
+    public var reason: String?
 
-    /// Decides the verdict from the interval.
-    public init(statistic: String, estimate: Estimate, direction: ClaimDirection, threshold: Double, tolerance: Double? = nil) {
+    /// Relative width below which an interval counts as collapsed to a point.
+    static let collapsedWidth = 1e-9
+
+    /// Decides the verdict from the interval, then applies the two guards: an interval collapsed
+    /// onto the threshold (zero width, touching a boundary of the claimed region) and a check
+    /// too weak to detect the claimed effect cannot read "not supported".
+    public init(statistic: String, estimate: Estimate, direction: ClaimDirection, threshold: Double, tolerance: Double? = nil,
+                provenance: ThresholdProvenance? = nil, power: CheckPower? = nil) {
         self.statistic = statistic
         self.estimate = estimate
         self.direction = direction
         self.threshold = threshold
         self.tolerance = tolerance
-        let (lo, hi) = (estimate.low, estimate.high)
-        if !(lo.isFinite && hi.isFinite) {
+        self.provenance = provenance
+        self.power = power
+        let raw = ClaimCheck.intervalVerdict(estimate: estimate, direction: direction, threshold: threshold, tolerance: tolerance)
+        verdict = raw
+        guard raw != .supported, estimate.low.isFinite, estimate.high.isFinite else { return }
+        let boundaries = direction == .within ? [threshold - (tolerance ?? 0), threshold + (tolerance ?? 0)] : [threshold]
+        let scale = max(1, abs(threshold), abs(estimate.low), abs(estimate.high))
+        let width = estimate.high - estimate.low
+        if width <= ClaimCheck.collapsedWidth * scale,
+           boundaries.contains(where: { abs($0 - estimate.mean) <= ClaimCheck.collapsedWidth * scale }) {
             verdict = .inconclusive
-            return
+            reason = "interval collapsed onto the threshold"
+        } else if let p = power, p.isTooLow {
+            verdict = .inconclusive
+            reason = "underpowered: smallest detectable effect \(String(format: "%.3g", p.smallestDetectableEffect)) > claimed effect \(String(format: "%.3g", abs(p.claimedEffect ?? .nan))) (n = \(p.n) \(p.counts))"
         }
+    }
+
+    /// A check that could not be exercised: the event it needs never happened, or its input
+    /// is missing. It reads "not tested" with `reason`, never "not supported".
+    public static func notTested(statistic: String, estimate: Estimate = Estimate(mean: .nan, low: .nan, high: .nan, n: 0),
+                                 direction: ClaimDirection, threshold: Double, tolerance: Double? = nil,
+                                 provenance: ThresholdProvenance? = nil, reason: String) -> ClaimCheck {
+        var check = ClaimCheck(statistic: statistic, estimate: estimate, direction: direction, threshold: threshold,
+                               tolerance: tolerance, provenance: provenance)
+        check.verdict = .notTested
+        check.reason = reason
+        return check
+    }
+
+    /// The verdict from the interval's position alone.
+    static func intervalVerdict(estimate: Estimate, direction: ClaimDirection, threshold: Double, tolerance: Double?) -> Verdict {
+        let (lo, hi) = (estimate.low, estimate.high)
+        if !(lo.isFinite && hi.isFinite) { return .inconclusive }
+        let verdict: Verdict
         switch direction {
         case .greaterThan:
             verdict = lo > threshold ? .supported : (hi <= threshold ? .notSupported : .inconclusive)
@@ -73,6 +198,7 @@ public struct ClaimCheck: Codable, Sendable {
                 verdict = .inconclusive
             }
         }
+        return verdict
     }
 }
 
@@ -80,20 +206,32 @@ public struct ClaimCheck: Codable, Sendable {
 public struct ClaimResult: Codable, Sendable {
     /// "HT-C2", "HO-C7", ...
     public var claim: String
-    /// The claim in words (from the specs' §5).
+    /// The claim in words (from the specs' §5, via `ClaimRegistry`).
     public var statement: String
+    /// The part of the claim this experiment tests, as operationalised here (nil in claims.json
+    /// files written before the registry became the single source).
+    public var scope: String?
     /// The experiment id that produced it.
     public var experiment: String
     /// The command that re-runs it.
     public var command: String
     public var checks: [ClaimCheck]
-    /// The overall verdict: supported iff every check is; not supported if any check is;
-    /// otherwise inconclusive.
+    /// The overall verdict (`Verdict.combining`): supported iff every check is; not supported if
+    /// any check is; not tested if no check was; otherwise inconclusive.
     public var verdict: Verdict
     /// How many seeds (or independent replicates) stand behind the numbers.
     public var seeds: Int
     /// Caveats, e.g. scale limits or [RECON] status of the protocol.
     public var notes: String
+
+    /// A claim's record as an experiment writes it: the statement comes from `ClaimRegistry`
+    /// (the one place where claims are worded); `scope` says which part of the claim, and how
+    /// operationalised, this experiment tests.
+    public init(claim: String, scope: String, experiment: String, command: String, checks: [ClaimCheck], seeds: Int, notes: String = "") {
+        guard let spec = ClaimRegistry.spec(claim) else { preconditionFailure("claim \(claim) is not in ClaimRegistry") }
+        self.init(claim: claim, statement: spec.statement, experiment: experiment, command: command, checks: checks, seeds: seeds, notes: notes)
+        self.scope = scope
+    }
 
     public init(claim: String, statement: String, experiment: String, command: String, checks: [ClaimCheck], seeds: Int, notes: String = "") {
         self.claim = claim

@@ -29,6 +29,11 @@ public struct ImbalancedToy: Codable, Sendable {
         self.sigmas = sigmas
     }
 
+    /// The notebook's settings: 10 000 + 1 000 points at (5, 5) and (−5, −5) with variance 0.2,
+    /// a 16-16 ReLU MLP, Adam (AMSGrad) at 1e-3, batch 256, 1 000 iterations, σ ∈ {1, 0.25}.
+    public static let notebook = ImbalancedToy(majorityPoints: 10_000, minorityPoints: 1_000, modeVariance: 0.2, hidden: [16, 16],
+                                               learningRate: 1e-3, batchSize: 256, iterations: 1_000, sigmas: [1.0, 0.25])
+
     /// The data [majority + minority, 2]: majority points at (5, 5) first, then the minority at (−5, −5).
     public func data(using rng: inout Xoshiro256) -> Tensor<Float> {
         let n = majorityPoints + minorityPoints

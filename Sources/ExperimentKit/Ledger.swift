@@ -94,15 +94,23 @@ public enum Ledger {
         }
     }
 
+    /// One check in a line: statistic, estimate [interval] against the threshold, the
+    /// threshold's provenance, and the reason when a guard decided the verdict.
+    public static func describe(_ c: ClaimCheck) -> String {
+        var s = "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] \(c.direction.rawValue) \(Format.significant(c.threshold, 4))\(c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")"
+        if let p = c.provenance { s += " (threshold: \(p.source.rawValue))" }
+        if let r = c.reason, c.verdict != .supported { s += "; \(r)" }
+        return s
+    }
+
     /// The ledger as a table: claim, verdict, decisive numbers, experiment, scale.
     public static func table(_ entries: [LedgerEntry]) -> Table {
         Table(header: ["claim", "verdict", "checks (supported / total)", "weakest check", "experiment", "scale"],
               rows: entries.map { e in
                   let supported = e.checks.filter { $0.verdict == .supported }.count
                   let weakest = e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
-                  let detail = weakest.map { c in
-                      "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] \(c.direction.rawValue) \(Format.significant(c.threshold, 4))\(c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")"
-                  } ?? (e.checks.isEmpty ? e.notes : "all checks supported")
+                      ?? e.checks.first { $0.verdict == .notTested }
+                  let detail = weakest.map(Ledger.describe) ?? (e.checks.isEmpty ? e.notes : "all checks supported")
                   return [e.claim, e.verdict.rawValue, e.checks.isEmpty ? "–" : "\(supported) / \(e.checks.count)", detail,
                           e.experiments.isEmpty ? "–" : e.experiments.joined(separator: ", "), e.scales.isEmpty ? "–" : e.scales.joined(separator: ", ")]
               },

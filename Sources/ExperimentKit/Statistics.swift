@@ -155,6 +155,25 @@ public enum Stats {
                         high: values[Int(0.975 * Double(resamples - 1))], n: groups.count)
     }
 
+    /// Percentile-bootstrap 95 % interval of a statistic of `groupCount` groups (e.g. seeds):
+    /// each resample draws group indices with replacement and passes them to `statistic`, which
+    /// also gives the point estimate on 0..<groupCount. For ratios of sums over seeds.
+    public static func groupBootstrapCI(groupCount: Int, resamples: Int = 2000, seed: UInt64 = 0,
+                                        statistic: ([Int]) -> Double) -> Estimate {
+        precondition(groupCount >= 1, "groupBootstrapCI needs at least one group")
+        var rng = Xoshiro256(seed: seed)
+        var values = [Double]()
+        values.reserveCapacity(resamples)
+        var picks = [Int](repeating: 0, count: groupCount)
+        for _ in 0..<resamples {
+            for i in 0..<groupCount { picks[i] = rng.nextIndex(groupCount) }
+            values.append(statistic(picks))
+        }
+        values.sort()
+        return Estimate(mean: statistic(Array(0..<groupCount)), low: values[Int(0.025 * Double(resamples - 1))],
+                        high: values[Int(0.975 * Double(resamples - 1))], n: groupCount)
+    }
+
     /// Least-squares line y = a + b·x: returns (intercept, slope, slope standard error).
     public static func linearFit(x: [Double], y: [Double]) -> (intercept: Double, slope: Double, slopeSE: Double) {
         precondition(x.count == y.count && x.count >= 2, "linearFit needs at least two (x, y) pairs")

@@ -129,3 +129,14 @@ import TestSupport
         #expect(ids == expected)
     }
 }
+
+/// Claims are worded in one place: a claim record built by an experiment carries the registry's
+/// statement, and its own operationalisation as the scope.
+@Suite struct ClaimRegistrySourceTests {
+    @Test func statementComesFromTheRegistry() throws {
+        let r = ClaimResult(claim: "HT-C2", scope: "CV slope at D ≤ 12288", experiment: "ht-e1-concentration", command: "make ht-e1-concentration",
+                            checks: [], seeds: 1)
+        #expect(r.statement == ClaimRegistry.spec("HT-C2")?.statement)
+        #expect(r.scope == "CV slope at D ≤ 12288")
+    }
+}

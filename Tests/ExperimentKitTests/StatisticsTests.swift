@@ -68,6 +68,53 @@ import TestSupport
         #expect(claim([yes, maybe]) == .inconclusive)
         #expect(claim([yes, maybe, no]) == .notSupported)
         #expect(claim([]) == .inconclusive)
+        let untested = ClaimCheck.notTested(statistic: "d", direction: .greaterThan, threshold: 0, reason: "no event")
+        #expect(untested.verdict == .notTested && untested.reason == "no event")
+        #expect(claim([untested, untested]) == .notTested)
+        #expect(claim([yes, untested]) == .inconclusive)
+        #expect(claim([untested, no]) == .notSupported)
+    }
+
+    /// A zero-width interval sitting on the threshold is not evidence either way; a zero-width
+    /// interval away from it (an exact value) still decides.
+    @Test func collapsedIntervalIsInconclusive() {
+        let onThreshold = ClaimCheck(statistic: "s", estimate: Estimate(mean: 0, low: 0, high: 0, n: 1), direction: .greaterThan, threshold: 0)
+        #expect(onThreshold.verdict == .inconclusive && onThreshold.reason == "interval collapsed onto the threshold")
+        let beyondEdge = ClaimCheck(statistic: "s", estimate: Estimate(mean: 0.98, low: 0.98, high: 0.98, n: 1), direction: .lessThan, threshold: 0.98)
+        #expect(beyondEdge.verdict == .inconclusive)
+        let exactBelow = ClaimCheck(statistic: "s", estimate: Estimate(mean: -0.5, low: -0.5, high: -0.5, n: 1), direction: .greaterThan, threshold: 0)
+        #expect(exactBelow.verdict == .notSupported && exactBelow.reason == nil)
+    }
+
+    /// Power: with half-width h at z = 1.96 the 80 %-power effect is h·(1.96 + 0.8416)/1.96; a
+    /// check that cannot see the claimed effect reads inconclusive instead of not supported.
+    @Test func underpoweredCheckIsInconclusive() {
+        let e = Estimate(mean: -0.2, low: -0.3, high: -0.1, n: 5)
+        let p = CheckPower.ofInterval(e, claimedEffect: 0.05, counts: "seeds")
+        #expect(abs(p.smallestDetectableEffect - 0.1 * (1.959963984540054 + 0.8416212335729143) / 1.959963984540054) < Tolerance.float64Ops)
+        #expect(p.isTooLow)
+        let weak = ClaimCheck(statistic: "s", estimate: e, direction: .greaterThan, threshold: 0, power: p)
+        #expect(weak.verdict == .inconclusive && (weak.reason ?? "").hasPrefix("underpowered"))
+        let strong = ClaimCheck(statistic: "s", estimate: e, direction: .greaterThan, threshold: 0,
+                                power: CheckPower.ofInterval(e, claimedEffect: 0.5, counts: "seeds"))
+        #expect(strong.verdict == .notSupported)
+        let signOnly = ClaimCheck(statistic: "s", estimate: e, direction: .greaterThan, threshold: 0,
+                                  power: CheckPower.ofInterval(e, counts: "seeds"))
+        #expect(signOnly.verdict == .notSupported)
+    }
+
+    /// claims.json files written before the provenance/power fields decode unchanged; new ones
+    /// round-trip.
+    @Test func backwardCompatibleDecoding() throws {
+        let old = #"{"statistic":"s","estimate":{"mean":1,"low":0.5,"high":1.5,"n":3},"direction":">","threshold":0,"verdict":"supported"}"#
+        let check = try JSONDecoder().decode(ClaimCheck.self, from: Data(old.utf8))
+        #expect(check.verdict == .supported && check.provenance == nil && check.power == nil && check.reason == nil)
+        let new = ClaimCheck(statistic: "s", estimate: Estimate(mean: 1, low: 0.5, high: 1.5, n: 3), direction: .greaterThan, threshold: 0,
+                             provenance: .ours("sign of the effect"), power: CheckPower(smallestDetectableEffect: 0.7, n: 3, counts: "seeds"))
+        let back = try JSONDecoder().decode(ClaimCheck.self, from: JSONEncoder().encode(new))
+        #expect(back.provenance == new.provenance && back.power == new.power && back.verdict == .supported)
+        #expect(ThresholdProvenance.paper("q").summary == "paper: \"q\"")
+        #expect(ThresholdProvenance.ours("x").summary == "ours (derived: x)")
     }
 }
 
@@ -94,6 +141,19 @@ import TestSupport
         #expect(calls == 5)
         #expect(throws: Boom.self) { try parallelMap(10, threads: 2) { i -> Int in if i == 7 { throw Boom() }; return i } }
     }
+    /// The group bootstrap of a ratio of sums: exact when every group has the same ratio, an
+    /// interval that holds the point estimate otherwise, and repeatable for a fixed seed.
+    @Test func groupBootstrap() {
+        let a: [Double] = [2, 4, 6, 8], b: [Double] = [1, 2, 3, 4]
+        let same = Stats.groupBootstrapCI(groupCount: 4, seed: 2) { p in p.reduce(0) { $0 + a[$1] } / p.reduce(0) { $0 + b[$1] } }
+        #expect(abs(same.mean - 2) < Tolerance.float64Ops && abs(same.low - 2) < Tolerance.float64Ops && abs(same.high - 2) < Tolerance.float64Ops)
+        let c: [Double] = [2, 5, 5, 9]
+        let f = { (p: [Int]) -> Double in p.reduce(0) { $0 + c[$1] } / p.reduce(0) { $0 + b[$1] } }
+        let e1 = Stats.groupBootstrapCI(groupCount: 4, seed: 2, statistic: f), e2 = Stats.groupBootstrapCI(groupCount: 4, seed: 2, statistic: f)
+        #expect(e1 == e2)
+        #expect(abs(e1.mean - 2.1) < Tolerance.float64Ops && e1.low <= e1.mean && e1.mean <= e1.high && e1.high > e1.low)
+    }
+
     /// The paired ratio bootstrap: exact point estimate, an interval that holds it, a degenerate
     /// interval when every pair has the same ratio, and a width that shrinks with more pairs.
     @Test func pairedRatioBootstrap() {

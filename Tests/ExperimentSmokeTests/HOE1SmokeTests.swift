@@ -18,11 +18,16 @@ extension ExperimentSmoke {
                                                                "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE1HessianAccuracy
                 try cmd.run()
             }
-            for f in ["arms.csv", "ratios.csv", "curves.csv", "denoising.csv", "tweedie_ratios.csv"] {
+            for f in ["arms.csv", "ratios.csv", "curves.csv", "denoising.csv", "tweedie_ratios.csv", "tweedie_identity.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
             #expect(claims.contains("HO-C1") && claims.contains("HO-C2"))
+            // HO-C1 tests the DSM ↔ regression identity on the trained network (issue 17).
+            let results = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/claims.json")))
+            #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/tables/arm_verdicts.md").path))
+            let c1 = results.first { $0.claim == "HO-C1" }!
+            #expect(!c1.checks.isEmpty && c1.checks.allSatisfy { $0.verdict == .supported && $0.provenance?.source == .ours })
         }
 
         /// The per-point error metrics on a hand-made 2×2 case.

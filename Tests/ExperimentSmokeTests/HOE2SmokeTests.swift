@@ -16,8 +16,16 @@ extension ExperimentSmoke {
             // 7 methods × 3 dimensions × 2 repeats + header.
             #expect(timings.split(separator: "\n").count == 1 + 7 * 3 * 2)
             let claims = try String(contentsOf: base.appendingPathComponent("claims.json"), encoding: .utf8)
-            #expect(claims.contains("HO-C3"))
+            #expect(claims.contains("HO-C3") && claims.contains("log-log slope of time("))
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("figures/cost_vs_dimension.pdf").path))
+        }
+
+        /// The ratio slope recovers exact power laws: time_a ∝ D^1.2, time_b ∝ D^0.4 give 0.8,
+        /// with a zero-width interval.
+        @Test func ratioSlopeOfPowerLaws() {
+            let ds: [Double] = [10, 50, 200, 784]
+            let e = HOE2Cost.ratioSlope(dimensions: ds, numerator: ds.map { 3e-4 * pow($0, 1.2) }, denominator: ds.map { 2e-5 * pow($0, 0.4) })
+            #expect(abs(e.mean - 0.8) < Tolerance.float64Ops && e.halfWidth < Tolerance.float64Ops)
         }
 
         /// The interpolated quantile on a hand-made sample.

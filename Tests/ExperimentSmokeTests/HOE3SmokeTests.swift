@@ -1,3 +1,4 @@
+import ExperimentKit
 import Foundation
 import ScoreKit
 import TensorCore
@@ -21,7 +22,21 @@ extension ExperimentSmoke {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
-            #expect(claims.contains("HO-C4"))
+            #expect(claims.contains("HO-C4") && claims.contains("σ/s_min") && claims.contains("log-log slope of std(plain)/std(VR)"))
+        }
+
+        /// s_min of the 2-D mixture by hand: covariance Σ π_k(Σ_k + (μ_k − m)(μ_k − m)ᵀ) =
+        /// [[2.48, 0.42], [0.42, 0.54]], λ_min = 1.51 − √(1.51² − 1.1628); and the σ⁻² law gives
+        /// slope −2 exactly on exact data, with an interval that widens with the input intervals.
+        @Test func scaleAndSlope() {
+            let sMin = HOE3VarianceReduction.smallestStandardDeviation(SyntheticMixtures.anisotropic2D())
+            let lambda = 1.51 - (1.51 * 1.51 - 1.1628).squareRoot()
+            #expect(abs(sMin - lambda.squareRoot()) < Tolerance.float64Ops)
+            let r0 = 7.0 / (0.01 * 0.01), r1 = 7.0 / (0.05 * 0.05)
+            let exact = HOE3VarianceReduction.inverseSquareSlope(sigmas: (0.01, 0.05), ratios: (r0, r1), intervals: ((r0, r0), (r1, r1)))
+            #expect(abs(exact.mean + 2) < Tolerance.float64Ops && exact.halfWidth < Tolerance.float64Ops)
+            let wide = HOE3VarianceReduction.inverseSquareSlope(sigmas: (0.01, 0.05), ratios: (r0, r1), intervals: ((0.9 * r0, 1.1 * r0), (0.9 * r1, 1.1 * r1)))
+            #expect(abs(wide.mean + 2) < Tolerance.float64Ops && wide.halfWidth > 0.05)
         }
 
         /// The bootstrap spread ratio: exact for a scaled copy, and its interval holds the estimate.

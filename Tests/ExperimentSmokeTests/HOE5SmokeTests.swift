@@ -21,11 +21,24 @@ extension ExperimentSmoke {
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
             #expect(claims.contains("HO-C7"))
-            // The clamped Ozaki arms run beside the rule's arms and are reported only in the notes.
+            // The clamped Ozaki arms are a pre-registered check of HO-C7 (issue 17).
             let reached = try String(contentsOf: base.appendingPathComponent("a/reached.csv"), encoding: .utf8)
             #expect(reached.hasPrefix("scores,rule,step_size,seed,steps_to_band,reached,diverged,clamped_curvatures"))
             #expect(reached.contains(",Ozaki-clamped,"))
-            #expect(claims.contains("clamped Ozaki"))
+            #expect(claims.contains("best ULA − best clamped Ozaki"))
+        }
+
+        /// Start states lie inside the support: x₁ in [−6, 6], x₂ with the stiff direction's
+        /// standard deviation √(0.01 + σ²) (sample s.d. within 10 % for 4000 chains).
+        @Test func startStatesInsideSupport() {
+            let c = HOE5OzakiSynthetic.Config.full
+            var rng = Xoshiro256(seed: 3)
+            let x = HOE5OzakiSynthetic.startStates(c, using: &rng)
+            let x1 = (0..<x.rows).map { x[$0, 0] }, x2 = (0..<x.rows).map { x[$0, 1] }
+            #expect(x1.allSatisfy { abs($0) <= 6 })
+            let sd = (x2.reduce(0) { $0 + $1 * $1 } / Double(x2.count)).squareRoot()
+            let samplingTolerance = 0.1  // s.e. of a sample s.d. with n = 4000 is ≈ 1.1 %
+            #expect(abs(sd / (0.01 + c.sigma * c.sigma).squareRoot() - 1) < samplingTolerance)
         }
 
         /// Steps to the band: the first record from which the fraction stays inside.

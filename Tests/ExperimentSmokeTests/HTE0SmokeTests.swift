@@ -12,7 +12,7 @@ extension ExperimentSmoke {
         /// an untrained or broken model stays at ≈ 1.
         @Test func toyTrainingLossFalls() {
             var c = HTE0ToyBalance.Config.quick
-            c.iterations = 600
+            c.toy.iterations = 600
             var rng = Xoshiro256(seed: 31)
             let data = HTE0ToyBalance.data(c, using: &rng)
             let (_, curve) = HTE0ToyBalance.train(c, beta: 1.5, conditioned: false, data: data, using: &rng)
@@ -33,7 +33,9 @@ extension ExperimentSmoke {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
-            #expect(claims.contains("HT-C8"))
+            #expect(claims.contains("HT-C8") && claims.contains("paired by seed (common random numbers)"))
+            let arms = try String(contentsOf: base.appendingPathComponent("a/arms.csv"), encoding: .utf8)
+            #expect(arms.contains("unscaled-gaussian"))
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/figures/minority_fraction.pdf").path))
         }
     }

@@ -1,5 +1,6 @@
 import DataIO
 import Foundation
+import ScoreKit
 import TensorCore
 import ExperimentKit
 import Testing
@@ -43,6 +44,10 @@ extension ExperimentSmoke {
             }
             let claims = try String(contentsOf: a.appendingPathComponent("claims.json"), encoding: .utf8)
             #expect(claims.contains("HT-C4") && claims.contains("HT-C5"))
+            // Issue 17: HT-C4 on the fixed reference law, HT-C5 on paired continuous L.
+            #expect(claims.contains("reference-law overlap") && claims.contains("paired by seed"))
+            let ratios = try String(contentsOf: a.appendingPathComponent("ratios.csv"), encoding: .utf8)
+            #expect(ratios.hasPrefix(HTE2NoiseScaling.RatioColumns.all.joined(separator: ",")))
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("figures/overlap_by_level.pdf").path))
         }
 
@@ -125,6 +130,21 @@ extension ExperimentSmoke {
                 let message = HTE2NoiseScaling.message(for: error)
                 #expect(message.contains("--samples") && message.contains("GB") && message.contains("use at most"), "\(message)")
             }
+        }
+
+        /// The continuous level count: exact at a ratio that hits σ_L on a level, its floor is the
+        /// integer schedule's length, and paired differences have the sign of the γ difference.
+        @Test func continuousLevelsMatchIntegerSchedule() {
+            let (s1, sL) = (40.0, 0.01)
+            let span = log(s1 / sL)
+            let exactRatio = pow(s1 / sL, 1.0 / 9)  // 10 levels exactly
+            #expect(abs(ContinuousLevels.count(span: span, ratio: exactRatio) - 10) < Tolerance.float64Ops)
+            for gamma in [1.013, 1.05, 1.2, 1.7] {
+                let lc = ContinuousLevels.count(span: span, ratio: gamma)
+                #expect(Int(lc.rounded(.down)) == NoiseSchedule.geometric(sigmaMax: s1, ratio: gamma, sigmaMin: sL).count)
+            }
+            // A larger γ (heavier tails) gives fewer levels: the paired difference is negative.
+            #expect(ContinuousLevels.count(span: span, ratio: 1.03) - ContinuousLevels.count(span: span, ratio: 1.02) < 0)
         }
 
         /// A missing data file gives an error that names the file and the command that makes it.

@@ -21,6 +21,8 @@ extension ExperimentSmoke {
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
             #expect(claims.contains("HT-C1") && claims.contains("HT-C6"))
+            let summary = try String(contentsOf: base.appendingPathComponent("a/summary.csv"), encoding: .utf8)
+            #expect(summary.hasPrefix("dataset,dimension,beta,seed,levels,ratio,relative_error_same,relative_error_common,final_train_loss,relative_error_off,absolute_error_same,absolute_error_common,absolute_error_off"))
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/figures/error_vs_dimension.pdf").path))
         }
 

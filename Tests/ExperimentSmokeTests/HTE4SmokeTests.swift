@@ -18,8 +18,20 @@ extension ExperimentSmoke {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)
-            #expect(claims.contains("HT-C7"))
+            #expect(claims.contains("HT-C7") && claims.contains("exact-minimiser exponent"))
+            let divergence = try String(contentsOf: base.appendingPathComponent("a/divergence.csv"), encoding: .utf8)
+            #expect(divergence.contains("laplace-sigma-scaled") && divergence.contains("unscaled-gaussian"))
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/figures/magnitude_vs_distance.pdf").path))
+        }
+
+        /// The exponent fit recovers an exact power law inside the range and ignores points outside;
+        /// the 2-D Gaussian noise norm's 99 % quantile is √(2 ln 100) (chi with 2 d.o.f.).
+        @Test func exponentAndSupport() {
+            let d: [Double] = [0.5, 1, 2, 3, 5, 20]
+            let norms = d.map { $0 < 4 ? 3 * pow($0, 0.5) : 1e6 }
+            #expect(abs(HTE4Convergence.exponent(distances: d, norms: norms, in: 1...4)! - 0.5) < Tolerance.float64Ops)
+            let quantileError = 0.02  // 200 000 draws: the 99 % quantile's s.e. is ≈ 0.005
+            #expect(abs(HTE4Convergence.supportRadius(beta: 2, sigma: 1, quantile: 0.99) - (2 * log(100.0)).squareRoot()) < quantileError)
         }
 
         /// The nearest-point distance is exact on a hand-made case.

@@ -8,14 +8,19 @@
 /// data, ground truth and metrics in Float64:
 /// * s̃₁: MLP D → h → h → D (Softplus; h = 128 for D ≤ 10, else 256) trained with DSM-VR;
 /// * autodiff: s₂ ≈ ½(J + Jᵀ), J the input Jacobian of s̃₁ by D reverse-mode passes;
-/// * D2SM arms: an s̃₂ network of the same trunk with a full head (D ≤ 20) or a low-rank r = 8 +
-///   diagonal head (D ≥ 50), trained for the same number of steps as s̃₁: form A and form B, each
+/// * D2SM arms: an s̃₂ network of the same trunk with a full head (D ≤ 50; issue 17: at D = 50 the
+///   rank-8 + diagonal head cannot represent the target, best fit 0.45 relative error) or a
+///   low-rank r = 8 + diagonal head (D = 64), trained for the same number of steps as s̃₁: form A and form B, each
 ///   plain and VR, with s̃₁ frozen; form A trained jointly with s̃₁ as the released code does
 ///   (no detaching, L = σ⁴(DSM-VR/σ² + D2SM-A));
 /// * small-data arms: s̃₁ and s̃₂ (form A, frozen) trained on N ∈ {200, 1000} fixed samples;
-/// * HO-C1: the Tweedie denoiser x̃ + σ²s̃₁(x̃) against the least-squares regression function
-///   E[x | x̃] = x̃ + σ²s₁(x̃) (exact), and, for information, a network regressing x on x̃ directly
-///   with the same MLP and budget (it has to learn the identity map, so it is worse at small σ).
+/// * HO-C1 (issue 17): the identity itself, on the trained s̃₁ and the test pairs: σ⁴·(the
+///   library's DSM loss) equals the least-squares regression loss of h = x̃ + σ²s̃₁, with equal
+///   parameter gradients (`TweedieIdentity`). For information: the Tweedie denoiser's MSE against
+///   the exact regression function E[x | x̃] = x̃ + σ²s₁(x̃) (the oracle gap, ≥ 1 for any imperfect
+///   s̃₁, so it measures training quality, not the identity), and a network regressing x on x̃
+///   directly with the same MLP and budget (it has to learn the identity map, so it is worse at
+///   small σ).
 /// Metrics on M fresh test points x̃ ~ q_σ (spec §2.2): relative Frobenius error
 /// ‖ŝ₂ − s₂‖_F/‖s₂‖_F (mean over points), MSE of entries, σ⁴-scaled MSE, diagonal MSE, and the
 /// first-order error ‖s̃₁ − s₁‖/‖s₁‖; errors against training steps on a subset. The error ratio
@@ -58,7 +63,8 @@ struct HOE1HessianAccuracy: Experiment {
         var hiddenSmall = 128
         var hiddenLarge = 256
         var smallNetworkMaxDimension = 10
-        var fullHeadMaxDimension = 20
+        /// Full D² head up to this D (issue 17: 50, so random-50 is not lost by construction).
+        var fullHeadMaxDimension = 50
         var rank = 8
         var learningRate = 1e-3
         var batchSize = 256
@@ -74,9 +80,18 @@ struct HOE1HessianAccuracy: Experiment {
         /// which keeps the full scale under an hour on 2 cores.
         var vrLargeDimensionMaxSigma = 0.1
         var digitsShrinkage = 0.05
-        /// The arm whose ratio to autodiff decides HO-C2 (fixed before any run).
-        var primaryArm = "D2SM-A"
+        /// The arm whose ratio to autodiff decides HO-C2. Issue 17: the authors' own set-up, form A
+        /// trained jointly with s̃₁ as the released code does (no detaching), decides — the claim is
+        /// the paper's; the frozen, VR, form-B and small-data arms isolate parts of it and get
+        /// their own verdicts in tables/arm_verdicts. Fixed before any run of the new set-up.
+        var primaryArm = "D2SM-A-joint"
+        /// The oracle gap's former tolerance (information only since issue 17).
         var c1Tolerance = 0.02
+        /// HO-C1 identity checks (issue 17, ours): σ⁴·DSM / regression loss and the gradient
+        /// coefficient within 1 ± this; Float32 round-off through the network is ≈ 1e-6.
+        var identityTolerance: Double? = 1e-3
+        /// Test pairs used for the identity measurement.
+        var identityPairs: Int? = 256
         /// Element type of the networks ("float32", as the released PyTorch code, or "float64").
         /// Data, ground truth and metrics are Float64 either way.
         var precision = NetworkPrecision.float32
@@ -164,6 +179,7 @@ struct HOE1HessianAccuracy: Experiment {
         var arms: [ArmResult] = []
         var curves: [[CSVCell]] = []
         var denoising = Denoising()
+        var identity: TweedieIdentity.Measurement?
     }
 
     /// Per-point squared denoising errors of the Tweedie denoiser, the regression network and E[x | x̃].
@@ -226,6 +242,11 @@ struct HOE1HessianAccuracy: Experiment {
             regressionErrors = denoisingErrors(Tensor(shape: regOut.shape, scalars: regOut.scalars.map { Double($0) }), clean)
         }
         result.denoising = Denoising(dsm: denoisingErrors(tweedie, clean), regression: regressionErrors, bayes: denoisingErrors(bayes, clean))
+        // The identity σ⁴·DSM = regression loss of x̃ + σ²s̃₁ (values and gradients) on test pairs.
+        let idRows = min(c.identityPairs ?? 256, c.testPoints)
+        let idClean = Tensor<Double>(shape: [idRows, d], scalars: Array(clean.scalars[0..<(idRows * d)]))
+        let idNoise = Tensor<Double>(shape: [idRows, d], scalars: (0..<(idRows * d)).map { (noisy.scalars[$0] - clean.scalars[$0]) / sigma })
+        result.identity = TweedieIdentity.measure(s1Net, clean: idClean, noise: idNoise, sigma: sigma)
 
         // D2SM arms with s̃₁ frozen, and the code-faithful joint arm.
         let scale = pow(sigma, 4)
@@ -292,7 +313,12 @@ struct HOE1HessianAccuracy: Experiment {
         }
 
         var armRows: [[CSVCell]] = [], ratioRows: [[CSVCell]] = [], denoiseRows: [[CSVCell]] = [], tweedieRows: [[CSVCell]] = []
+        var identityRows: [[CSVCell]] = []
         for r in results {
+            if let m = r.identity {
+                identityRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed),
+                                     .number(m.valueRatio), .number(m.gradientCoefficient), .number(m.gradientCosine)])
+            }
             for a in r.arms {
                 armRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed), .text(a.arm),
                                 .number(Stats.mean(a.errors.relativeFrobenius)), .number(Stats.mean(a.errors.mse)),
@@ -326,6 +352,8 @@ struct HOE1HessianAccuracy: Experiment {
         try run.writeCSV("ratios.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "seeds"], rows: ratioRows)
         try run.writeCSV("curves.csv", header: ["dataset", "dimension", "sigma", "seed", "arm", "step", "relative_frobenius"], rows: results.flatMap { $0.curves })
         try run.writeCSV("denoising.csv", header: ["dataset", "dimension", "sigma", "seed", "mse_tweedie", "mse_regression", "mse_bayes"], rows: denoiseRows)
+        try run.writeCSV("tweedie_identity.csv", header: ["dataset", "dimension", "sigma", "seed", "value_ratio", "gradient_coefficient", "gradient_cosine"],
+                         rows: identityRows)
         try run.writeCSV("tweedie_ratios.csv", header: ["dataset", "dimension", "sigma", "ratio_regression", "low_regression", "high_regression",
                                                         "ratio_bayes", "low_bayes", "high_bayes", "seeds"], rows: tweedieRows)
         try run.writeConfig(c)
@@ -439,30 +467,75 @@ struct HOE1HessianAccuracy: Experiment {
             try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels, title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
         }
 
-        // HO-C2 (fixed before any run): for D ≥ 10 and σ ∈ [0.05, 0.5], err(primary arm)/err(autodiff) < 1.
-        var c2: [ClaimCheck] = []
-        for i in rName.indices where rArm[i] == c.primaryArm && rDim[i] >= 10 && rSigma[i] >= 0.05 && rSigma[i] <= 0.5 {
-            c2.append(ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(c.primaryArm)) / err(autodiff)",
-                                 estimate: Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i])), direction: .lessThan, threshold: 1))
+        // HO-C2: for D ≥ 10 and σ ∈ [0.05, 0.5], err(arm)/err(its autodiff baseline) < 1. The
+        // decisive arm (config.primaryArm) gives the claim's checks; every arm, small-data arms
+        // included, gets its own verdict in tables/arm_verdicts with the s̃₁ errors beside it.
+        let rBaseline = try ratios.strings("baseline")
+        let c2Provenance = ThresholdProvenance.specRecon("high-order spec §5 C2: \"the D2SM estimate of s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁\": ratio < 1")
+        func firstOrderError(_ n: String, _ s: Double, _ arm: String) -> Double {
+            Stats.mean(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFirst[$0] })
         }
-        // HO-C1: the Tweedie denoiser's MSE matches that of the least-squares regression function
-        // E[x | x̃] (computed exactly from the mixture's s₁) within ±c1Tolerance. The MSE of a
-        // network regressing x on x̃ directly is reported beside it.
+        var c2: [ClaimCheck] = []
+        var armVerdictRows: [[String]] = [], armVerdictCSV: [[CSVCell]] = []
+        var tally: [String: [Verdict: Int]] = [:]
+        for i in rName.indices where rDim[i] >= 10 && rSigma[i] >= 0.05 && rSigma[i] <= 0.5 {
+            let e = Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i]))
+            let check = ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(rArm[i])) / err(\(rBaseline[i]))",
+                                   estimate: e, direction: .lessThan, threshold: 1, provenance: c2Provenance,
+                                   power: CheckPower.ofInterval(e, counts: "seeds (two-level bootstrap over seeds and test points)"))
+            if rArm[i] == c.primaryArm { c2.append(check) }
+            tally[rArm[i], default: [:]][check.verdict, default: 0] += 1
+            let e1Arm = firstOrderError(rName[i], rSigma[i], rArm[i]), e1Base = firstOrderError(rName[i], rSigma[i], rBaseline[i])
+            armVerdictRows.append([rName[i], "\(Int(rDim[i]))", Format.significant(rSigma[i], 2), rArm[i] + (rArm[i] == c.primaryArm ? " (decisive)" : ""), rBaseline[i],
+                                   "\(Format.significant(rRatio[i], 3)) [\(Format.significant(rLow[i], 3)), \(Format.significant(rHigh[i], 3))]", check.verdict.rawValue,
+                                   Format.significant(e1Arm, 3), Format.significant(e1Base, 3)])
+            armVerdictCSV.append([.text(rName[i]), .integer(Int(rDim[i])), .number(rSigma[i]), .text(rArm[i]), .text(rBaseline[i]), .number(rRatio[i]), .number(rLow[i]),
+                                  .number(rHigh[i]), .text(check.verdict.rawValue), .number(e1Arm), .number(e1Base)])
+        }
+        try run.writeCSV("arm_verdicts.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "verdict",
+                                                      "first_order_error_arm", "first_order_error_baseline"], rows: armVerdictCSV)
+        try run.writeTable(Table(header: ["data", "D", "σ", "arm", "baseline", "err_arm / err_baseline [95% CI]", "verdict (< 1)", "s̃₁ rel. error (arm)", "s̃₁ rel. error (baseline)"],
+                                 rows: armVerdictRows,
+                                 caption: "HO-C2 per arm (D ≥ 10, σ ∈ [0.05, 0.5]): each D2SM arm against its autodiff baseline, with the verdict of ratio < 1 and the first-order errors of the s̃₁ each side used. The decisive arm is \(c.primaryArm) (the authors' joint training); -N arms train both networks on N fixed samples (the spec names data size as a factor).",
+                                 label: "tab:ho-e1-arm-verdicts"), name: "arm_verdicts")
+        let tallyNote = tally.keys.sorted().map { arm in
+            let t = tally[arm]!
+            return "\(arm): \(t[.supported] ?? 0) supported, \(t[.notSupported] ?? 0) not supported, \(t[.inconclusive] ?? 0) inconclusive"
+        }.joined(separator: "; ")
+        // HO-C1 (issue 17): the identity itself — σ⁴·DSM loss = regression loss of h = x̃ + σ²s̃₁
+        // and equal parameter gradients — on the trained network, per (data set, σ), over seeds.
+        // The former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± 0.02, equals
+        // 1 + σ⁴E‖s̃₁ − s₁‖²/MSE_Bayes ≥ 1 for any imperfect s̃₁: it measured training quality, and
+        // is now reported as the oracle gap (information).
         let tBayesLow = try tw.numbers("low_bayes"), tBayesHigh = try tw.numbers("high_bayes")
+        let ident = try run.readCSV("tweedie_identity.csv")
+        let iName = try ident.strings("dataset"), iSigma = try ident.numbers("sigma"), iValue = try ident.numbers("value_ratio")
+        let iCoef = try ident.numbers("gradient_coefficient"), iCos = try ident.numbers("gradient_cosine")
+        let idTol = c.identityTolerance ?? 1e-3
+        let idProvenance = ThresholdProvenance.ours("the identity is exact; ±\(idTol) covers \(c.precision.label) round-off through the network (≈ 1e-6) with three orders of margin, while a scale, sign or target error in the DSM loss moves these ratios by ≥ 1e-2")
         var c1: [ClaimCheck] = []
+        var gaps: [String] = []
         for i in tName.indices {
-            c1.append(ClaimCheck(statistic: "\(tName[i]), σ = \(Format.significant(tSigma[i], 2)): MSE(x̃ + σ²s̃₁) / MSE(E[x | x̃]) \(tRatio[i].isNaN ? "" : " (direct regression network: ratio \(Format.significant(tRatio[i], 3)) [\(Format.significant(tLow[i], 3)), \(Format.significant(tHigh[i], 3))])")",
-                                 estimate: Estimate(mean: tBayes[i], low: tBayesLow[i], high: tBayesHigh[i], n: seedCount), direction: .within, threshold: 1, tolerance: c.c1Tolerance))
+            let idx = iName.indices.filter { iName[$0] == tName[i] && iSigma[$0] == tSigma[i] }
+            let value = Stats.meanCI(idx.map { iValue[$0] }), coef = Stats.meanCI(idx.map { iCoef[$0] })
+            let cosine = idx.map { iCos[$0] }.min() ?? .nan
+            let cell = "\(tName[i]), σ = \(Format.significant(tSigma[i], 2))"
+            c1.append(ClaimCheck(statistic: "\(cell): σ⁴·DSM loss / regression loss of x̃ + σ²s̃₁", estimate: value, direction: .within, threshold: 1,
+                                 tolerance: idTol, provenance: idProvenance))
+            c1.append(ClaimCheck(statistic: "\(cell): parameter-gradient coefficient, σ⁴·∇DSM on ∇regression (min cosine \(Format.significant(cosine, 8)))",
+                                 estimate: coef, direction: .within, threshold: 1, tolerance: idTol, provenance: idProvenance))
+            gaps.append("\(cell): \(Format.significant(tBayes[i], 4)) [\(Format.significant(tBayesLow[i], 4)), \(Format.significant(tBayesHigh[i], 4))]"
+                        + (tRatio[i].isNaN ? "" : ", vs direct regression network \(Format.significant(tRatio[i], 3)) [\(Format.significant(tLow[i], 3)), \(Format.significant(tHigh[i], 3))]"))
         }
         let command = "make ho-e1-hessian-accuracy SCALE=\(options.scale.rawValue)"
         let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (\(c.precision.label)), \(c.steps) Adam steps per network, batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."
         try run.writeClaims([
-            ClaimResult(claim: "HO-C2", statement: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.",
+            ClaimResult(claim: "HO-C2", scope: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.",
                         experiment: Self.experimentID, command: command, checks: c2, seeds: seedCount,
-                        notes: note + " Primary arm \(c.primaryArm) (s̃₁ frozen); other arms in tables/ratios.md."),
-            ClaimResult(claim: "HO-C1", statement: "DSM is Tweedie's formula: the denoiser x̃ + σ²s̃₁ matches least-squares regression of x on x̃ (within 2%); the Tweedie identities hold numerically (unit tests).",
+                        notes: note + " Decisive arm \(c.primaryArm) (the authors' set-up: form A trained jointly with s̃₁, no detaching). Per-arm verdicts (tables/arm_verdicts, with s̃₁ errors): \(tallyNote). What changed and why (issue 17): a full D² head at D = 50 (the rank-8 + diagonal head cannot represent that target: best fit 0.45 relative error, so those checks were lost by construction); the decisive arm is the authors' joint set-up, stated before the rerun, and every arm, small-data arms included, gets its own verdict. Not changed: training still runs a fixed \(c.steps) steps, not to a plateau."),
+            ClaimResult(claim: "HO-C1", scope: "DSM is Tweedie's formula: the denoiser x̃ + σ²s̃₁ matches least-squares regression of x on x̃ (within 2%); the Tweedie identities hold numerically (unit tests).",
                         experiment: Self.experimentID, command: command, checks: c1, seeds: seedCount,
-                        notes: note + " The identities themselves are checked by Monte Carlo in ScoreKitTests (SecondOrderDSMMonteCarloTests)."),
+                        notes: note + " The second-order Tweedie identities are checked by Monte Carlo in ScoreKitTests (SecondOrderDSMMonteCarloTests). What changed and why (issue 17): the checks now test the identity itself (σ⁴·DSM = regression loss of x̃ + σ²s̃₁, equal gradients) on the trained network; the former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± \(c.c1Tolerance), is ≥ 1 for any imperfect s̃₁ and measured training quality. Oracle gap MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) (information): " + gaps.joined(separator: "; ") + "."),
         ])
         print(Table(header: ["data", "D", "σ", "s̃₁ err"] + armOrder, rows: rows).markdown())
         print(Table(header: ["data", "D", "σ", "arm", "ratio"], rows: ratioTable).markdown())

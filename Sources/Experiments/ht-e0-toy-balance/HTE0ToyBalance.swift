@@ -3,9 +3,13 @@
 /// 2→16→16→2 (ReLU) is trained with GND(β) denoising score matching at two levels {1, 0.25}
 /// (Adam with AMSGrad, lr 1e-3, batch 256, 1000 iterations, the notebook's loss
 /// mean(σ·(s − t)²)); annealed Langevin dynamics then runs 1000 steps per level at a fixed
-/// ε = 0.1 from Uniform[−6, 6]². Arms: β ∈ {1, 1.25, 1.5, 2} × Langevin noise {Gaussian
-/// (released code), Laplace (notebook, final), GND(β) (notebook, October)} × {unconditioned (as
-/// the notebook), σ-conditioned (log σ input, output / σ)}; every arm over many seeds.
+/// ε = 0.1 from Uniform[−6, 6]². Arms: β ∈ {1, 1.25, 1.5, 2} × Langevin noise {unscaled
+/// Gaussian z ~ N(0, I) with the fixed ε (ours: neither the released code, which rescales
+/// ε_i = ε(σ_i/σ_L)², nor the notebook), Laplace σ_i-scaled (notebook, final), GND(β) σ_i-scaled
+/// (notebook, October)} × {unconditioned (as the notebook), σ-conditioned (log σ input,
+/// output / σ)}; every arm over many seeds. Issue 17: within a seed every β shares the network
+/// initialisation, minibatch, Langevin start and Langevin noise streams (common random numbers,
+/// `ImbalancedToy.PairedStreams`), so differences across β are paired.
 ///
 /// Measured: the fraction of chains ending nearer the minority mode (−5, −5), and the fraction
 /// ending far (> 2) from both modes. HT-C8's primary test is the notebook's own configuration
@@ -34,14 +38,8 @@ struct HTE0ToyBalance: Experiment {
 
     struct Config: Codable {
         var betas: [Double] = [1, 1.25, 1.5, 2]
-        var majorityPoints = 10_000
-        var minorityPoints = 1_000
-        var modeVariance = 0.2
-        var hidden = [16, 16]
-        var learningRate = 1e-3
-        var batchSize = 256
-        var iterations = 1_000
-        var sigmas: [Double] = [1.0, 0.25]
+        /// The data set and the notebook's training recipe (shared with the other toy experiment).
+        var toy = ImbalancedToy.notebook
         var stepSize = 0.1
         var stepsPerLevel = 1_000
         var chains = 1_000
@@ -50,19 +48,13 @@ struct HTE0ToyBalance: Experiment {
         var authorsReference = "notebook (authors' saved outputs, one run each): β = 1.25 with GND(1.25) Langevin noise 55.6 % / 44.4 %; β = 2 with Laplace Langevin noise 93.8 % / 6.2 % (majority / minority)"
 
         static let quick: Config = { var c = Config(); c.chains = 400; return c }()
-
-        /// The toy and its training recipe with these settings.
-        var toy: ImbalancedToy {
-            ImbalancedToy(majorityPoints: majorityPoints, minorityPoints: minorityPoints, modeVariance: modeVariance, hidden: hidden,
-                          learningRate: learningRate, batchSize: batchSize, iterations: iterations, sigmas: sigmas)
-        }
         static let full = Config()
     }
 
     var config: Config {
         var c = options.scale == .quick ? Config.quick : Config.full
         if let v = chains { c.chains = v }
-        if let v = iterations { c.iterations = v }
+        if let v = iterations { c.toy.iterations = v }
         if let v = steps { c.stepsPerLevel = v }
         return c
     }
@@ -79,7 +71,7 @@ struct HTE0ToyBalance: Experiment {
         }
     }
 
-    static let noiseArms = ["gaussian", "laplace", "gnd-beta"]
+    static let noiseArms = ["unscaled-gaussian", "laplace", "gnd-beta"]
     static let majorityMode = (5.0, 5.0), minorityMode = (-5.0, -5.0)
 
     /// The toy data set [11000, 2].
@@ -91,10 +83,12 @@ struct HTE0ToyBalance: Experiment {
     }
 
     /// Langevin sampling for one arm; returns final states [chains, 2] and the first 10 paths.
+    /// `start` draws the initial states, `rng` the Langevin noise (separate, for common random
+    /// numbers across β).
     static func sample(_ c: Config, model: MLP<Float>, conditioned: Bool, noise: LangevinNoise,
-                       using rng: inout Xoshiro256) -> (Tensor<Float>, [[(Double, Double)]], [Bool]) {
-        var x = Tensor<Float>.randomUniform([c.chains, 2], lower: -6, upper: 6, using: &rng)
-        let ld = AnnealedLangevin(sigmas: c.sigmas, stepSize: c.stepSize, stepsPerLevel: c.stepsPerLevel,
+                       start: inout Xoshiro256, using rng: inout Xoshiro256) -> (Tensor<Float>, [[(Double, Double)]], [Bool]) {
+        var x = Tensor<Float>.randomUniform([c.chains, 2], lower: -6, upper: 6, using: &start)
+        let ld = AnnealedLangevin(sigmas: c.toy.sigmas, stepSize: c.stepSize, stepsPerLevel: c.stepsPerLevel,
                                   rescaleSteps: false, noise: noise, bound: 1e4)
         var logSigma = Tensor<Float>(shape: [c.chains, 1]), inverse = Tensor<Float>(shape: [c.chains, 1])
         let pathChains = min(10, c.chains)
@@ -102,8 +96,8 @@ struct HTE0ToyBalance: Experiment {
         let diverged = ld.run(&x, using: &rng, score: { states, level, out in
             let prediction: Tensor<Float>
             if conditioned {
-                logSigma.fill(Float(log(c.sigmas[level])))
-                inverse.fill(Float(1 / c.sigmas[level]))
+                logSigma.fill(Float(log(c.toy.sigmas[level])))
+                inverse.fill(Float(1 / c.toy.sigmas[level]))
                 prediction = model.forward(states, condition: logSigma, outputScale: inverse, retainForBackward: false)
             } else {
                 prediction = model.forward(states, retainForBackward: false)
@@ -134,12 +128,17 @@ struct HTE0ToyBalance: Experiment {
                                     key: { "seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)_conditioned-\(tasks[$0].conditioned ? 1 : 0)" },
                                     progress: { progress.advance() }) { k -> UnitRows in
             let task = tasks[k]
-            var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
-            let (model, curve) = Self.train(c, beta: task.beta, conditioned: task.conditioned, data: data, using: &rng)
+            // Common random numbers: every stream but the training noise is keyed by (seed,
+            // conditioning, purpose), not by β.
+            let key: [UInt64] = [UInt64(task.seed), task.conditioned ? 1 : 0]
+            var streams = ImbalancedToy.PairedStreams(seed: base, key: key, beta: task.beta)
+            let (model, curve) = c.toy.train(beta: task.beta, conditioned: task.conditioned, data: data, streams: &streams)
             var arms: [[CSVCell]] = [], paths: [[CSVCell]] = []
-            for name in Self.noiseArms {
-                let noise: LangevinNoise = name == "gaussian" ? .gaussian : .gnd(beta: name == "laplace" ? 1 : task.beta)
-                let (x, p, diverged) = Self.sample(c, model: model, conditioned: task.conditioned, noise: noise, using: &rng)
+            for (armIndex, name) in Self.noiseArms.enumerated() {
+                let noise: LangevinNoise = name == "unscaled-gaussian" ? .gaussian : .gnd(beta: name == "laplace" ? 1 : task.beta)
+                var start = Xoshiro256(seed: base, key: [0x57A27, UInt64(armIndex)] + key)
+                var rng = Xoshiro256(seed: base, key: [0x1A6E, UInt64(armIndex)] + key)
+                let (x, p, diverged) = Self.sample(c, model: model, conditioned: task.conditioned, noise: noise, start: &start, using: &rng)
                 var minority = 0, far = 0
                 for r in 0..<x.rows where !diverged[r] {
                     let (a, b) = (Double(x[r, 0]), Double(x[r, 1]))
@@ -203,7 +202,7 @@ struct HTE0ToyBalance: Experiment {
         for a in arms {
             let m = est(a, minority), f = est(a, far)
             let d = groups[a]!.map { div[$0] }.reduce(0, +)
-            table.append([a.conditioned ? "σ-conditioned" : "unconditioned", a.noise == "gnd-beta" ? "GND(β)" : a.noise,
+            table.append([a.conditioned ? "σ-conditioned" : "unconditioned", a.noise == "gnd-beta" ? "GND(β)" : (a.noise == "unscaled-gaussian" ? "Gaussian, unscaled (ours)" : a.noise),
                           Format.significant(a.beta, 3), "\(m.n)", Format.withError(100 * m.mean, 100 * m.halfWidth),
                           Format.withError(100 * f.mean, 100 * f.halfWidth), "\(Int(d))"])
             summary.append([.integer(a.conditioned ? 1 : 0), .text(a.noise), .number(a.beta), .integer(m.n), .number(m.mean), .number(m.low), .number(m.high),
@@ -215,7 +214,7 @@ struct HTE0ToyBalance: Experiment {
                                                 "far_mean", "far_low", "far_high"], rows: summary)
         try run.writeTable(Table(header: ["model", "Langevin noise", "β", "seeds", "minority % (data: 9.1)", "far from both modes %", "diverged chains"],
                                  rows: table,
-                                 caption: "Minority-mode fraction of annealed Langevin samples on the 10:1 toy (mean ± 95% t-interval over seeds). The last two rows are the authors' notebook outputs (one run each), for reference only.",
+                                 caption: "Minority-mode fraction of annealed Langevin samples on the 10:1 toy (mean ± 95% t-interval over seeds; within a seed all β share the initialisation, minibatch and Langevin streams). Langevin noise: Gaussian, unscaled (ours) = z ~ N(0, I) with the fixed ε, neither the released code's rule nor the notebook's; laplace and GND(β) = the notebook's σ_i-scaled noise. The last two rows are the authors' notebook outputs (one run each), for reference only.",
                                  label: "tab:ht-e0"), name: "balance")
 
         // Figure: minority fraction against β, one panel per conditioning, one line per noise arm.
@@ -224,7 +223,7 @@ struct HTE0ToyBalance: Experiment {
                   yRange: 0...0.6, key: "top right", series: Self.noiseArms.enumerated().map { (k, n) in
                       let sel = arms.filter { $0.conditioned == conditioned && $0.noise == n }.sorted { $0.beta < $1.beta }
                       let e = sel.map { est($0, minority) }
-                      return Series(x: sel.map(\.beta), y: e.map(\.mean), yError: e.map(\.halfWidth), title: n == "gnd-beta" ? "GND(β) noise" : "\(n) noise",
+                      return Series(x: sel.map(\.beta), y: e.map(\.mean), yError: e.map(\.halfWidth), title: n == "gnd-beta" ? "GND(β) noise" : (n == "unscaled-gaussian" ? "unscaled Gaussian noise" : "\(n) noise"),
                                     style: .errorbars, color: k)
                   } + [Series(x: [1, 2], y: [1.0 / 11, 1.0 / 11], title: "data (1/11)", style: .lines, color: 6, dashed: true)])
         }
@@ -264,8 +263,9 @@ struct HTE0ToyBalance: Experiment {
 
     func claims(arms: [Arm], groups: [Arm: [Int]], minority: [Double]) -> [ClaimResult] {
         // Primary test (fixed in advance): the notebook's configuration, unconditioned MLP with
-        // Laplace Langevin noise: minority(β) − minority(β = 2) > 0 for each β < 2. Runs are
-        // independent across arms; differences are taken seed index by seed index.
+        // Laplace Langevin noise: minority(β) − minority(β = 2) > 0 for each β < 2. Issue 17: the
+        // arms of one seed share every β-independent random stream, so these differences are
+        // paired (common random numbers); the power to detect 5 pp is stated with each check.
         let reference = Arm(beta: 2, conditioned: false, noise: "laplace")
         guard let refIdx = groups[reference] else { return [] }
         let heavier = arms.filter { !$0.conditioned && $0.noise == "laplace" && $0.beta < 2 }
@@ -274,13 +274,24 @@ struct HTE0ToyBalance: Experiment {
             let diffs = zip(groups[a]!, refIdx).map { minority[$0.0] - minority[$0.1] }
             let e = Stats.meanCI(diffs)
             let h = e.halfWidth * z
-            return ClaimCheck(statistic: "minority fraction(β = \(Format.significant(a.beta, 3))) − minority fraction(β = 2), unconditioned MLP, Laplace Langevin noise",
-                              estimate: Estimate(mean: e.mean, low: e.mean - h, high: e.mean + h, n: e.n), direction: .greaterThan, threshold: 0)
+            let widened = Estimate(mean: e.mean, low: e.mean - h, high: e.mean + h, n: e.n)
+            return ClaimCheck(statistic: "minority fraction(β = \(Format.significant(a.beta, 3))) − minority fraction(β = 2), paired by seed (common random numbers), unconditioned MLP, Laplace Langevin noise",
+                              estimate: widened, direction: .greaterThan, threshold: 0,
+                              provenance: .specRecon("spec §5 C8: \"the minority-mode fraction of samples is higher for β < 2 than for β = 2 (notebook: 44.4% for β = 1.25 against 6.2% for β = 2)\"; the sign of the paired difference"),
+                              power: CheckPower.ofInterval(widened, z: Stats.familyZ(heavier.count), claimedEffect: Self.smallestEffectOfInterest, counts: "seeds"))
         }
         let seeds = refIdx.count
+        // Seeds needed for 80 % power at 5 pp with the observed SD of the paired differences.
+        let sds = heavier.map { a in Stats.standardDeviation(zip(groups[a]!, refIdx).map { minority[$0.0] - minority[$0.1] }) }
+        let zSum = Stats.familyZ(heavier.count) + 0.8416212335729143
+        let needed = sds.map { Int((pow(zSum * $0 / Self.smallestEffectOfInterest, 2)).rounded(.up)) }
+        let powerNote = " Power (issue 17): with the observed SD of the paired differences (\(sds.map { Format.significant(100 * $0, 3) }.joined(separator: ", ")) pp for β = \(heavier.map { Format.significant($0.beta, 3) }.joined(separator: ", "))), 80 % power at \(Format.significant(100 * Self.smallestEffectOfInterest, 2)) pp needs ≈ \(needed.map(String.init).joined(separator: ", ")) seeds; a check that cannot see 5 pp reads inconclusive, not \"not supported\"."
         return [ClaimResult(
-            claim: "HT-C8", statement: "On the 10:1 two-mode toy the minority-mode fraction of samples is higher for β < 2 than for β = 2.",
+            claim: "HT-C8", scope: "On the 10:1 two-mode toy the minority-mode fraction of samples is higher for β < 2 than for β = 2.",
             experiment: Self.experimentID, command: "make ht-e0-toy-balance SCALE=\(options.scale.rawValue)", checks: checks, seeds: seeds,
-            notes: "Primary test: the notebook's configuration (unconditioned MLP, Laplace Langevin noise), decided before running; Bonferroni-widened 95% intervals over \(seeds) seeds of paired differences. Gaussian and GND(β) Langevin noise and σ-conditioned models are in tables/balance; the spec's pilot found the effect depends on the Langevin noise.")]
+            notes: "Primary test: the notebook's configuration (unconditioned MLP, Laplace Langevin noise), decided before running; Bonferroni-widened 95% intervals over \(seeds) seeds of paired differences. Unscaled-Gaussian and GND(β) Langevin noise and σ-conditioned models are in tables/balance; the spec's pilot found the effect depends on the Langevin noise. What changed and why (issue 17): within a seed all β now share the initialisation, minibatch and Langevin streams (before, the arms were independent and SD(diff) ≈ 24 pp hid differences of a few points); the old \"gaussian\" arm is labelled unscaled Gaussian (neither the released code's rule nor the notebook's)." + powerNote)]
     }
+
+    /// The smallest difference of minority fractions the check should detect (issue 17: 5 pp).
+    static let smallestEffectOfInterest = 0.05
 }

@@ -9,8 +9,10 @@
 ///   (iii) the iterative algorithm (our reconstruction, [RECON]) with the quantile band, and with
 ///         the moment band where that band is defined — its realised overlap.
 /// Realised overlaps are measured on an independent Monte Carlo draw of the norm law, so they
-/// are not the solver's own fitted value. Ratios are solved once per seed; intervals are over
-/// seeds. Data: 8×8 digits (D = 64), Fashion-MNIST pooled to 14×14 (D = 196), Fashion-MNIST
+/// are not the solver's own fitted value, and (issue 17) against one fixed large-sample
+/// reference law per (β, D), shared by all seeds, whose band is the population band: HT-C4 tests
+/// the signed bias of that reference overlap. Ratios are solved once per seed; intervals are
+/// over seeds. Data: 8×8 digits (D = 64), Fashion-MNIST pooled to 14×14 (D = 196), Fashion-MNIST
 /// (D = 784), and uniform-random "images" for every D (the only option at D = 3072: CIFAR-10 is
 /// not available here).
 import ArgumentParser
@@ -48,25 +50,30 @@ struct HTE2NoiseScaling: Experiment {
         var sigmaMin: Double
         var pairwiseSubset: Int
         var syntheticPoints: Int
+        /// Draws of the fixed reference law per (β, D) that measures HT-C4's realised overlap.
+        var referenceSamples: Int?
         var alphaConvention: String
         var recon: String
 
         static let quick = Config(
             betas: [1, 1.25, 1.5, 1.75, 2], dimensions: [64, 196, 784, 3072], samples: 4_000, overlapTarget: 0.5,
-            bandHalfWidth: 3, sigmaMin: 0.01, pairwiseSubset: 5_000, syntheticPoints: 2_000,
+            bandHalfWidth: 3, sigmaMin: 0.01, pairwiseSubset: 5_000, syntheticPoints: 2_000, referenceSamples: 20_000,
             alphaConvention: GNDScaleConvention.codeConvention.rawValue,
             recon: "The iterative algorithm is the spec's reconstruction (§3, [RECON]); the paper's exact algorithm was not available.")
         static let full: Config = {
             var c = quick
             c.samples = 20_000  // the spec's Monte Carlo size (§3)
             c.pairwiseSubset = 60_000
+            // 10× the solver's draws: the Φ(∓3) band edges then rest on ≈ 270 order statistics
+            // each instead of ≈ 27, so the reference band's own error is small next to the solver's.
+            c.referenceSamples = 200_000
             return c
         }()
     }
 
     var config: Config {
         var c = options.scale == .quick ? Config.quick : Config.full
-        if let s = samples { c.samples = s }
+        if let s = samples { c.samples = s; c.referenceSamples = max(c.referenceSamples ?? 0, 4 * s) }
         if !dimensions.isEmpty { c.dimensions = dimensions }
         return c
     }
@@ -136,6 +143,18 @@ struct HTE2NoiseScaling: Experiment {
         var curveRows: [[CSVCell]] = []
         let progress = Progress("\(Self.experimentID) solving", total: cells.count)
         let baseSeed = options.seed
+        // The fixed reference law of each (β, D), drawn once from its own stream (independent of
+        // every seed's solver draws) and shared by all seeds.
+        let lawKeys = config.betas.flatMap { b in config.dimensions.map { (beta: b, dimension: $0) } }
+        let referenceSamples = config.referenceSamples ?? 10 * config.samples
+        let referenceProgress = Progress("\(Self.experimentID) reference laws", total: lawKeys.count)
+        let referenceLaws = try parallelMap(lawKeys.count, threads: options.threads, progress: { referenceProgress.advance() }) { k -> NoiseNormLaw in
+            var rng = Xoshiro256(seed: baseSeed &+ 0x5EED_0F_1A3 &+ UInt64(k) &* 0x9E37_79B9)
+            return NoiseNormLaw(beta: lawKeys[k].beta, dimension: lawKeys[k].dimension, samples: referenceSamples, using: &rng)
+        }
+        func reference(_ beta: Double, _ d: Int) -> NoiseNormLaw {
+            referenceLaws[lawKeys.firstIndex { $0.beta == beta && $0.dimension == d }!]
+        }
         // Task c uses its own generator (seed derived from c + 1; stream 0 made the synthetic
         // data), so the numbers do not depend on the thread count.
         let rows = try run.units("solve", count: cells.count,
@@ -143,7 +162,7 @@ struct HTE2NoiseScaling: Experiment {
                                  progress: { progress.advance() }) { c -> [CSVCell] in
             let cell = cells[c]
             var rng = Xoshiro256(seed: baseSeed &+ UInt64(c + 1) &* 0x9E37_79B9)
-            return try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, rng: &rng)
+            return try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, reference: reference(cell.beta, cell.dimension), rng: &rng)
         }
         try run.writeCSV("ratios.csv", header: RatioColumns.all, rows: rows)
 
@@ -168,10 +187,11 @@ struct HTE2NoiseScaling: Experiment {
     enum RatioColumns {
         static let all = ["seed", "beta", "dimension", "gamma_ncsnv2", "overlap_ncsnv2_schedule_quantile_band", "overlap_ncsnv2_schedule_moment_band",
                           "gamma_iterative_quantile", "overlap_iterative_quantile", "gamma_iterative_moment", "overlap_iterative_moment",
-                          "moment_band_lower_edge", "overlap_samples"]
+                          "moment_band_lower_edge", "overlap_samples",
+                          "overlap_iterative_quantile_reference", "overlap_iterative_moment_reference", "reference_samples"]
     }
 
-    func solveCell(_ beta: Double, _ d: Int, seed: Int, config: Config, rng: inout Xoshiro256) throws -> [CSVCell] {
+    func solveCell(_ beta: Double, _ d: Int, seed: Int, config: Config, reference: NoiseNormLaw, rng: inout Xoshiro256) throws -> [CSVCell] {
         let k = config.bandHalfWidth, c = config.overlapTarget
         let law = NoiseNormLaw(beta: beta, dimension: d, samples: config.samples, using: &rng)
         // The validation draw is twice as large, so the measured overlap's own error is small
@@ -180,17 +200,20 @@ struct HTE2NoiseScaling: Experiment {
         let gammaG = try NoiseScaling.ncsnv2Ratio(dimension: d, target: c, halfWidth: k)
         let gammaQ = try NoiseScaling.ratio(for: law, band: .quantile, target: c, halfWidth: k)
         let qBand = validation.band(.quantile, halfWidth: k), mBand = validation.band(.moment, halfWidth: k)
-        var gammaM = Double.nan, overlapM = Double.nan
+        var gammaM = Double.nan, overlapM = Double.nan, overlapMRef = Double.nan
         do {
             gammaM = try NoiseScaling.ratio(for: law, band: .moment, target: c, halfWidth: k)
             overlapM = validation.overlap(ratio: gammaM, band: mBand)
+            overlapMRef = reference.overlap(ratio: gammaM, band: reference.band(.moment, halfWidth: k))
         } catch NoiseScalingError.degenerateBand {
             // Reported as nan with the (negative) lower edge in its own column.
         }
         return [.integer(seed), .number(beta), .integer(d), .number(gammaG),
                 .number(validation.overlap(ratio: gammaG, band: qBand)), .number(validation.overlap(ratio: gammaG, band: mBand)),
                 .number(gammaQ), .number(validation.overlap(ratio: gammaQ, band: qBand)), .number(gammaM), .number(overlapM),
-                .number(law.band(.moment, halfWidth: k).lower), .integer(config.samples)]
+                .number(law.band(.moment, halfWidth: k).lower), .integer(config.samples),
+                .number(reference.overlap(ratio: gammaQ, band: reference.band(.quantile, halfWidth: k))), .number(overlapMRef),
+                .integer(reference.sortedNorms.count)]
     }
 
     // MARK: - Render
@@ -201,9 +224,14 @@ struct HTE2NoiseScaling: Experiment {
         var overlapGQ: Estimate, overlapGM: Estimate
         var gammaQ: Estimate, overlapQ: Estimate
         var gammaM: Estimate?, overlapM: Estimate?
-        /// Mean over seeds of the per-run |realised overlap − C|.
+        /// Mean over seeds of the per-run |realised overlap − C| (information only since issue 17).
         var deviationQ: Estimate, deviationM: Estimate?
-        var samples: Int, seeds: Int
+        /// Mean over seeds of the signed (reference overlap − C), and the per-run SD.
+        var biasQ: Estimate, biasM: Estimate?
+        var spreadQ: Double, spreadM: Double?
+        /// γ of the iterative algorithm (quantile band) per seed, for paired comparisons.
+        var gammaQBySeed: [Int: Double]
+        var samples: Int, seeds: Int, referenceSamples: Int
     }
 
     func summarise(_ run: RunDirectory) throws -> [Cell] {
@@ -218,10 +246,15 @@ struct HTE2NoiseScaling: Experiment {
             let momentDefined = idx.allSatisfy { col[8][$0].isFinite }
             let target = config.overlapTarget
             func deviation(_ j: Int) -> Estimate { Stats.meanCI(idx.map { abs(col[j][$0] - target) }) }
+            func bias(_ j: Int) -> Estimate { Stats.meanCI(idx.map { col[j][$0] - target }) }
+            func spread(_ j: Int) -> Double { Stats.standardDeviation(idx.map { col[j][$0] }) }
             cells.append(Cell(beta: key.beta, dimension: key.dimension, gammaG: col[3][idx[0]], overlapGQ: est(4), overlapGM: est(5),
                               gammaQ: est(6), overlapQ: est(7), gammaM: momentDefined ? est(8) : nil, overlapM: momentDefined ? est(9) : nil,
                               deviationQ: deviation(7), deviationM: momentDefined ? deviation(9) : nil,
-                              samples: Int(col[11][idx[0]]), seeds: idx.count))
+                              biasQ: bias(12), biasM: momentDefined ? bias(13) : nil,
+                              spreadQ: spread(12), spreadM: momentDefined ? spread(13) : nil,
+                              gammaQBySeed: Dictionary(uniqueKeysWithValues: idx.map { (Int(col[0][$0]), col[6][$0]) }),
+                              samples: Int(col[11][idx[0]]), seeds: idx.count, referenceSamples: Int(col[14][idx[0]])))
         }
         return cells
     }
@@ -317,38 +350,51 @@ struct HTE2NoiseScaling: Experiment {
         let command = "make ht-e2-noise-scaling SCALE=\(options.scale.rawValue)"
         let seeds = cells.first?.seeds ?? 0
         let c = config.overlapTarget
-        // HT-C4 (a): the realised overlap of each run of the iterative algorithm is within ±0.02
-        // of C: the mean over seeds of |overlap − C| is below 0.02, for every (β, D) and both bands.
+        // HT-C4 (a), issue 17: the overlap that each run's γ realises under one fixed large-sample
+        // reference law of the norm (population band), its signed bias over seeds within ±0.02.
+        // The former statistic (mean |overlap − C| against a band re-estimated from 20k draws,
+        // whose Φ(∓3) quantiles rest on ≈ 27 draws) measured Monte Carlo noise, folded upwards.
+        let c4Provenance = ThresholdProvenance.specRecon("spec §5 C4: \"the iterative algorithm yields adjacent-level overlap within ±0.02 of the target C for all β and D\"; tested as the mean signed deviation over seeds")
         var c4: [ClaimCheck] = []
         for cell in cells {
-            c4.append(ClaimCheck(statistic: "mean |realised overlap − \(c)|, iterative (quantile band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
-                                 estimate: cell.deviationQ, direction: .lessThan, threshold: 0.02))
-            if let m = cell.deviationM {
-                c4.append(ClaimCheck(statistic: "mean |realised overlap − \(c)|, iterative (moment band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
-                                     estimate: m, direction: .lessThan, threshold: 0.02))
+            c4.append(ClaimCheck(statistic: "mean (reference-law overlap − \(c)), iterative (quantile band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
+                                 estimate: cell.biasQ, direction: .within, threshold: 0, tolerance: 0.02, provenance: c4Provenance,
+                                 power: CheckPower.ofInterval(cell.biasQ, claimedEffect: 0.02, counts: "seeds")))
+            if let m = cell.biasM {
+                c4.append(ClaimCheck(statistic: "mean (reference-law overlap − \(c)), iterative (moment band), β = \(Format.significant(cell.beta, 3)), D = \(cell.dimension)",
+                                     estimate: m, direction: .within, threshold: 0, tolerance: 0.02, provenance: c4Provenance,
+                                     power: CheckPower.ofInterval(m, claimedEffect: 0.02, counts: "seeds")))
             }
         }
+        let worstSpread = cells.map(\.spreadQ).max() ?? .nan
+        let worstSpreadCell = cells.max { $0.spreadQ < $1.spreadQ }
         // HT-C4 (b): at β = 2 and large D the moment-band γ equals NCSNv2's closed form (±0.005).
         for cell in cells where cell.beta == 2 && cell.dimension >= 784 {
             if let g = cell.gammaM {
                 c4.append(ClaimCheck(statistic: "γ iterative (moment band) at β = 2, D = \(cell.dimension), vs NCSNv2 \(Format.significant(cell.gammaG, 6))",
-                                     estimate: g, direction: .within, threshold: cell.gammaG, tolerance: 0.005))
+                                     estimate: g, direction: .within, threshold: cell.gammaG, tolerance: 0.005,
+                                     provenance: .ours("±0.005 on γ ≈ 1.02–1.05 is a few % of γ − 1; the spec's C4 says only \"reproduces the NCSNv2 γ at β = 2\"")))
             }
         }
-        // HT-C5: fewer levels for heavier tails over the same [σ_L, σ_1]: L(β) − L(2) < 0.
+        // HT-C5, issue 17: fewer levels for heavier tails over the same [σ_L, σ_1], as the
+        // continuous level count L_c(γ) = 1 + ln(σ_1/σ_L)/ln γ, paired by seed: the mean over
+        // seeds of L_c(γ_β,s) − L_c(γ_2,s) < 0. (Integer L with interval endpoints subtracted gave
+        // artefacts such as [−2, 0].)
         var c5: [ClaimCheck] = []
         let largestSigma = Dictionary(sources, uniquingKeysWith: max)
+        let c5Provenance = ThresholdProvenance.specRecon("spec §5 C5: \"heavier tails need fewer noise levels to span the same [σ_L, σ_1] at the same overlap\"; the sign of the paired difference")
         for d in Set(cells.map(\.dimension)).sorted() {
             guard let s1 = largestSigma[d], let ref = cells.first(where: { $0.beta == 2 && $0.dimension == d }) else { continue }
+            let span = log(s1 / config.sigmaMin)
             for cell in cells where cell.dimension == d && cell.beta < 2 {
-                // Interval of L from the interval of γ (L is monotone in γ).
-                let lMean = Double(levels(s1, cell.gammaQ.mean, config.sigmaMin) - levels(s1, ref.gammaQ.mean, config.sigmaMin))
-                // A γ bound at or below 1 (a wide interval) means an unbounded number of levels.
-                func bound(_ g: Double) -> Double { g > 1 ? Double(levels(s1, g, config.sigmaMin)) : .infinity }
-                let lo = bound(cell.gammaQ.high) - bound(ref.gammaQ.low)
-                let hi = bound(cell.gammaQ.low) - bound(ref.gammaQ.high)
-                c5.append(ClaimCheck(statistic: "L(β = \(Format.significant(cell.beta, 3))) − L(β = 2), D = \(d), σ_1 = \(Format.significant(s1, 4)) → \(config.sigmaMin)",
-                                     estimate: Estimate(mean: lMean, low: lo, high: hi, n: seeds), direction: .lessThan, threshold: 0))
+                let diffs = cell.gammaQBySeed.keys.sorted().compactMap { s -> Double? in
+                    guard let g = cell.gammaQBySeed[s], let g2 = ref.gammaQBySeed[s] else { return nil }
+                    return ContinuousLevels.count(span: span, ratio: g) - ContinuousLevels.count(span: span, ratio: g2)
+                }
+                let e = Stats.meanCI(diffs)
+                c5.append(ClaimCheck(statistic: "continuous L(β = \(Format.significant(cell.beta, 3))) − L(β = 2), paired by seed, D = \(d), σ_1 = \(Format.significant(s1, 4)) → \(config.sigmaMin)",
+                                     estimate: e, direction: .lessThan, threshold: 0, provenance: c5Provenance,
+                                     power: CheckPower.ofInterval(e, counts: "seeds")))
             }
         }
         // HT-C3 (overlap part): under the unchanged NCSNv2 schedule the overlap differs from C for β < 2.
@@ -357,16 +403,27 @@ struct HTE2NoiseScaling: Experiment {
             let dev = Estimate(mean: abs(e.mean - c), low: (e.low - c) * (e.high - c) <= 0 ? 0 : min(abs(e.low - c), abs(e.high - c)),
                                high: max(abs(e.low - c), abs(e.high - c)), n: e.n)
             return ClaimCheck(statistic: "|overlap of the NCSNv2 schedule under GND(β = \(Format.significant(cell.beta, 3))) − \(c)|, D = \(cell.dimension)",
-                              estimate: dev, direction: .greaterThan, threshold: 0.02)
+                              estimate: dev, direction: .greaterThan, threshold: 0.02,
+                              provenance: .ours("spec §5 C3 \"the realised overlap under the unchanged NCSNv2 schedule differs from 0.5\", read as by more than C4's own tolerance 0.02"))
         }
         let notes = "Iterative algorithm reconstructed from the abstract ([RECON], spec §3). \(seeds) seeds × \(cells.first?.samples ?? 0) Monte Carlo draws per law; intervals are 95% over seeds."
+        let c4Notes = notes + " What changed and why (issue 17): the realised overlap is now measured against one fixed reference law per (β, D) (\(cells.first?.referenceSamples ?? 0) draws, its own population band) and the check is the signed bias over seeds within ±0.02; the old mean |overlap − 0.5| against a re-estimated band measured Monte Carlo noise, folded upwards. Finding: the per-run SD of the reference overlap (quantile band, \(cells.first?.samples ?? 0) solver draws) is up to \(Format.significant(worstSpread, 3))\(worstSpreadCell.map { " (β = \(Format.significant($0.beta, 3)), D = \($0.dimension))" } ?? ""); where it exceeds ≈ 0.01, single runs leave ±0.02 often and the solver needs more draws than the spec's 20k."
+        let c5Notes = notes + " What changed and why (issue 17): the continuous level count 1 + ln(σ_1/σ_L)/ln γ, paired by seed, replaces integer L compared by subtracting interval endpoints (which gave artefacts such as [−2, 0])."
         return [
-            ClaimResult(claim: "HT-C3", statement: "Under the unchanged NCSNv2 (Gaussian) schedule, the realised adjacent-level overlap for β < 2 differs from the target 0.5 (by more than 0.02) at D = 784 and 3072.",
+            ClaimResult(claim: "HT-C3", scope: "Under the unchanged NCSNv2 (Gaussian) schedule, the realised adjacent-level overlap for β < 2 differs from the target 0.5 (by more than 0.02) at D = 784 and 3072.",
                         experiment: Self.experimentID, command: command, checks: c3, seeds: seeds, notes: notes + " Overlap part of HT-C3 only; the skew part is in ht-e1-concentration."),
-            ClaimResult(claim: "HT-C4", statement: "The iterative algorithm yields adjacent-level overlap within ±0.02 of the target for all β and D, and reproduces the NCSNv2 γ at β = 2.",
-                        experiment: Self.experimentID, command: command, checks: c4, seeds: seeds, notes: notes),
-            ClaimResult(claim: "HT-C5", statement: "Heavier tails need fewer noise levels to span the same [σ_L, σ_1] at the same overlap.",
-                        experiment: Self.experimentID, command: command, checks: c5, seeds: seeds, notes: notes),
+            ClaimResult(claim: "HT-C4", scope: "The iterative algorithm yields adjacent-level overlap within ±0.02 of the target for all β and D, and reproduces the NCSNv2 γ at β = 2.",
+                        experiment: Self.experimentID, command: command, checks: c4, seeds: seeds, notes: c4Notes),
+            ClaimResult(claim: "HT-C5", scope: "Heavier tails need fewer noise levels to span the same [σ_L, σ_1] at the same overlap.",
+                        experiment: Self.experimentID, command: command, checks: c5, seeds: seeds, notes: c5Notes),
         ]
     }
+}
+
+/// The number of geometric levels from σ_1 down to σ_L with ratio γ, as a real number:
+/// L_c = 1 + ln(σ_1/σ_L)/ln γ (the integer schedule has ⌊L_c⌋ levels). Continuous in γ, so
+/// paired differences across β have no rounding artefacts.
+enum ContinuousLevels {
+    /// `span` = ln(σ_1/σ_L) > 0, `ratio` = γ > 1.
+    static func count(span: Double, ratio: Double) -> Double { 1 + span / log(ratio) }
 }

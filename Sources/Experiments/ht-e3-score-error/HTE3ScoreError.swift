@@ -16,8 +16,19 @@
 ///   queried at its own trained level nearest to τ_k in log σ, against the exact score of the
 ///   β-perturbed training set at that level, on (a) same-β points x_j + GND_β(σ) noise and (b) the
 ///   common reference points x_j + τ_k·N(0, I), identical for every β (off the GND shell for
-///   β < 2). Relative Fisher divergence per level: E‖s_θ − s‖²/E‖s‖²; over levels the spec's
-///   Σ_k σ_k² E‖s_θ − s‖² / Σ_k σ_k² E‖s‖². The same metric on subsets is traced during training.
+///   β < 2), and (issue 17) (c) off-shell points x_j + κ·ε, ε ~ GND_β(σ), κ = 1.5: every β's own
+///   noise pushed to 1.5× its radius, so each β is evaluated off its typical shell in the same
+///   relative sense. Relative Fisher divergence per level: E‖s_θ − s‖²/E‖s‖²; over levels the
+///   spec's Σ_k σ_k² E‖s_θ − s‖² / Σ_k σ_k² E‖s‖². Issue 17: also the absolute error with one
+///   normaliser common to every β, mean_k σ_k² E‖s_θ − s‖²/D (squared error per coordinate in
+///   units of 1/σ², since σ·s is O(1) per coordinate for every β under α = √2σ); the relative
+///   error's denominator E‖s‖² differs ≈ 2× between β = 1 and β = 2, so its sign across β can
+///   flip with the normaliser. HT-C6 is tested on the absolute error at the off-shell points (c).
+///   The same metric on subsets is traced during training.
+/// * HT-C1's floor (issue 17): the same network, from the same initial weights, trained for the
+///   same steps by direct regression on the EXACT score (λ = σ², a fixed pool of points x_j +
+///   GND_β(σ_l) noise at uniformly drawn training levels); its error on the same-β points is β's
+///   own approximation floor, and HT-C1 compares (DSM error / floor) across β.
 import ArgumentParser
 import DataIO
 import ExperimentKit
@@ -68,6 +79,10 @@ struct HTE3ScoreError: Experiment {
         var curvePoints = 250
         /// D ≥ this counts as "large D" in the HT-C6 verdict (fixed before any run).
         var largeDimension = 128
+        /// Off-shell evaluation set (c): each β's own noise scaled by this factor (issue 17).
+        var offShellFactor: Double? = 1.5
+        /// Pool of exact-score training points for HT-C1's floor network (issue 17).
+        var floorPoolPoints: Int? = 16_000
 
         static let full = Config()
         static let quick: Config = {
@@ -79,6 +94,7 @@ struct HTE3ScoreError: Experiment {
             c.curvePoints = 100
             c.curveCheckpoints = 4
             c.normSamples = 10_000
+            c.floorPoolPoints = 2_000
             return c
         }()
     }
@@ -88,7 +104,7 @@ struct HTE3ScoreError: Experiment {
         if !dimensions.isEmpty { c.dimensions = dimensions }
         if noDigits { c.digits = false }
         if let v = steps { c.steps = v }
-        if let v = evalPoints { c.evalPoints = v; c.curvePoints = min(c.curvePoints, v) }
+        if let v = evalPoints { c.evalPoints = v; c.curvePoints = min(c.curvePoints, v); c.floorPoolPoints = min(c.floorPoolPoints ?? 16_000, 8 * v) }
         return c
     }
 
@@ -241,8 +257,12 @@ struct HTE3ScoreError: Experiment {
                                conditioningSize: 1, using: &initRNG)
         var evalRNG = Xoshiro256(seed: baseSeed, key: [3, dataKey, seedKey, betaKey])
 
-        // (a) same-β points and (b) common Gaussian reference points, with exact scores.
-        var same: [EvalSet] = [], common: [EvalSet] = []
+        // (a) same-β points, (b) common Gaussian reference points and (c) off-shell points (own
+        // noise × κ), with exact scores. Set (c) draws from its own stream, so (a) and (b) are
+        // unchanged by its addition.
+        var same: [EvalSet] = [], common: [EvalSet] = [], off: [EvalSet] = []
+        var offRNG = Xoshiro256(seed: baseSeed, key: [9, dataKey, seedKey, betaKey])
+        let kappa = c.offShellFactor ?? 1.5
         for (k, tau) in scales.enumerated() {
             let sigma = schedule.sigmas[schedule.evalLevels[k]]
             let law = GeneralizedNormal(sigma: sigma, beta: beta)
@@ -256,8 +276,14 @@ struct HTE3ScoreError: Experiment {
                     pb.scalars[i * d + j] = trainDouble.scalars[jb * d + j] + tau * commonRNG.nextNormal()
                 }
             }
+            var pc = Tensor<Double>(shape: [c.evalPoints, d])
+            for i in 0..<c.evalPoints {
+                let jc = offRNG.nextIndex(data.train.rows)
+                for j in 0..<d { pc.scalars[i * d + j] = trainDouble.scalars[jc * d + j] + kappa * law.sample(using: &offRNG) }
+            }
             same.append(EvalSet(points: pa.converted(to: Float.self), scores: truth.scores(pa), sigma: sigma))
             common.append(EvalSet(points: pb.converted(to: Float.self), scores: truth.scores(pb), sigma: sigma))
+            off.append(EvalSet(points: pc.converted(to: Float.self), scores: truth.scores(pc), sigma: sigma))
         }
 
         // Training, with the aggregate error traced on the first `curvePoints` of every set.
@@ -291,26 +317,92 @@ struct HTE3ScoreError: Experiment {
         }
         trace(c.steps)
 
+        // HT-C1's floor: the same network (same initial weights) regressed on the exact score.
+        let floorModel = Self.trainFloor(c, data: data, trainDouble: trainDouble, beta: beta, schedule: schedule,
+                                         seed: seed, baseSeed: baseSeed, dataKey: dataKey)
+
         // Final per-scale errors and the raw held-out DSM loss at each evaluation level.
         var heldRNG = Xoshiro256(seed: baseSeed, key: [7, dataKey, seedKey, betaKey])
         var num = (0.0, 0.0), den = (0.0, 0.0)
+        var numOff = 0.0, denOff = 0.0
+        var absolute = (0.0, 0.0, 0.0)
         for k in scales.indices {
             let level = schedule.evalLevels[k]
             let sigma = schedule.sigmas[level]
             let (ea, na) = errorSums(model: evaluate(model, same[k].points, sigma: sigma, rows: c.evalPoints), exact: same[k].scores, rows: c.evalPoints)
             let (eb, nb) = errorSums(model: evaluate(model, common[k].points, sigma: sigma, rows: c.evalPoints), exact: common[k].scores, rows: c.evalPoints)
+            let (ec, nc) = errorSums(model: evaluate(model, off[k].points, sigma: sigma, rows: c.evalPoints), exact: off[k].scores, rows: c.evalPoints)
+            let (ef, _) = errorSums(model: evaluate(floorModel, same[k].points, sigma: sigma, rows: c.evalPoints), exact: same[k].scores, rows: c.evalPoints)
             let m = Double(c.evalPoints)
             num.0 += sigma * sigma * ea / m; den.0 += sigma * sigma * na / m
             num.1 += sigma * sigma * eb / m; den.1 += sigma * sigma * nb / m
+            numOff += sigma * sigma * ec / m; denOff += sigma * sigma * nc / m
+            // Absolute error with a β-independent normaliser: σ²E‖s_θ − s‖²/D, averaged over scales.
+            let perScale = Double(scales.count) * Double(d)
+            absolute.0 += sigma * sigma * ea / m / perScale
+            absolute.1 += sigma * sigma * eb / m / perScale
+            absolute.2 += sigma * sigma * ec / m / perScale
             dsm.makeBatch(clean: data.heldOut, into: &batch, level: level, using: &heldRNG)
             let out = model.forward(batch.noisy, condition: batch.logSigma, outputScale: batch.inverseSigma, retainForBackward: false)
             let held = weightedSquaredError(prediction: out, target: batch.target, rowWeights: batch.weights, dPrediction: &dPrediction)
             result.levelRows.append([.text(data.name), .integer(d), .number(beta), .integer(seed), .integer(k), .number(scales[k]), .integer(level),
-                                     .number(sigma), .number(ea / m), .number(na / m), .number(ea / na), .number(eb / m), .number(nb / m), .number(eb / nb), .number(held)])
+                                     .number(sigma), .number(ea / m), .number(na / m), .number(ea / na), .number(eb / m), .number(nb / m), .number(eb / nb), .number(held),
+                                     .number(ec / m), .number(nc / m), .number(ec / nc), .number(ef / m)])
         }
         result.summaryRow = [.text(data.name), .integer(d), .number(beta), .integer(seed), .integer(schedule.sigmas.count), .number(schedule.ratio),
-                             .number(num.0 / den.0), .number(num.1 / den.1), .number(Stats.mean(lastLosses))]
+                             .number(num.0 / den.0), .number(num.1 / den.1), .number(Stats.mean(lastLosses)),
+                             .number(numOff / denOff), .number(absolute.0), .number(absolute.1), .number(absolute.2)]
         return result
+    }
+
+    /// The floor network: MLP of the DSM model's architecture and initial weights, trained for
+    /// `steps` Adam steps on σ²‖s_θ(x̃, σ) − ∇log q_σ(x̃)‖² over a fixed pool of points
+    /// x̃ = x_j + GND_β(σ_l) at uniformly drawn training levels l, with exact targets.
+    static func trainFloor(_ c: Config, data: DataSet, trainDouble: Tensor<Double>, beta: Double, schedule: Schedule,
+                           seed: Int, baseSeed: UInt64, dataKey: UInt64) -> MLP<Float> {
+        let d = data.dimension
+        let seedKey = UInt64(seed), betaKey = UInt64(beta * 1000)
+        var initRNG = Xoshiro256(seed: baseSeed, key: [2, dataKey, seedKey])  // the DSM model's initial weights
+        let model = MLP<Float>(sizes: [d] + c.hidden + [d], activation: ActivationKind(rawValue: c.activation) ?? .elu,
+                               conditioningSize: 1, using: &initRNG)
+        var poolRNG = Xoshiro256(seed: baseSeed, key: [10, dataKey, seedKey, betaKey])
+        let p = c.floorPoolPoints ?? 16_000
+        let levels = (0..<p).map { _ in poolRNG.nextIndex(schedule.sigmas.count) }
+        var points = Tensor<Double>(shape: [p, d])
+        for i in 0..<p {
+            let law = GeneralizedNormal(sigma: schedule.sigmas[levels[i]], beta: beta)
+            let j = poolRNG.nextIndex(data.train.rows)
+            for k in 0..<d { points.scalars[i * d + k] = trainDouble.scalars[j * d + k] + law.sample(using: &poolRNG) }
+        }
+        var targets = Tensor<Double>(shape: [p, d])
+        for l in Set(levels).sorted() {
+            let rows = levels.indices.filter { levels[$0] == l }
+            let truth = GNDPerturbedEmpirical(data: trainDouble, gnd: GeneralizedNormal(sigma: schedule.sigmas[l], beta: beta))
+            let s = truth.scores(points.gatherRows(rows))
+            for (r, i) in rows.enumerated() { for k in 0..<d { targets.scalars[i * d + k] = s.scalars[r * d + k] } }
+        }
+        let pointsF = points.converted(to: Float.self), targetsF = targets.converted(to: Float.self)
+        let b = c.batchSize
+        var x = Tensor<Float>(shape: [b, d]), t = Tensor<Float>(shape: [b, d]), dPrediction = Tensor<Float>(shape: [b, d])
+        var logSigma = Tensor<Float>(shape: [b, 1]), inverse = Tensor<Float>(shape: [b, 1]), weights = Tensor<Float>(shape: [b])
+        var indices = [Int](repeating: 0, count: b)
+        var trainRNG = Xoshiro256(seed: baseSeed, key: [11, dataKey, seedKey, betaKey])
+        let adam = Adam<Float>(learningRate: c.learningRate)
+        for _ in 0..<c.steps {
+            for k in 0..<b { indices[k] = trainRNG.nextIndex(p) }
+            pointsF.gatherRows(indices, into: &x)
+            targetsF.gatherRows(indices, into: &t)
+            for k in 0..<b {
+                let sigma = schedule.sigmas[levels[indices[k]]]
+                logSigma.scalars[k] = Float(log(sigma)); inverse.scalars[k] = Float(1 / sigma); weights.scalars[k] = Float(sigma * sigma)
+            }
+            model.zeroGradients()
+            let prediction = model.forward(x, condition: logSigma, outputScale: inverse)
+            _ = weightedSquaredError(prediction: prediction, target: t, rowWeights: weights, dPrediction: &dPrediction)
+            model.backwardParameters(dPrediction)
+            adam.step(model)
+        }
+        return model
     }
 
     // MARK: - Compute
@@ -360,11 +452,13 @@ struct HTE3ScoreError: Experiment {
         }
         try run.writeCSV("levels.csv", header: ["dataset", "dimension", "beta", "seed", "scale_index", "tau", "level", "sigma",
                                                 "error_same", "norm_same", "relative_error_same", "error_common", "norm_common",
-                                                "relative_error_common", "heldout_dsm_loss"], rows: results.flatMap { $0.levelRows })
+                                                "relative_error_common", "heldout_dsm_loss", "error_off", "norm_off", "relative_error_off", "error_floor_same"],
+                         rows: results.flatMap { $0.levelRows })
         try run.writeCSV("curves.csv", header: ["dataset", "dimension", "beta", "seed", "step", "relative_error_same", "relative_error_common"],
                          rows: results.flatMap { $0.curveRows })
         try run.writeCSV("summary.csv", header: ["dataset", "dimension", "beta", "seed", "levels", "ratio", "relative_error_same",
-                                                 "relative_error_common", "final_train_loss"], rows: results.map { $0.summaryRow })
+                                                 "relative_error_common", "final_train_loss", "relative_error_off",
+                                                 "absolute_error_same", "absolute_error_common", "absolute_error_off"], rows: results.map { $0.summaryRow })
         try run.writeConfig(c)
     }
 
@@ -380,9 +474,12 @@ struct HTE3ScoreError: Experiment {
         let sum = try run.readCSV("summary.csv")
         let sName = try sum.strings("dataset"), sDim = try sum.numbers("dimension"), sBeta = try sum.numbers("beta"), sSeed = try sum.numbers("seed")
         let sL = try sum.numbers("levels"), sRatio = try sum.numbers("ratio"), sSame = try sum.numbers("relative_error_same"), sCommon = try sum.numbers("relative_error_common")
+        let sOff = try sum.numbers("relative_error_off"), sAbsSame = try sum.numbers("absolute_error_same")
+        let sAbsCommon = try sum.numbers("absolute_error_common"), sAbsOff = try sum.numbers("absolute_error_off")
         let lv = try run.readCSV("levels.csv")
         let lName = try lv.strings("dataset"), lBeta = try lv.numbers("beta"), lTau = try lv.numbers("tau")
         let lSame = try lv.numbers("relative_error_same"), lCommon = try lv.numbers("relative_error_common"), lHeld = try lv.numbers("heldout_dsm_loss")
+        let lSeed = try lv.numbers("seed"), lSigma = try lv.numbers("sigma"), lErr = try lv.numbers("error_same"), lFloor = try lv.numbers("error_floor_same")
         let cv = try run.readCSV("curves.csv")
         let cName = try cv.strings("dataset"), cBeta = try cv.numbers("beta"), cSeed = try cv.numbers("seed"), cStep = try cv.numbers("step")
         let cSame = try cv.numbers("relative_error_same")
@@ -408,14 +505,18 @@ struct HTE3ScoreError: Experiment {
                 let a = Stats.meanCI(bySeed(n, b, sSame)), cm = Stats.meanCI(bySeed(n, b, sCommon))
                 let held = Stats.mean(lName.indices.filter { lName[$0] == n && lBeta[$0] == b }.map { lHeld[$0] })
                 let start = Stats.meanCI(curveAt(n, b, step: 0))
+                let o = Stats.meanCI(bySeed(n, b, sOff)), ao = Stats.meanCI(bySeed(n, b, sAbsOff))
+                let aa = Stats.mean(bySeed(n, b, sAbsSame)), ab = Stats.mean(bySeed(n, b, sAbsCommon))
                 rows.append([n, "\(dim(n))", Format.significant(b, 3), "\(Int(sL[first]))", Format.significant(sRatio[first], 4),
                              Format.withError(start.mean, start.halfWidth), Format.withError(a.mean, a.halfWidth), Format.withError(cm.mean, cm.halfWidth),
+                             Format.withError(o.mean, o.halfWidth), Format.significant(aa, 3), Format.significant(ab, 3), Format.withError(ao.mean, ao.halfWidth),
                              Format.significant(held, 4)])
             }
         }
-        try run.writeTable(Table(header: ["data", "D", "β", "L", "γ", "rel. error at init (a)", "rel. error (a) same-β points", "rel. error (b) common points", "held-out DSM loss"],
+        try run.writeTable(Table(header: ["data", "D", "β", "L", "γ", "rel. error at init (a)", "rel. error (a) same-β points", "rel. error (b) common points",
+                                          "rel. error (c) off-shell", "abs. error (a)", "abs. error (b)", "abs. error (c)", "held-out DSM loss"],
                                  rows: rows,
-                                 caption: "Relative Fisher divergence Σσ²E‖s_θ − s‖²/Σσ²E‖s‖² against the exact score of the GND-perturbed training set (N = \(c.trainPoints)), over \(c.evalScales) evaluation scales from σ_1 to \(Format.significant(c.sigmaMinFraction, 2))σ_1; (a) points perturbed with the model's own β, (b) the same Gaussian-perturbed points for every β. Mean ± 95% t-interval over \(seedCount) seeds; \(c.steps) Adam steps. Held-out DSM loss: σ²-weighted, mean over the evaluation levels (not comparable across β). Protocol [RECON].",
+                                 caption: "Relative Fisher divergence Σσ²E‖s_θ − s‖²/Σσ²E‖s‖² against the exact score of the GND-perturbed training set (N = \(c.trainPoints)), over \(c.evalScales) evaluation scales from σ_1 to \(Format.significant(c.sigmaMinFraction, 2))σ_1; (a) points perturbed with the model's own β, (b) the same Gaussian-perturbed points for every β, (c) off-shell points (each β's own noise × \(Format.significant(c.offShellFactor ?? 1.5, 2))). Absolute error: mean over scales of σ²E‖s_θ − s‖²/D, a normaliser common to every β. Mean ± 95% t-interval over \(seedCount) seeds; \(c.steps) Adam steps. Held-out DSM loss: σ²-weighted, mean over the evaluation levels (not comparable across β). Protocol [RECON].",
                                  label: "tab:ht-e3"), name: "score_error")
 
         // Figure 1: aggregate error against D per β (synthetic mixtures; digits as separate points).
@@ -471,39 +572,65 @@ struct HTE3ScoreError: Experiment {
         // training to below `fallRatio` of its initial value; (2) the final β = 1 error is within
         // `comparableRatio` times the β = 2 error (ratio per seed, t-interval).
         var c1: [ClaimCheck] = []
+        var floorNotes: [String] = []
         let finalStep = Double(c.steps)
         if c.betas.contains(1) && c.betas.contains(2) {
             for n in names {
                 let fall = zip(curveAt(n, 1, step: finalStep), curveAt(n, 1, step: 0)).map { $0 / $1 }
                 c1.append(ClaimCheck(statistic: "\(n): final / initial relative error (a), β = 1", estimate: Stats.meanCI(fall),
-                                     direction: .lessThan, threshold: Self.fallRatio))
-                let ratio = zip(bySeed(n, 1, sSame), bySeed(n, 2, sSame)).map { $0 / $1 }
-                c1.append(ClaimCheck(statistic: "\(n): relative error (a) β = 1 / β = 2", estimate: Stats.meanCI(ratio),
-                                     direction: .lessThan, threshold: Self.comparableRatio))
+                                     direction: .lessThan, threshold: Self.fallRatio,
+                                     provenance: .ours("\"falls\" read as below half its value at initialisation (fixed before any run)")))
+                // Issue 17: each β referred to its own floor (the same network regressed on the exact
+                // score), σ²-weighted sums over scales and seeds, seed-level bootstrap of
+                // (DSM/floor)(β = 1) / (DSM/floor)(β = 2).
+                let seedsHere = Set(lSeed.indices.filter { lName[$0] == n }.map { lSeed[$0] }).sorted()
+                func sums(_ b: Double, _ s: Double) -> (dsm: Double, floor: Double) {
+                    let idx = lName.indices.filter { lName[$0] == n && lBeta[$0] == b && lSeed[$0] == s }
+                    return (idx.reduce(0) { $0 + lSigma[$1] * lSigma[$1] * lErr[$1] }, idx.reduce(0) { $0 + lSigma[$1] * lSigma[$1] * lFloor[$1] })
+                }
+                let perSeed = seedsHere.map { s in (sums(1, s), sums(2, s)) }
+                let e = Stats.groupBootstrapCI(groupCount: perSeed.count, seed: UInt64(c.steps)) { picks in
+                    let one = picks.reduce((0.0, 0.0)) { ($0.0 + perSeed[$1].0.dsm, $0.1 + perSeed[$1].0.floor) }
+                    let two = picks.reduce((0.0, 0.0)) { ($0.0 + perSeed[$1].1.dsm, $0.1 + perSeed[$1].1.floor) }
+                    return (one.0 / one.1) / (two.0 / two.1)
+                }
+                let excess = perSeed.reduce((0.0, 0.0, 0.0, 0.0)) { ($0.0 + $1.0.dsm, $0.1 + $1.0.floor, $0.2 + $1.1.dsm, $0.3 + $1.1.floor) }
+                floorNotes.append("\(n): DSM/floor \(Format.significant(excess.0 / excess.1, 3)) (β = 1), \(Format.significant(excess.2 / excess.3, 3)) (β = 2)")
+                c1.append(ClaimCheck(statistic: "\(n): (DSM error / own floor) β = 1 ÷ (DSM error / own floor) β = 2, points (a)", estimate: e,
+                                     direction: .lessThan, threshold: Self.comparableRatio,
+                                     provenance: .ours("\"falls towards the model's approximation floor for β = 1 as for β = 2\" (spec §5 C1) read as: β = 1's excess over its own floor within a factor \(Self.comparableRatio) of β = 2's (factor fixed before any run)"),
+                                     power: CheckPower.ofInterval(e, counts: "seeds (bootstrap over seeds)")))
             }
         }
-        // HT-C6: at large D (synthetic D ≥ largeDimension), the common-set error for each β < 2
-        // is below β = 2's (paired by seed).
+        // HT-C6 (issue 17): at large D (synthetic D ≥ largeDimension), the ABSOLUTE error at the
+        // off-shell points (c) for each β < 2 is below β = 2's (paired by seed). The common set (b)
+        // sat on β = 2's shell and ≈ 5σ inside β = 1's, and the relative error's normaliser is
+        // ≈ 2× smaller for β = 1, so both are reported but no longer decide.
         var c6: [ClaimCheck] = []
+        var ownNormaliser: [String] = []
         if c.betas.contains(2) {
             for n in names where !n.hasPrefix("digits") && dim(n) >= c.largeDimension {
                 for b in c.betas where b < 2 {
-                    let diff = zip(bySeed(n, b, sCommon), bySeed(n, 2, sCommon)).map { $0 - $1 }
-                    c6.append(ClaimCheck(statistic: "\(n): relative error (b) β = \(Format.significant(b, 3)) − β = 2", estimate: Stats.meanCI(diff),
-                                         direction: .lessThan, threshold: 0))
+                    let r = Stats.meanCI(zip(bySeed(n, b, sOff), bySeed(n, 2, sOff)).map { $0 - $1 })
+                    ownNormaliser.append("\(n), β = \(Format.significant(b, 3)): \(Format.significant(r.mean, 3)) [\(Format.significant(r.low, 3)), \(Format.significant(r.high, 3))]")
+                    let e = Stats.meanCI(zip(bySeed(n, b, sAbsOff), bySeed(n, 2, sAbsOff)).map { $0 - $1 })
+                    c6.append(ClaimCheck(statistic: "\(n): absolute error (c) off-shell, β = \(Format.significant(b, 3)) − β = 2, paired by seed", estimate: e,
+                                         direction: .lessThan, threshold: 0,
+                                         provenance: .specRecon("spec §5 C6: \"at large D, the relative score error for β < 2 is lower than for β = 2, at least off the typical-set shell\"; tested off each β's own shell with a β-independent normaliser"),
+                                         power: CheckPower.ofInterval(e, z: Stats.tQuantile975(df: max(e.n - 1, 1)), counts: "seeds")))
                 }
             }
         }
         let command = "make ht-e3-score-error SCALE=\(options.scale.rawValue)"
         let protocolNote = "Protocol [RECON]: N = \(c.trainPoints) training points, MLP D→\(c.hidden.map(String.init).joined(separator: "→"))→D (\(c.activation)), \(c.steps) Adam steps, levels from HT-E2's iterative algorithm (\(c.band.rawValue) band) between σ_1 = max pairwise distance and \(Format.significant(c.sigmaMinFraction, 2))σ_1; 95% t-intervals over \(seedCount) seeds."
         try run.writeClaims([
-            ClaimResult(claim: "HT-C1", statement: "Minimising GND-DSM recovers the marginal score of the GND-perturbed data: the error against the exact score falls towards the model's floor for β = 1 as for β = 2.",
+            ClaimResult(claim: "HT-C1", scope: "Minimising GND-DSM recovers the marginal score of the GND-perturbed data: the error against the exact score falls towards the model's floor for β = 1 as for β = 2.",
                         experiment: Self.experimentID, command: command, checks: c1, seeds: seedCount,
-                        notes: protocolNote + " Thresholds: final/initial < \(Self.fallRatio); β = 1 / β = 2 error ratio < \(Self.comparableRatio)."),
-            ClaimResult(claim: "HT-C6", statement: "At large D the relative score error for β < 2 is lower than for β = 2, at least off the typical-set shell (common evaluation set).",
+                        notes: protocolNote + " Thresholds: final/initial < \(Self.fallRatio); (DSM/floor) ratio β = 1 ÷ β = 2 < \(Self.comparableRatio). \(floorNotes.joined(separator: "; ")). What changed and why (issue 17): the raw error ratio β = 1 / β = 2 compared errors with different normalisers and different approximation floors; each β is now referred to its own floor (the same network, same initial weights and steps, regressed directly on the exact score), with a seed-level bootstrap of the ratio of σ²-weighted sums."),
+            ClaimResult(claim: "HT-C6", scope: "At large D the relative score error for β < 2 is lower than for β = 2, at least off the typical-set shell (common evaluation set).",
                         experiment: Self.experimentID, command: command, checks: c6, seeds: seedCount,
-                        notes: protocolNote + " Large D means synthetic D ≥ \(c.largeDimension); the β-specific schedules differ (fewer levels for heavier tails), so the models are compared at equal steps, not equal levels."),
+                        notes: protocolNote + " Large D means synthetic D ≥ \(c.largeDimension); the β-specific schedules differ (fewer levels for heavier tails), so the models are compared at equal steps, not equal levels. What changed and why (issue 17): the common set x + τN(0, I) sat on β = 2's typical shell and ≈ 5σ inside β = 1's, and the relative error's denominator is ≈ 2× smaller for β = 1 (its sign flips with the normaliser); HT-C6 is now tested at off-shell points for every β (each β's own noise × \(Format.significant(c.offShellFactor ?? 1.5, 2))) on the absolute error σ²E‖s_θ − s‖²/D, one normaliser for all β; relative errors on (a), (b), (c) stay in the table. For information, the off-shell RELATIVE error (each β's own normaliser E‖s‖²), β − β = 2: \(ownNormaliser.joined(separator: "; ")); where its sign differs from the checks', the verdict depends on the normaliser."),
         ])
-        print(Table(header: ["data", "D", "β", "L", "γ", "init (a)", "(a)", "(b)", "held-out"], rows: rows).markdown())
+        print(Table(header: ["data", "D", "β", "L", "γ", "init (a)", "(a)", "(b)", "(c)", "abs (a)", "abs (b)", "abs (c)", "held-out"], rows: rows).markdown())
     }
 }

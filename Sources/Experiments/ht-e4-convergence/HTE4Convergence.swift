@@ -3,14 +3,22 @@
 /// 2→16→16→2 trained with GND(β)-DSM at levels {1, 0.25}). This slice uses the 2-D toy only;
 /// the spec's image-scale version is not run here.
 ///
-/// Measured, per β, Langevin step ε (a grid fixed in advance, Gaussian Langevin noise as the
-/// released code, ε the same at both levels as the notebook) and snapshot (every 50 steps):
+/// Measured, per β, Langevin step ε (a grid fixed in advance, ε the same at both levels as the
+/// notebook), Langevin noise arm and snapshot (every 50 steps). Two noise arms (issue 17):
+/// "unscaled-gaussian" — z ~ N(0, I) unscaled with a fixed ε, which matches neither the released
+/// code (which rescales ε_i = ε(σ_i/σ_L)²) nor the notebook — and "laplace-sigma-scaled", the
+/// notebook's x += ε·s + √(2ε)·σ_i·u, u ~ GND(0, √2, 1). Per arm:
 /// the mean learned-score norm ‖s_θ‖ over live chains; the SNR sqrt(ε/2)·‖s_θ‖/sqrt(D) (the
 /// noise norm replaced by its root-mean-square sqrt(D), D = 2); the mean distance to the
 /// nearest training point; the share of chains that became non-finite or left |x_d| ≤ 1000.
 /// Separately, the learned score magnitude at points placed at distance r ∈ [1, 10] from a
-/// mode along random directions, with the slope of log‖s_θ‖ against log(distance to the
-/// nearest training point) reported beside the kernel-score exponent β − 1.
+/// mode along evenly spaced directions (the same points for every seed), beside the magnitude of
+/// the exact population minimiser s* of the notebook loss at the same points
+/// (`MultiLevelDSMMinimiser`). Issue 17: the exponent (slope of log‖·‖ against log distance to
+/// the nearest training point) is fitted only where the claim applies — distances in
+/// [1, r₉₉(β)], r₉₉ the 99 % quantile of the largest level's noise norm, inside the region the
+/// training inputs cover — and the learned exponent is tested against s*'s exponent on the same
+/// points; β − 1 is reported beside them.
 import ArgumentParser
 import ExperimentKit
 import Foundation
@@ -34,14 +42,8 @@ struct HTE4Convergence: Experiment {
 
     struct Config: Codable {
         var betas: [Double] = [1, 1.25, 1.5, 2]
-        var majorityPoints = 10_000
-        var minorityPoints = 1_000
-        var modeVariance = 0.2
-        var hidden = [16, 16]
-        var learningRate = 1e-3
-        var batchSize = 256
-        var iterations = 1_000
-        var sigmas: [Double] = [1.0, 0.25]
+        /// The data set and the notebook's training recipe (shared with the other toy experiment).
+        var toy = ImbalancedToy.notebook
         /// Langevin steps, fixed before any run (0.1 is the notebook's).
         var stepSizes: [Double] = [0.1, 0.4]
         var stepsPerLevel = 1_000
@@ -53,21 +55,19 @@ struct HTE4Convergence: Experiment {
         /// Radii r from a mode for the magnitude-versus-distance fit, and directions per radius.
         var radii: [Double] = [1, 1.5, 2, 3, 4, 6, 8, 10]
         var directions = 64
+        /// Langevin-noise arms (issue 17): the unscaled Gaussian arm and the notebook's.
+        var langevinNoises: [String]? = ["unscaled-gaussian", "laplace-sigma-scaled"]
+        /// The fit's upper distance: this quantile of the largest level's noise norm (issue 17).
+        var supportQuantile: Double? = 0.99
 
         static let quick: Config = { var c = Config(); c.chains = 200; return c }()
-
-        /// The toy and its training recipe with these settings.
-        var toy: ImbalancedToy {
-            ImbalancedToy(majorityPoints: majorityPoints, minorityPoints: minorityPoints, modeVariance: modeVariance, hidden: hidden,
-                          learningRate: learningRate, batchSize: batchSize, iterations: iterations, sigmas: sigmas)
-        }
         static let full = Config()
     }
 
     var config: Config {
         var c = options.scale == .quick ? Config.quick : Config.full
         if let v = chains { c.chains = v }
-        if let v = iterations { c.iterations = v }
+        if let v = iterations { c.toy.iterations = v }
         if let v = steps { c.stepsPerLevel = v }
         return c
     }
@@ -85,6 +85,40 @@ struct HTE4Convergence: Experiment {
     }
 
     static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> { c.toy.data(using: &rng) }
+
+    /// The Langevin noise of an arm name.
+    static func noise(_ name: String) throws -> LangevinNoise {
+        switch name {
+        case "unscaled-gaussian": return .gaussian
+        case "laplace-sigma-scaled": return .gnd(beta: 1)
+        default: throw ValidationError("langevinNoises: unknown arm \(name), expected unscaled-gaussian or laplace-sigma-scaled")
+        }
+    }
+
+    /// Points at radius r from each mode ((5, 5), then (−5, −5)) along `directions` evenly spaced
+    /// angles, [2·radii·directions, 2]: the same for every seed and β.
+    static func magnitudePoints(_ c: Config) -> Tensor<Float> {
+        var pts = Tensor<Float>(shape: [c.radii.count * c.directions * 2, 2])
+        var row = 0
+        for centre in [5.0, -5.0] {
+            for r in c.radii {
+                for j in 0..<c.directions {
+                    let angle = 2 * Double.pi * (Double(j) + 0.5) / Double(c.directions)
+                    pts.scalars[2 * row] = Float(centre + r * cos(angle)); pts.scalars[2 * row + 1] = Float(centre + r * sin(angle))
+                    row += 1
+                }
+            }
+        }
+        return pts
+    }
+
+    /// r₉₉(β): the `quantile` of the norm of the largest level's 2-D noise (α = √2σ_1), from a
+    /// fixed-seed draw of 200 000 norms (quantile error ≈ 0.01).
+    static func supportRadius(beta: Double, sigma: Double, quantile: Double) -> Double {
+        var rng = Xoshiro256(seed: 0xD15_7A9CE)
+        let law = NoiseNormLaw(beta: beta, dimension: 2, samples: 200_000, using: &rng)
+        return sigma * law.quantile(quantile)
+    }
 
     /// The notebook's training (unconditioned MLP, loss mean(σ·(s − t)²)); returns the model.
     static func train(_ c: Config, beta: Double, data: Tensor<Float>, using rng: inout Xoshiro256) -> MLP<Float> {
@@ -113,6 +147,17 @@ struct HTE4Convergence: Experiment {
         var near: [Double] = []
         for i in stride(from: 0, to: data.rows, by: c.distanceSubsample) { near.append(Double(data[i, 0])); near.append(Double(data[i, 1])) }
         let tasks = (0..<seeds).flatMap { s in c.betas.map { (seed: s, beta: $0) } }
+        let noises = try (c.langevinNoises ?? ["unscaled-gaussian"]).map { ($0, try Self.noise($0)) }
+        let pts = Self.magnitudePoints(c)
+        // Nearest-point distances of the magnitude points, and the exact minimiser's norms there
+        // (one per β; the points and data are shared by all seeds).
+        let pointDistances = (0..<pts.rows).map { Self.nearest(Double(pts[$0, 0]), Double(pts[$0, 1]), near) }
+        let dataDouble = Tensor<Double>(shape: data.shape, scalars: data.scalars.map(Double.init))
+        let ptsDouble = Tensor<Double>(shape: pts.shape, scalars: pts.scalars.map(Double.init))
+        let targetNorms = try parallelMap(c.betas.count, threads: options.threads) { k -> [Double] in
+            let sStar = MultiLevelDSMMinimiser(data: dataDouble, sigmas: c.toy.sigmas, beta: c.betas[k], levelWeights: c.toy.sigmas).scores(ptsDouble)
+            return (0..<pts.rows).map { (sStar[$0, 0] * sStar[$0, 0] + sStar[$0, 1] * sStar[$0, 1]).squareRoot() }
+        }
         let progress = Progress(Self.experimentID, total: tasks.count)
         let base = options.seed
         let results = try run.units("train-sample", count: tasks.count, key: { "seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)" },
@@ -121,10 +166,11 @@ struct HTE4Convergence: Experiment {
             var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
             let model = Self.train(c, beta: task.beta, data: data, using: &rng)
             var trace: [[CSVCell]] = [], summary: [[CSVCell]] = []
-            for eps in c.stepSizes {
+            // Arms in order noise-major, so the unscaled-Gaussian arm draws exactly as before.
+            for (noiseName, noise) in noises { for eps in c.stepSizes {
                 var x = Tensor<Float>.randomUniform([c.chains, 2], lower: -6, upper: 6, using: &rng)
-                let ld = AnnealedLangevin(sigmas: c.sigmas, stepSize: eps, stepsPerLevel: c.stepsPerLevel, rescaleSteps: false,
-                                          noise: .gaussian, bound: c.bound)
+                let ld = AnnealedLangevin(sigmas: c.toy.sigmas, stepSize: eps, stepsPerLevel: c.stepsPerLevel, rescaleSteps: false,
+                                          noise: noise, bound: c.bound)
                 var dead = [Bool](repeating: false, count: c.chains)
                 let diverged = ld.run(&x, using: &rng, score: { states, _, out in
                     let p = model.forward(states, retainForBackward: false)
@@ -143,131 +189,167 @@ struct HTE4Convergence: Experiment {
                         live += 1
                     }
                     let n = Double(max(live, 1))
-                    trace.append([.integer(task.seed), .number(task.beta), .number(eps), .integer(level), .integer(t + 1),
+                    trace.append([.integer(task.seed), .number(task.beta), .text(noiseName), .number(eps), .integer(level), .integer(t + 1),
                                   .number(norm / n), .number((eps / 2).squareRoot() * norm / n / 2.0.squareRoot()), .number(dist / n),
                                   .number(Double(states.rows - live) / Double(states.rows))])
                 })
                 let bad = diverged.filter { $0 }.count
-                summary.append([.integer(task.seed), .number(task.beta), .number(eps), .integer(c.chains), .integer(bad),
+                summary.append([.integer(task.seed), .number(task.beta), .text(noiseName), .number(eps), .integer(c.chains), .integer(bad),
                                 .number(Double(bad) / Double(c.chains))])
-            }
-            // Magnitude against distance: points at radius r from each mode, random directions.
-            var pts = Tensor<Float>(shape: [c.radii.count * c.directions * 2, 2])
-            var row = 0
-            for centre in [5.0, -5.0] {
-                for r in c.radii {
-                    for _ in 0..<c.directions {
-                        let angle = 2 * Double.pi * rng.nextUniform()
-                        pts.scalars[2 * row] = Float(centre + r * cos(angle)); pts.scalars[2 * row + 1] = Float(centre + r * sin(angle))
-                        row += 1
-                    }
-                }
-            }
+            } }
+            // Magnitude against distance at the shared points, beside the exact minimiser's.
             let s = model.forward(pts, retainForBackward: false)
+            let betaIndex = c.betas.firstIndex(of: task.beta)!
             var mags: [[CSVCell]] = []
             for i in 0..<pts.rows {
-                let d = Self.nearest(Double(pts[i, 0]), Double(pts[i, 1]), near)
                 let m = (Double(s[i, 0]) * Double(s[i, 0]) + Double(s[i, 1]) * Double(s[i, 1])).squareRoot()
-                mags.append([.integer(task.seed), .number(task.beta), .number(d), .number(m)])
+                mags.append([.integer(task.seed), .number(task.beta), .number(pointDistances[i]), .number(m), .number(targetNorms[betaIndex][i])])
             }
             return UnitRows(trace, summary, mags)
         }
-        try run.writeCSV("trace.csv", header: ["seed", "beta", "step_size", "level", "step", "mean_score_norm", "snr", "mean_nearest_distance", "diverged_share"],
+        try run.writeCSV("trace.csv", header: ["seed", "beta", "langevin_noise", "step_size", "level", "step", "mean_score_norm", "snr", "mean_nearest_distance", "diverged_share"],
                          rows: results.flatMap { $0[0] })
-        try run.writeCSV("divergence.csv", header: ["seed", "beta", "step_size", "chains", "diverged", "diverged_share"], rows: results.flatMap { $0[1] })
-        try run.writeCSV("magnitude.csv", header: ["seed", "beta", "distance", "score_norm"], rows: results.flatMap { $0[2] })
+        try run.writeCSV("divergence.csv", header: ["seed", "beta", "langevin_noise", "step_size", "chains", "diverged", "diverged_share"], rows: results.flatMap { $0[1] })
+        try run.writeCSV("magnitude.csv", header: ["seed", "beta", "distance", "score_norm", "minimiser_norm"], rows: results.flatMap { $0[2] })
         try run.writeConfig(c)
     }
 
     // MARK: - Render
 
-    /// Fit range of the magnitude exponent (distance to the nearest training point).
-    static let fitRange = 1.0...10.0
+    /// Lower end of the exponent's fit range (distance to the nearest training point); the upper
+    /// end is r₉₉(β) (issue 17).
+    static let fitLower = 1.0
+
+    /// Log-log slope of `norms` against `distances` over the points with distance in `range`.
+    static func exponent(distances: [Double], norms: [Double], in range: ClosedRange<Double>) -> Double? {
+        let idx = distances.indices.filter { range.contains(distances[$0]) && norms[$0] > 0 }
+        guard idx.count >= 3 else { return nil }
+        return Stats.linearFit(x: idx.map { log(distances[$0]) }, y: idx.map { log(norms[$0]) }).slope
+    }
 
     func render(in run: RunDirectory) throws {
         let c = config
         let mag = try run.readCSV("magnitude.csv")
         let mSeed = try mag.numbers("seed"), mBeta = try mag.numbers("beta"), mDist = try mag.numbers("distance"), mNorm = try mag.numbers("score_norm")
-        // Fitted exponent per (β, seed).
-        var exponents: [Double: [Double]] = [:]
+        let mTarget = try mag.numbers("minimiser_norm")
+        // Fit ranges per β: [1, r₉₉(β)], where the training inputs reach.
+        let q = c.supportQuantile ?? 0.99
+        let fitRanges = Dictionary(uniqueKeysWithValues: c.betas.map { b in
+            (b, Self.fitLower...max(Self.fitLower, Self.supportRadius(beta: b, sigma: c.toy.sigmas.max()!, quantile: q)))
+        })
+        // Fitted exponents per (β, seed): learned, the exact minimiser's (same points), and their
+        // paired difference.
+        var exponents: [Double: [Double]] = [:], targetExponents: [Double: [Double]] = [:], differences: [Double: [Double]] = [:]
         for b in c.betas {
             for s in Set(mSeed).sorted() {
-                let idx = mSeed.indices.filter { mBeta[$0] == b && mSeed[$0] == s && Self.fitRange.contains(mDist[$0]) && mNorm[$0] > 0 }
-                guard idx.count >= 3 else { continue }
-                let fit = Stats.linearFit(x: idx.map { log(mDist[$0]) }, y: idx.map { log(mNorm[$0]) })
-                exponents[b, default: []].append(fit.slope)
+                let idx = mSeed.indices.filter { mBeta[$0] == b && mSeed[$0] == s }
+                guard let learned = Self.exponent(distances: idx.map { mDist[$0] }, norms: idx.map { mNorm[$0] }, in: fitRanges[b]!),
+                      let target = Self.exponent(distances: idx.map { mDist[$0] }, norms: idx.map { mTarget[$0] }, in: fitRanges[b]!) else { continue }
+                exponents[b, default: []].append(learned)
+                targetExponents[b, default: []].append(target)
+                differences[b, default: []].append(learned - target)
             }
         }
         let div = try run.readCSV("divergence.csv")
         let dSeed = try div.numbers("seed"), dBeta = try div.numbers("beta"), dEps = try div.numbers("step_size"), dShare = try div.numbers("diverged_share")
-        func shares(_ b: Double, _ e: Double) -> [Double] {
-            dSeed.indices.filter { dBeta[$0] == b && dEps[$0] == e }.sorted { dSeed[$0] < dSeed[$1] }.map { dShare[$0] }
+        let dNoise = try div.strings("langevin_noise"), dBad = try div.numbers("diverged")
+        let noiseArms = c.langevinNoises ?? ["unscaled-gaussian"]
+        func shares(_ b: Double, _ e: Double, _ noise: String) -> [Double] {
+            dSeed.indices.filter { dBeta[$0] == b && dEps[$0] == e && dNoise[$0] == noise }.sorted { dSeed[$0] < dSeed[$1] }.map { dShare[$0] }
         }
         let tr = try run.readCSV("trace.csv")
         let tBeta = try tr.numbers("beta"), tEps = try tr.numbers("step_size"), tLevel = try tr.numbers("level"), tStep = try tr.numbers("step")
+        let tNoise = try tr.strings("langevin_noise")
         let tNorm = try tr.numbers("mean_score_norm"), tSNR = try tr.numbers("snr"), tDist = try tr.numbers("mean_nearest_distance")
-        func finalMean(_ b: Double, _ e: Double, _ v: [Double]) -> Estimate {
-            let last = Double(c.stepsPerLevel), lastLevel = Double(c.sigmas.count - 1)
-            return Stats.meanCI(tBeta.indices.filter { tBeta[$0] == b && tEps[$0] == e && tLevel[$0] == lastLevel && tStep[$0] == last }.map { v[$0] })
+        func finalMean(_ b: Double, _ e: Double, _ noise: String, _ v: [Double]) -> Estimate {
+            let last = Double(c.stepsPerLevel), lastLevel = Double(c.toy.sigmas.count - 1)
+            return Stats.meanCI(tBeta.indices.filter { tBeta[$0] == b && tEps[$0] == e && tNoise[$0] == noise && tLevel[$0] == lastLevel && tStep[$0] == last }.map { v[$0] })
         }
 
         var rows: [[String]] = []
         for b in c.betas {
-            let ex = Stats.meanCI(exponents[b] ?? [])
-            for e in c.stepSizes {
-                let sh = Stats.meanCI(shares(b, e))
-                let n = finalMean(b, e, tNorm), snr = finalMean(b, e, tSNR), d = finalMean(b, e, tDist)
-                rows.append([Format.significant(b, 3), Format.significant(b - 1, 3), Format.withError(ex.mean, ex.halfWidth), Format.significant(e, 3),
-                             Format.withError(n.mean, n.halfWidth), Format.withError(snr.mean, snr.halfWidth), Format.withError(d.mean, d.halfWidth),
-                             Format.withError(100 * sh.mean, 100 * sh.halfWidth)])
+            let ex = Stats.meanCI(exponents[b] ?? []), tx = Stats.meanCI(targetExponents[b] ?? [])
+            for noise in noiseArms {
+                for e in c.stepSizes {
+                    let sh = Stats.meanCI(shares(b, e, noise))
+                    let n = finalMean(b, e, noise, tNorm), snr = finalMean(b, e, noise, tSNR), d = finalMean(b, e, noise, tDist)
+                    rows.append([Format.significant(b, 3), Format.significant(b - 1, 3), Format.withError(ex.mean, ex.halfWidth), Format.significant(tx.mean, 3),
+                                 "[1, \(Format.significant(fitRanges[b]!.upperBound, 3))]", noise, Format.significant(e, 3),
+                                 Format.withError(n.mean, n.halfWidth), Format.withError(snr.mean, snr.halfWidth), Format.withError(d.mean, d.halfWidth),
+                                 Format.withError(100 * sh.mean, 100 * sh.halfWidth)])
+                }
             }
         }
-        try run.writeTable(Table(header: ["β", "β − 1", "fitted exponent", "ε", "final ‖s_θ‖", "final SNR", "final distance to data", "diverged %"], rows: rows,
-                                 caption: "Annealed Langevin diagnostics on the 10:1 toy (Gaussian Langevin noise, \(c.stepsPerLevel) steps per level; final = last step of the last level; mean ± 95% t-interval over seeds). Fitted exponent: slope of log‖s_θ‖ against log distance to the nearest training point for distances in [1, 10].",
+        try run.writeTable(Table(header: ["β", "β − 1", "fitted exponent", "exact minimiser's exponent", "fit range", "Langevin noise", "ε", "final ‖s_θ‖", "final SNR", "final distance to data", "diverged %"], rows: rows,
+                                 caption: "Annealed Langevin diagnostics on the 10:1 toy (\(c.stepsPerLevel) steps per level, fixed ε; unscaled-gaussian: z ~ N(0, I) unscaled, neither the released code's rule nor the notebook's; laplace-sigma-scaled: the notebook's σ_i·Laplace noise; final = last step of the last level; mean ± 95% t-interval over seeds). Exponents: slope of log‖·‖ against log distance to the nearest training point over the fit range [1, r₉₉(β)] (the \(Format.significant(100 * q, 3)) % quantile of the largest level's noise norm), for the network and for the exact minimiser of the notebook loss at the same points.",
                                  label: "tab:ht-e4"), name: "convergence")
 
         // Figures: score norm and distance along the chain, per β, for each step size.
         var panels: [Panel] = []
         for (name, v, ylabel) in [("mean ‖s_θ‖", tNorm, "mean score norm"), ("mean distance to nearest training point", tDist, "distance")] {
-            for e in c.stepSizes {
-                panels.append(Panel(title: "\(name), ε = \(Format.significant(e, 3))", xLabel: "Langevin step (both levels)", yLabel: ylabel, key: "top right",
+            for noise in noiseArms { for e in c.stepSizes {
+                panels.append(Panel(title: "\(name), ε = \(Format.significant(e, 3)), \(noise)", xLabel: "Langevin step (both levels)", yLabel: ylabel, key: "top right",
                                     series: c.betas.enumerated().map { (k, b) in
                                         var byStep: [Double: [Double]] = [:]
-                                        for i in tBeta.indices where tBeta[i] == b && tEps[i] == e { byStep[tLevel[i] * Double(c.stepsPerLevel) + tStep[i], default: []].append(v[i]) }
+                                        for i in tBeta.indices where tBeta[i] == b && tEps[i] == e && tNoise[i] == noise { byStep[tLevel[i] * Double(c.stepsPerLevel) + tStep[i], default: []].append(v[i]) }
                                         let xs = byStep.keys.sorted()
                                         return Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: "β = \(Format.significant(b, 3))", style: .lines, color: k)
                                     }))
-            }
+            } }
         }
         try run.writeFigure(Figure(name: "chain_diagnostics", panels: panels, rows: 2, title: "HT-E4: score norm and distance to data along Langevin chains", panelWidth: 460, panelHeight: 360))
         try run.writeFigure(Figure(name: "magnitude_vs_distance", panels: [Panel(title: "learned score magnitude against distance from the data", xLabel: "distance to nearest training point",
             yLabel: "‖s_θ‖", logX: true, logY: true, key: "top left",
-            series: c.betas.enumerated().map { (k, b) in
+            series: c.betas.enumerated().flatMap { (k, b) -> [Series] in
                 let idx = mBeta.indices.filter { mBeta[$0] == b && mNorm[$0] > 0 }
-                return Series(x: idx.map { mDist[$0] }, y: idx.map { mNorm[$0] }, title: "β = \(Format.significant(b, 3)), slope \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3))", style: .points, color: k, weight: 0.5)
+                let first = mSeed.min() ?? 0
+                let target = idx.filter { mSeed[$0] == first && mTarget[$0] > 0 }.sorted { mDist[$0] < mDist[$1] }
+                return [Series(x: idx.map { mDist[$0] }, y: idx.map { mNorm[$0] }, title: "β = \(Format.significant(b, 3)), slope \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3))", style: .points, color: k, weight: 0.5),
+                        Series(x: target.map { mDist[$0] }, y: target.map { mTarget[$0] }, title: "", style: .points, color: k, weight: 0.2)]
             })]))
 
-        // Verdict HT-C7 (checks fixed in advance): (1) per β the fitted exponent lies within
-        // 0.25 of β − 1; (2) at the largest step, the diverged share at β = 2 exceeds that at
-        // every β < 2 (paired by seed index).
+        // Verdict HT-C7. Issue 17: (1) per β the learned exponent minus the exact minimiser's
+        // exponent on the same points, paired by seed, lies within ±0.25, fitted over [1, r₉₉(β)]
+        // (the former test against β − 1 over [1, 10] was unreachable: 79 % of those points lie
+        // outside the training inputs, and even the exact minimiser stays well below 1 at β = 2);
+        // (2) per Langevin-noise arm, at the largest step, the diverged share at β = 2 exceeds that
+        // at every β < 2 (paired by seed) — "not tested" when no β = 2 chain diverged in that arm.
         var checks: [ClaimCheck] = []
         for b in c.betas {
-            checks.append(ClaimCheck(statistic: "fitted exponent of ‖s_θ‖ against distance, β = \(Format.significant(b, 3))",
-                                     estimate: Stats.meanCI(exponents[b] ?? []), direction: .within, threshold: b - 1, tolerance: Self.exponentTolerance))
+            let e = Stats.meanCI(differences[b] ?? [])
+            checks.append(ClaimCheck(statistic: "learned − exact-minimiser exponent of ‖s‖ against distance ∈ [1, \(Format.significant(fitRanges[b]!.upperBound, 3))], β = \(Format.significant(b, 3)), paired by seed",
+                                     estimate: e, direction: .within, threshold: 0, tolerance: Self.exponentTolerance,
+                                     provenance: .ours("the claim's \"grows like distance^(β−1)\" read as: the network reproduces the growth of the exact minimiser of its own loss where it was trained; ±\(Self.exponentTolerance) fixed before any run (the earlier test's tolerance)"),
+                                     power: CheckPower.ofInterval(e, claimedEffect: Self.exponentTolerance, counts: "seeds")))
         }
+        var untested: [String] = []
         if let eMax = c.stepSizes.max(), c.betas.contains(2) {
-            for b in c.betas where b < 2 {
-                let diffs = zip(shares(2, eMax), shares(b, eMax)).map { $0 - $1 }
-                checks.append(ClaimCheck(statistic: "diverged share(β = 2) − diverged share(β = \(Format.significant(b, 3))) at ε = \(Format.significant(eMax, 3))",
-                                         estimate: Stats.meanCI(diffs), direction: .greaterThan, threshold: 0))
+            for noise in noiseArms {
+                let betaTwoDiverged = dSeed.indices.filter { dBeta[$0] == 2 && dEps[$0] == eMax && dNoise[$0] == noise }.map { dBad[$0] }.reduce(0, +)
+                for b in c.betas where b < 2 {
+                    let statistic = "diverged share(β = 2) − diverged share(β = \(Format.significant(b, 3))) at ε = \(Format.significant(eMax, 3)), \(noise) Langevin noise"
+                    let provenance = ThresholdProvenance.specRecon("spec §5 C7: \"with the same ε, β < 2 chains do not diverge where β = 2 chains sometimes do (notebook)\"")
+                    if betaTwoDiverged == 0 {
+                        checks.append(.notTested(statistic: statistic, direction: .greaterThan, threshold: 0, provenance: provenance,
+                                                 reason: "no β = 2 chain diverged at ε = \(Format.significant(eMax, 3)) with \(noise) noise, so there is nothing for β < 2 to avoid (β = \(Format.significant(b, 3)) diverged share there: \(Format.significant(100 * Stats.mean(shares(b, eMax, noise)), 3)) %)"))
+                        if !untested.contains(noise) { untested.append(noise) }
+                        continue
+                    }
+                    let e = Stats.meanCI(zip(shares(2, eMax, noise), shares(b, eMax, noise)).map { $0 - $1 })
+                    checks.append(ClaimCheck(statistic: statistic, estimate: e, direction: .greaterThan, threshold: 0, provenance: provenance,
+                                             power: CheckPower.ofInterval(e, counts: "seeds")))
+                }
             }
         }
         let seeds = Set(mSeed).count
+        let exponentSummary = c.betas.map { b in
+            "β = \(Format.significant(b, 3)): learned \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3)), exact minimiser \(Format.significant(Stats.mean(targetExponents[b] ?? [.nan]), 3)), β − 1 = \(Format.significant(b - 1, 3))"
+        }.joined(separator: "; ")
         try run.writeClaims([ClaimResult(
-            claim: "HT-C7", statement: "Far from the data the learned score grows like distance^(β−1); with the same step, β < 2 chains do not diverge where β = 2 chains sometimes do.",
+            claim: "HT-C7", scope: "Far from the data the learned score grows like distance^(β−1); with the same step, β < 2 chains do not diverge where β = 2 chains sometimes do.",
             experiment: Self.experimentID, command: "make ht-e4-convergence SCALE=\(options.scale.rawValue)", checks: checks, seeds: seeds,
-            notes: "2-D toy of HT-E0 only (unconditioned ReLU MLP 2→16→16→2, notebook training); a ReLU network is piecewise linear, so far from the data its growth is at most linear whatever β. Exponent tolerance \(Self.exponentTolerance); 95% t-intervals over \(seeds) seeds.")])
-        print(Table(header: ["β", "β − 1", "exponent", "ε", "‖s‖", "SNR", "dist", "diverged %"], rows: rows).markdown())
+            notes: "2-D toy of HT-E0 only (unconditioned ReLU MLP 2→16→16→2, notebook training); a ReLU network is piecewise linear, so far from the data its growth is at most linear whatever β. Exponent tolerance \(Self.exponentTolerance); 95% t-intervals over \(seeds) seeds. Exponents over [1, r₉₉(β)]: \(exponentSummary). What changed and why (issue 17): the learned exponent is compared with the exact minimiser's on the same points and fitted only where the training inputs reach (the [1, 10] fit against β − 1 was unreachable even for the exact minimiser); the divergence check reads \"not tested\" when no β = 2 chain diverges\(untested.isEmpty ? "" : " (so in: " + untested.joined(separator: ", ") + ")"); the notebook's σ-scaled Laplace Langevin noise was added as an arm, and the Gaussian arm is labelled unscaled-gaussian (it is neither the released code's rule nor the notebook's).")])
+        print(Table(header: ["β", "β − 1", "exponent", "minimiser", "fit range", "noise", "ε", "‖s‖", "SNR", "dist", "diverged %"], rows: rows).markdown())
     }
 
     /// Allowed distance of the fitted exponent from β − 1 (fixed before any run).

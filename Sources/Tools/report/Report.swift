@@ -47,14 +47,17 @@ struct LedgerCommand: ParsableCommand {
         try JSONFile.write(entries, to: dir.appendingPathComponent("claims-ledger.json"))
         try CSVFile.write(
             header: ["claim", "paper", "verdict", "statement", "experiments", "commands", "statistic", "estimate", "ci_low", "ci_high",
-                     "direction", "threshold", "tolerance", "check_verdict", "seeds", "scales", "notes"],
+                     "direction", "threshold", "tolerance", "check_verdict", "threshold_provenance", "smallest_detectable_effect",
+                     "power_n", "power_counts", "check_reason", "seeds", "scales", "notes"],
             rows: entries.flatMap { e -> [[String]] in
                 let base = [e.claim, e.paper, e.verdict.rawValue, e.statement, e.experiments.joined(separator: " "), e.commands.joined(separator: " ; ")]
                 let tail = ["\(e.seeds)", e.scales.joined(separator: " "), e.notes]
-                if e.checks.isEmpty { return [base + ["", "", "", "", "", "", "", ""] + tail] }
+                if e.checks.isEmpty { return [base + [String](repeating: "", count: 13) + tail] }
                 return e.checks.map { c in
                     base + [c.statistic, "\(c.estimate.mean)", "\(c.estimate.low)", "\(c.estimate.high)", c.direction.rawValue,
-                            "\(c.threshold)", c.tolerance.map { "\($0)" } ?? "", c.verdict.rawValue] + tail
+                            "\(c.threshold)", c.tolerance.map { "\($0)" } ?? "", c.verdict.rawValue, c.provenance?.summary ?? "",
+                            c.power.map { "\($0.smallestDetectableEffect)" } ?? "", c.power.map { "\($0.n)" } ?? "", c.power?.counts ?? "",
+                            c.reason ?? ""] + tail
                 }
             },
             to: dir.appendingPathComponent("claims-ledger.csv"))
@@ -97,7 +100,13 @@ struct VerifyCommand: ParsableCommand {
         for c in e.checks {
             let interval = "\(Format.significant(c.estimate.mean, 4)) [\(Format.significant(c.estimate.low, 4)), \(Format.significant(c.estimate.high, 4))]"
             let threshold = "\(c.direction.rawValue) \(Format.significant(c.threshold, 4))" + (c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")
-            print("  [\(c.verdict.rawValue)] \(c.statistic): \(interval) \(threshold)")
+            print("  [\(c.verdict.rawValue)] \(c.statistic): \(interval) \(threshold); n = \(c.estimate.n)")
+            if let p = c.provenance { print("      threshold from \(p.summary)") }
+            if let w = c.power {
+                print("      smallest detectable effect \(Format.significant(w.smallestDetectableEffect, 3)) (n = \(w.n) \(w.counts))"
+                      + (w.claimedEffect.map { "; claimed effect \(Format.significant($0, 3))" } ?? ""))
+            }
+            if let r = c.reason { print("      \(r)") }
         }
         if !e.notes.isEmpty { print("notes: \(e.notes)") }
     }
@@ -114,11 +123,39 @@ struct PaperCommand: ParsableCommand {
         ledger.latexColumnSpec = "@{}p{1.3cm}p{2.0cm}p{1.3cm}p{6.6cm}p{2.8cm}p{0.9cm}@{}"
         let ledgerTeX = ledger.latex().replacingOccurrences(of: "\\begin{table}[htbp]", with: "\\begin{table}[H]")
         try AtomicFile.write(Data(ledgerTeX.utf8), to: generated.appendingPathComponent("ledger.tex"))
+        try AtomicFile.write(Data(claimsSection(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("claims.tex"))
         for paper in ["heavy-tailed", "high-order"] {
             let body = ExperimentRegistry.all.filter { $0.paper == paper }.map(section).joined(separator: "\n")
             try AtomicFile.write(Data(body.utf8), to: generated.appendingPathComponent("\(paper).tex"))
         }
         print("report: wrote \(generated.path)/{ledger,heavy-tailed,high-order}.tex")
+    }
+
+    /// One paragraph per claim: its statement, verdict, every check (estimate, interval,
+    /// threshold and where the threshold comes from, power, the reason when a guard decided) and
+    /// the notes, which say what each check measures and what changed in it and why.
+    func claimsSection(_ entries: [LedgerEntry]) -> String {
+        var s = ""
+        for e in entries {
+            s += "\\paragraph{\(Table.latexEscape(e.claim)): \(Table.latexEscape(e.verdict.rawValue)).} \(Table.latexEscape(e.statement))"
+            if !e.experiments.isEmpty { s += " \\emph{Experiments:} \\texttt{\(Table.latexEscape(e.experiments.joined(separator: ", ")))}; seeds \(e.seeds)." }
+            s += "\n"
+            if !e.checks.isEmpty {
+                s += "\\begin{itemize}\\setlength{\\itemsep}{0pt}\\footnotesize\n"
+                for c in e.checks {
+                    var line = "[\(c.verdict.rawValue)] " + Ledger.describe(c)
+                    if let p = c.provenance { line += ". Threshold from \(p.summary)" }
+                    if let w = c.power {
+                        line += ". Smallest detectable effect \(Format.significant(w.smallestDetectableEffect, 3)) (n = \(w.n) \(w.counts))"
+                    }
+                    s += "\\item \(Table.latexEscape(line)).\n"
+                }
+                s += "\\end{itemize}\n"
+            }
+            if !e.notes.isEmpty { s += "{\\footnotesize \(Table.latexEscape(e.notes))}\n" }
+            s += "\n"
+        }
+        return s
     }
 
     /// Paths in the .tex are relative to paper/ (where latexmk runs).
