@@ -170,8 +170,7 @@ public final class RunDirectory {
             computedUnits += todo.map { names[$0] }
             alreadyDoneUnits += chosen.count - todo.count
             // Go on to later groups only while the selection names units beyond this one.
-            let pending = selection.unmatched(by: unitNames)
-            if pending.isEmpty { throw UnitStop(incompleteGroup: nil) }
+            if !selection.extends(beyond: unitNames) { throw UnitStop(incompleteGroup: nil) }
             if let all = loadAll() { return all }
             throw UnitStop(incompleteGroup: group)
         }

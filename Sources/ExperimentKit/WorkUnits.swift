@@ -57,6 +57,12 @@ public struct UnitSelection: Sendable, Equatable {
         indices.contains { $0.contains(index) } || names.contains(name)
     }
 
+    /// Whether some item may select a unit after `units` (an index beyond them, or a name that
+    /// is not among them).
+    func extends(beyond units: [String]) -> Bool {
+        indices.contains { $0.upperBound >= units.count } || names.contains { !units.contains($0) }
+    }
+
     /// The items that select none of `units` (names in listing order), described for a message.
     func unmatched(by units: [String]) -> [String] {
         var out: [String] = []
