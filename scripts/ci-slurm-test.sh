@@ -22,6 +22,7 @@ TIMEOUT=${TIMEOUT:-600}
 
 say() { echo "== ci-slurm: $*"; }
 fail() { echo "ci-slurm: FAIL: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || fail "run as root: it installs packages and starts munged, slurmctld and slurmd"
 for id in $E1 $E2 report; do [ -x "$BIN/$id" ] || fail "$BIN/$id not found: build first (swift build -c release)"; done
 
 # 1. Packages (about 3.5 MB; apt starts no daemon without systemd).

@@ -149,10 +149,10 @@ public final class RunDirectory {
             if loaded > 0 { log("\(experimentID): \(group): \(loaded) of \(count) units resumed from an interrupted run") }
             return results
         case .plan:
-            for i in 0..<count where [folder, fallback].contains(where: { $0.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("\(keys[i]).json").path) } ?? false }) {
-                doneUnits.insert(names[i])
-            }
-            if let all = loadAll() { return all }
+            // "done" means readable, as the merge will need it.
+            let values = (0..<count).map(cached)
+            for i in 0..<count where values[i] != nil { doneUnits.insert(names[i]) }
+            if values.allSatisfy({ $0 != nil }) { return values.map { $0! } }
             throw UnitStop(incompleteGroup: group)
         case .cachedOnly:
             if let all = loadAll() { return all }
