@@ -19,7 +19,7 @@
 #   configuration, keeping it under .superseded/), ARRAY_LIMIT (at most this many tasks of one
 #   array at a time), TASK_TIME / MERGE_TIME (override the time limits of scripts/slurm-stage.sh,
 #   Slurm syntax), HOLD=1 (submit every job held: start them with scontrol release).
-#   sbatch itself reads SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_QOS, SBATCH_TIMELIMIT, ...
+#   sbatch itself reads SBATCH_PARTITION, SBATCH_ACCOUNT, SBATCH_QOS, SBATCH_RESERVATION, ...
 #   (see `man sbatch`, INPUT ENVIRONMENT VARIABLES), so those pass through unchanged.
 # Logs: $RESULTS/<scale>/slurm/<id>/ (unit-<array job>_<task>.out, merge-<job>.out) and
 # $RESULTS/<scale>/slurm/final-<job>.out. They live beside, not inside, results/<scale>/<id>/,
