@@ -12,6 +12,9 @@
 #   make verify CLAIM=ID  re-run only what one claim needs and print its verdict
 #   make ledger           the claims ledger of $(SCALE) (results/$(SCALE)/claims-ledger.*)
 #   make readme           the README's ledger section, from the full-scale results
+#   make slurm            submit the grid at $(SCALE) to Slurm: a job array per experiment (one task
+#                         per work unit), a merge job after each, a ledger + paper job at the end
+#   make units ID=<id> JOBS=N   one experiment's work units as N local processes, then the merge
 #
 # Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (OpenBLAS + kernels),
 # FORCE=1 (recompute every unit; a replaced result is kept under results/$(SCALE)/.superseded/).
@@ -35,7 +38,7 @@ export OPENBLAS_THREAD_TIMEOUT ?= 4
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data figures tables ledger readme paper verify test bench bench-peers clean clean-results replot $(EXPERIMENTS)
+.PHONY: all setup build data figures tables ledger readme paper verify test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -87,6 +90,17 @@ verify: build
 	@for e in $$($(BIN)/report experiments --claim $(CLAIM)); do $(MAKE) --no-print-directory $$e || exit 1; done
 	@$(BIN)/report ledger --scale $(SCALE) >/dev/null
 	@$(BIN)/report verify --claim $(CLAIM) --scale $(SCALE)
+
+# The grid on a Slurm cluster (README, "Running on a cluster"); rerun to resume. Partition,
+# account etc. pass through as SBATCH_PARTITION, SBATCH_ACCOUNT, ... (read by sbatch).
+slurm: build | $(DATASETS)
+	SCALE=$(SCALE) SEED=$(SEED) FORCE=$(FORCE) scripts/slurm-submit.sh
+
+# The same units without Slurm: JOBS processes of one thread each, then the merge.
+JOBS ?= 2
+units: build | $(DATASETS)
+	@test -n "$(ID)" || { echo "usage: make units ID=ho-e1-hessian-accuracy JOBS=4"; exit 2; }
+	scripts/units-local.sh $(BIN) $(ID) $(SCALE) $(SEED) $(JOBS)
 
 replot:
 	@for f in results/*/*/figures/*.gp; do [ -e "$$f" ] || continue; (cd $$(dirname $$f) && gnuplot $$(basename $$f)) || exit 1; done

@@ -21,6 +21,13 @@ public protocol Experiment: ParsableCommand {
     func compute(in run: RunDirectory) throws
     /// Reads the CSVs and writes figures, tables and claims.json.
     func render(in run: RunDirectory) throws
+    /// False for an experiment whose compute calls no `RunDirectory.units`: its whole run is one
+    /// unit, "run/all", for `--list-units`, `--units` and `--merge-only` (default true).
+    static var computesInUnits: Bool { get }
+}
+
+extension Experiment {
+    public static var computesInUnits: Bool { true }
 }
 
 extension Experiment {
@@ -33,9 +40,81 @@ extension Experiment {
         Parallel.configure(threads: options.threads)
         Interrupts.install()
         DataFileLog.shared.reset()
-        let start = Date()
         let location = ResultLocation(final: options.outputURL(for: Self.experimentID))
         let identity = try RunIdentity(experiment: Self.experimentID, options: options, config: config)
+        if options.listUnits || options.unitSpec != nil {
+            try executeUnits(location: location, identity: identity)
+        } else if options.mergeOnly && !Self.computesInUnits {
+            // The one unit is the whole run, committed by the task that ran it: re-render it.
+            guard let record = try CompletionRecord.read(location), record.identity == identity else {
+                throw WorkUnitError.missingUnits(experiment: Self.experimentID, missing: [Self.wholeRunUnit], total: 1)
+            }
+            try executeCommit(location: location, identity: identity, mode: .all, renderOnly: true)
+        } else {
+            try executeCommit(location: location, identity: identity, mode: options.mergeOnly ? .cachedOnly : .all, renderOnly: options.renderOnly)
+        }
+    }
+
+    /// The name of the single unit of an experiment that does not compute in units.
+    static var wholeRunUnit: String { "run/all" }
+
+    /// `--list-units` and `--units`: prints the listing, or computes the selected units.
+    func executeUnits(location: ResultLocation, identity: RunIdentity) throws {
+        let pass = try unitPass(location: location, identity: identity)
+        if options.listUnits {
+            var text = pass.names.map { $0 + (pass.done.contains($0) ? "\tdone\n" : "\n") }.joined()
+            if let g = pass.stoppedAt { text += "# units of later groups, if any, are listed once group '\(g)' is complete\n" }
+            FileHandle.standardOutput.write(Data(text.utf8))
+            if pass.names.isEmpty {
+                log("warning: \(Self.experimentID) computed no work units; if its compute does not call RunDirectory.units, declare `static let computesInUnits = false`")
+            }
+            return
+        }
+        guard Self.computesInUnits else { return }
+        log("\(Self.experimentID): computed \(pass.computed.count) unit(s)\(pass.computed.isEmpty ? "" : " (" + pass.computed.joined(separator: ", ") + ")"), \(pass.alreadyDone) selected unit(s) were done already -> \(location.unitsCache(identity).path)")
+    }
+
+    /// A dry (`--list-units`) or partial (`--units`) run of `compute` against the units cache of
+    /// this run identity, in a private scratch folder (anything compute writes before or after
+    /// its units is thrown away). Takes no lock: units are written atomically, each by one task.
+    func unitPass(location: ResultLocation, identity: RunIdentity) throws -> UnitPass {
+        let existing = try CompletionRecord.read(location)
+        let complete = existing?.identity == identity
+        let selection = try options.unitSelection
+        guard Self.computesInUnits else {
+            guard let selection else { return UnitPass(names: [Self.wholeRunUnit], done: complete ? [Self.wholeRunUnit] : []) }
+            let unmatched = selection.unmatched(by: [Self.wholeRunUnit])
+            guard unmatched.isEmpty else { throw WorkUnitError.unmatched(items: unmatched, listed: 1, stoppedAt: nil) }
+            if complete {
+                log("\(Self.experimentID): \(Self.wholeRunUnit) is complete already (\(location.final.path))")
+                return UnitPass(names: [Self.wholeRunUnit], alreadyDone: 1)
+            }
+            try executeCommit(location: location, identity: identity, mode: .all, renderOnly: false)
+            return UnitPass(names: [Self.wholeRunUnit], computed: [Self.wholeRunUnit])
+        }
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent(".\(Self.experimentID)-units-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+        defer { FolderCommit.removeIfPresent(scratch) }
+        let run = try RunDirectory(experimentID: Self.experimentID, options: options, folder: scratch, unitsCache: location.unitsCache(identity))
+        if complete { run.unitsFallback = location.final.appendingPathComponent("units") }
+        run.unitMode = selection.map { .only($0) } ?? .plan
+        var stoppedAt: String?
+        do {
+            try compute(in: run)
+        } catch let stop as UnitStop {
+            stoppedAt = stop.incompleteGroup
+        }
+        if let selection {
+            let unmatched = selection.unmatched(by: run.unitNames)
+            guard unmatched.isEmpty else { throw WorkUnitError.unmatched(items: unmatched, listed: run.unitNames.count, stoppedAt: stoppedAt) }
+        }
+        return UnitPass(names: run.unitNames, stoppedAt: stoppedAt, computed: run.computedUnits, alreadyDone: run.alreadyDoneUnits, done: run.doneUnits)
+    }
+
+    /// A run that commits: takes the lock, computes (or, `.cachedOnly`, loads) the units, merges
+    /// and renders into the staging folder and swaps it in; or re-renders (`renderOnly`).
+    func executeCommit(location: ResultLocation, identity: RunIdentity, mode: UnitMode, renderOnly: Bool) throws {
+        let start = Date()
         let holder = "pid \(ProcessInfo.processInfo.processIdentifier) (\(CommandLine.arguments.joined(separator: " ")), started \(ISO8601DateFormatter().string(from: start)))"
         let lock = try FileLock(location.lockFile, holder: holder)
         defer { withExtendedLifetime(lock) {} }
@@ -45,7 +124,7 @@ extension Experiment {
         AtomicFile.removeStaleTemporaries(in: location.unitsRoot, recursive: true)
         let existing = try CompletionRecord.read(location)
 
-        if options.renderOnly {
+        if renderOnly {
             guard let record = existing else {
                 throw ResultStoreError.noCompleteResult(path: location.final.path, scale: options.scale.rawValue)
             }
@@ -65,7 +144,7 @@ extension Experiment {
             throw ResultStoreError.differentRun(path: location.final.path, found: record.identity.summary, requested: identity.summary)
         }
         let cache = location.unitsCache(identity)
-        if options.force {
+        if options.force && !options.mergeOnly {
             FolderCommit.removeIfPresent(cache)
         } else if let record = existing, record.identity == identity,
                   FileManager.default.fileExists(atPath: location.final.appendingPathComponent("units").path),
@@ -75,7 +154,8 @@ extension Experiment {
         }
         try AtomicFile.createFolder(location.staging)
         let run = try RunDirectory(experimentID: Self.experimentID, options: options, folder: location.staging, unitsCache: cache)
-        log("\(Self.experimentID): computing at scale \(options.scale.rawValue), seed \(options.seed), \(options.threads) thread(s) -> \(location.final.path)")
+        run.unitMode = mode
+        log("\(Self.experimentID): \(options.mergeOnly ? "merging" : "computing") at scale \(options.scale.rawValue), seed \(options.seed), \(options.threads) thread(s) -> \(location.final.path)")
         try compute(in: run)
         try render(in: run)
         if FileManager.default.fileExists(atPath: cache.path) {

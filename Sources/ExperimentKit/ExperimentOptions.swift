@@ -34,7 +34,19 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     @Flag(help: "Recompute every work unit and replace a complete result of another configuration (the old one is kept under .superseded/).")
     public var force = false
 
+    @Flag(help: "Print the work units (group/key, one per line, followed by a tab and 'done' when finished) of the run the other options describe, and compute nothing. A group that needs an earlier one is listed once that one is complete (a '# ' line says so).")
+    public var listUnits = false
+
+    @Option(name: .customLong("units"), help: ArgumentHelp("Compute only these work units into the shared units cache and exit without merging: indices in --list-units order (3, 0-7) or names (group/key), comma-separated.", valueName: "spec"))
+    public var unitSpec: String?
+
+    @Flag(help: "Merge, render and commit from the units cache; refuse, naming them, if units are missing. Computes nothing. With --force it replaces a complete result of another configuration (kept under .superseded/) and keeps the cached units.")
+    public var mergeOnly = false
+
     public init() {}
+
+    /// The parsed `--units` value (nil without the option).
+    public var unitSelection: UnitSelection? { get throws { try unitSpec.map { try UnitSelection(parsing: $0) } } }
 
     public mutating func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -42,6 +54,12 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
         if let s = seeds, s < 1 { throw ValidationError("--seeds must be at least 1, got \(s)") }
         if let o = out, o.isEmpty { throw ValidationError("--out must not be empty") }
         if force && renderOnly { throw ValidationError("--force and --render-only exclude each other: --render-only computes nothing") }
+        let modes = [("--render-only", renderOnly), ("--list-units", listUnits), ("--units", unitSpec != nil), ("--merge-only", mergeOnly)].filter(\.1).map(\.0)
+        if modes.count > 1 { throw ValidationError("\(modes.joined(separator: " and ")) exclude each other: give one of them") }
+        if force && (listUnits || unitSpec != nil) {
+            throw ValidationError("--force cannot be combined with \(listUnits ? "--list-units" : "--units"): it would discard units other tasks are writing; delete the run's units cache (results/<scale>/.<id>.units/) to recompute them")
+        }
+        do { _ = try unitSelection } catch { throw ValidationError("\(error)") }
     }
 
     /// The number of seeds: `--seeds` if given, else the experiment's default for the scale.

@@ -94,33 +94,98 @@ public final class RunDirectory {
 
     /// Runs `count` independent work units on `options.threads` threads and returns their results
     /// in index order. Unit `i` is named "`group`/`key(i)`"; its result is written atomically to
-    /// the units cache as JSON when it finishes, and a unit already there (an interrupted run of
-    /// the same identity) is loaded instead of computed. Each unit must draw its randomness from
-    /// its own stream, so that results do not depend on which units were resumed.
+    /// the units cache as JSON when it finishes (with its wall time in `<key>.timing.json`), and a
+    /// unit already there (an interrupted run of the same identity, or an array task) is loaded
+    /// instead of computed. Each unit must draw its randomness from its own stream, so that
+    /// results do not depend on which units were resumed or which process computed them.
+    /// `unitMode` (WorkUnits.swift) restricts this to planning, a selection, or loading only.
     public func units<T: Codable>(_ group: String, count: Int, key: (Int) -> String, progress: (() -> Void)? = nil,
                                   _ body: (Int) throws -> T) throws -> [T] {
         let keys = (0..<count).map(key)
         precondition(Set(keys).count == keys.count, "\(group): unit keys must be unique")
+        let names = keys.map { "\(group)/\($0)" }
+        let offset = unitNames.count
+        unitNames += names
         let folder = unitsCache?.appendingPathComponent(group)
-        if let folder { try AtomicFile.createFolder(folder) }
-        let resumed = NSLock()
-        var loaded = 0
-        let results = try parallelMap(count, threads: options.threads, progress: progress) { i -> T in
-            guard let folder else { return try body(i) }
-            let file = folder.appendingPathComponent("\(keys[i]).json")
-            if FileManager.default.fileExists(atPath: file.path), let cached = try? JSONFile.read(T.self, from: file) {
-                resumed.lock(); loaded += 1; resumed.unlock()
-                return cached
+        let fallback = unitsFallback?.appendingPathComponent(group)
+        func cached(_ i: Int) -> T? {
+            for dir in [folder, fallback].compactMap({ $0 }) {
+                let file = dir.appendingPathComponent("\(keys[i]).json")
+                if FileManager.default.fileExists(atPath: file.path), let value = try? JSONFile.read(T.self, from: file) { return value }
             }
+            return nil
+        }
+        func compute(_ i: Int, into folder: URL) throws -> T {
+            let start = Date()
             let value = try body(i)
-            try JSONFile.write(value, to: file)
+            try JSONFile.write(value, to: folder.appendingPathComponent("\(keys[i]).json"))
+            let timing = UnitTiming(seconds: Date().timeIntervalSince(start), threads: options.threads, host: ProcessInfo.processInfo.hostName,
+                                    finishedAt: ISO8601DateFormatter().string(from: Date()))
+            try? JSONFile.write(timing, to: folder.appendingPathComponent(UnitTiming.fileName(forKey: keys[i])))
             return value
         }
-        unitNames += keys.map { "\(group)/\($0)" }
-        resumedUnits += loaded
-        if loaded > 0 { log("\(experimentID): \(group): \(loaded) of \(count) units resumed from an interrupted run") }
-        return results
+        /// Every unit from the cache, or nil when one is missing.
+        func loadAll() -> [T]? {
+            var out: [T] = []
+            out.reserveCapacity(count)
+            for i in 0..<count { guard let v = cached(i) else { return nil }; out.append(v) }
+            return out
+        }
+
+        switch unitMode {
+        case .all:
+            if let folder { try AtomicFile.createFolder(folder) }
+            let resumed = NSLock()
+            var loaded = 0
+            let results = try parallelMap(count, threads: options.threads, progress: progress) { i -> T in
+                guard let folder else { return try body(i) }
+                if let value = cached(i) {
+                    resumed.lock(); loaded += 1; resumed.unlock()
+                    return value
+                }
+                return try compute(i, into: folder)
+            }
+            resumedUnits += loaded
+            if loaded > 0 { log("\(experimentID): \(group): \(loaded) of \(count) units resumed from an interrupted run") }
+            return results
+        case .plan:
+            // "done" means readable, as the merge will need it.
+            let values = (0..<count).map(cached)
+            for i in 0..<count where values[i] != nil { doneUnits.insert(names[i]) }
+            if values.allSatisfy({ $0 != nil }) { return values.map { $0! } }
+            throw UnitStop(incompleteGroup: group)
+        case .cachedOnly:
+            if let all = loadAll() { return all }
+            let missing = (0..<count).filter { cached($0) == nil }.map { names[$0] }
+            throw WorkUnitError.missingUnits(experiment: experimentID, missing: missing, total: offset + count)
+        case .only(let selection):
+            guard let folder else { preconditionFailure("--units needs a units cache") }
+            try AtomicFile.createFolder(folder)
+            let chosen = (0..<count).filter { selection.contains(index: offset + $0, name: names[$0]) }
+            let todo = chosen.filter { cached($0) == nil }
+            _ = try parallelMap(todo.count, threads: options.threads, progress: progress) { j -> Bool in
+                _ = try compute(todo[j], into: folder)
+                return true
+            }
+            computedUnits += todo.map { names[$0] }
+            alreadyDoneUnits += chosen.count - todo.count
+            // Go on to later groups only while the selection names units beyond this one.
+            if !selection.extends(beyond: unitNames) { throw UnitStop(incompleteGroup: nil) }
+            if let all = loadAll() { return all }
+            throw UnitStop(incompleteGroup: group)
+        }
     }
+
+    /// How `units` treats units (a plain run: `.all`); set by `Experiment.execute`.
+    var unitMode: UnitMode = .all
+    /// A read-only second place to find finished units (the units/ of the complete run of the
+    /// same identity), used by `--list-units` and `--units`.
+    var unitsFallback: URL?
+    /// The units a `--units` run computed, and how many selected ones were there already.
+    public internal(set) var computedUnits: [String] = []
+    public internal(set) var alreadyDoneUnits = 0
+    /// The units a `--list-units` pass found finished.
+    public internal(set) var doneUnits: Set<String> = []
 
     // MARK: - Writing
 

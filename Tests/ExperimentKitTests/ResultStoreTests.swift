@@ -25,7 +25,7 @@ struct InjectedFailure: Error, CustomStringConvertible {
 struct ToyExperiment: Experiment {
     static let experimentID = "toy"
     @OptionGroup var options: ExperimentOptions
-    @Option var units = 6
+    @Option(name: .customLong("unit-count")) var units = 6
     @Option var failAtUnit: Int?
     @Flag var failRender = false
 

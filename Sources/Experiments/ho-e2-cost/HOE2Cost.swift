@@ -28,6 +28,8 @@ import TensorCore
 @main
 struct HOE2Cost: Experiment {
     static let experimentID = "ho-e2-cost"
+    /// Its compute has no work units yet: the whole run is one unit for --list-units/--units.
+    static let computesInUnits = false
     static let configuration = CommandConfiguration(
         commandName: experimentID,
         abstract: "HO-E2: time to obtain s₂ (full and diagonal) by autodiff of s̃₁ against one D2SM forward pass, against D (high-order spec E2; claim HO-C3).")
