@@ -11,7 +11,7 @@
 #     results, listable only now: submits them the same way and waits for that merge job
 #     (sbatch --wait; this job then holds one CPU). Otherwise `ID --merge-only`.
 #
-# A unit runs on one thread and one CPU; experiments without units (ht-e1, ho-e2) are one task of
+# A unit runs on one thread and one CPU; the experiment without units (ho-e2, timings) is one task of
 # two threads, as on the 2-core machine. Time limits are about twice the measured 1-core time of
 # the slowest unit at each scale, rounded up (README, "Running on a cluster"); TASK_TIME and
 # MERGE_TIME override them.
@@ -24,7 +24,7 @@ logs="$RESULTS/$SCALE/slurm/$id"
 mkdir -p "$logs"
 
 case $id in  # CPUs, quick time, full time of one task
-  ht-e1-concentration|ho-e2-cost) res="2 0:20:00 1:00:00" ;;
+  ho-e2-cost)                     res="2 0:20:00 1:00:00" ;;
   ho-e1-hessian-accuracy)         res="1 0:20:00 1:30:00" ;;
   ht-e2-noise-scaling|ho-e3-variance-reduction) res="1 0:20:00 1:00:00" ;;
   *)                              res="1 0:20:00 0:40:00" ;;

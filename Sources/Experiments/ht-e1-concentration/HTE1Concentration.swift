@@ -28,8 +28,6 @@ import TensorCore
 @main
 struct HTE1Concentration: Experiment {
     static let experimentID = "ht-e1-concentration"
-    /// Its compute has no work units yet: the whole run is one unit for --list-units/--units.
-    static let computesInUnits = false
     static let configuration = CommandConfiguration(
         commandName: experimentID,
         abstract: "HT-E1: noise-norm concentration for GND noise (heavy-tailed spec §2; claims HT-C2, HT-C3).")
