@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "ExperimentKit",
             dependencies: [
-                "TensorCore", "ScoreKit", "NeuralNet", "DataIO", "Reporting",
+                "TensorCore", "ScoreKit", "NeuralNet", "DataIO", "Reporting", "SampleMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -70,6 +70,11 @@ let package = Package(
             name: "bench",
             dependencies: ["TensorCore", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/bench", swiftSettings: fastSwift + v5),
+
+        .executableTarget(
+            name: "train-classifier",
+            dependencies: ["ExperimentKit", "DataIO", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/train-classifier", swiftSettings: fastSwift + v5),
 
         .executableTarget(
             name: "report",
@@ -120,6 +125,11 @@ let package = Package(
             name: "ho-e2-cost",
             dependencies: ["ExperimentKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ho-e2-cost", swiftSettings: fastSwift + v5),
+
+        .executableTarget(
+            name: "image-kit-demo",
+            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/image-kit-demo", swiftSettings: fastSwift + v5),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
