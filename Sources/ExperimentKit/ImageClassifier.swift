@@ -42,8 +42,8 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
         switch dataset {
         case .fashionMNIST:
             return ClassifierTrainingConfig(
-                architecture: ConvClassifierArchitecture(height: 28, width: 28, convolutionChannels: [16, 32, 64],
-                                                         convolutionStrides: [1, 2, 2], hidden: 128, classes: 10),
+                architecture: ConvClassifierArchitecture(height: 28, width: 28, convolutionChannels: [32, 64],
+                                                         convolutionStrides: [2, 2], hidden: 128, classes: 10),
                 epochs: 4, batchSize: 128, learningRate: 2e-3)
         case .digits8x8:
             return ClassifierTrainingConfig(

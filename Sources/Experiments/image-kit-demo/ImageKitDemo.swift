@@ -29,6 +29,10 @@ struct ImageKitDemo: Experiment {
     @Option(help: "Override the training steps.") var steps: Int?
     @Option(help: "Override the number of samples.") var samples: Int?
     @Option(help: "Classifier checkpoint (default: data/classifiers/digits8x8.h5).") var classifier: String?
+    @Option(help: "Override the smallest noise level σ_min.") var sigmaMin: Double?
+    @Option(help: "Override Adam's learning rate.") var learningRate: Double?
+    @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
+    @Option(help: "Override the Langevin step ratio ε/σ_L².") var stepRatio: Double?
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8
@@ -46,8 +50,9 @@ struct ImageKitDemo: Experiment {
         var checkpointEvery = 100
         var samples = 100
         var samplingBatch = 100
-        /// ε at σ_L; ε_i = ε·σ_i²/σ_L² (ε/σ_L² = 0.2 at σ_L = 0.01).
-        var stepSize = 2e-5
+        /// ε/σ_L²: the Langevin step at level i is ε_i = ε·σ_i²/σ_L² = stepRatio·σ_i² (NCSNv2's
+        /// rule, with ε set relative to the last level so that it does not depend on σ_min).
+        var stepRatio = 0.2
         var stepsPerLevel = 5
         var langevinNoise = LangevinNoise.gaussian
         var finalDenoise = true
@@ -69,6 +74,10 @@ struct ImageKitDemo: Experiment {
         if let s = steps { c.steps = s }
         if let s = samples { c.samples = s }
         if let p = classifier { c.classifier = p }
+        if let v = sigmaMin { c.sigmaMin = v }
+        if let v = learningRate { c.learningRate = v }
+        if let v = baseChannels { c.baseChannels = v }
+        if let v = stepRatio { c.stepRatio = v }
         return c
     }
 
@@ -79,6 +88,10 @@ struct ImageKitDemo: Experiment {
             try Limits.memory("--samples", s, bytesPerUnit: 64 * 4 * 4 + 8 * 1797, estimate: "8×8 samples in Float and Double, and distances to the training set")
         }
         if let p = classifier, p.isEmpty { throw ValidationError("--classifier must not be empty") }
+        if let v = sigmaMin { try Validate.sigma(v, option: "--sigma-min") }
+        if let v = learningRate, !(v > 0 && v < 1) { throw ValidationError("--learning-rate must be in (0, 1), got \(v)") }
+        if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
+        if let v = stepRatio, !(v > 0 && v < 2) { throw ValidationError("--step-ratio must be in (0, 2), got \(v)") }
     }
 
     /// Seconds since `start`.
@@ -111,8 +124,32 @@ struct ImageKitDemo: Experiment {
         let model = try ImageScoreModel.load(checkpoint: run.modelsFolder.appendingPathComponent("score-network.h5"), config: training)
         timings["train score network"] = Self.seconds(since: t)
 
+        // Score quality per level: Tweedie denoising x̃ + σ²s(x̃, σ) of test images with Gaussian
+        // noise, mean squared error per pixel against the clean images and against σ² (the error
+        // of returning x̃ itself).
         t = Date()
-        let sampling = ImageSamplingConfig(stepSize: c.stepSize, stepsPerLevel: c.stepsPerLevel, noise: c.langevinNoise,
+        let probe = test.images.gatherRows(Array(0..<min(100, test.count)))
+        var denoisingRows: [[CSVCell]] = []
+        var noiseRNG = Xoshiro256(seed: options.seed, key: [0x6465_6E6F])
+        var score = Tensor<Float>(shape: [0])
+        for (i, sigma) in levels.sigmas.enumerated() {
+            var noisy = probe
+            for k in 0..<noisy.count { noisy.scalars[k] += Float(sigma * noiseRNG.nextNormal()) }
+            model.score(noisy, level: i, into: &score)
+            var mse = 0.0
+            for k in 0..<noisy.count {
+                let e = Double(noisy.scalars[k]) + sigma * sigma * Double(score.scalars[k]) - Double(probe.scalars[k])
+                mse += e * e
+            }
+            mse /= Double(noisy.count)
+            denoisingRows.append([.integer(i), .number(sigma), .number(mse), .number(sigma * sigma)])
+        }
+        try run.writeCSV("denoising.csv", header: ["level", "sigma", "tweedie_mse_per_pixel", "noisy_mse_per_pixel"], rows: denoisingRows)
+        timings["denoising check"] = Self.seconds(since: t)
+
+        t = Date()
+        let sigmaL = levels.sigmas[levels.sigmas.count - 1]
+        let sampling = ImageSamplingConfig(stepSize: c.stepRatio * sigmaL * sigmaL, stepsPerLevel: c.stepsPerLevel, noise: c.langevinNoise,
                                            finalDenoise: c.finalDenoise, batchSize: c.samplingBatch)
         let progress = Progress("sampling", total: c.samples)
         let samples = try run.units("sample", count: 1, key: { _ in "chains" }) { _ in
