@@ -128,7 +128,9 @@ struct ImageKitDemo: Experiment {
         // noise, mean squared error per pixel against the clean images and against σ² (the error
         // of returning x̃ itself).
         t = Date()
-        let probe = test.images.gatherRows(Array(0..<min(100, test.count)))
+        // As many images as one sampling batch: the network's oneDNN primitives are made once per
+        // batch shape, so the check and the sampler share them.
+        let probe = test.images.gatherRows(Array(0..<min(100, c.samples, c.samplingBatch, test.count)))
         var denoisingRows: [[CSVCell]] = []
         var noiseRNG = Xoshiro256(seed: options.seed, key: [0x6465_6E6F])
         var score = Tensor<Float>(shape: [0])
