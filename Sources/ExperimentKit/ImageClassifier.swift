@@ -44,7 +44,7 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
             return ClassifierTrainingConfig(
                 architecture: ConvClassifierArchitecture(height: 28, width: 28, convolutionChannels: [32, 64],
                                                          convolutionStrides: [2, 2], hidden: 128, classes: 10),
-                epochs: 4, batchSize: 128, learningRate: 2e-3)
+                epochs: 5, batchSize: 128, learningRate: 2e-3)
         case .digits8x8:
             return ClassifierTrainingConfig(
                 architecture: ConvClassifierArchitecture(height: 8, width: 8, convolutionChannels: [16, 32],
