@@ -71,6 +71,29 @@ import TestSupport
         }
     }
 
+    /// Both level rules: σ_1 is the largest pairwise distance, levels descend geometrically by the
+    /// reported ratio, and the last is the smallest one ≥ σ_min.
+    @Test func noiseLevelRules() throws {
+        let data = try Self.data()
+        let sigmaMax = NoiseScaling.maxPairwiseDistance(data)
+        for (rule, beta) in [(NoiseLevelRule.ncsnv2, 2.0), (.noiseScaling, 1.5)] {
+            let l = try ImageNoiseLevels.choose(rule: rule, images: data, beta: beta, sigmaMin: 0.05)
+            #expect(l.rule == rule && l.ratio > 1 && l.sigmas[0] == sigmaMax)
+            let last = l.sigmas[l.sigmas.count - 1]
+            #expect(last >= 0.05 * (1 - NoiseSchedule.inclusionSlack) && last / l.ratio < 0.05)
+            for i in 1..<l.sigmas.count {
+                #expect(abs(l.sigmas[i - 1] / l.sigmas[i] - l.ratio) < Tolerance.float64Ops * l.ratio)
+            }
+        }
+    }
+
+    /// GND noise (β = 1.5) trains with finite losses, from the same initialisation as β = 2.
+    @Test func gndTrainingRuns() throws {
+        let trainer = try ImageScoreTrainer(config: Self.config(beta: 1.5), data: try Self.data())
+        let losses = (0..<4).map { _ in trainer.trainStep() }
+        #expect(losses.allSatisfy { $0.isFinite && $0 > 0 })
+    }
+
     /// Sampling: chains do not depend on the batch they run in, and metrics run end to end.
     @Test func samplingIsBatchIndependent() throws {
         let data = try Self.data()
