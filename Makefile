@@ -5,6 +5,8 @@
 #   make tables           re-render tables (and figures) from existing results; runs what is missing
 #   make test             the test suite (swift test)
 #   make bench            the training-step benchmarks (MLP and U-Net DSM steps)
+#   make classifiers      the sample-quality classifiers (data/classifiers/*.h5, seeded)
+#   make image-kit-demo   the image kit end to end on the 8x8 digits (< 2 min; CI runs it)
 #   make bench-peers      ours against PyTorch and JAX twins (tools/peers; makes a venv)
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
 #   make replot           re-draw every figure from its saved gnuplot script
@@ -38,7 +40,7 @@ export OPENBLAS_THREAD_TIMEOUT ?= 4
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data figures tables ledger readme paper verify test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper verify test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -56,12 +58,24 @@ data/%.h5: | build
 
 FORCE_FLAG := $(if $(filter 1,$(FORCE)),--force,)
 
+# The sample-quality classifiers (conv nets; test accuracy recorded in each file), trained once
+# with seed 0; delete a file to retrain it. The quick scale needs only the digits one.
+CLASSIFIERS := data/classifiers/fashion-mnist.h5 data/classifiers/digits8x8.h5
+classifiers: $(CLASSIFIERS)
+
+data/classifiers/%.h5: | build data/%.h5
+	$(BIN)/train-classifier --dataset $* --seed 0 --threads $(THREADS) --out $@
+
+# The image kit end to end (tiny score network on the 8x8 digits, samples, grid, metrics).
+image-kit-demo: build | $(DATASETS) data/classifiers/digits8x8.h5
+	$(BIN)/image-kit-demo --scale quick --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
+
 $(EXPERIMENTS): build | $(DATASETS)
 	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
 
 # Computes what has no result at $(SCALE) yet and re-draws the rest from its CSVs
 # (FORCE=1 recomputes everything; `make <id>` always recomputes one experiment).
-figures: build | $(DATASETS)
+figures: build | $(DATASETS) data/classifiers/digits8x8.h5
 	@for e in $(EXPERIMENTS); do scripts/figure.sh $(BIN) $$e $(SCALE) $(SEED) $(THREADS) || exit 1; done
 	$(BIN)/report ledger --scale $(SCALE)
 

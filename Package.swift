@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "ExperimentKit",
             dependencies: [
-                "TensorCore", "ScoreKit", "NeuralNet", "DataIO", "Reporting",
+                "TensorCore", "ScoreKit", "NeuralNet", "DataIO", "Reporting", "SampleMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -72,6 +72,11 @@ let package = Package(
             name: "bench",
             dependencies: ["TensorCore", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/bench", swiftSettings: fastSwift + v5),
+
+        .executableTarget(
+            name: "train-classifier",
+            dependencies: ["ExperimentKit", "DataIO", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/train-classifier", swiftSettings: fastSwift + v5),
 
         .executableTarget(
             name: "report",
@@ -123,6 +128,11 @@ let package = Package(
             dependencies: ["ExperimentKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/ho-e2-cost", swiftSettings: fastSwift + v5),
 
+        .executableTarget(
+            name: "image-kit-demo",
+            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/image-kit-demo", swiftSettings: fastSwift + v5),
+
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: v5),
@@ -134,7 +144,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic", "image-kit-demo", "DataIO"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "DataIO", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,42 @@
+import DataIO
+import ExperimentKit
+import Foundation
+import TensorCore
+import Testing
+import TestSupport
+@testable import image_kit_demo
+
+extension ExperimentSmoke {
+    @Suite(.serialized) struct ImageKitDemoSmokeTests {
+        /// A tiny run (a classifier trained on 320 images for 1 epoch, 8 training steps, σ_min = 0.3, 12 samples) writes every file, twice
+        /// identically for the same seed.
+        @Test func producesFilesDeterministically() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("image-kit-demo-smoke-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            let train = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .train)
+            let test = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .test)
+            var config = ClassifierTrainingConfig.standard(for: .digits8x8)
+            config.epochs = 1
+            config.trainingExamples = 320
+            let classifier = try ImageClassifier.train(train: train.examples, test: test.examples, classes: 10, config: config, seed: 0,
+                                                       dataset: "digits8x8", quiet: true)
+            let classifierURL = base.appendingPathComponent("digits8x8.h5")
+            try classifier.save(to: classifierURL)
+            for name in ["a", "b"] {
+                let cmd = try ImageKitDemo.parseAsRoot(["--steps", "8", "--samples", "12", "--sigma-min", "0.3", "--classifier", classifierURL.path,
+                                                        "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! ImageKitDemo
+                try cmd.run()
+            }
+            for f in ["metrics.csv", "samples.csv", "loss.csv", "denoising.csv", "class_histogram.csv"] {
+                #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
+            }
+            for f in ["images/samples.png", "images/samples.json", "images/training-examples.png", "models/score-network.h5",
+                      "tables/metrics.md", "complete.json", "config.json"] {
+                #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/\(f)").path), "\(f) missing")
+            }
+            let sidecar = try JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: base.appendingPathComponent("a/images/samples.json")))
+            #expect(sidecar.panelHeight == 8 && sidecar.rows.labels.count == 1 && sidecar.columns.labels.count == 10)
+        }
+    }
+}
