@@ -211,12 +211,26 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         return p
     }
 
+    /// The plan the forward pass of this input shape used, at the team size it was made for: the
+    /// backward reuses the forward's blocked copies of the input, so it must not switch to a new
+    /// plan when `Parallel.threads` changed in between (another thread may reconfigure it); a new
+    /// plan is made only when there is none for this shape.
+    private func backwardPlan(for inputShape: [Int], outputShape outShape: [Int]) -> DNNLConvolutionPlan {
+        let blocked = backend == .oneDNN
+        if let plan, plan.key.count == inputShape.count + 2, Array(plan.key.prefix(inputShape.count)) == inputShape,
+           plan.key[inputShape.count + 1] == (blocked ? 1 : 0) {
+            OneDNN.pinThreads(plan.key[inputShape.count])
+            return plan
+        }
+        return oneDNNPlan(for: inputShape, outputShape: outShape)
+    }
+
     /// dInput by oneDNN backward-data; dWeight and dBias += oneDNN backward-weights.
     private func backwardOneDNN(
         input: Tensor<Scalar>, dOutput: Tensor<Scalar>, outputShape outShape: [Int], into dInput: inout Tensor<Scalar>,
         accumulateParameterGradients: Bool
     ) {
-        let p = oneDNNPlan(for: input.shape, outputShape: outShape)
+        let p = backwardPlan(for: input.shape, outputShape: outShape)
         dOutput.withUnsafeBufferPointer { g in
             weight.withUnsafeBufferPointer { wt in
                 dInput.withUnsafeMutableBufferPointer { dx in

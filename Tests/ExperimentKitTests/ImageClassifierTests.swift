@@ -86,7 +86,7 @@ func syntheticImages(count: Int, seed: UInt64) throws -> LabeledImages {
             _ = try ImageClassifier.load(from: plain)
             Issue.record("expected a format error")
         } catch {
-            #expect("\(error)".contains(plain.lastPathComponent) && "\(error)".contains("format"))
+            #expect("\(error)".contains(plain.lastPathComponent) && "\(error)".contains("format"), "\(error)")
         }
     }
 }
