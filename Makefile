@@ -85,9 +85,10 @@ tables: figures
 ledger: build
 	$(BIN)/report ledger --scale $(SCALE)
 
-# The README's ledger section is written only here, from the full-scale results.
+# The README's ledger section is written only here, from the committed full-scale reference
+# results (reference/full/<id>/, saved with scripts/save-reference.sh from results/full/).
 readme: build
-	$(BIN)/report ledger --scale full --readme README.md
+	$(BIN)/report ledger --results reference --scale full --readme README.md
 
 # Builds from whatever results exist (missing ones are marked in the PDF).
 paper: build
