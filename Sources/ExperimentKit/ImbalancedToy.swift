@@ -52,6 +52,18 @@ public struct ImbalancedToy: Codable, Sendable {
     /// - Returns: the model and its loss curve (mean over each 50 iterations).
     public func train(beta: Double, conditioned: Bool = false, data: Tensor<Float>, using rng: inout Xoshiro256) -> (MLP<Float>, [Double]) {
         let model = MLP<Float>(sizes: [2] + hidden + [2], activation: .relu, conditioningSize: conditioned ? 1 : 0, using: &rng)
+        // One generator serves minibatches and noise, drawn in the notebook's order.
+        let curve = withUnsafeMutablePointer(to: &rng) { p in
+            trainLoop(model, beta: beta, conditioned: conditioned, data: data, minibatch: p, noise: p)
+        }
+        return (model, curve)
+    }
+
+    /// The notebook's training loop on `model`: each iteration draws the minibatch indices from
+    /// `minibatch`, then the noise from `noise` (the two may be the same generator).
+    /// - Returns: the loss curve (mean over each 50 iterations).
+    func trainLoop(_ model: MLP<Float>, beta: Double, conditioned: Bool, data: Tensor<Float>,
+                   minibatch: UnsafeMutablePointer<Xoshiro256>, noise: UnsafeMutablePointer<Xoshiro256>) -> [Double] {
         let adam = Adam<Float>(learningRate: learningRate, amsgrad: true)
         let dsm = GNDScoreMatching(sigmas: sigmas, beta: beta, weighting: .notebook)
         var batch = GNDDenoisingBatch<Float>()
@@ -61,9 +73,9 @@ public struct ImbalancedToy: Codable, Sendable {
         var curve: [Double] = []
         var running = 0.0
         for it in 0..<iterations {
-            for k in 0..<batchSize { indices[k] = rng.nextIndex(data.rows) }
+            for k in 0..<batchSize { indices[k] = minibatch.pointee.nextIndex(data.rows) }
             data.gatherRows(indices, into: &clean)
-            dsm.makeBatch(clean: clean, into: &batch, using: &rng)
+            dsm.makeBatch(clean: clean, into: &batch, using: &noise.pointee)
             model.zeroGradients()
             let prediction = conditioned
                 ? model.forward(batch.noisy, condition: batch.logSigma, outputScale: batch.inverseSigma)
@@ -73,6 +85,6 @@ public struct ImbalancedToy: Codable, Sendable {
             adam.step(model)
             if (it + 1) % 50 == 0 { curve.append(running / 50); running = 0 }
         }
-        return (model, curve)
+        return curve
     }
 }

@@ -29,26 +29,10 @@ extension ImbalancedToy {
     /// loss); the returned loss curve is the mean over each 50 iterations.
     public func train(beta: Double, conditioned: Bool = false, data: Tensor<Float>, streams: inout PairedStreams) -> (MLP<Float>, [Double]) {
         let model = MLP<Float>(sizes: [2] + hidden + [2], activation: .relu, conditioningSize: conditioned ? 1 : 0, using: &streams.initialisation)
-        let adam = Adam<Float>(learningRate: learningRate, amsgrad: true)
-        let dsm = GNDScoreMatching(sigmas: sigmas, beta: beta, weighting: .notebook)
-        var batch = GNDDenoisingBatch<Float>()
-        var clean = Tensor<Float>(shape: [batchSize, 2])
-        var indices = [Int](repeating: 0, count: batchSize)
-        var dPrediction = Tensor<Float>(shape: [batchSize, 2])
-        var curve: [Double] = []
-        var running = 0.0
-        for it in 0..<iterations {
-            for k in 0..<batchSize { indices[k] = streams.minibatch.nextIndex(data.rows) }
-            data.gatherRows(indices, into: &clean)
-            dsm.makeBatch(clean: clean, into: &batch, using: &streams.trainingNoise)
-            model.zeroGradients()
-            let prediction = conditioned
-                ? model.forward(batch.noisy, condition: batch.logSigma, outputScale: batch.inverseSigma)
-                : model.forward(batch.noisy)
-            running += weightedSquaredError(prediction: prediction, target: batch.target, rowWeights: batch.weights, dPrediction: &dPrediction)
-            model.backwardParameters(dPrediction)
-            adam.step(model)
-            if (it + 1) % 50 == 0 { curve.append(running / 50); running = 0 }
+        let curve = withUnsafeMutablePointer(to: &streams.minibatch) { minibatch in
+            withUnsafeMutablePointer(to: &streams.trainingNoise) { noise in
+                trainLoop(model, beta: beta, conditioned: conditioned, data: data, minibatch: minibatch, noise: noise)
+            }
         }
         return (model, curve)
     }
