@@ -114,7 +114,7 @@ public enum Ledger {
                   return [e.claim, e.verdict.rawValue, e.checks.isEmpty ? "–" : "\(supported) / \(e.checks.count)", detail,
                           e.experiments.isEmpty ? "–" : e.experiments.joined(separator: ", "), e.scales.isEmpty ? "–" : e.scales.joined(separator: ", ")]
               },
-              caption: "Claims ledger: verdicts computed from the complete results of one scale, results/<scale>/*/claims.json (95% intervals against each claim's threshold).",
+              caption: "Claims ledger: verdicts computed from the complete result folders of one scale (<id>/claims.json with a matching completion record; 95% intervals against each claim's threshold).",
               label: "tab:ledger", alignments: [.left, .left, .right, .left, .left, .left])
     }
 }
