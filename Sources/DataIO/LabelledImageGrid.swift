@@ -74,6 +74,9 @@ public struct GridSidecar: Codable, Sendable, Equatable {
     public var channels: Int
     /// Background pixels between panels and around the border.
     public var gap: Int
+    /// Each image pixel is drawn as a pixel_scale × pixel_scale block (nearest neighbour), so
+    /// that small images are legible; absent (1) in format version 1.
+    public var pixelScale: Int?
     /// PNG size in pixels.
     public var imageWidth: Int
     public var imageHeight: Int
@@ -83,14 +86,15 @@ public struct GridSidecar: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", image, title, rows, columns
-        case panelHeight = "panel_height", panelWidth = "panel_width", channels, gap
+        case panelHeight = "panel_height", panelWidth = "panel_width", channels, gap, pixelScale = "pixel_scale"
         case imageWidth = "image_width", imageHeight = "image_height", layout
         case valueRange = "value_range"
     }
 
     /// The top-left pixel (x, y) of panel (row, column).
     public func origin(row: Int, column: Int) -> (x: Int, y: Int) {
-        (gap + column * (panelWidth + gap), gap + row * (panelHeight + gap))
+        let k = pixelScale ?? 1
+        return (gap + column * (panelWidth * k + gap), gap + row * (panelHeight * k + gap))
     }
 }
 
@@ -109,10 +113,19 @@ public struct LabelledImageGrid: Sendable {
     public var valueRange: GridValueRange
     /// Optional free text recorded in the sidecar.
     public var title: String?
+    /// Each image pixel becomes a pixelScale × pixelScale block (nearest neighbour).
+    public var pixelScale: Int
+
+    /// The default pixel scale for panels of `side` pixels: panels about 56 pixels across
+    /// (7 for 8×8 images, 2 for 28×28, 1 from 56 up).
+    public static func automaticScale(side: Int) -> Int { max(1, 56 / max(1, side)) }
 
     /// A grid with `rows.labels.count × columns.labels.count` panels of `panelHeight × panelWidth`.
     public init(rows: GridAxis, columns: GridAxis, panelHeight: Int, panelWidth: Int, channels: Int = 1,
-                gap: Int = 2, background: Float = 1, valueRange: GridValueRange = .unit, title: String? = nil) {
+                gap: Int = 2, background: Float = 1, valueRange: GridValueRange = .unit, title: String? = nil,
+                pixelScale: Int? = nil) {
+        precondition((pixelScale ?? 1) >= 1, "grid: pixel scale must be at least 1")
+        self.pixelScale = pixelScale ?? Self.automaticScale(side: max(panelHeight, panelWidth))
         self.rows = rows
         self.columns = columns
         self.panelHeight = panelHeight
@@ -175,13 +188,28 @@ public struct LabelledImageGrid: Sendable {
                 mode: "symmetric", lower: nil, upper: nil, scope: perPanelScale ? "per_panel" : "grid", scales: scales,
                 meaning: "grey = 0.5 + 0.5 v / s with s = max |v| (per panel or over the grid, see scope): mid grey = 0, black = -s, white = +s")
         }
+        let k = pixelScale
+        if k > 1 {
+            // Nearest-neighbour upscaling of every panel (channel-first planes).
+            let (h, w) = (panelHeight, panelWidth)
+            var big = Tensor<Double>(shape: [r * c, channels * h * k * w * k])
+            for p in 0..<(r * c) {
+                for ch in 0..<channels {
+                    let src = p * perPanel + ch * h * w, dst = p * perPanel * k * k + ch * h * k * w * k
+                    for y in 0..<(h * k) {
+                        for x in 0..<(w * k) { big.scalars[dst + y * w * k + x] = unit.scalars[src + (y / k) * w + x / k] }
+                    }
+                }
+            }
+            unit = big
+        }
         let grid = ImageGrid(rows: r, columns: c, padding: gap, paddingLevel: background)
-        let image = try grid.render(unit, height: panelHeight, width: panelWidth, channels: channels)
+        let image = try grid.render(unit, height: panelHeight * k, width: panelWidth * k, channels: channels)
         let sidecar = GridSidecar(
-            formatVersion: 1, image: imageName, title: title, rows: rows, columns: columns,
-            panelHeight: panelHeight, panelWidth: panelWidth, channels: channels, gap: gap,
+            formatVersion: 2, image: imageName, title: title, rows: rows, columns: columns,
+            panelHeight: panelHeight, panelWidth: panelWidth, channels: channels, gap: gap, pixelScale: k,
             imageWidth: image.width, imageHeight: image.height,
-            layout: "panel (r, c), 0-based, has its top-left pixel at x = gap + c*(panel_width + gap), y = gap + r*(panel_height + gap); rows top to bottom, columns left to right",
+            layout: "panel (r, c), 0-based, has its top-left pixel at x = gap + c*(panel_width*pixel_scale + gap), y = gap + r*(panel_height*pixel_scale + gap); image pixel (i, j) of a panel covers the pixel_scale × pixel_scale block from (j*pixel_scale, i*pixel_scale); rows top to bottom, columns left to right",
             valueRange: sidecarRange)
         return (image, sidecar)
     }

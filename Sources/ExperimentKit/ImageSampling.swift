@@ -189,8 +189,11 @@ public struct ImageSampleMetrics: Codable, Sendable, Equatable {
     public var referenceNearestTraining: NearestNeighbourSummary
     /// The classifier's test accuracy (from its checkpoint).
     public var classifierAccuracy: Double
-    /// Sample values outside [0, 1] before clamping.
+    /// Sample values outside [0, 1] before clamping (a denoised background pixel scatters
+    /// around 0, so about half of them fall just below it).
     public var valuesOutsideUnitInterval: Int
+    /// Sample values more than 0.1 outside [0, 1] (unconverged chains, not boundary scatter).
+    public var valuesFarOutsideUnitInterval: Int
     /// Chains that diverged (their last good state is used).
     public var divergedChains: Int
 
@@ -226,6 +229,7 @@ public struct ImageSampleMetrics: Codable, Sendable, Equatable {
             nearestTrainingDistances: nn.distances, nearestTraining: NearestNeighbourSummary(nn.distances),
             referenceNearestTraining: NearestNeighbourSummary(referenceNN.distances),
             classifierAccuracy: classifier.record.testAccuracy, valuesOutsideUnitInterval: outside,
+            valuesFarOutsideUnitInterval: samples.images.scalars.reduce(0) { $0 + (!$1.isFinite || $1 < -0.1 || $1 > 1.1 ? 1 : 0) },
             divergedChains: samples.divergence.count)
     }
 
@@ -253,6 +257,7 @@ public struct ImageSampleMetrics: Codable, Sendable, Equatable {
             row("nn_distance_reference_min", referenceNearestTraining.minimum),
             row("classifier_test_accuracy", classifierAccuracy),
             row("values_outside_unit_interval", Double(valuesOutsideUnitInterval)),
+            row("values_more_than_0.1_outside_unit_interval", Double(valuesFarOutsideUnitInterval)),
             row("diverged_chains", Double(divergedChains)),
         ]
         return rows
@@ -260,20 +265,59 @@ public struct ImageSampleMetrics: Codable, Sendable, Equatable {
 }
 
 extension RunDirectory {
-    /// Where an experiment keeps trained models while it runs: inside its work-unit cache, so
-    /// that an interrupted run resumes from the last checkpoint and a re-run of a complete
-    /// result reuses the models (training is skipped). The committed result holds them under
-    /// units/models/ and, after `publishModels()`, under models/.
-    public var modelsFolder: URL {
-        (unitsCache ?? url.appendingPathComponent("units")).appendingPathComponent("models")
+    /// Where trained image models are kept: results/<scale>/.models/<experiment-id>/, outside
+    /// the run's units cache, so that a run of another sampling or metric configuration (a new
+    /// run identity) reuses them and only trains what it lacks. A model file is named by its
+    /// training configuration's hash (`<name>-<hash>.h5`), so a changed training setting never
+    /// loads a stale model; `--force` retrains.
+    public var modelStore: URL {
+        options.outputURL(for: experimentID).deletingLastPathComponent()
+            .appendingPathComponent(".models").appendingPathComponent(experimentID)
     }
 
-    /// Hard-links the models folder into models/ of the run (no copy).
+    /// The checkpoint of model `name` trained with `config`.
+    public func modelURL(_ name: String, config: ImageScoreTrainingConfig) throws -> URL {
+        let hash = Digest.sha256(try config.json()).prefix(12)
+        return modelStore.appendingPathComponent("\(name)-\(hash).h5")
+    }
+
+    /// Trains model `name` (or resumes it, or only loads it when it is trained) with `config`
+    /// on `data` [N, H·W], checkpointing into the model store; the run publishes it under
+    /// models/<name>.h5. With `--force` an existing checkpoint of this configuration is deleted
+    /// first, so the model is trained anew.
+    @discardableResult
+    public func trainImageScoreModel(_ name: String, config: ImageScoreTrainingConfig, data: Tensor<Float>,
+                                     quiet: Bool = false) throws -> ImageScoreTrainingSummary {
+        let url = try modelURL(name, config: config)
+        if options.force { FolderCommit.removeIfPresent(url) }
+        let summary = try ImageScoreTraining.run(config: config, data: data, folder: url.deletingLastPathComponent(),
+                                                 name: url.deletingPathExtension().lastPathComponent, quiet: quiet).summary
+        return summary
+    }
+
+    /// The EMA model of `name` trained with `config` (trained by `trainImageScoreModel`, in this
+    /// process or another); remembered for `publishModels`.
+    /// - Throws: `DataIOError` naming the file when it is missing, unfinished or of another
+    ///   configuration.
+    public func loadImageScoreModel(_ name: String, config: ImageScoreTrainingConfig) throws -> ImageScoreModel {
+        let url = try modelURL(name, config: config)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DataIOError.format(path: url.path, object: "model \(name)", expected: "a trained checkpoint (its training unit has not run)", found: "no file")
+        }
+        let model = try ImageScoreModel.load(checkpoint: url, config: config)
+        publishedModels[name] = url
+        return model
+    }
+
+    /// Hard-links every model loaded with `loadImageScoreModel` into models/<name>.h5 of the run
+    /// (no copy), so that the committed result carries the models its numbers came from.
     public func publishModels() throws {
-        let source = modelsFolder
-        guard FileManager.default.fileExists(atPath: source.path) else { return }
+        guard !publishedModels.isEmpty else { return }
         let target = url.appendingPathComponent("models")
         FolderCommit.removeIfPresent(target)
-        try FolderCommit.hardLinkTree(from: source, to: target)
+        try AtomicFile.createFolder(target)
+        for (name, source) in publishedModels.sorted(by: { $0.key < $1.key }) {
+            try FileManager.default.linkItem(at: source, to: target.appendingPathComponent("\(name).h5"))
+        }
     }
 }

@@ -62,6 +62,9 @@ public final class RunDirectory {
     public private(set) var unitNames: [String] = []
     /// How many units were loaded from the cache instead of computed.
     public private(set) var resumedUnits = 0
+    /// Trained models this run used (name → checkpoint in the model store), published under
+    /// models/ (ImageSampling.swift).
+    var publishedModels: [String: URL] = [:]
 
     /// A folder written directly, with no staging, lock or completion record (tests and tools);
     /// experiment runs get theirs from `Experiment.execute`.

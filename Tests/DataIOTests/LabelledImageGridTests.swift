@@ -21,7 +21,7 @@ import TensorCore
         let grid = LabelledImageGrid(
             rows: GridAxis(name: "beta", labels: ["1", "2"]),
             columns: GridAxis(name: "step", labels: ["0", "10", "20"]),
-            panelHeight: h, panelWidth: w, gap: gap, background: 1, title: "test grid")
+            panelHeight: h, panelWidth: w, gap: gap, background: 1, title: "test grid", pixelScale: 1)
         let urls = try grid.write(panels, name: "samples", in: folder.url)
         #expect(urls.png.lastPathComponent == "samples.png" && urls.sidecar.lastPathComponent == "samples.json")
         let png = try PNGImage.read(from: urls.png)
@@ -57,7 +57,7 @@ import TensorCore
         let panels = Tensor<Double>(shape: [2, 1, 1, 3], scalars: [-2, 0, 1, 0.5, -0.25, 0])
         let grid = LabelledImageGrid(
             rows: GridAxis(name: "image", labels: ["a"]), columns: GridAxis(name: "eigenvector", labels: ["1", "2"]),
-            panelHeight: 1, panelWidth: 3, gap: 1, valueRange: .symmetric(perPanel: true))
+            panelHeight: 1, panelWidth: 3, gap: 1, valueRange: .symmetric(perPanel: true), pixelScale: 1)
         let urls = try grid.write(panels, name: "eigen", in: folder.url)
         let png = try PNGImage.read(from: urls.png)
         let sidecar = try JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: urls.sidecar))
@@ -76,7 +76,7 @@ import TensorCore
     @Test func rgbPanels() throws {
         let panels = Tensor<Float>(shape: [1, 3, 1, 1], scalars: [1, 0, 0.5])
         let grid = LabelledImageGrid(rows: GridAxis(name: "r", labels: ["x"]), columns: GridAxis(name: "c", labels: ["y"]),
-                                     panelHeight: 1, panelWidth: 1, channels: 3, gap: 1)
+                                     panelHeight: 1, panelWidth: 1, channels: 3, gap: 1, pixelScale: 1)
         let (png, sidecar) = try grid.render(panels)
         #expect(png.format == .rgb && sidecar.channels == 3)
         #expect(Array(png.pixel(x: 1, y: 1)) == [255, 0, 128])
@@ -84,8 +84,35 @@ import TensorCore
 
     @Test func wrongPanelCountIsReported() {
         let grid = LabelledImageGrid(rows: GridAxis(name: "beta", labels: ["1", "2"]), columns: GridAxis(name: "step", labels: ["0"]),
-                                     panelHeight: 2, panelWidth: 2)
+                                     panelHeight: 2, panelWidth: 2, pixelScale: 1)
         let error = dataIOError { _ = try grid.render(Tensor<Float>(shape: [3, 4])) }
         #expect(error.map { "\($0)".contains("2×1 = 2 panels") && "\($0)".contains("[3, 4]") } == true)
+    }
+
+    /// With pixel scale 3, every image pixel is a 3×3 block at the position the sidecar's origin
+    /// and scale give, and the automatic scale makes 8×8 panels 56 pixels wide.
+    @Test func upscaledPanelsReadBack() throws {
+        let folder = TemporaryFolder()
+        let (h, w, k, gap) = (2, 3, 3, 1)
+        var panels = Tensor<Float>(shape: [2, h * w])
+        for i in 0..<panels.count { panels.scalars[i] = Float(i) / 20 }
+        let grid = LabelledImageGrid(rows: GridAxis(name: "r", labels: ["a"]), columns: GridAxis(name: "c", labels: ["x", "y"]),
+                                     panelHeight: h, panelWidth: w, gap: gap, pixelScale: k)
+        let urls = try grid.write(panels, name: "big", in: folder.url)
+        let png = try PNGImage.read(from: urls.png)
+        let sidecar = try JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: urls.sidecar))
+        #expect(sidecar.pixelScale == k && png.width == 2 * w * k + 3 * gap && png.height == h * k + 2 * gap)
+        for p in 0..<2 {
+            let o = sidecar.origin(row: 0, column: p)
+            #expect(o.x == gap + p * (w * k + gap) && o.y == gap)
+            for y in 0..<(h * k) {
+                for x in 0..<(w * k) {
+                    let v = Double(panels.scalars[p * h * w + (y / k) * w + x / k])
+                    #expect(png.pixel(x: o.x + x, y: o.y + y).first == UInt8((v * 255).rounded()))
+                }
+            }
+        }
+        #expect(LabelledImageGrid.automaticScale(side: 8) == 7 && LabelledImageGrid.automaticScale(side: 28) == 2
+                && LabelledImageGrid.automaticScale(side: 64) == 1)
     }
 }

@@ -33,6 +33,7 @@ struct ImageKitDemo: Experiment {
     @Option(help: "Override Adam's learning rate.") var learningRate: Double?
     @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
     @Option(help: "Override the Langevin step ratio ε/σ_L².") var stepRatio: Double?
+    @Option(help: "Override the Langevin steps per noise level T.") var stepsPerLevel: Int?
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8
@@ -41,11 +42,13 @@ struct ImageKitDemo: Experiment {
         var beta = 2.0
         var noiseLevelRule = NoiseLevelRule.ncsnv2
         var sigmaMin = 0.01
-        var steps = 600
+        /// 1200 steps and T = 20 (issue 15's diagnosis): with 600 steps the samples are blurred
+        /// strokes, and with T = 5 the chains do not settle at each level (speckle noise).
+        var steps = 1200
         var batchSize = 64
         var learningRate = 1e-3
         /// 0.99, not NCSNv2's 0.999: the average starts at the initial weights and keeps
-        /// decay^steps of them (0.999^600 = 0.55; 0.99^600 = 0.002).
+        /// decay^steps of them (0.999^1200 = 0.30; 0.99^1200 ≈ 6e-6).
         var emaDecay = 0.99
         var checkpointEvery = 100
         var samples = 100
@@ -53,7 +56,7 @@ struct ImageKitDemo: Experiment {
         /// ε/σ_L²: the Langevin step at level i is ε_i = ε·σ_i²/σ_L² = stepRatio·σ_i² (NCSNv2's
         /// rule, with ε set relative to the last level so that it does not depend on σ_min).
         var stepRatio = 0.2
-        var stepsPerLevel = 5
+        var stepsPerLevel = 20
         var langevinNoise = LangevinNoise.gaussian
         var finalDenoise = true
 
@@ -78,6 +81,7 @@ struct ImageKitDemo: Experiment {
         if let v = learningRate { c.learningRate = v }
         if let v = baseChannels { c.baseChannels = v }
         if let v = stepRatio { c.stepRatio = v }
+        if let v = stepsPerLevel { c.stepsPerLevel = v }
         return c
     }
 
@@ -92,6 +96,7 @@ struct ImageKitDemo: Experiment {
         if let v = learningRate, !(v > 0 && v < 1) { throw ValidationError("--learning-rate must be in (0, 1), got \(v)") }
         if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
         if let v = stepRatio, !(v > 0 && v < 2) { throw ValidationError("--step-ratio must be in (0, 2), got \(v)") }
+        if let v = stepsPerLevel { guard v >= 1 else { throw ValidationError("--steps-per-level must be at least 1, got \(v)") }; try Limits.count("--steps-per-level", v, maximum: 100_000, reason: "Langevin steps per level") }
     }
 
     /// Seconds since `start`.
@@ -119,9 +124,9 @@ struct ImageKitDemo: Experiment {
 
         t = Date()
         let summary = try run.units("train", count: 1, key: { _ in "score-network" }) { _ in
-            try ImageScoreTraining.run(config: training, data: train.images, folder: run.modelsFolder, name: "score-network").summary
+            try run.trainImageScoreModel("score-network", config: training, data: train.images)
         }[0]
-        let model = try ImageScoreModel.load(checkpoint: run.modelsFolder.appendingPathComponent("score-network.h5"), config: training)
+        let model = try run.loadImageScoreModel("score-network", config: training)
         timings["train score network"] = Self.seconds(since: t)
 
         // Score quality per level: Tweedie denoising x̃ + σ²s(x̃, σ) of test images with Gaussian
