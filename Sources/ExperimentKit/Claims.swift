@@ -26,6 +26,9 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
     /// The check ran but the event it needs never happened (or its input was absent); the
     /// check's `reason` says why.
     case notTested = "not tested"
+    /// A claim with no stated direction or size (e.g. "competitive"), measured by a proxy: the
+    /// numbers are recorded and described, not judged against a threshold.
+    case proxyRecorded = "proxy recorded"
 }
 
 extension Verdict {
@@ -37,6 +40,7 @@ extension Verdict {
         if checks.contains(where: { $0.verdict == .notSupported }) { return .notSupported }
         if checks.allSatisfy({ $0.verdict == .supported }) { return .supported }
         if checks.allSatisfy({ $0.verdict == .notTested }) { return .notTested }
+        if checks.allSatisfy({ $0.verdict == .proxyRecorded }) { return .proxyRecorded }
         return .inconclusive
     }
 }
@@ -174,6 +178,17 @@ public struct ClaimCheck: Codable, Sendable {
         var check = ClaimCheck(statistic: statistic, estimate: estimate, direction: direction, threshold: threshold,
                                tolerance: tolerance, provenance: provenance)
         check.verdict = .notTested
+        check.reason = reason
+        return check
+    }
+
+    /// A recorded measurement of a claim that asserts no direction or size: the verdict is
+    /// "proxy recorded" and `reason` says in words what the numbers show. `reference` is the
+    /// value that means "no difference" (e.g. 1 for a ratio), kept as the threshold for readers;
+    /// no verdict is drawn from it.
+    public static func recorded(statistic: String, estimate: Estimate, reference: Double, reason: String) -> ClaimCheck {
+        var check = ClaimCheck(statistic: statistic, estimate: estimate, direction: .within, threshold: reference)
+        check.verdict = .proxyRecorded
         check.reason = reason
         return check
     }

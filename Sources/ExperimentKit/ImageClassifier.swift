@@ -90,6 +90,8 @@ public final class ImageClassifier {
 
     /// The network (Float32).
     public let network: ConvClassifier<Float>
+    /// Serialises `evaluateWithLogits` (the network keeps its activations between calls).
+    private let evaluationLock = NSLock()
     /// Where it came from and how good it is.
     public private(set) var record: ClassifierRecord
 
@@ -171,6 +173,15 @@ public final class ImageClassifier {
 
     /// Labels and features in one pass, in batches of `evaluationBatch`.
     public func evaluate(_ images: Tensor<Float>) -> (labels: [Int], features: Tensor<Float>) {
+        let all = evaluateWithLogits(images)
+        return (all.labels, all.features)
+    }
+
+    /// Labels, penultimate features [N, F] and logits [N, classes] in one pass. Safe to call
+    /// from parallel work units: the network's buffers are shared, so calls take turns.
+    public func evaluateWithLogits(_ images: Tensor<Float>) -> (labels: [Int], features: Tensor<Float>, logits: Tensor<Float>) {
+        evaluationLock.lock()
+        defer { evaluationLock.unlock() }
         let a = network.architecture
         precondition(images.columns == a.inputChannels * a.height * a.width,
                      "classifier for \(a.height)×\(a.width) images, got rows of \(images.columns) values")
@@ -179,6 +190,8 @@ public final class ImageClassifier {
         labels.reserveCapacity(n)
         var features = [Float]()
         features.reserveCapacity(n * a.hidden)
+        var allLogits = [Float]()
+        allLogits.reserveCapacity(n * a.classes)
         var logits = Tensor<Float>(shape: [0])
         var start = 0
         while start < n {
@@ -187,9 +200,16 @@ public final class ImageClassifier {
             network.forward(batch, into: &logits)
             labels += argmaxRows(logits)
             features += network.features.scalars
+            allLogits += logits.scalars
             start = end
         }
-        return (labels, Tensor(shape: [n, a.hidden], scalars: features))
+        return (labels, Tensor(shape: [n, a.hidden], scalars: features), Tensor(shape: [n, a.classes], scalars: allLogits))
+    }
+
+    /// For each image, whether its logit for class `a` is not below its logit for class `b`
+    /// (the classifier's decision restricted to the two classes): true means `a`.
+    public static func restrictedDecision(logits: Tensor<Float>, a: Int, b: Int) -> [Bool] {
+        (0..<logits.rows).map { r in logits.scalars[r * logits.columns + a] >= logits.scalars[r * logits.columns + b] }
     }
 
     /// The fraction of `examples` classified correctly.

@@ -296,7 +296,8 @@ extension RunDirectory {
     }
 
     /// The EMA model of `name` trained with `config` (trained by `trainImageScoreModel`, in this
-    /// process or another); remembered for `publishModels`.
+    /// process or another); remembered for `publishModels`. Safe to call from parallel work units
+    /// (each call returns its own network).
     /// - Throws: `DataIOError` naming the file when it is missing, unfinished or of another
     ///   configuration.
     public func loadImageScoreModel(_ name: String, config: ImageScoreTrainingConfig) throws -> ImageScoreModel {
@@ -305,7 +306,9 @@ extension RunDirectory {
             throw DataIOError.format(path: url.path, object: "model \(name)", expected: "a trained checkpoint (its training unit has not run)", found: "no file")
         }
         let model = try ImageScoreModel.load(checkpoint: url, config: config)
+        publishedModelsLock.lock()
         publishedModels[name] = url
+        publishedModelsLock.unlock()
         return model
     }
 

@@ -97,6 +97,9 @@ public enum Ledger {
     /// One check in a line: statistic, estimate [interval] against the threshold, the
     /// threshold's provenance, and the reason when a guard decided the verdict.
     public static func describe(_ c: ClaimCheck) -> String {
+        if c.verdict == .proxyRecorded {
+            return "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] (recorded against \(Format.significant(c.threshold, 3)), no verdict drawn)\(c.reason.map { "; \($0)" } ?? "")"
+        }
         var s = "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] \(c.direction.rawValue) \(Format.significant(c.threshold, 4))\(c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")"
         if let p = c.provenance { s += " (threshold: \(p.source.rawValue))" }
         if let r = c.reason, c.verdict != .supported { s += "; \(r)" }
@@ -109,7 +112,7 @@ public enum Ledger {
               rows: entries.map { e in
                   let supported = e.checks.filter { $0.verdict == .supported }.count
                   let weakest = e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
-                      ?? e.checks.first { $0.verdict == .notTested }
+                      ?? e.checks.first { $0.verdict == .notTested } ?? e.checks.first { $0.verdict == .proxyRecorded }
                   let detail = weakest.map(Ledger.describe) ?? (e.checks.isEmpty ? e.notes : "all checks supported")
                   return [e.claim, e.verdict.rawValue, e.checks.isEmpty ? "–" : "\(supported) / \(e.checks.count)", detail,
                           e.experiments.isEmpty ? "–" : e.experiments.joined(separator: ", "), e.scales.isEmpty ? "–" : e.scales.joined(separator: ", ")]

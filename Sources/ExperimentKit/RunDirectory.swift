@@ -65,6 +65,7 @@ public final class RunDirectory {
     /// Trained models this run used (name → checkpoint in the model store), published under
     /// models/ (ImageSampling.swift).
     var publishedModels: [String: URL] = [:]
+    let publishedModelsLock = NSLock()
 
     /// A folder written directly, with no staging, lock or completion record (tests and tools);
     /// experiment runs get theirs from `Experiment.execute`.

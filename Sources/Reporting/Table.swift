@@ -171,6 +171,19 @@ public enum Format {
         return String(format: "%.\(decimals)f", value)
     }
 
+    /// A fraction as a percentage with one decimal ("12.3%"; "nan" spelled out).
+    public static func percent(_ fraction: Double) -> String {
+        guard fraction.isFinite else { return significant(fraction) }
+        return String(format: "%.1f%%", 100 * fraction)
+    }
+
+    /// "[low, high]" of an interval, as percentages when `percent` (else 3 significant digits);
+    /// "–" when it is not finite (one seed).
+    public static func interval(low: Double, high: Double, percent asPercent: Bool = false) -> String {
+        guard low.isFinite, high.isFinite, high > low else { return "–" }
+        return asPercent ? "[\(percent(low)), \(percent(high))]" : "[\(significant(low, 3)), \(significant(high, 3))]"
+    }
+
     /// "mean ± halfWidth" with the half-width to 2 significant digits and the mean to the same decimal place.
     public static func withError(_ mean: Double, _ halfWidth: Double) -> String {
         guard mean.isFinite, halfWidth.isFinite, halfWidth > 0 else { return significant(mean) }

@@ -17,11 +17,16 @@ public enum LangevinNoise: Codable, Sendable, Equatable, CustomStringConvertible
     case gaussian
     /// σ_i·u with u ~ GND(0, √2, β): the notebook (β = 1 is its final "Laplace" version).
     case gnd(beta: Double)
+    /// z ~ GND(0, √2, β), unscaled: the released image code between Oct and Dec 2021, which drew
+    /// z from the training noise law at σ = 1 (α = √2σ; β = 2 is N(0, I), β = 1 a Laplace law of
+    /// standard deviation 2).
+    case gndUnscaled(beta: Double)
 
     public var description: String {
         switch self {
         case .gaussian: return "gaussian"
         case .gnd(let b): return b == 1 ? "laplace" : "gnd(\(b))"
+        case .gndUnscaled(let b): return "gnd-unscaled(\(b))"
         }
     }
 }
@@ -79,6 +84,8 @@ public struct AnnealedLangevin: Codable, Sendable {
                 noiseScale = (2 * eps).squareRoot(); law = nil
             case .gnd(let b):
                 noiseScale = (2 * eps).squareRoot() * sigmas[i]; law = GeneralizedNormal(alpha: 2.0.squareRoot(), beta: b)
+            case .gndUnscaled(let b):
+                noiseScale = (2 * eps).squareRoot(); law = GeneralizedNormal(alpha: 2.0.squareRoot(), beta: b)
             }
             for t in 0..<stepsPerLevel {
                 score(x, i, &s)

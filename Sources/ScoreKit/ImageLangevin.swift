@@ -73,7 +73,7 @@ public struct ChainDivergence: Codable, Sendable, Equatable {
 extension AnnealedLangevin {
     /// Runs the chains in `x` ([N, ...], one chain per row of the matrix view) in place.
     ///
-    ///     for i = 1..L, T times:  x ← x + ε_i s(x, σ_i) + sqrt(2ε_i)·z,  z ~ N(0, I)
+    ///     for i = 1..L, T times:  x ← x + ε_i s(x, σ_i) + sqrt(2ε_i)·z,  z ~ N(0, I) or GND(0, √2, β)
     ///                          or x ← x + ε_i s(x, σ_i) + sqrt(2ε_i)·σ_i·u, u ~ GND(0, √2, β)
     ///     then, if finalDenoise: x ← x + σ_L² s(x, σ_L)
     ///
@@ -98,13 +98,15 @@ extension AnnealedLangevin {
         var next = [Scalar](repeating: 0, count: d)
         var globalStep = 0
         let law: GeneralizedNormal?
+        var scaledBySigma = false
         switch self.noise {
         case .gaussian: law = nil
-        case .gnd(let b): law = GeneralizedNormal(alpha: 2.0.squareRoot(), beta: b)
+        case .gnd(let b): law = GeneralizedNormal(alpha: 2.0.squareRoot(), beta: b); scaledBySigma = true
+        case .gndUnscaled(let b): law = GeneralizedNormal(alpha: 2.0.squareRoot(), beta: b)
         }
         for i in sigmas.indices {
             let eps = step(level: i)
-            let noiseScale: Double = law == nil ? (2 * eps).squareRoot() : (2 * eps).squareRoot() * sigmas[i]
+            let noiseScale: Double = scaledBySigma ? (2 * eps).squareRoot() * sigmas[i] : (2 * eps).squareRoot()
             for t in 0..<stepsPerLevel {
                 try score(x, i, &s)
                 let frozen = divergence.diverged

@@ -73,6 +73,13 @@ import TestSupport
         #expect(claim([untested, untested]) == .notTested)
         #expect(claim([yes, untested]) == .inconclusive)
         #expect(claim([untested, no]) == .notSupported)
+        // A proxy measurement is recorded, never judged, even when its interval excludes the
+        // reference value; mixed with a judged check the claim stays open.
+        let proxy = ClaimCheck.recorded(statistic: "FD ratio", estimate: Estimate(mean: 2, low: 1.5, high: 2.5, n: 5), reference: 1, reason: "worse")
+        #expect(proxy.verdict == .proxyRecorded && proxy.reason == "worse" && proxy.threshold == 1)
+        #expect(claim([proxy, proxy]) == .proxyRecorded)
+        #expect(claim([proxy, yes]) == .inconclusive)
+        #expect(Ledger.describe(proxy).contains("no verdict drawn"))
     }
 
     /// A zero-width interval sitting on the threshold is not evidence either way; a zero-width

@@ -180,6 +180,13 @@ struct PaperCommand: ParsableCommand {
                 s += "\\missingresult{\(Table.latexEscape("\(e.id)/figures/\(f).pdf"))}\n"
             }
         }
+        for g in e.images {
+            let png = resultDir.appendingPathComponent("images/\(g).png")
+            guard FileManager.default.fileExists(atPath: png.path) else { continue }
+            let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
+            s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/images/\(g).png}\n"
+            s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)) (grid \\texttt{\(Table.latexEscape("images/\(g).png"))}, layout in its JSON sidecar).}\\end{figure}\n"
+        }
         for t in e.tables {
             let tex = resultDir.appendingPathComponent("tables/\(t).tex")
             s += FileManager.default.fileExists(atPath: tex.path)

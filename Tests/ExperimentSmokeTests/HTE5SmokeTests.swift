@@ -1,0 +1,62 @@
+import DataIO
+import ExperimentKit
+import Foundation
+import TensorCore
+import Testing
+import TestSupport
+@testable import ht_e5_class_balance
+
+extension ExperimentSmoke {
+    @Suite(.serialized) struct HTE5SmokeTests {
+        /// The imbalanced subset keeps every majority image and the first n minority images, in
+        /// split order.
+        @Test func imbalancedSubsetTakesTheFirstMinorityImages() throws {
+            let train = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .train)
+            let subset = try HTE5ClassBalance.imbalanced(train, minority: 1, majority: 8, minorityCount: 5)
+            let ones = train.labels.indices.filter { train.labels[$0] == 1 }
+            let eights = train.labels.indices.filter { train.labels[$0] == 8 }
+            #expect(subset.minorityCount == 5 && subset.majorityCount == eights.count)
+            #expect(subset.labels.count == eights.count + 5)
+            let kept = (eights + ones.prefix(5)).sorted()
+            #expect(subset.images == train.images.gatherRows(kept))
+            #expect(throws: ValidationFailure.self) { try HTE5ClassBalance.imbalanced(train, minority: 1, majority: 8, minorityCount: ones.count + 1) }
+        }
+
+        /// A tiny run (a classifier trained on 320 images for 1 epoch; 2 seeds × 3 β models of 6
+        /// steps; 12 samples per arm, 2 Langevin steps per level) writes every file, twice
+        /// identically for the same seed, and HT-C9 gets its four paired checks from the code.
+        @Test func producesFilesDeterministically() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e5-smoke-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            let train = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .train)
+            let test = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .test)
+            var config = ClassifierTrainingConfig.standard(for: .digits8x8)
+            config.epochs = 1
+            config.trainingExamples = 320
+            let classifier = try ImageClassifier.train(train: train.examples, test: test.examples, classes: 10, config: config, seed: 0,
+                                                       dataset: "digits8x8", quiet: true)
+            let classifierURL = base.appendingPathComponent("digits8x8.h5")
+            try classifier.save(to: classifierURL)
+            for name in ["a", "b"] {
+                let cmd = try HTE5ClassBalance.parseAsRoot(["--train-steps", "6", "--samples", "12", "--langevin-steps", "2", "--seeds", "2",
+                                                            "--classifier", classifierURL.path,
+                                                            "--out", base.appendingPathComponent("\(name)/run").path, "--threads", "2"]) as! HTE5ClassBalance
+                try cmd.run()
+            }
+            for f in ["balance.csv", "quality.csv", "summary.csv", "paired.csv", "loss.csv", "classifier.csv", "claims.json",
+                      "images/samples-gaussian.png", "images/samples-gnd-unscaled.png"] {
+                #expect(try Data(contentsOf: base.appendingPathComponent("a/run/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/run/\(f)")), "\(f) differs")
+            }
+            for f in ["images/training-examples.png", "models/seed-1_beta-1.50.h5", "tables/balance.md", "complete.json", "config.json"] {
+                #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/run/\(f)").path), "\(f) missing")
+            }
+            let balance = try CSVFile.read(from: base.appendingPathComponent("a/run/balance.csv"))
+            #expect(balance.rows.count == 2 * 3 * 2)
+            let claims = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/run/claims.json")))
+            #expect(claims.map(\.claim) == ["HT-C9"] && claims[0].checks.count == 4 && claims[0].seeds == 2)
+            let sidecar = try JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: base.appendingPathComponent("a/run/images/samples-gaussian.json")))
+            #expect(sidecar.rows.labels.count == 3 && sidecar.columns.labels.count == 12 && sidecar.pixelScale == 7)
+        }
+    }
+}
