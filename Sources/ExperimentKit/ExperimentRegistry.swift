@@ -47,6 +47,9 @@ public enum ExperimentRegistry {
         ExperimentSpec(id: "ho-e5-ozaki-synthetic", paper: "high-order", title: "Ozaki against ULA on a stiff 0.2/0.8 mixture (spec E5)",
                        reconstructs: "the paper's synthetic mixing demonstration of Ozaki sampling; figure number unknown (unverified, setup [RECON])",
                        figures: ["heavy_fraction"], tables: ["mixing"], claims: ["HO-C7"]),
+        ExperimentSpec(id: "ho-e4-denoising-uncertainty", paper: "high-order", title: "Uncertainty in denoising from learned s̃₁, s̃₂ on images (spec E4)",
+                       reconstructs: "the MNIST/CIFAR-10 uncertainty figures (mean, variance map, covariance eigen-images) on 8×8 digits / Fashion-MNIST; figure numbers unknown (unverified, metrics [RECON])",
+                       figures: [], tables: ["calibration", "structure"], claims: ["HO-C5", "HO-C6"]),
     ]
 
     public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }
