@@ -37,7 +37,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 # 5.3 -> 4.1 ms, see make bench). Recorded in every config.json.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
 
-EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic ho-e4-denoising-uncertainty
+EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic ho-e4-denoising-uncertainty ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
 .PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper verify test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
@@ -72,6 +72,9 @@ image-kit-demo: build | $(DATASETS) data/classifiers/digits8x8.h5
 
 $(EXPERIMENTS): build | $(DATASETS)
 	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
+
+# HO-E6 classifies chain states with the kit's classifier of its dataset.
+ho-e6-ozaki-images: | data/classifiers/digits8x8.h5 $(if $(filter full,$(SCALE)),data/classifiers/fashion-mnist.h5)
 
 # Computes what has no result at $(SCALE) yet and re-draws the rest from its CSVs
 # (FORCE=1 recomputes everything; `make <id>` always recomputes one experiment).

@@ -38,7 +38,7 @@ public enum ClaimRegistry {
         ClaimSpec(id: "HO-C5", paper: ho, statement: "The learned posterior variance diag(σ⁴s̃₂ + σ²I) is calibrated on held-out pairs (Pearson r > 0.5, mean within 20%).", experiments: ["ho-e4-denoising-uncertainty"]),
         ClaimSpec(id: "HO-C6", paper: ho, statement: "Top eigenvectors of the MNIST low-rank posterior covariance are localised on stroke regions.", experiments: ["ho-e4-denoising-uncertainty"]),
         ClaimSpec(id: "HO-C7", paper: ho, statement: "On a 0.2/0.8 mixture, Ozaki reaches |ratio − 0.8| < 0.02 in fewer steps than ULA at each sampler's best stable step, with learned scores.", experiments: ["ho-e5-ozaki-synthetic"]),
-        ClaimSpec(id: "HO-C8", paper: ho, statement: "On images, Ozaki chains show more class switches per 1000 steps than ULA chains at the same step size.", experiments: []),
+        ClaimSpec(id: "HO-C8", paper: ho, statement: "On images, Ozaki chains show more class switches per 1000 steps than ULA chains at the same step size.", experiments: ["ho-e6-ozaki-images"]),
     ]
 
     /// The spec of claim `id`, if it exists.

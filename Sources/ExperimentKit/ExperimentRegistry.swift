@@ -50,6 +50,9 @@ public enum ExperimentRegistry {
         ExperimentSpec(id: "ho-e4-denoising-uncertainty", paper: "high-order", title: "Uncertainty in denoising from learned s̃₁, s̃₂ on images (spec E4)",
                        reconstructs: "the MNIST/CIFAR-10 uncertainty figures (mean, variance map, covariance eigen-images) on 8×8 digits / Fashion-MNIST; figure numbers unknown (unverified, metrics [RECON])",
                        figures: [], tables: ["calibration", "structure"], claims: ["HO-C5", "HO-C6"]),
+        ExperimentSpec(id: "ho-e6-ozaki-images", paper: "high-order", title: "Class mixing of diagonal-Ozaki against ULA chains on images (spec E6)",
+                       reconstructs: "the abstract's natural-image Ozaki sampling, on 8×8 digits / Fashion-MNIST with classifier-based mixing metrics; figure number unknown (unverified, setup [RECON])",
+                       figures: [], tables: ["mixing"], claims: ["HO-C8"]),
     ]
 
     public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }
