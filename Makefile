@@ -37,7 +37,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 # 5.3 -> 4.1 ms, see make bench). Recorded in every config.json.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
 
-EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic
+EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
 .PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper verify test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)

@@ -34,10 +34,10 @@ public enum ClaimRegistry {
         ClaimSpec(id: "HO-C2", paper: ho, statement: "At equal training budget, for D ≥ 10 and σ ∈ [0.05, 0.5], D2SM's s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁.", experiments: ["ho-e1-hessian-accuracy"]),
         ClaimSpec(id: "HO-C3", paper: ho, statement: "Time to obtain s₂ grows ~D for autodiff and stays ~flat for D2SM; at D = 784 the D2SM diagonal is ≥ 50× faster than the autodiff diagonal.", experiments: ["ho-e2-cost"]),
         ClaimSpec(id: "HO-C4", paper: ho, statement: "For σ ≤ 0.05 the D2SM-VR loss estimate has ≥ 10× smaller standard deviation than plain D2SM, and lower s₂ error after N steps; no difference at σ = 1.", experiments: ["ho-e3-variance-reduction"]),
-        ClaimSpec(id: "HO-C5", paper: ho, statement: "The learned posterior variance diag(σ⁴s̃₂ + σ²I) is calibrated on held-out pairs (Pearson r > 0.5, mean within 20%).", experiments: []),
-        ClaimSpec(id: "HO-C6", paper: ho, statement: "Top eigenvectors of the MNIST low-rank posterior covariance are localised on stroke regions.", experiments: []),
+        ClaimSpec(id: "HO-C5", paper: ho, statement: "The learned posterior variance diag(σ⁴s̃₂ + σ²I) is calibrated on held-out pairs (Pearson r > 0.5, mean within 20%).", experiments: ["ho-e4-denoising-uncertainty"]),
+        ClaimSpec(id: "HO-C6", paper: ho, statement: "Top eigenvectors of the MNIST low-rank posterior covariance are localised on stroke regions.", experiments: ["ho-e4-denoising-uncertainty"]),
         ClaimSpec(id: "HO-C7", paper: ho, statement: "On a 0.2/0.8 mixture, Ozaki reaches |ratio − 0.8| < 0.02 in fewer steps than ULA at each sampler's best stable step, with learned scores.", experiments: ["ho-e5-ozaki-synthetic"]),
-        ClaimSpec(id: "HO-C8", paper: ho, statement: "On images, Ozaki chains show more class switches per 1000 steps than ULA chains at the same step size.", experiments: []),
+        ClaimSpec(id: "HO-C8", paper: ho, statement: "On images, Ozaki chains show more class switches per 1000 steps than ULA chains at the same step size.", experiments: ["ho-e6-ozaki-images"]),
     ]
 
     /// The spec of claim `id`, if it exists.

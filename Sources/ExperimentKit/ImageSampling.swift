@@ -275,8 +275,10 @@ extension RunDirectory {
             .appendingPathComponent(".models").appendingPathComponent(experimentID)
     }
 
-    /// The checkpoint of model `name` trained with `config`.
-    public func modelURL(_ name: String, config: ImageScoreTrainingConfig) throws -> URL {
+    /// The checkpoint of model `name` trained with `config` (any training configuration with a
+    /// canonical JSON: first-order `ImageScoreTrainingConfig`, second-order
+    /// `ImageSecondOrderTrainingConfig`).
+    public func modelURL<C: ModelTrainingConfiguration>(_ name: String, config: C) throws -> URL {
         let hash = Digest.sha256(try config.json()).prefix(12)
         return modelStore.appendingPathComponent("\(name)-\(hash).h5")
     }

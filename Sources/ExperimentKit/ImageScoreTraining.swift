@@ -140,6 +140,15 @@ public struct ImageScoreTrainingConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// A training configuration that identifies a trained model by its canonical JSON (sorted keys):
+/// the model store names checkpoints by its hash, and checkpoints record it.
+public protocol ModelTrainingConfiguration {
+    /// The JSON stored in checkpoints (equal configurations give equal text).
+    func json() throws -> String
+}
+
+extension ImageScoreTrainingConfig: ModelTrainingConfiguration {}
+
 /// The GND-DSM training loop of the image score network, with checkpoints and resume.
 public final class ImageScoreTrainer {
     /// Stream roles (the first key part of each step's generators).

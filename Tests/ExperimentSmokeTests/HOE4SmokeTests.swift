@@ -1,0 +1,34 @@
+import ExperimentKit
+import Foundation
+import Testing
+import TestSupport
+@testable import ho_e4_denoising_uncertainty
+
+extension ExperimentSmoke {
+    @Suite(.serialized) struct HOE4SmokeTests {
+        /// A tiny run (C = 8, 4 training steps per model, 6 held-out images) writes every file,
+        /// twice identically for the same seed, and both claims get verdicts from the code.
+        @Test func producesFilesDeterministically() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e4-smoke-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            for name in ["a", "b"] {
+                let cmd = try HOE4DenoisingUncertainty.parseAsRoot(["--steps", "4", "--eval-images", "6", "--base-channels", "8",
+                                                                    "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE4DenoisingUncertainty
+                try cmd.run()
+            }
+            for f in ["calibration.csv", "structure.csv", "eigenvalues.csv", "loss.csv", "claims.json"] {
+                #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
+            }
+            for model in ["lowrank", "full-mixture"] {
+                for g in ["denoising", "variance", "eigen"] {
+                    #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/images/\(model)-\(g).png").path), "\(model)-\(g) missing")
+                }
+                #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/models/\(model).h5").path))
+            }
+            let claims = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/claims.json")))
+            #expect(claims.map(\.claim) == ["HO-C5", "HO-C6"])
+            #expect(claims[0].checks.count == 6 && claims[1].checks.count == 1)
+        }
+    }
+}
