@@ -388,18 +388,18 @@ struct HTE5ClassBalance: Experiment {
         }
         let betaRange = (c.betas.min() ?? 1) - 0.1 ... (c.betas.max() ?? 2) + 0.1
         let fracPanel = Panel(
-            title: "minority fraction of samples", xLabel: "β (training noise)", yLabel: "fraction", xRange: betaRange, yRange: 0...1, key: "below",
+            title: "minority fraction of samples", xLabel: "β (training noise)", yLabel: "fraction", xRange: betaRange, yRange: 0...1, key: "outside right top",
             series: arms.enumerated().compactMap { series({ $0.fraction }, arm: $1, color: $0) } + [
                 Series(x: [betaRange.lowerBound, betaRange.upperBound], y: [trainingFraction, trainingFraction], title: "training fraction", color: 2, dashed: true),
                 Series(x: [betaRange.lowerBound, betaRange.upperBound], y: [0.5, 0.5], title: "balanced (50%)", color: 6, dashed: true),
             ])
         let entPanel = Panel(
-            title: "entropy of the two-class histogram", xLabel: "β (training noise)", yLabel: "nats", xRange: betaRange, yRange: 0...0.8, key: "below",
+            title: "entropy of the two-class histogram", xLabel: "β (training noise)", yLabel: "nats", xRange: betaRange, yRange: 0...0.8, key: "outside right top",
             series: arms.enumerated().compactMap { series({ $0.entropy }, arm: $1, color: $0) } + [
                 Series(x: [betaRange.lowerBound, betaRange.upperBound], y: [log(2.0), log(2.0)], title: "log 2 (balanced)", color: 6, dashed: true),
             ])
         try run.writeFigure(Figure(name: "balance_vs_beta", panels: [fracPanel, entPanel], rows: 1,
-                                   title: "HT-E5, \(c.dataset.rawValue), \(seeds.count) seed(s): mean ± 95% CI over seeds", panelWidth: 520, panelHeight: 460))
+                                   title: "HT-E5, \(c.dataset.rawValue), \(seeds.count) seed(s): mean ± 95% CI over seeds", panelWidth: 700, panelHeight: 420))
 
         try run.writeClaims(claims(paired: pairs, seeds: seeds.count, trainingFraction: trainingFraction))
         print(Table(header: ["noise", "β", "seeds", "minority", "CI", "H2", "KL u", "KL t", "neither"], rows: table).markdown())
