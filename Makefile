@@ -36,6 +36,11 @@ export OPENBLAS_NUM_THREADS ?= 1
 # kernels need between GEMMs; 2^4 makes it sleep at once (measured: 2-thread DSM step median
 # 5.3 -> 4.1 ms, see make bench). Recorded in every config.json.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
+# oneDNN's OpenMP threads sleep when idle instead of spinning: with spinning, a 2-thread U-Net step
+# (C = 8, batch 64, 28×28) took 650–940 ms on a machine with one other busy process, against
+# 314–359 ms passive and 200–270 ms on one thread (bench, measured side by side, issue 13).
+# Recorded in every config.json.
+export OMP_WAIT_POLICY ?= passive
 
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
@@ -129,8 +134,8 @@ bench: build
 	$(BIN)/bench
 	@echo "== the MLP step with OpenBLAS's default idle spin (OPENBLAS_THREAD_TIMEOUT unset)"
 	env -u OPENBLAS_THREAD_TIMEOUT $(BIN)/bench --networks mlp
-	@echo "== both steps with oneDNN's OpenMP threads sleeping when idle (OMP_WAIT_POLICY=passive)"
-	OMP_WAIT_POLICY=passive $(BIN)/bench
+	@echo "== both steps with oneDNN's OpenMP threads spinning when idle (OMP_WAIT_POLICY=active, libgomp's default spin)"
+	OMP_WAIT_POLICY=active $(BIN)/bench
 
 # Ours against the PyTorch (U-Net) and JAX (MLP) twins in tools/peers, interleaved in one run.
 # The venv comes from PyPI (plus the image's CPU torch wheel); CI does not run this.

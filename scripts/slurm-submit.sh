@@ -46,7 +46,7 @@ case $SCALE in quick|full) ;; *) echo "slurm-submit.sh: SCALE must be quick or f
 command -v sbatch >/dev/null || { echo "slurm-submit.sh: sbatch not found: run this on a Slurm login node" >&2; exit 2; }
 
 export SCALE SEED BIN RESULTS
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 logroot="$RESULTS/$SCALE/slurm"
 merges=()
 summary=()

@@ -20,6 +20,9 @@ public struct Provenance: Codable, Sendable {
     public var openBLAS: String
     /// OPENBLAS_THREAD_TIMEOUT in the environment (how long idle BLAS threads spin), or "default".
     public var openBLASThreadTimeout: String
+    /// OMP_WAIT_POLICY in the environment (whether oneDNN's idle OpenMP threads spin), or
+    /// "default" (libgomp: spin a while, then sleep).
+    public var ompWaitPolicy: String?
     public var hdf5: String
     public var libpng: String
     public var gnuplot: String
@@ -35,6 +38,7 @@ public struct Provenance: Codable, Sendable {
             gitRevision: rev, gitDirty: dirty, swift: PackageVersions.compiler, swiftToolchainOnPath: toolchain,
             swiftPackages: PackageVersions.pinned, oneDNN: OneDNN.version, openBLAS: BLAS.configuration,
             openBLASThreadTimeout: ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default",
+            ompWaitPolicy: ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "default",
             hdf5: HDF5Library.version, libpng: PNGLibrary.version, gnuplot: Gnuplot.version() ?? "not installed",
             cores: ProcessInfo.processInfo.activeProcessorCount, os: ProcessInfo.processInfo.operatingSystemVersionString)
     }
