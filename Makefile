@@ -12,6 +12,7 @@
 #   make replot           re-draw every figure from its saved gnuplot script
 #   make paper            the LaTeX report from whatever results exist (paper/build/report.pdf)
 #   make verify CLAIM=ID  re-run only what one claim needs and print its verdict
+#   make compare [ID=id]  hold full-scale reruns (results/full) against reference/full
 #   make ledger           the claims ledger of $(SCALE) (results/$(SCALE)/claims-ledger.*)
 #   make readme           the README's ledger section, from the full-scale results
 #   make slurm            submit the grid at $(SCALE) to Slurm: a job array per experiment (one task
@@ -45,7 +46,7 @@ export OMP_WAIT_POLICY ?= passive
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper verify test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper verify compare test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -105,6 +106,11 @@ paper: build
 	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -output-directory=build report.tex >build.log 2>&1 \
 	  || { tail -40 build.log; exit 1; }
 	@echo "paper: paper/build/report.pdf"
+
+# Holds full-scale reruns against the committed reference results (identity, files, every claim
+# check's verdict and estimate): make compare, or make compare ID=ht-e1-concentration.
+compare: build
+	$(BIN)/report compare --scale full $(if $(ID),--id $(ID),)
 
 # Re-runs only the experiments one claim needs, then prints its verdict: make verify CLAIM=HT-C2
 verify: build

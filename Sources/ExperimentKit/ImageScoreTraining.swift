@@ -33,6 +33,9 @@ public enum NoiseLevelRule: String, Codable, Sendable, CaseIterable {
     /// The heavy-tailed paper's noise-scaling algorithm (reconstructed, ScoreKit.NoiseScaling):
     /// σ_1 as above, γ from the empirical GND(β) noise-norm law (quantile band), down to σ_min.
     case noiseScaling = "noise-scaling"
+    /// A fixed geometric schedule σ_1 → σ_L with L levels, as the authors' MNIST and
+    /// Fashion-MNIST configs set it (σ 1 → 0.01, L = 10; heavy-tailed spec E6 [CODE]).
+    case fixedGeometric = "fixed-geometric"
 }
 
 /// The geometric noise levels of an image model, with how they were chosen.
@@ -51,7 +54,15 @@ public struct ImageNoiseLevels: Codable, Sendable, Equatable {
     /// Levels for `images` [N, D] down to `sigmaMin` by `rule` (β only matters for
     /// `.noiseScaling`). σ_1 uses the first `maxImages` images (O(n²D) distances).
     public static func choose(rule: NoiseLevelRule, images: Tensor<Float>, beta: Double, sigmaMin: Double,
-                              maxImages: Int = 10_000, seed: UInt64 = 0) throws -> ImageNoiseLevels {
+                              maxImages: Int = 10_000, seed: UInt64 = 0, fixed: (sigmaMax: Double, levels: Int)? = nil) throws -> ImageNoiseLevels {
+        if rule == .fixedGeometric {
+            guard let fixed, fixed.levels >= 2, fixed.sigmaMax > sigmaMin else {
+                throw ValidationFailure("noise levels: the fixed geometric rule needs σ_1 > σ_min = \(sigmaMin) and at least 2 levels")
+            }
+            let sigmas = NoiseSchedule.geometric(sigmaMax: fixed.sigmaMax, sigmaMin: sigmaMin, levels: fixed.levels)
+            return ImageNoiseLevels(sigmas: sigmas, rule: rule, ratio: sigmas[0] / sigmas[1], imagesForSigmaMax: 0,
+                                    description: String(format: "fixed geometric schedule σ %g → %g, L = %d levels (the authors' MNIST/Fashion-MNIST configs)", fixed.sigmaMax, sigmaMin, fixed.levels))
+        }
         let n = min(images.rows, maxImages)
         let subset = n == images.rows ? images : images.gatherRows(Array(0..<n))
         let sigmaMax = NoiseScaling.maxPairwiseDistance(subset)
@@ -70,6 +81,8 @@ public struct ImageNoiseLevels: Codable, Sendable, Equatable {
             let law = NoiseNormLaw(beta: beta, dimension: d, samples: 20_000, using: &rng)
             gamma = try NoiseScaling.ratio(for: law, band: .quantile)
             how = "noise-scaling algorithm (σ_1 = largest pairwise distance of the first \(n) training images; γ from the GND(β = \(beta)) norm law, quantile band, overlap 0.5, D = \(d))"
+        case .fixedGeometric:
+            preconditionFailure("handled above")
         }
         let sigmas = NoiseSchedule.geometric(sigmaMax: sigmaMax, ratio: gamma, sigmaMin: sigmaMin)
         return ImageNoiseLevels(sigmas: sigmas, rule: rule, ratio: gamma, imagesForSigmaMax: n,

@@ -6,6 +6,7 @@
 ///                               section only when --readme names it: `make readme`)
 ///   report paper --scale S   -> paper/generated/*.tex (then latexmk builds paper/build/report.pdf)
 ///   report verify --claim HT-C2 --scale S -> prints one claim (after `make verify` re-ran its experiments)
+///   report compare [--id ID]  -> holds results/full/<id> against reference/full/<id> (`make compare`)
 ///
 /// Only complete results folders (results/S/<id>/ with a completion record that matches their
 /// files) count; a claim whose experiments are not all complete is "incomplete".
@@ -19,7 +20,7 @@ import Reporting
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Claims ledger and report generation from results/ (computes nothing).",
-        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self])
+        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self, CompareCommand.self])
 }
 
 struct Paths: ParsableArguments {
