@@ -14,7 +14,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e1-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                let cmd = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "anisotropic-2d", "--steps", "20", "--test-points", "30", "--seeds", "2",
+                let cmd = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "anisotropic-2d", "--train-steps", "20", "--test-points", "30", "--seeds", "2",
                                                                "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE1HessianAccuracy
                 try cmd.run()
             }

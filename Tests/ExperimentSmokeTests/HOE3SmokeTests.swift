@@ -14,7 +14,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e3-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                let cmd = try HOE3VarianceReduction.parseAsRoot(["--steps", "10", "--samples", "300", "--seeds", "2",
+                let cmd = try HOE3VarianceReduction.parseAsRoot(["--train-steps", "10", "--samples", "300", "--seeds", "2",
                                                                  "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE3VarianceReduction
                 try cmd.run()
             }

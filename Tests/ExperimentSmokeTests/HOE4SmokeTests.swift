@@ -13,7 +13,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e4-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                let cmd = try HOE4DenoisingUncertainty.parseAsRoot(["--steps", "4", "--eval-images", "6", "--base-channels", "8",
+                let cmd = try HOE4DenoisingUncertainty.parseAsRoot(["--train-steps", "4", "--eval-images", "6", "--base-channels", "8",
                                                                     "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE4DenoisingUncertainty
                 try cmd.run()
             }

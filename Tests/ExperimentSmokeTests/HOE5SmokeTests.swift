@@ -12,7 +12,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e5-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                let cmd = try HOE5OzakiSynthetic.parseAsRoot(["--chains", "20", "--steps", "30", "--training-steps", "10", "--seeds", "2",
+                let cmd = try HOE5OzakiSynthetic.parseAsRoot(["--chains", "20", "--langevin-steps", "30", "--train-steps", "10", "--seeds", "2",
                                                               "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE5OzakiSynthetic
                 try cmd.run()
             }

@@ -24,7 +24,7 @@ extension ExperimentSmoke {
             let classifierURL = base.appendingPathComponent("digits8x8.h5")
             try classifier.save(to: classifierURL)
             for name in ["a", "b"] {
-                let cmd = try HOE6OzakiImages.parseAsRoot(["--training-steps", "4", "--chains", "4", "--steps", "12", "--seeds", "2", "--base-channels", "8",
+                let cmd = try HOE6OzakiImages.parseAsRoot(["--train-steps", "4", "--chains", "4", "--langevin-steps", "12", "--seeds", "2", "--base-channels", "8",
                                                            "--classifier", classifierURL.path,
                                                            "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE6OzakiImages
                 try cmd.run()

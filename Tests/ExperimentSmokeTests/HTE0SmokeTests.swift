@@ -38,5 +38,14 @@ extension ExperimentSmoke {
             #expect(arms.contains("unscaled-gaussian"))
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/figures/minority_fraction.pdf").path))
         }
-    }
+    
+        /// Issue 19: one option name per meaning; the earlier names stay accepted as hidden
+        /// aliases and set the same configuration.
+        @Test func earlierOptionNamesAreAliases() throws {
+            let new = try HTE0ToyBalance.parseAsRoot(["--train-steps", "30", "--langevin-steps", "20"]) as! HTE0ToyBalance
+            let old = try HTE0ToyBalance.parseAsRoot(["--iterations", "30", "--steps", "20"]) as! HTE0ToyBalance
+            #expect(new.iterations == 30 && new.steps == 20 && old.iterations == 30 && old.steps == 20)
+            #expect(!HTE0ToyBalance.helpMessage().contains("--iterations") && HTE0ToyBalance.helpMessage().contains("--train-steps"))
+        }
+}
 }

@@ -12,7 +12,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e3-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                let cmd = try HTE3ScoreError.parseAsRoot(["--no-digits", "--dimensions", "2", "8", "--steps", "40", "--eval-points", "20", "--seeds", "2",
+                let cmd = try HTE3ScoreError.parseAsRoot(["--no-digits", "--dimensions", "2", "8", "--train-steps", "40", "--eval-points", "20", "--seeds", "2",
                                                           "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HTE3ScoreError
                 try cmd.run()
             }

@@ -10,7 +10,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e4-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for name in ["a", "b"] {
-                let cmd = try HTE4Convergence.parseAsRoot(["--chains", "10", "--iterations", "30", "--steps", "100", "--seeds", "2",
+                let cmd = try HTE4Convergence.parseAsRoot(["--chains", "10", "--train-steps", "30", "--langevin-steps", "100", "--seeds", "2",
                                                            "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HTE4Convergence
                 try cmd.run()
             }

@@ -45,7 +45,10 @@ struct HOE1HessianAccuracy: Experiment {
 
     @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
     @Option(parsing: .upToNextOption, help: "Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).") var datasets: [String] = []
-    @Option(help: "Override training steps per network.") var steps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override training steps per network.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { trainStepsOption ?? stepsAlias }
     @Option(help: "Override the number of test points.") var testPoints: Int?
     @Option(help: "Network element type: float32 (default) or float64.") var precision: NetworkPrecision?
 
@@ -127,9 +130,9 @@ struct HOE1HessianAccuracy: Experiment {
         if let bad = datasets.first(where: { !Self.knownDatasets.contains($0) }) {
             throw ValidationError("--datasets: unknown data set '\(bad)'; expected one of \(Self.knownDatasets.joined(separator: ", "))")
         }
-        if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
+        if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
-        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "training steps per network") }
+        if let v = steps { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps per network") }
         if let v = testPoints {
             try Limits.memory("--test-points", v, bytesPerUnit: 64 * 64 * 8 * 8 * Double(max(options.threads, 1)),
                               estimate: "a D × D Hessian of 8-byte doubles (D ≤ 64) for the truth and each of about 7 arms, one cell per thread")

@@ -30,7 +30,10 @@ struct HOE3VarianceReduction: Experiment {
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: "Override training steps per network.") var steps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override training steps per network.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { trainStepsOption ?? stepsAlias }
     @Option(help: "Override Monte Carlo samples for the fixed-model spread.") var samples: Int?
 
     struct Config: Codable {
@@ -76,9 +79,9 @@ struct HOE3VarianceReduction: Experiment {
     }
 
     func validate() throws {
-        if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
+        if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = samples, v < 100 { throw ValidationError("--samples must be at least 100, got \(v)") }
-        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "training steps per network") }
+        if let v = steps { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps per network") }
         if let v = samples {
             try Limits.memory("--samples", v, bytesPerUnit: 2 * 8 * 40 * Double(max(options.threads, 1)),
                               estimate: "2-D points in about 40 8-byte buffers (points, noise, model outputs, per-sample losses), one task per thread")

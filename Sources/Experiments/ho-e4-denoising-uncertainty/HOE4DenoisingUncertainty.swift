@@ -36,7 +36,10 @@ struct HOE4DenoisingUncertainty: Experiment {
         abstract: "HO-E4: posterior mean, variance and covariance eigen-images from learned s̃₁, s̃₂ on images; calibration (HO-C5) and stroke localisation (HO-C6).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: "Override the training steps of each model.") var steps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override the training steps of each model.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { trainStepsOption ?? stepsAlias }
     @Option(help: "Override the number of held-out images evaluated per model.") var evalImages: Int?
     @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
 
@@ -88,7 +91,7 @@ struct HOE4DenoisingUncertainty: Experiment {
     }
 
     func validate() throws {
-        if let s = steps { guard s >= 1 else { throw ValidationError("--steps must be at least 1, got \(s)") }; try Limits.count("--steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let s = steps { guard s >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(s)") }; try Limits.count("--train-steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
         if let v = evalImages { guard v >= 2 else { throw ValidationError("--eval-images must be at least 2, got \(v)") }; try Limits.count("--eval-images", v, maximum: 10_000, reason: "held-out images (one dense eigensolve each)") }
         if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
     }

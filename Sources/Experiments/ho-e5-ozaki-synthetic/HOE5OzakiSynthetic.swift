@@ -38,8 +38,14 @@ struct HOE5OzakiSynthetic: Experiment {
     @OptionGroup var options: ExperimentOptions
 
     @Option(help: "Override the number of chains per arm.") var chains: Int?
-    @Option(help: "Override the number of Langevin steps.") var steps: Int?
-    @Option(help: "Override the training steps of the learned scores.") var trainingSteps: Int?
+    @Option(name: .customLong("langevin-steps"), help: "Override the number of Langevin steps.") var langevinStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { langevinStepsOption ?? stepsAlias }
+    @Option(name: .customLong("train-steps"), help: "Override the training steps of the learned scores.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
+    var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
     @Option(help: "Element type of the learned networks: float32 (default) or float64.") var precision: NetworkPrecision?
 
     struct Config: Codable {
@@ -92,10 +98,10 @@ struct HOE5OzakiSynthetic: Experiment {
 
     func validate() throws {
         if let v = chains, v < 2 { throw ValidationError("--chains must be at least 2, got \(v)") }
-        if let v = steps, v < 10 { throw ValidationError("--steps must be at least 10, got \(v)") }
-        if let v = trainingSteps, v < 1 { throw ValidationError("--training-steps must be at least 1, got \(v)") }
-        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps") }
-        if let v = trainingSteps { try Limits.count("--training-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let v = steps, v < 10 { throw ValidationError("--langevin-steps must be at least 10, got \(v)") }
+        if let v = trainingSteps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
+        if let v = steps { try Limits.count("--langevin-steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps") }
+        if let v = trainingSteps { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
         if let v = chains {
             try Limits.memory("--chains", v, bytesPerUnit: 2 * 8 * 24 * Double(max(options.threads, 1)),
                               estimate: "a 2-D state with its score, Hessian and Ozaki operators, about 24 8-byte buffers, one arm per thread")

@@ -34,9 +34,15 @@ struct HOE6OzakiImages: Experiment {
         abstract: "HO-E6: class switches of diagonal-Ozaki and ULA chains on images at the same step size (HO-C8).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: "Override the training steps of the score model.") var trainingSteps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override the training steps of the score model.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
+    var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
     @Option(help: "Override the chains per start kind (test images, noise).") var chains: Int?
-    @Option(help: "Override the Langevin steps per chain.") var steps: Int?
+    @Option(name: .customLong("langevin-steps"), help: "Override the Langevin steps per chain.") var langevinStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { langevinStepsOption ?? stepsAlias }
     @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
     @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
 
@@ -99,9 +105,9 @@ struct HOE6OzakiImages: Experiment {
     }
 
     func validate() throws {
-        if let v = trainingSteps { guard v >= 1 else { throw ValidationError("--training-steps must be at least 1, got \(v)") }; try Limits.count("--training-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let v = trainingSteps { guard v >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(v)") }; try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
         if let v = chains { guard v >= 1 else { throw ValidationError("--chains must be at least 1, got \(v)") }; try Limits.count("--chains", v, maximum: 5_000, reason: "chains per start kind") }
-        if let v = steps { guard v >= 2 else { throw ValidationError("--steps must be at least 2, got \(v)") }; try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps") }
+        if let v = steps { guard v >= 2 else { throw ValidationError("--langevin-steps must be at least 2, got \(v)") }; try Limits.count("--langevin-steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps") }
         if let v = classifier, v.isEmpty { throw ValidationError("--classifier must not be empty") }
         if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
     }

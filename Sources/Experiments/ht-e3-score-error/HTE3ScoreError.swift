@@ -50,7 +50,10 @@ struct HTE3ScoreError: Experiment {
     @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
     @Flag(help: "Leave out the 8×8 digits data set (synthetic mixtures only).") var noDigits = false
     @Option(parsing: .upToNextOption, help: "Override the synthetic dimensions.") var dimensions: [Int] = []
-    @Option(help: "Override training steps.") var steps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override training steps.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { trainStepsOption ?? stepsAlias }
     @Option(help: "Override evaluation points per level and set.") var evalPoints: Int?
 
     struct Config: Codable {
@@ -110,9 +113,9 @@ struct HTE3ScoreError: Experiment {
 
     func validate() throws {
         if let d = dimensions.first(where: { $0 < 1 }) { throw ValidationError("--dimensions must be positive, got \(d)") }
-        if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
+        if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = evalPoints, v < 2 { throw ValidationError("--eval-points must be at least 2, got \(v)") }
-        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let v = steps { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
         if let v = evalPoints {
             let d = Double((dimensions.isEmpty ? Config.full.dimensions : dimensions).max() ?? 512)
             try Limits.memory("--eval-points", v, bytesPerUnit: d * 8 * 16 * Double(max(options.threads, 1)),

@@ -37,8 +37,14 @@ struct HTE4Convergence: Experiment {
     @OptionGroup var options: ExperimentOptions
 
     @Option(help: "Override the number of Langevin chains per arm.") var chains: Int?
-    @Option(help: "Override training iterations.") var iterations: Int?
-    @Option(help: "Override Langevin steps per level.") var steps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override training iterations.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("iterations"), help: .hidden) var iterationsAlias: Int?
+    var iterations: Int? { trainStepsOption ?? iterationsAlias }
+    @Option(name: .customLong("langevin-steps"), help: "Override Langevin steps per level.") var langevinStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { langevinStepsOption ?? stepsAlias }
 
     struct Config: Codable {
         var betas: [Double] = [1, 1.25, 1.5, 2]
@@ -74,10 +80,10 @@ struct HTE4Convergence: Experiment {
 
     func validate() throws {
         if let v = chains, v < 2 { throw ValidationError("--chains must be at least 2, got \(v)") }
-        if let v = iterations, v < 1 { throw ValidationError("--iterations must be at least 1, got \(v)") }
-        if let v = steps, v < 1 { throw ValidationError("--steps must be at least 1, got \(v)") }
-        if let v = steps { try Limits.count("--steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps per level") }
-        if let v = iterations { try Limits.count("--iterations", v, maximum: Limits.maximumSteps, reason: "training iterations") }
+        if let v = iterations, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
+        if let v = steps, v < 1 { throw ValidationError("--langevin-steps must be at least 1, got \(v)") }
+        if let v = steps { try Limits.count("--langevin-steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps per level") }
+        if let v = iterations { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training iterations") }
         if let v = chains {
             try Limits.memory("--chains", v, bytesPerUnit: 2 * 8 * 32 * Double(max(options.threads, 1)),
                               estimate: "a 2-D chain state in about 32 buffers (network activations of width 128, noise), one task per thread")

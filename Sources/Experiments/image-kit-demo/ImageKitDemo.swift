@@ -26,14 +26,20 @@ struct ImageKitDemo: Experiment {
         abstract: "Image kit demo: train a tiny score network on the 8×8 digits, sample, write a grid and the sample metrics.")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: "Override the training steps.") var steps: Int?
+    @Option(name: .customLong("train-steps"), help: "Override the training steps.") var trainStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    var steps: Int? { trainStepsOption ?? stepsAlias }
     @Option(help: "Override the number of samples.") var samples: Int?
     @Option(help: "Classifier checkpoint (default: data/classifiers/digits8x8.h5).") var classifier: String?
     @Option(help: "Override the smallest noise level σ_min.") var sigmaMin: Double?
     @Option(help: "Override Adam's learning rate.") var learningRate: Double?
     @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
     @Option(help: "Override the Langevin step ratio ε/σ_L².") var stepRatio: Double?
-    @Option(help: "Override the Langevin steps per noise level T.") var stepsPerLevel: Int?
+    @Option(name: .customLong("langevin-steps"), help: "Override the Langevin steps per noise level T.") var langevinStepsOption: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
+    @Option(name: .customLong("steps-per-level"), help: .hidden) var stepsPerLevelAlias: Int?
+    var stepsPerLevel: Int? { langevinStepsOption ?? stepsPerLevelAlias }
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8
@@ -86,7 +92,7 @@ struct ImageKitDemo: Experiment {
     }
 
     func validate() throws {
-        if let s = steps { guard s >= 1 else { throw ValidationError("--steps must be at least 1, got \(s)") }; try Limits.count("--steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
+        if let s = steps { guard s >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(s)") }; try Limits.count("--train-steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
         if let s = samples {
             guard s >= 6 else { throw ValidationError("--samples must be at least 6 (PRDC uses k = 5 neighbours), got \(s)") }
             try Limits.memory("--samples", s, bytesPerUnit: 64 * 4 * 4 + 8 * 1797, estimate: "8×8 samples in Float and Double, and distances to the training set")
@@ -96,7 +102,7 @@ struct ImageKitDemo: Experiment {
         if let v = learningRate, !(v > 0 && v < 1) { throw ValidationError("--learning-rate must be in (0, 1), got \(v)") }
         if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
         if let v = stepRatio, !(v > 0 && v < 2) { throw ValidationError("--step-ratio must be in (0, 2), got \(v)") }
-        if let v = stepsPerLevel { guard v >= 1 else { throw ValidationError("--steps-per-level must be at least 1, got \(v)") }; try Limits.count("--steps-per-level", v, maximum: 100_000, reason: "Langevin steps per level") }
+        if let v = stepsPerLevel { guard v >= 1 else { throw ValidationError("--langevin-steps must be at least 1, got \(v)") }; try Limits.count("--langevin-steps", v, maximum: 100_000, reason: "Langevin steps per level") }
     }
 
     /// Seconds since `start`.
