@@ -105,6 +105,7 @@ paper: build
 	@command -v latexmk >/dev/null || { echo "latexmk not found: run make setup"; exit 1; }
 	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -output-directory=build report.tex >build.log 2>&1 \
 	  || { tail -40 build.log; exit 1; }
+	scripts/check-paper.sh paper/build/report.log
 	@echo "paper: paper/build/report.pdf"
 
 # Holds full-scale reruns against the committed reference results (identity, files, every claim

@@ -125,11 +125,38 @@ struct PaperCommand: ParsableCommand {
         let ledgerTeX = ledger.latex().replacingOccurrences(of: "\\begin{table}[htbp]", with: "\\begin{table}[H]")
         try AtomicFile.write(Data(ledgerTeX.utf8), to: generated.appendingPathComponent("ledger.tex"))
         try AtomicFile.write(Data(claimsSection(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("claims.tex"))
+        try AtomicFile.write(Data(summary(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("summary.tex"))
         for paper in ["heavy-tailed", "high-order"] {
             let body = ExperimentRegistry.all.filter { $0.paper == paper }.map(section).joined(separator: "\n")
             try AtomicFile.write(Data(body.utf8), to: generated.appendingPathComponent("\(paper).tex"))
         }
-        print("report: wrote \(generated.path)/{ledger,heavy-tailed,high-order}.tex")
+        print("report: wrote \(generated.path)/{summary,ledger,claims,heavy-tailed,high-order}.tex")
+    }
+
+    /// Page one: the verdict counts, each claim's verdict in one line, and what did not reproduce
+    /// (or was not run) with the reason.
+    func summary(_ entries: [LedgerEntry]) -> String {
+        let counts = Dictionary(grouping: entries, by: \.verdict).mapValues(\.count)
+        let order: [Verdict] = [.supported, .notSupported, .inconclusive, .proxyRecorded, .notTested, .incomplete, .notRun, .notReproducibleHere]
+        let tally = order.compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
+        var s = "\\section*{At a glance (scale \(paths.scale.rawValue))}\n"
+        s += "Of \(entries.count) claims: \(Table.latexEscape(tally)). "
+        s += "Each claim's verdict, its experiment and its checks are in Section~2 and Section~3.\n\n"
+        s += "{\\footnotesize\\begin{tabular}{@{}llp{0.6\\linewidth}@{}}\\toprule claim & verdict & why (the deciding or weakest check, or what is missing)\\\\ \\midrule\n"
+        for e in entries {
+            let weakest = e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
+                ?? e.checks.first { $0.verdict == .notTested } ?? e.checks.first { $0.verdict == .proxyRecorded }
+            var why: String
+            switch e.verdict {
+            case .supported: why = "all \(e.checks.count) checks supported"
+            case .notRun, .incomplete, .notReproducibleHere: why = e.notes
+            default: why = weakest.map { "\($0.statistic)\($0.reason.map { "; \($0)" } ?? "")" } ?? e.notes
+            }
+            if why.count > 150 { why = String(why.prefix(147)) + "..." }
+            s += "\(Table.latexEscape(e.claim)) & \(Table.latexEscape(e.verdict.rawValue)) & \(Table.latexEscape(why))\\\\\n"
+        }
+        s += "\\bottomrule\\end{tabular}}\n"
+        return s
     }
 
     /// One paragraph per claim: its statement, verdict, every check (estimate, interval,
@@ -163,9 +190,10 @@ struct PaperCommand: ParsableCommand {
     func section(_ e: ExperimentSpec) -> String {
         let resultDir = URL(fileURLWithPath: paths.scaleFolder).appendingPathComponent(e.id)
         let rel = "../\(paths.scaleFolder)/\(e.id)"
-        var s = "\\subsection{\(Table.latexEscape(e.title)) \\texorpdfstring{\\texttt{\(Table.latexEscape(e.id))}}{}}\n"
+        // The id on its own line of the heading: a long \texttt id cannot break.
+        var s = "\\subsection{\(Table.latexEscape(e.title)) \\texorpdfstring{\\protect\\\\ \\texttt{\(Table.latexEscape(e.id))}}{}}\n"
         s += "Reconstructs: \(Table.latexEscape(e.reconstructs)). Claims: \(Table.latexEscape(e.claims.joined(separator: ", "))). "
-        s += "Re-run: \\texttt{make \(Table.latexEscape(e.id))}.\n\n"
+        s += "Re-run: \\texttt{make} \\nolinkurl{\(e.id)}.\n\n"
         let config = resultDir.appendingPathComponent("config.json")
         let complete = (try? CompletionRecord.read(ResultLocation(final: resultDir))).flatMap { $0 } != nil
         guard complete, FileManager.default.fileExists(atPath: config.path) else {
@@ -176,7 +204,8 @@ struct PaperCommand: ParsableCommand {
             let pdf = resultDir.appendingPathComponent("figures/\(f).pdf")
             if FileManager.default.fileExists(atPath: pdf.path) {
                 s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/figures/\(f).pdf}\n"
-                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(f.replacingOccurrences(of: "_", with: " "))) (from \\texttt{\(Table.latexEscape("\(paths.scaleFolder)/\(e.id)/figures/\(f).gp"))}).}\\end{figure}\n"
+                // \nolinkurl (hyperref) breaks long paths at slashes; \texttt overflowed the margin.
+                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(f.replacingOccurrences(of: "_", with: " "))) (from \\nolinkurl{\(paths.scaleFolder)/\(e.id)/figures/\(f).gp}).}\\end{figure}\n"
             } else {
                 s += "\\missingresult{\(Table.latexEscape("\(e.id)/figures/\(f).pdf"))}\n"
             }
@@ -186,7 +215,7 @@ struct PaperCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: png.path) else { continue }
             let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
             s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/images/\(g).png}\n"
-            s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)) (grid \\texttt{\(Table.latexEscape("images/\(g).png"))}, layout in its JSON sidecar).}\\end{figure}\n"
+            s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)) (grid \\nolinkurl{images/\(g).png}, layout in its JSON sidecar).}\\end{figure}\n"
         }
         for t in e.tables {
             let tex = resultDir.appendingPathComponent("tables/\(t).tex")
@@ -211,8 +240,9 @@ struct PaperCommand: ParsableCommand {
             let text = (v as? [Any]).map { $0.map { "\($0)" }.joined(separator: ", ") } ?? "\(v)"
             return "\(k) = \(text.count > 80 ? String(text.prefix(77)) + "..." : text)"
         }
-        return "\\paragraph{Settings.} " + Table.latexEscape(parts.joined(separator: "; ")) + ". {\\footnotesize "
-            + Table.latexEscape(cfg.joined(separator: "; ")) + ".}\n\n"
+        // \sloppy: the settings are long unbreakable tokens (paths, hashes); let the spacing stretch.
+        return "{\\sloppy\\paragraph{Settings.} " + Table.latexEscape(parts.joined(separator: "; ")) + ". {\\footnotesize "
+            + Table.latexEscape(cfg.joined(separator: "; ")) + ".}\\par}\n\n"
     }
 }
 

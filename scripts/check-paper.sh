@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Fails when the built report has text or floats running into the margin: any LaTeX
+# "Overfull \hbox" wider than LIMIT points (default 15) in paper/build/report.log (issue 19:
+# nothing overflows). Prints each offender with the source line range LaTeX names.
+set -euo pipefail
+log=${1:-paper/build/report.log}
+limit=${LIMIT:-15}
+[ -f "$log" ] || { echo "check-paper: $log not found (run make paper)" >&2; exit 2; }
+bad=$(grep -a 'Overfull \\hbox (' "$log" | awk -v l="$limit" '{ w=$3; sub(/\(/,"",w); sub(/pt/,"",w); if (w+0 > l) print }' || true)
+if [ -n "$bad" ]; then
+  echo "check-paper: content wider than the text block by more than ${limit} pt:" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+echo "check-paper: no overfull box above ${limit} pt ($(grep -a -c 'Overfull \\hbox' "$log" || true) small ones)"
