@@ -45,12 +45,65 @@ public struct TrainingSettings: Codable, Sendable {
     public var hidden: [Int]
     public var learningRate: Double
     public var batchSize: Int
+    /// The number of steps, or with `plateau` the most steps (the cap).
     public var steps: Int
-    public init(hidden: [Int], learningRate: Double = 1e-3, batchSize: Int = 256, steps: Int) {
+    /// Train until the held-out loss stops improving (nil: exactly `steps` steps).
+    public var plateau: PlateauRule?
+    public init(hidden: [Int], learningRate: Double = 1e-3, batchSize: Int = 256, steps: Int, plateau: PlateauRule? = nil) {
         self.hidden = hidden
         self.learningRate = learningRate
         self.batchSize = batchSize
         self.steps = steps
+        self.plateau = plateau
+    }
+}
+
+/// A stated convergence rule (issue 17, HO-C2: train to a plateau, not a fixed step count).
+/// Every `every` steps the training objective is evaluated on `heldOutBatches` fixed held-out
+/// batches (drawn once, from their own stream); training stops at the first evaluation, at or
+/// after `minimumSteps`, where the best held-out loss of the last `window` evaluations is less
+/// than `relativeImprovement` (relative to its magnitude) below the best of all evaluations
+/// before them. The settings' `steps` caps it.
+public struct PlateauRule: Codable, Sendable, Equatable {
+    public var every: Int
+    public var window: Int
+    public var relativeImprovement: Double
+    public var minimumSteps: Int
+    public var heldOutBatches: Int
+
+    public init(every: Int, window: Int, relativeImprovement: Double, minimumSteps: Int, heldOutBatches: Int = 4) {
+        precondition(every >= 1 && window >= 1 && relativeImprovement >= 0 && minimumSteps >= 0 && heldOutBatches >= 1,
+                     "plateau rule: every, window and held-out batches must be positive, improvement and minimum steps non-negative")
+        self.every = every
+        self.window = window
+        self.relativeImprovement = relativeImprovement
+        self.minimumSteps = minimumSteps
+        self.heldOutBatches = heldOutBatches
+    }
+
+    /// One sentence for captions and notes.
+    public var description: String {
+        "trained until the held-out loss (\(heldOutBatches) fixed batches, every \(every) steps) improved by less than \(relativeImprovement * 100)% over \(window) evaluations, after at least \(minimumSteps) steps"
+    }
+}
+
+/// The held-out losses of one training run and the plateau decision (`PlateauRule`).
+public struct PlateauDetector: Sendable {
+    public let rule: PlateauRule
+    /// (step, held-out loss) of every evaluation so far.
+    public private(set) var history: [(step: Int, loss: Double)] = []
+
+    public init(rule: PlateauRule) { self.rule = rule }
+
+    /// Records the held-out loss after `step` steps; true when training should stop.
+    public mutating func record(step: Int, loss: Double) -> Bool {
+        history.append((step, loss))
+        guard step >= rule.minimumSteps, history.count > rule.window else { return false }
+        let split = history.count - rule.window
+        let before = history[..<split].map(\.loss).min()!
+        let recent = history[split...].map(\.loss).min()!
+        guard before.isFinite, recent.isFinite else { return !recent.isFinite }
+        return before - recent < rule.relativeImprovement * max(abs(before), 1e-12)
     }
 }
 
@@ -98,39 +151,64 @@ public struct SecondOrderTraining {
         init(rows: Int, columns: Int) { x = Tensor(shape: [rows, columns]); z = x }
     }
 
-    /// Trains s̃₁ with DSM (or DSM-VR) for `settings.steps` steps; `checkpoint(step, net)` is called
-    /// at step 0, at each multiple of `every` and at the end.
+    /// Trains s̃₁ with DSM (or DSM-VR) for `settings.steps` steps, or until `settings.plateau`
+    /// says the held-out loss has stopped improving; `checkpoint(step, net)` is called at step 0,
+    /// at each multiple of `every` and at the end.
+    /// - Returns: the number of steps trained.
+    @discardableResult
     @_specialize(exported: true, where S == Double)
     @_specialize(exported: true, where S == Float)
     public func trainFirstOrder<S: TensorScalar>(_ net: MLP<S>, source: CleanSource, varianceReduced: Bool, every: Int = 0,
-                                                 using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) {
+                                                 using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) -> Int {
         let (b, d) = (settings.batchSize, dimension)
         let adam = Adam<S>(learningRate: settings.learningRate)
         var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
         var draws = BatchWorkspace(rows: b, columns: d)
         var stacked = Tensor<S>(shape: [varianceReduced ? 2 * b : b, d])
         var dOut = stacked, g = x, gc = x
-        for step in 0..<settings.steps {
-            if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, net) }
-            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
-            net.zeroGradients()
+        /// The loss of the batch (x, z, x̃) in the buffers; gradients into dOut.
+        func lossAndGradient() -> Double {
             if varianceReduced {
                 stacked.scalars.replaceSubrange(0..<(b * d), with: noisy.scalars)
                 stacked.scalars.replaceSubrange((b * d)..<(2 * b * d), with: x.scalars)
                 let out = net.forward(stacked)
                 let s = Tensor(shape: [b, d], scalars: Array(out.scalars[0..<(b * d)]))
                 let c = Tensor(shape: [b, d], scalars: Array(out.scalars[(b * d)..<(2 * b * d)]))
-                _ = SecondOrderDSM.firstOrderLossVR(score: s, cleanScore: c, noise: z, sigma: sigma, dScore: &g, dCleanScore: &gc)
+                let l = SecondOrderDSM.firstOrderLossVR(score: s, cleanScore: c, noise: z, sigma: sigma, dScore: &g, dCleanScore: &gc)
                 dOut.scalars.replaceSubrange(0..<(b * d), with: g.scalars)
                 dOut.scalars.replaceSubrange((b * d)..<(2 * b * d), with: gc.scalars)
+                return Double(l)
             } else {
                 let out = net.forward(noisy)
-                _ = SecondOrderDSM.firstOrderLoss(score: Tensor(shape: out.shape, scalars: out.scalars), noise: z, sigma: sigma, dScore: &dOut)
+                return Double(SecondOrderDSM.firstOrderLoss(score: Tensor(shape: out.shape, scalars: out.scalars), noise: z, sigma: sigma, dScore: &dOut))
             }
+        }
+        // Held-out batches for the plateau rule, from their own stream (one draw of `rng`).
+        var heldOut: [(x: Tensor<S>, z: Tensor<S>, noisy: Tensor<S>)] = []
+        var detector = settings.plateau.map(PlateauDetector.init)
+        if let rule = settings.plateau {
+            var heldRNG = Xoshiro256(seed: rng.next(), key: [0x686F_6C64])
+            for _ in 0..<rule.heldOutBatches {
+                batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &heldRNG)
+                heldOut.append((x, z, noisy))
+            }
+        }
+        var done = settings.steps
+        for step in 0..<settings.steps {
+            if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, net) }
+            if let rule = settings.plateau, step > 0, step % rule.every == 0 {
+                var total = 0.0
+                for h in heldOut { (x, z, noisy) = h; total += lossAndGradient() }
+                if detector!.record(step: step, loss: total / Double(heldOut.count)) { done = step; break }
+            }
+            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
+            net.zeroGradients()
+            _ = lossAndGradient()
             net.backwardParameters(dOut)
             adam.step(net)
         }
-        checkpoint?(settings.steps, net)
+        checkpoint?(done, net)
+        return done
     }
 
     /// Trains a direct least-squares regression h(x̃) ≈ x (the comparison of HO-C1).
@@ -157,11 +235,14 @@ public struct SecondOrderTraining {
     ///   - varianceReduced: D2SM-VR (three evaluation points per sample).
     ///   - firstOrderWeight: in the joint modes, L = scale·(w·DSM-VR/σ² + D2SM) as in the released
     ///     runners (w = 10 for low-rank MNIST, 1 for CIFAR-10).
+    /// - Returns: the number of steps trained (fewer than `settings.steps` when
+    ///   `settings.plateau` stopped it).
+    @discardableResult
     @_specialize(exported: true, where S == Double)
     @_specialize(exported: true, where S == Float)
     public func trainSecondOrder<S: TensorScalar>(head: MLP<S>, first: MLP<S>, loss: SecondOrderDSM, mode: SecondOrderMode,
                                                   varianceReduced: Bool, firstOrderWeight: Double = 1, source: CleanSource, every: Int = 0,
-                                                  using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) {
+                                                  using rng: inout Xoshiro256, checkpoint: ((Int, MLP<S>) -> Void)? = nil) -> Int {
         precondition(loss.dimension == dimension && loss.sigma == sigma, "D2SM loss for D = \(loss.dimension), σ = \(loss.sigma) used at D = \(dimension), σ = \(sigma)")
         let (b, d) = (settings.batchSize, dimension)
         let headAdam = Adam<S>(learningRate: settings.learningRate)
@@ -169,14 +250,32 @@ public struct SecondOrderTraining {
         var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
         var draws = BatchWorkspace(rows: b, columns: d)
         var step = SecondOrderGradients<S>(batchSize: b, loss: loss, mode: mode, varianceReduced: varianceReduced, firstOrderWeight: firstOrderWeight)
+        // Held-out batches for the plateau rule, from their own stream (one draw of `rng`). The
+        // evaluation accumulates gradients it never applies; the next step zeroes them.
+        var heldOut: [(x: Tensor<S>, z: Tensor<S>, noisy: Tensor<S>)] = []
+        var detector = settings.plateau.map(PlateauDetector.init)
+        if let rule = settings.plateau {
+            var heldRNG = Xoshiro256(seed: rng.next(), key: [0x686F_6C64])
+            for _ in 0..<rule.heldOutBatches {
+                batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &heldRNG)
+                heldOut.append((x, z, noisy))
+            }
+        }
+        var done = settings.steps
         for t in 0..<settings.steps {
             if let checkpoint, t == 0 || (every > 0 && t % every == 0) { checkpoint(t, head) }
+            if let rule = settings.plateau, t > 0, t % rule.every == 0 {
+                var total = 0.0
+                for h in heldOut { total += step.accumulate(head: head, first: first, x: h.x, z: h.z, noisy: h.noisy) }
+                if detector!.record(step: t, loss: total / Double(heldOut.count)) { done = t; break }
+            }
             batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &rng)
             _ = step.accumulate(head: head, first: first, x: x, z: z, noisy: noisy)
             headAdam.step(head)
             if mode != .frozen { firstAdam.step(first) }
         }
-        checkpoint?(settings.steps, head)
+        checkpoint?(done, head)
+        return done
     }
 }
 

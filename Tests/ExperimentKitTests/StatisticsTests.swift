@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import ScoreKit
 import Testing
 import TestSupport
 @testable import ExperimentKit
@@ -179,5 +180,42 @@ import TestSupport
         // With 6000 pairs the ratio of means is within a few hundredths of the true 0.5.
         let samplingTolerance = 0.03
         #expect(abs(large.mean - 0.5) < samplingTolerance)
+    }
+}
+
+@Suite struct PlateauRuleTests {
+    /// The detector stops at the first evaluation after the minimum where the last `window`
+    /// losses do not improve on the earlier best by the stated fraction, and not before.
+    @Test func stopsOnlyOnAStatedPlateau() {
+        let rule = PlateauRule(every: 10, window: 2, relativeImprovement: 0.01, minimumSteps: 30, heldOutBatches: 1)
+        var d = PlateauDetector(rule: rule)
+        let improving = [1.0, 0.9, 0.81, 0.729, 0.656].enumerated().map { i, l in d.record(step: 10 * (i + 1), loss: l) }
+        #expect(improving == [false, false, false, false, false])
+        // Flat after 0.5: stop at the first evaluation whose window holds no 1 % improvement.
+        var e = PlateauDetector(rule: rule)
+        let flat = [(10, 1.0), (20, 0.5), (30, 0.499), (40, 0.4995)].map { e.record(step: $0.0, loss: $0.1) }
+        // step 30: window {0.5, 0.499} against {1.0} improves; step 40: {0.499, 0.4995} against
+        // {1.0, 0.5} improves by 0.2 % < 1 %.
+        #expect(flat == [false, false, false, true])
+        // Before the minimum a plateau does not stop training.
+        var f = PlateauDetector(rule: PlateauRule(every: 10, window: 1, relativeImprovement: 0.01, minimumSteps: 100, heldOutBatches: 1))
+        let early = [10, 20, 30].map { f.record(step: $0, loss: 1) }
+        #expect(early == [false, false, false])
+        #expect(f.history.count == 3)
+    }
+
+    /// With the rule set, training stops before the cap when the held-out loss is flat (a
+    /// learning rate of 0 keeps the network unchanged), and runs the full cap without it.
+    @Test func trainingStopsAtThePlateau() {
+        let mixture = GaussianMixture(weights: [1], means: [[0, 0]], covariances: [Tensor<Double>(shape: [2, 2], scalars: [1, 0, 0, 1])])
+        var settings = TrainingSettings(hidden: [8], learningRate: 0, batchSize: 16, steps: 200)
+        var rng = Xoshiro256(seed: 1)
+        let training = SecondOrderTraining(sigma: 0.5, dimension: 2, settings: settings)
+        let net = training.network(width: 2, scalar: Double.self, using: &rng)
+        #expect(training.trainFirstOrder(net, source: .mixture(mixture), varianceReduced: true, using: &rng) == 200)
+        settings.plateau = PlateauRule(every: 20, window: 2, relativeImprovement: 0.01, minimumSteps: 40, heldOutBatches: 2)
+        let flat = SecondOrderTraining(sigma: 0.5, dimension: 2, settings: settings)
+        let stopped = flat.trainFirstOrder(net, source: .mixture(mixture), varianceReduced: true, using: &rng)
+        #expect(stopped >= 40 && stopped < 200)
     }
 }
