@@ -19,7 +19,8 @@
 /// since issue 17 it is a pre-registered check of HO-C7 beside the unclamped one. Per seed: the heavy-mode fraction among
 /// live chains every `recordEvery` steps, the number of diverged chains, and the steps to reach
 /// |fraction − 0.8| < 0.02 for good (the first recorded step from which every later record stays in
-/// the band; "not reached" is recorded as the horizon + 1, a lower bound).
+/// the band; "not reached" is an empty cell in reached.csv and counts as the horizon + 1 steps,
+/// a lower bound, in the statistics).
 import ArgumentParser
 import ExperimentKit
 import Foundation
@@ -277,7 +278,9 @@ struct HOE5OzakiSynthetic: Experiment {
         try run.writeCSV("reached.csv", header: ["scores", "rule", "step_size", "seed", "steps_to_band", "reached", "diverged", "clamped_curvatures"],
                          rows: tasks.indices.map { k in
                              let a = arms[tasks[k].arm]
-                             return [.text(a.scores), .text(a.sampler), .number(a.stepSize), .integer(tasks[k].seed), .integer(runs[k].reached),
+                             // Issue 19: "never reached" is an empty cell, not a sentinel number.
+                             return [.text(a.scores), .text(a.sampler), .number(a.stepSize), .integer(tasks[k].seed),
+                                     runs[k].reached <= c.steps ? .integer(runs[k].reached) : .text(""),
                                      .integer(runs[k].reached <= c.steps ? 1 : 0), .integer(runs[k].diverged), .integer(runs[k].clamped)]
                          })
         try run.writeCSV("learned_accuracy.csv", header: ["seed", "first_order_error", "second_order_error"],
@@ -294,7 +297,9 @@ struct HOE5OzakiSynthetic: Experiment {
         let fHeavy = try fr.numbers("heavy")
         let re = try run.readCSV("reached.csv")
         let rScores = try re.strings("scores"), rRule = try re.strings("rule"), rEps = try re.numbers("step_size"), rSeed = try re.numbers("seed")
-        let rSteps = try re.numbers("steps_to_band"), rDiv = try re.numbers("diverged")
+        // An empty steps_to_band means the band was never reached within the horizon; the
+        // statistics count it as horizon + 1 steps (a lower bound), as stated in the notes.
+        let rSteps = try re.strings("steps_to_band").map { Double($0) ?? Double(c.steps + 1) }, rDiv = try re.numbers("diverged")
         let rClamped = try re.numbers("clamped_curvatures")
         let acc = try run.readCSV("learned_accuracy.csv")
         let e1 = try acc.numbers("first_order_error"), e2 = try acc.numbers("second_order_error")
