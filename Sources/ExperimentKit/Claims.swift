@@ -193,6 +193,12 @@ public struct ClaimCheck: Codable, Sendable {
         return check
     }
 
+    /// What `estimate.n` counts, in words (issue 19): "n = 5 seeds" where the check states its
+    /// power (whose `counts` names the replicates), else "n = 5".
+    public var sampleSizeDescription: String {
+        "n = \(estimate.n)" + (power.map { " \($0.counts)" } ?? "")
+    }
+
     /// The verdict from the interval's position alone.
     static func intervalVerdict(estimate: Estimate, direction: ClaimDirection, threshold: Double, tolerance: Double?) -> Verdict {
         let (lo, hi) = (estimate.low, estimate.high)

@@ -101,6 +101,7 @@ public enum Ledger {
             return "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] (recorded against \(Format.significant(c.threshold, 3)), no verdict drawn)\(c.reason.map { "; \($0)" } ?? "")"
         }
         var s = "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] \(c.direction.rawValue) \(Format.significant(c.threshold, 4))\(c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")"
+        s += "; \(c.sampleSizeDescription)"
         if let p = c.provenance { s += " (threshold: \(p.source.rawValue))" }
         if let r = c.reason, c.verdict != .supported { s += "; \(r)" }
         return s

@@ -145,6 +145,22 @@ public struct SecondOrderTraining {
         }
     }
 
+    /// The plateau rule's fixed held-out batches (none without a rule), drawn from their own
+    /// stream seeded by one draw of `rng`, so the training stream is shifted by one draw only
+    /// when a rule is set.
+    func heldOutBatches<S: TensorScalar>(_ source: CleanSource, scalar: S.Type, using rng: inout Xoshiro256)
+        -> [(x: Tensor<S>, z: Tensor<S>, noisy: Tensor<S>)] {
+        guard let rule = settings.plateau else { return [] }
+        let (b, d) = (settings.batchSize, dimension)
+        var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
+        var draws = BatchWorkspace(rows: b, columns: d)
+        var heldRNG = Xoshiro256(seed: rng.next(), key: [0x686F_6C64])
+        return (0..<rule.heldOutBatches).map { _ in
+            batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &heldRNG)
+            return (x, z, noisy)
+        }
+    }
+
     /// Float64 draws of one batch, reused across steps.
     struct BatchWorkspace {
         var x: Tensor<Double>, z: Tensor<Double>
@@ -183,16 +199,8 @@ public struct SecondOrderTraining {
                 return Double(SecondOrderDSM.firstOrderLoss(score: Tensor(shape: out.shape, scalars: out.scalars), noise: z, sigma: sigma, dScore: &dOut))
             }
         }
-        // Held-out batches for the plateau rule, from their own stream (one draw of `rng`).
-        var heldOut: [(x: Tensor<S>, z: Tensor<S>, noisy: Tensor<S>)] = []
+        let heldOut = heldOutBatches(source, scalar: S.self, using: &rng)
         var detector = settings.plateau.map(PlateauDetector.init)
-        if let rule = settings.plateau {
-            var heldRNG = Xoshiro256(seed: rng.next(), key: [0x686F_6C64])
-            for _ in 0..<rule.heldOutBatches {
-                batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &heldRNG)
-                heldOut.append((x, z, noisy))
-            }
-        }
         var done = settings.steps
         for step in 0..<settings.steps {
             if let checkpoint, step == 0 || (every > 0 && step % every == 0) { checkpoint(step, net) }
@@ -250,17 +258,9 @@ public struct SecondOrderTraining {
         var x = Tensor<S>(shape: [b, d]), z = x, noisy = x
         var draws = BatchWorkspace(rows: b, columns: d)
         var step = SecondOrderGradients<S>(batchSize: b, loss: loss, mode: mode, varianceReduced: varianceReduced, firstOrderWeight: firstOrderWeight)
-        // Held-out batches for the plateau rule, from their own stream (one draw of `rng`). The
-        // evaluation accumulates gradients it never applies; the next step zeroes them.
-        var heldOut: [(x: Tensor<S>, z: Tensor<S>, noisy: Tensor<S>)] = []
+        // The held-out evaluation accumulates gradients it never applies; the next step zeroes them.
+        let heldOut = heldOutBatches(source, scalar: S.self, using: &rng)
         var detector = settings.plateau.map(PlateauDetector.init)
-        if let rule = settings.plateau {
-            var heldRNG = Xoshiro256(seed: rng.next(), key: [0x686F_6C64])
-            for _ in 0..<rule.heldOutBatches {
-                batch(source, x: &x, z: &z, noisy: &noisy, workspace: &draws, using: &heldRNG)
-                heldOut.append((x, z, noisy))
-            }
-        }
         var done = settings.steps
         for t in 0..<settings.steps {
             if let checkpoint, t == 0 || (every > 0 && t % every == 0) { checkpoint(t, head) }

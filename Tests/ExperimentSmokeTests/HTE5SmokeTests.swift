@@ -29,15 +29,7 @@ extension ExperimentSmoke {
             setenv("REPRO_QUIET", "1", 1)
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e5-smoke-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
-            let train = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .train)
-            let test = try ImageDataset.load(path: DatasetName.digits8x8.path, split: .test)
-            var config = ClassifierTrainingConfig.standard(for: .digits8x8)
-            config.epochs = 1
-            config.trainingExamples = 320
-            let classifier = try ImageClassifier.train(train: train.examples, test: test.examples, classes: 10, config: config, seed: 0,
-                                                       dataset: "digits8x8", quiet: true)
-            let classifierURL = base.appendingPathComponent("digits8x8.h5")
-            try classifier.save(to: classifierURL)
+            let classifierURL = try ExperimentSmoke.tinyDigitsClassifier(in: base)
             for name in ["a", "b"] {
                 let cmd = try HTE5ClassBalance.parseAsRoot(["--train-steps", "6", "--samples", "12", "--langevin-steps", "2", "--seeds", "2",
                                                             "--classifier", classifierURL.path,

@@ -101,7 +101,7 @@ struct VerifyCommand: ParsableCommand {
         for c in e.checks {
             let interval = "\(Format.significant(c.estimate.mean, 4)) [\(Format.significant(c.estimate.low, 4)), \(Format.significant(c.estimate.high, 4))]"
             let threshold = "\(c.direction.rawValue) \(Format.significant(c.threshold, 4))" + (c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")
-            print("  [\(c.verdict.rawValue)] \(c.statistic): \(interval) \(threshold); n = \(c.estimate.n)")
+            print("  [\(c.verdict.rawValue)] \(c.statistic): \(interval) \(threshold); \(c.sampleSizeDescription)")
             if let p = c.provenance { print("      threshold from \(p.summary)") }
             if let w = c.power {
                 print("      smallest detectable effect \(Format.significant(w.smallestDetectableEffect, 3)) (n = \(w.n) \(w.counts))"
