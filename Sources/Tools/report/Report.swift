@@ -110,6 +110,17 @@ struct VerifyCommand: ParsableCommand {
             if let r = c.reason { print("      \(r)") }
         }
         if !e.notes.isEmpty { print("notes: \(e.notes)") }
+        // The committed full-scale reference beside it (issue 19), when there is one.
+        let reference = URL(fileURLWithPath: "reference/full")
+        if paths.results != "reference", FileManager.default.fileExists(atPath: reference.path),
+           let r = try? Ledger.build(results: reference).first(where: { $0.claim == claim }), !r.checks.isEmpty {
+            print("reference (reference/full, committed full-scale run): \(r.verdict.rawValue.uppercased())")
+            for c in r.checks {
+                print("  [\(c.verdict.rawValue)] \(c.statistic): \(Format.significant(c.estimate.mean, 4)) [\(Format.significant(c.estimate.low, 4)), \(Format.significant(c.estimate.high, 4))]; \(c.sampleSizeDescription)")
+            }
+        } else {
+            print("reference: none committed for \(claim) yet (reference/full)")
+        }
     }
 }
 
