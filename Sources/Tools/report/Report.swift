@@ -211,12 +211,17 @@ struct PaperCommand: ParsableCommand {
             return s + "\\missingresult{\(Table.latexEscape(e.id)) at scale \(paths.scale.rawValue)}\n"
         }
         s += settings(config)
+        // "Scale quick, 2 seeds." for captions, from config.json.
+        let record = (try? Data(contentsOf: config)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        let seedCount = (record["seeds"] as? Int) ?? ((record["config"] as? [String: Any])?["seeds"] as? Int)
+        let runLabel = "Scale \(record["scale"] as? String ?? paths.scale.rawValue)\(seedCount.map { ", \($0) seed(s)" } ?? ""), seed \(record["seed"] as? Int ?? 0)."
         for f in e.figures {
             let pdf = resultDir.appendingPathComponent("figures/\(f).pdf")
             if FileManager.default.fileExists(atPath: pdf.path) {
                 s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/figures/\(f).pdf}\n"
                 // \nolinkurl (hyperref) breaks long paths at slashes; \texttt overflowed the margin.
-                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(f.replacingOccurrences(of: "_", with: " "))) (from \\nolinkurl{\(paths.scaleFolder)/\(e.id)/figures/\(f).gp}).}\\end{figure}\n"
+                let what = e.caption[f] ?? f.replacingOccurrences(of: "_", with: " ")
+                s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(what)) \(Table.latexEscape(runLabel)) (numbers in \\nolinkurl{\(paths.scaleFolder)/\(e.id)/figures/\(f).gp}).}\\end{figure}\n"
             } else {
                 s += "\\missingresult{\(Table.latexEscape("\(e.id)/figures/\(f).pdf"))}\n"
             }
@@ -226,7 +231,7 @@ struct PaperCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: png.path) else { continue }
             let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
             s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/images/\(g).png}\n"
-            s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)) (grid \\nolinkurl{images/\(g).png}, layout in its JSON sidecar).}\\end{figure}\n"
+            s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)). \(Table.latexEscape(runLabel)) Bears on \(Table.latexEscape(e.claims.joined(separator: ", "))) (grid \\nolinkurl{images/\(g).png}, layout in its JSON sidecar).}\\end{figure}\n"
         }
         for t in e.tables {
             let tex = resultDir.appendingPathComponent("tables/\(t).tex")
