@@ -53,6 +53,20 @@ public struct Panel: Sendable {
     /// gnuplot key placement, e.g. "top right", "bottom left", or "off".
     public var key: String
     public var series: [Series]
+    /// A panel that draws only the key of its series (no axes, no data): one legend for a
+    /// multi-panel figure, placed in a spare layout slot instead of over the data (issue 19).
+    public var legendOnly = false
+
+    /// A legend panel for `series` (their styles and titles; their data is not drawn).
+    public static func legend(for series: [Series], title: String = "") -> Panel {
+        var panel = Panel(title: title, key: "center center",
+                          series: series.filter { !$0.title.isEmpty }.map { s in
+                              Series(x: [-1], y: [-1], yError: s.yError == nil ? nil : [0], title: s.title, style: s.style,
+                                     color: s.color, dashed: s.dashed, weight: s.weight)
+                          })
+        panel.legendOnly = true
+        return panel
+    }
 
     public init(title: String = "", xLabel: String = "", yLabel: String = "", logX: Bool = false, logY: Bool = false,
                 xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, key: String = "top right",
@@ -143,14 +157,23 @@ public enum Gnuplot {
         s += "set multiplot layout \(figure.layoutRows),\(figure.layoutColumns)\(title)\n"
         for (p, panel) in figure.panels.enumerated() {
             s += "unset logscale\n"
+            if panel.legendOnly {
+                // Only the key: the series' single points lie outside the ranges.
+                s += "unset border\nunset xtics\nunset ytics\nunset xlabel\nunset ylabel\nunset grid\nset title \(quote(panel.title))\n"
+                s += "set xrange [0:1]\nset yrange [0:1]\nset key center center box opaque samplen 3 spacing 1.3\n"
+            } else {
+                s += "set border lw 1\nset xtics\nset ytics\nset grid lc rgb '#bbbbbb' lw 0.5\n"
+            }
             if panel.logX { s += "set logscale x\n" }
             if panel.logY { s += "set logscale y\n" }
             s += "set format x \(panel.logX ? "'10^{%T}'" : "'% h'")\n"
             s += "set format y \(panel.logY ? "'10^{%T}'" : "'% h'")\n"
-            s += "set title \(quote(panel.title))\nset xlabel \(quote(panel.xLabel))\nset ylabel \(quote(panel.yLabel))\n"
-            s += panel.xRange.map { "set xrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale x\n"
-            s += panel.yRange.map { "set yrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale y\n"
-            s += panel.key == "off" ? "unset key\n" : "set key \(panel.key) box opaque samplen 2 spacing 1.1\n"
+            if !panel.legendOnly {
+                s += "set title \(quote(panel.title))\nset xlabel \(quote(panel.xLabel))\nset ylabel \(quote(panel.yLabel))\n"
+                s += panel.xRange.map { "set xrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale x\n"
+                s += panel.yRange.map { "set yrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale y\n"
+                s += panel.key == "off" ? "unset key\n" : "set key \(panel.key) box opaque samplen 2 spacing 1.1\n"
+            }
             let plots = panel.series.enumerated().map { (k, series) -> String in
                 let color = palette[(series.color ?? k) % palette.count]
                 let dash = series.dashed ? " dt 2" : ""

@@ -25,32 +25,36 @@ import TestSupport
     /// Uninterrupted vs killed after step 6 (last checkpoint at 4) and resumed in fresh objects:
     /// parameters, EMA, Adam moments and the loss trace end bit-identical.
     @Test func resumedRunIsBitIdentical() throws {
-        let dir = folder()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let data = try Self.data()
-        let straight = try ImageScoreTrainer(config: Self.config(), data: data)
-        try straight.train(checkpoint: dir.appendingPathComponent("straight.h5"))
+        // Inline: oneDNN runs on this thread alone, whatever thread count tests running
+        // beside this one set process-wide (a changed team size changes the float sums).
+        try Parallel.inline {
+            let dir = folder()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let data = try Self.data()
+            let straight = try ImageScoreTrainer(config: Self.config(), data: data)
+            try straight.train(checkpoint: dir.appendingPathComponent("straight.h5"))
 
-        let url = dir.appendingPathComponent("killed.h5")
-        do {
-            let killed = try ImageScoreTrainer(config: Self.config(), data: data)
-            try killed.train(until: 6, checkpoint: url)
-        }  // "kill -9": steps 5 and 6 are lost, the checkpoint holds step 4
-        let (resumed, summary) = try ImageScoreTraining.run(config: Self.config(), data: data, folder: dir, name: "killed", quiet: true)
-        #expect(summary.resumedFromStep == 4 && summary.steps == 12)
-        #expect(resumed.network.namedParameters().map(\.value) == straight.network.namedParameters().map(\.value))
-        #expect(resumed.ema.shadow == straight.ema.shadow)
-        #expect(resumed.optimizer.firstMoments == straight.optimizer.firstMoments)
-        #expect(resumed.optimizer.secondMoments == straight.optimizer.secondMoments)
-        #expect(resumed.lossTrace == straight.lossTrace && resumed.lossTrace.count == 3)
-        #expect(resumed.lossTrace.allSatisfy { $0.isFinite })
+            let url = dir.appendingPathComponent("killed.h5")
+            do {
+                let killed = try ImageScoreTrainer(config: Self.config(), data: data)
+                try killed.train(until: 6, checkpoint: url)
+            }  // "kill -9": steps 5 and 6 are lost, the checkpoint holds step 4
+            let (resumed, summary) = try ImageScoreTraining.run(config: Self.config(), data: data, folder: dir, name: "killed", quiet: true)
+            #expect(summary.resumedFromStep == 4 && summary.steps == 12)
+            #expect(resumed.network.namedParameters().map(\.value) == straight.network.namedParameters().map(\.value))
+            #expect(resumed.ema.shadow == straight.ema.shadow)
+            #expect(resumed.optimizer.firstMoments == straight.optimizer.firstMoments)
+            #expect(resumed.optimizer.secondMoments == straight.optimizer.secondMoments)
+            #expect(resumed.lossTrace == straight.lossTrace && resumed.lossTrace.count == 3)
+            #expect(resumed.lossTrace.allSatisfy { $0.isFinite })
 
-        // A finished checkpoint is only loaded; the EMA network sampled from is the same.
-        let (again, s2) = try ImageScoreTraining.run(config: Self.config(), data: data, folder: dir, name: "killed", quiet: true)
-        #expect(s2.resumedFromStep == 12)
-        #expect(again.emaNetwork().namedParameters().map(\.value) == straight.emaNetwork().namedParameters().map(\.value))
-        let loaded = try ImageScoreModel.load(checkpoint: url, config: Self.config())
-        #expect(loaded.network.namedParameters().map(\.value) == straight.ema.shadow)
+            // A finished checkpoint is only loaded; the EMA network sampled from is the same.
+            let (again, s2) = try ImageScoreTraining.run(config: Self.config(), data: data, folder: dir, name: "killed", quiet: true)
+            #expect(s2.resumedFromStep == 12)
+            #expect(again.emaNetwork().namedParameters().map(\.value) == straight.emaNetwork().namedParameters().map(\.value))
+            let loaded = try ImageScoreModel.load(checkpoint: url, config: Self.config())
+            #expect(loaded.network.namedParameters().map(\.value) == straight.ema.shadow)
+        }
     }
 
     /// Paired arms (same seed, another β) share the initialisation; a checkpoint of another

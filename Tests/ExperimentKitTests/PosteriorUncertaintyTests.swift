@@ -106,33 +106,37 @@ import TestSupport
     /// parameters, EMA, Adam moments and loss trace are bit-identical; the channel count follows
     /// the head (1 + r + 1, 1 + 1, 1 + D); a checkpoint of another configuration is refused.
     @Test func resumedRunIsBitIdentical() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("so-train-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let data = try syntheticImages(count: 20, seed: 7).images
-        let straight = try ImageSecondOrderTrainer(config: Self.config(), source: .images(data))
-        try straight.train(checkpoint: dir.appendingPathComponent("straight.h5"))
-        let url = dir.appendingPathComponent("killed.h5")
-        do {
-            let killed = try ImageSecondOrderTrainer(config: Self.config(), source: .images(data))
-            for _ in 0..<3 {
-                killed.trainStep()
-                if killed.step % 2 == 0 { try killed.save(to: url) }
+        // Inline: oneDNN runs on this thread alone, whatever thread count tests running
+        // beside this one set process-wide (a changed team size changes the float sums).
+        try Parallel.inline {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("so-train-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let data = try syntheticImages(count: 20, seed: 7).images
+            let straight = try ImageSecondOrderTrainer(config: Self.config(), source: .images(data))
+            try straight.train(checkpoint: dir.appendingPathComponent("straight.h5"))
+            let url = dir.appendingPathComponent("killed.h5")
+            do {
+                let killed = try ImageSecondOrderTrainer(config: Self.config(), source: .images(data))
+                for _ in 0..<3 {
+                    killed.trainStep()
+                    if killed.step % 2 == 0 { try killed.save(to: url) }
+                }
             }
+            let resumed = try ImageSecondOrderTrainer(config: Self.config(), source: .images(data))
+            try resumed.resume(from: url)
+            #expect(resumed.step == 2)
+            try resumed.train(checkpoint: url)
+            #expect(resumed.network.namedParameters().map(\.value) == straight.network.namedParameters().map(\.value))
+            #expect(resumed.ema.shadow == straight.ema.shadow)
+            #expect(resumed.optimizer.secondMoments == straight.optimizer.secondMoments)
+            #expect(resumed.lossTrace == straight.lossTrace && resumed.lossTrace.allSatisfy { $0.isFinite })
+            #expect(Self.config().outputChannels == 4 && Self.config(.diagonal).outputChannels == 2 && Self.config(.full).outputChannels == 65)
+            let other = try ImageSecondOrderTrainer(config: Self.config(.diagonal), source: .images(data))
+            #expect(throws: (any Error).self) { try other.resume(from: url) }
+            let model = try ImageSecondOrderModel.load(checkpoint: url, config: Self.config())
+            var score = Tensor<Float>(shape: [0]), head = Tensor<Float>(shape: [0])
+            model.evaluate(data.gatherRows([0, 1, 2]), score: &score, head: &head)
+            #expect(score.shape == [3, 64] && head.shape == [3, 3 * 64])
         }
-        let resumed = try ImageSecondOrderTrainer(config: Self.config(), source: .images(data))
-        try resumed.resume(from: url)
-        #expect(resumed.step == 2)
-        try resumed.train(checkpoint: url)
-        #expect(resumed.network.namedParameters().map(\.value) == straight.network.namedParameters().map(\.value))
-        #expect(resumed.ema.shadow == straight.ema.shadow)
-        #expect(resumed.optimizer.secondMoments == straight.optimizer.secondMoments)
-        #expect(resumed.lossTrace == straight.lossTrace && resumed.lossTrace.allSatisfy { $0.isFinite })
-        #expect(Self.config().outputChannels == 4 && Self.config(.diagonal).outputChannels == 2 && Self.config(.full).outputChannels == 65)
-        let other = try ImageSecondOrderTrainer(config: Self.config(.diagonal), source: .images(data))
-        #expect(throws: (any Error).self) { try other.resume(from: url) }
-        let model = try ImageSecondOrderModel.load(checkpoint: url, config: Self.config())
-        var score = Tensor<Float>(shape: [0]), head = Tensor<Float>(shape: [0])
-        model.evaluate(data.gatherRows([0, 1, 2]), score: &score, head: &head)
-        #expect(score.shape == [3, 64] && head.shape == [3, 3 * 64])
     }
 }

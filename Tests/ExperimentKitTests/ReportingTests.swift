@@ -104,4 +104,22 @@ import TestSupport
         let saved = try String(contentsOf: gp, encoding: .utf8)
         #expect(saved.components(separatedBy: "<< EOD").count - 1 == 3, "each data block is defined once")
     }
+
+    /// A legend panel draws only the key of its series (no axes, its placeholder points outside
+    /// the ranges), renders without error, and the data panels keep their own axes afterwards.
+    @Test(.enabled(if: Gnuplot.version() != nil)) func legendPanelDrawsOnlyTheKey() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gnuplot-legend-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let series = [Series(x: [1, 2], y: [1, 2], title: "a", style: .linespoints), Series(x: [1, 2], y: [2, 1], yError: [0.1, 0.1], title: "b", style: .errorbars, dashed: true)]
+        let legend = Panel.legend(for: series + [Series(x: [1], y: [1])], title: "key")
+        #expect(legend.legendOnly && legend.series.count == 2 && legend.series.allSatisfy { $0.x == [-1] && $0.y == [-1] })
+        let fig = Figure(name: "legend", panels: [Panel(title: "data", key: "off", series: series), legend, Panel(title: "more", series: series)])
+        let script = Gnuplot.script(for: fig, terminal: "pngcairo", output: "legend.png")
+        #expect(script.contains("unset border") && script.contains("set key center center"))
+        // The panel after the legend restores its border and tics.
+        let after = script.components(separatedBy: "set title \"more\"")[0]
+        #expect(after.components(separatedBy: "unset border").last!.contains("set border lw 1\nset xtics\nset ytics\n"))
+        let (png, _) = try Gnuplot.render(fig, in: dir)
+        #expect(try Data(contentsOf: png).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+    }
 }

@@ -457,10 +457,13 @@ struct HOE1HessianAccuracy: Experiment {
                 if xs.isEmpty { continue }
                 series.append(Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: arm, style: .linespoints, color: k))
             }
-            panels.append(Panel(title: "\(n), σ = \(Format.significant(s, 2))", xLabel: "training step", yLabel: "relative Frobenius error", logY: true, key: "top right", series: series))
+            panels.append(Panel(title: "\(n), σ = \(Format.significant(s, 2))", xLabel: "training step", yLabel: "relative Frobenius error", logY: true, key: "off", series: series))
         }
         if !panels.isEmpty {
-            try run.writeFigure(Figure(name: "error_vs_steps", panels: panels, rows: 2, title: "HO-E1: s₂ error during training (mean over seeds, subset of test points)", panelWidth: 420, panelHeight: 340))
+            // One legend in a spare slot; a title short enough for the figure's width (issue 19).
+            let withLegend = panels + [Panel.legend(for: panels.max { $0.series.count < $1.series.count }!.series)]
+            try run.writeFigure(Figure(name: "error_vs_steps", panels: withLegend, rows: 2, title: "HO-E1: s₂ error in training (seed mean, test subset)",
+                                       panelWidth: 420, panelHeight: 340))
         }
         // Figure: error against D per arm at each σ.
         var dimPanels: [Panel] = []
@@ -473,11 +476,12 @@ struct HOE1HessianAccuracy: Experiment {
                 series.append(Series(x: ns.map { aDim[aName.firstIndex(of: $0)!] }, y: est.map { $0.mean }, yError: est.map { $0.halfWidth }, title: arm, style: .linespoints, color: k))
             }
             if !series.isEmpty {
-                dimPanels.append(Panel(title: "σ = \(Format.significant(s, 2))", xLabel: "dimension D", yLabel: "relative Frobenius error", logX: true, logY: true, key: "bottom right", series: series))
+                dimPanels.append(Panel(title: "σ = \(Format.significant(s, 2))", xLabel: "dimension D", yLabel: "relative Frobenius error", logX: true, logY: true, key: "off", series: series))
             }
         }
         if !dimPanels.isEmpty {
-            try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels, title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
+            let legend = Panel.legend(for: dimPanels.max { $0.series.count < $1.series.count }!.series)
+            try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels + [legend], title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
         }
 
         // HO-C2: for D ≥ 10 and σ ∈ [0.05, 0.5], err(arm)/err(its autodiff baseline) < 1. The

@@ -206,13 +206,17 @@ struct HOE2Cost: Experiment {
                                  caption: "Milliseconds per batch of \(c.batch) points, median [inter-quartile range] of \(c.repeats) repeats after \(c.warmup) warm-up runs; Float32 MLPs D → \(c.hidden.map(String.init).joined(separator: " → ")) → head, Softplus, random weights; BLAS threads \(options.threads). Slope: least-squares fit of log median time against log D with a t interval.",
                                  label: "tab:ho-e2"), name: "cost")
         try run.writeFigure(Figure(name: "cost_vs_dimension", panels: [Panel(
-            title: "time to obtain s₂ per batch of \(c.batch)", xLabel: "dimension D", yLabel: "seconds (median)", logX: true, logY: true, key: "top left",
+            title: "time to obtain s₂ per batch of \(c.batch)", xLabel: "dimension D", yLabel: "seconds (median)", logX: true, logY: true,
+            key: "outside right top",
             series: Self.methods.enumerated().compactMap { (k, m) in
                 guard let byD = summary[m] else { return nil }
                 let ds = byD.keys.sorted()
                 let slope = slopes[m].map { ", slope \(Format.significant($0.mean, 2))" } ?? ""
-                return Series(x: ds, y: ds.map { byD[$0]!.median }, title: m + slope, style: .linespoints, color: k)
-            })]))
+                // The two D-VJP autodiff arms nearly coincide (the diagonal still needs D VJPs):
+                // the full one thick underneath, the diagonal one dashed on top (issue 19).
+                return Series(x: ds, y: ds.map { byD[$0]!.median }, title: m + slope, style: .linespoints, color: k,
+                              dashed: m == "autodiff diagonal (D VJPs)", weight: m == "autodiff full (D VJPs)" ? 2.4 : 1)
+            })], title: "HO-E2: cost of s₂ (the two D-VJP autodiff curves nearly coincide: thick solid and dashed)", panelWidth: 960, panelHeight: 480))
 
         // HO-C3 checks. Issue 17: the D2SM heads' own slopes are not tested (their output
         // layers are O(D), so the intrinsic FLOP slopes over [10, 784] are ≈ 0.76 (low-rank) and

@@ -348,12 +348,18 @@ struct HOE5OzakiSynthetic: Experiment {
                     byStep[fStep[i]] = (cur.0 + fHeavy[i], cur.1 + Double(c.chains))
                 }
                 let xs = byStep.keys.sorted()
-                series.append(Series(x: xs, y: xs.map { byStep[$0]!.1 > 0 ? byStep[$0]!.0 / byStep[$0]!.1 : .nan }, title: "\(key.1) ε = \(Format.significant(key.2, 2))", style: .lines, color: k))
+                // Clamped Ozaki dashed and heavier, ULA drawn thick underneath: where a curve
+                // coincides with another (clamped with plain Ozaki where no curvature exceeds 1/ε,
+                // Ozaki with ULA at small ε) both stay visible (issue 19).
+                let clamped = key.1.hasSuffix(Arm.clampSuffix)
+                series.append(Series(x: xs, y: xs.map { byStep[$0]!.1 > 0 ? byStep[$0]!.0 / byStep[$0]!.1 : .nan }, title: "\(key.1) ε = \(Format.significant(key.2, 2))",
+                                     style: .lines, color: k, dashed: clamped, weight: clamped ? 1.6 : (key.1 == "ULA" ? 2.4 : 1)))
             }
-            series.append(Series(x: [1, Double(c.steps)], y: [c.heavyWeight, c.heavyWeight], title: "true weight", style: .lines, color: 7))
-            panels.append(Panel(title: "\(scores) scores", xLabel: "Langevin step", yLabel: "heavy-mode fraction", logX: true, yRange: 0.3...1.0, key: "bottom right", series: series))
+            series.append(Series(x: [1, Double(c.steps)], y: [c.heavyWeight, c.heavyWeight], title: "true weight 0.8", style: .lines, color: 6, dashed: true, weight: 0.7))
+            panels.append(Panel(title: "\(scores) scores", xLabel: "Langevin step", yLabel: "heavy-mode fraction", logX: true, yRange: 0.3...1.0, key: "off", series: series))
         }
-        try run.writeFigure(Figure(name: "heavy_fraction", panels: panels, title: "HO-E5: mixing on the stiff 0.2/0.8 mixture (pooled over seeds)"))
+        if let first = panels.first { panels.append(.legend(for: first.series, title: "clamped Ozaki dashed; ULA thick, underneath")) }
+        try run.writeFigure(Figure(name: "heavy_fraction", panels: panels, title: "HO-E5: mixing on the stiff 0.2/0.8 mixture (pooled over seeds)", panelWidth: 500))
 
         // HO-C7, per score arm: the best Ozaki step reaches the band in fewer steps than the best
         // ULA step; per seed, difference ULA − Ozaki of the per-sampler minimum over step sizes

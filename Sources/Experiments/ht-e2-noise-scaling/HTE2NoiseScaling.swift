@@ -312,13 +312,15 @@ struct HTE2NoiseScaling: Experiment {
             for (k, c) in cells.filter({ $0.dimension == d }).enumerated() {
                 let lG = levels(srcSigma[i], c.gammaG, cfg.sigmaMin), lQ = levels(srcSigma[i], c.gammaQ.mean, cfg.sigmaMin)
                 series.append(Series(x: (2...max(lG, 2)).map(Double.init), y: Array(repeating: c.overlapGM.mean, count: max(lG - 1, 1)),
-                                     title: "", style: .lines, color: k, dashed: true))
+                                     title: "NCSNv2 γ, β = \(Format.significant(c.beta, 3))", style: .lines, color: k, dashed: true))
                 series.append(Series(x: (2...max(lQ, 2)).map(Double.init), y: Array(repeating: c.overlapQ.mean, count: max(lQ - 1, 1)),
                                      title: "iterative, β = \(Format.significant(c.beta, 3))", style: .lines, color: k))
             }
             panels.append(Panel(title: "D = \(d) (\(srcNames[i]), σ_1 = \(Format.significant(srcSigma[i], 3)))", xLabel: "level index i",
-                                yLabel: "overlap with level i−1", yRange: 0...1, key: d == dims.first ? "bottom right" : "off", series: series))
+                                yLabel: "overlap with level i−1", yRange: 0...1, key: "off", series: series))
         }
+        // One legend in its own slot instead of over the D = 64 panel (issue 19).
+        if let first = panels.first { panels.append(.legend(for: first.series)) }
         try run.writeFigure(Figure(name: "overlap_by_level", panels: panels, rows: 1,
                                    title: "Adjacent-level overlap (dashed: NCSNv2 γ, moment band; solid: iterative, quantile band), target \(cfg.overlapTarget) (HT-E2)", panelWidth: 480, panelHeight: 400))
 
@@ -333,9 +335,10 @@ struct HTE2NoiseScaling: Experiment {
             }
             let idx = cd.indices.filter { Int(cd[$0]) == d && cb[$0] == betas[0] }
             s.append(Series(x: idx.map { cg[$0] }, y: idx.map { cG[$0] }, title: "NCSNv2 closed form", style: .lines, color: 6, dashed: true))
-            return Panel(title: "D = \(d)", xLabel: "γ = σ_{i−1}/σ_i", yLabel: "overlap", yRange: 0...1, key: d == dims.first ? "top right" : "off", series: s)
+            return Panel(title: "D = \(d)", xLabel: "γ = σ_{i−1}/σ_i", yLabel: "overlap", yRange: 0...1, key: "off", series: s)
         }
-        try run.writeFigure(Figure(name: "overlap_vs_ratio", panels: curvePanels, rows: 1, title: "Overlap against ratio (HT-E2)", panelWidth: 420, panelHeight: 380))
+        let ratioPanels = curvePanels + (curvePanels.first.map { [Panel.legend(for: $0.series)] } ?? [])
+        try run.writeFigure(Figure(name: "overlap_vs_ratio", panels: ratioPanels, rows: 1, title: "Overlap against ratio (HT-E2)", panelWidth: 420, panelHeight: 380))
 
         try run.writeClaims(claims(cells, sources: zip(srcD, srcSigma).map { (Int($0.0), $0.1) }, config: cfg))
         print(Table(header: ["D", "β", "γ NCSNv2", "γ iterative (quantile)", "overlap (ii)", "overlap (iii)"],

@@ -536,9 +536,12 @@ struct HTE3ScoreError: Experiment {
                     series.append(Series(x: [64], y: [e.mean], yError: [e.halfWidth], title: "β = \(Format.significant(b, 3)) digits", style: .points, color: k))
                 }
             }
-            panels.append(Panel(title: title, xLabel: "dimension D", yLabel: "relative score error", logX: true, logY: true, key: "top left", series: series))
+            panels.append(Panel(title: title, xLabel: "dimension D", yLabel: "relative score error", logX: true, logY: true, key: "off", series: series))
         }
-        try run.writeFigure(Figure(name: "error_vs_dimension", panels: panels, title: "HT-E3: score error against dimension (mean ± 95% CI over seeds)"))
+        // One legend beside the panels instead of one over each (issue 19).
+        if let first = panels.first { panels.append(.legend(for: first.series)) }
+        try run.writeFigure(Figure(name: "error_vs_dimension", panels: panels, title: "HT-E3: score error against dimension (mean ± 95% CI over seeds)",
+                                   panelWidth: 520))
 
         // Figure 2: per data set, error against the evaluation scale, per β, both point sets.
         var levelPanels: [Panel] = []
@@ -552,15 +555,16 @@ struct HTE3ScoreError: Experiment {
                     series.append(Series(x: taus, y: taus.map { Stats.mean(byTau[$0]!) }, title: "β = \(Format.significant(b, 3)) \(label)", style: style, color: k))
                 }
             }
-            levelPanels.append(Panel(title: "\(n) (D = \(dim(n)))", xLabel: "evaluation scale τ", yLabel: "relative error", logX: true, logY: true, key: "bottom left", series: series))
+            levelPanels.append(Panel(title: "\(n) (D = \(dim(n)))", xLabel: "evaluation scale τ", yLabel: "relative error", logX: true, logY: true, key: "off", series: series))
         }
+        if let first = levelPanels.first { levelPanels.append(.legend(for: first.series, title: "(a) same-β points, (b) common points")) }
         try run.writeFigure(Figure(name: "error_by_level", panels: levelPanels, rows: 2, title: "HT-E3: relative score error per noise level ((a) same-β points, (b) common points; mean over seeds)",
                                    panelWidth: 420, panelHeight: 340))
 
         // Figure 3: training curves.
         var curvePanels: [Panel] = []
         for n in names {
-            curvePanels.append(Panel(title: "\(n) (D = \(dim(n)))", xLabel: "training step", yLabel: "relative error (a)", logY: true, key: "top right",
+            curvePanels.append(Panel(title: "\(n) (D = \(dim(n)))", xLabel: "training step", yLabel: "relative error (a)", logY: true, key: "off",
                                      series: c.betas.enumerated().map { (k, b) in
                                          var byStep: [Double: [Double]] = [:]
                                          for i in cName.indices where cName[i] == n && cBeta[i] == b { byStep[cStep[i], default: []].append(cSame[i]) }
@@ -568,6 +572,7 @@ struct HTE3ScoreError: Experiment {
                                          return Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: "β = \(Format.significant(b, 3))", style: .linespoints, color: k)
                                      }))
         }
+        if let first = curvePanels.first { curvePanels.append(.legend(for: first.series)) }
         try run.writeFigure(Figure(name: "error_vs_steps", panels: curvePanels, rows: 2, title: "HT-E3: relative score error (a) during training (subset of the evaluation points; mean over seeds)",
                                    panelWidth: 420, panelHeight: 340))
 
