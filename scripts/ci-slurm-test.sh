@@ -16,8 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}
-E1=ht-e4-convergence E1_ARGS=${E1_ARGS:-"--seeds 1 --iterations 300 --chains 100 --steps 200"}
-E2=ho-e3-variance-reduction E2_ARGS=${E2_ARGS:-"--steps 20 --samples 2000"}
+E1=ht-e4-convergence E1_ARGS=${E1_ARGS:-"--seeds 1 --train-steps 300 --chains 100 --langevin-steps 200"}
+E2=ho-e3-variance-reduction E2_ARGS=${E2_ARGS:-"--train-steps 20 --samples 2000"}
 TIMEOUT=${TIMEOUT:-600}
 
 say() { echo "== ci-slurm: $*"; }
