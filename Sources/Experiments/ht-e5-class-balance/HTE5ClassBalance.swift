@@ -142,6 +142,31 @@ struct HTE5ClassBalance: Experiment {
         var minorityByChain: [UInt8]
     }
 
+    /// A row of balance.csv (typed CSV rows, issue 12: the header is these names).
+    struct BalanceRow: Codable {
+        var seed: Int
+        var beta: Double
+        var langevinNoise: String
+        var samples: Int
+        var minoritySamples: Int
+        var minorityFraction: Double
+        var minorityLow: Double
+        var minorityHigh: Double
+        var entropyTwoClass: Double
+        var klToUniform: Double
+        var klToTraining: Double
+        var otherClassFraction: Double
+        var divergedChains: Int
+        var entropyTenClass: Double
+
+        enum CodingKeys: String, CodingKey {
+            case seed, beta, langevinNoise = "langevin_noise", samples, minoritySamples = "minority_samples"
+            case minorityFraction = "minority_fraction", minorityLow = "minority_low", minorityHigh = "minority_high"
+            case entropyTwoClass = "entropy_two_class", klToUniform = "kl_to_uniform", klToTraining = "kl_to_training"
+            case otherClassFraction = "other_class_fraction", divergedChains = "diverged_chains", entropyTenClass = "entropy_ten_class"
+        }
+    }
+
     /// The imbalanced subset of a split: every majority image and the first `minorityCount`
     /// minority images, in split order.
     static func imbalanced(_ split: ImageDataset, minority: Int, majority: Int, minorityCount: Int?) throws -> (images: Tensor<Float>, labels: [Int], minorityCount: Int, majorityCount: Int) {
@@ -238,17 +263,17 @@ struct HTE5ClassBalance: Experiment {
         }
 
         // CSVs.
-        var balance: [[CSVCell]] = [], quality: [[CSVCell]] = []
+        var balance: [BalanceRow] = [], quality: [[CSVCell]] = []
         for u in units {
             let p = Stats.proportionCI(successes: u.minority, trials: u.samples)
             let two = [1 - p.mean, p.mean]
-            let h2 = ClassBalance.entropy(two)
-            balance.append([.integer(u.seed), .number(u.beta), .text(u.arm), .integer(u.samples), .integer(u.minority),
-                            .number(p.mean), .number(p.low), .number(p.high), .number(h2),
-                            .number(ClassBalance.klDivergence(two, [0.5, 0.5])),
-                            .number(ClassBalance.klDivergence(two, [1 - trainingFraction, trainingFraction])),
-                            .number(Double(u.otherClass) / Double(u.samples)), .integer(u.diverged),
-                            .number(u.metrics.classBalance.entropy.value)])
+            balance.append(BalanceRow(
+                seed: u.seed, beta: u.beta, langevinNoise: u.arm, samples: u.samples, minoritySamples: u.minority,
+                minorityFraction: p.mean, minorityLow: p.low, minorityHigh: p.high, entropyTwoClass: ClassBalance.entropy(two),
+                klToUniform: ClassBalance.klDivergence(two, [0.5, 0.5]),
+                klToTraining: ClassBalance.klDivergence(two, [1 - trainingFraction, trainingFraction]),
+                otherClassFraction: Double(u.otherClass) / Double(u.samples), divergedChains: u.diverged,
+                entropyTenClass: u.metrics.classBalance.entropy.value))
             let m = u.metrics
             quality.append([.integer(u.seed), .number(u.beta), .text(u.arm),
                             .number(m.features.frechetDistance), .number(m.features.kernelDistance.mean),
@@ -257,9 +282,7 @@ struct HTE5ClassBalance: Experiment {
                             .number(m.nearestTraining.mean), .number(m.referenceNearestTraining.mean),
                             .integer(m.valuesFarOutsideUnitInterval)])
         }
-        try run.writeCSV("balance.csv", header: ["seed", "beta", "langevin_noise", "samples", "minority_samples", "minority_fraction",
-                                                 "minority_low", "minority_high", "entropy_two_class", "kl_to_uniform", "kl_to_training",
-                                                 "other_class_fraction", "diverged_chains", "entropy_ten_class"], rows: balance)
+        try run.writeRows(balance, to: "balance.csv")
         try run.writeCSV("quality.csv", header: ["seed", "beta", "langevin_noise", "fd_features", "kid_features", "precision_features",
                                                  "recall_features", "density_features", "coverage_features", "precision_pixels",
                                                  "recall_pixels", "density_pixels", "coverage_pixels", "nn_distance_samples_mean",
@@ -323,18 +346,15 @@ struct HTE5ClassBalance: Experiment {
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let b = try run.readCSV("balance.csv")
-        let seed = try b.numbers("seed"), beta = try b.numbers("beta"), arm = try b.strings("langevin_noise")
-        let frac = try b.numbers("minority_fraction"), ent = try b.numbers("entropy_two_class"), other = try b.numbers("other_class_fraction")
-        let klU = try b.numbers("kl_to_uniform"), klT = try b.numbers("kl_to_training"), div = try b.numbers("diverged_chains")
+        let b = try run.readRows(BalanceRow.self, from: "balance.csv")
         let cls = try run.readCSV("classifier.csv")
         let quantity = try cls.strings("quantity"), value = try cls.numbers("value")
         func q(_ name: String) -> Double { quantity.firstIndex(of: name).map { value[$0] } ?? .nan }
         let trainingFraction = q("training_minority_fraction")
-        let arms = c.langevinArms.filter { a in arm.contains(a) }
-        let seeds = Array(Set(seed.map { Int($0) })).sorted()
-        func rows(_ a: String, _ bb: Double) -> [Int] {
-            b.rows.indices.filter { arm[$0] == a && beta[$0] == bb }.sorted { seed[$0] < seed[$1] }
+        let arms = c.langevinArms.filter { a in b.contains { $0.langevinNoise == a } }
+        let seeds = Array(Set(b.map(\.seed))).sorted()
+        func rows(_ a: String, _ bb: Double) -> [BalanceRow] {
+            b.filter { $0.langevinNoise == a && $0.beta == bb }.sorted { $0.seed < $1.seed }
         }
 
         // Summary per (β, arm) over seeds, and paired differences against β = 2.
@@ -344,10 +364,10 @@ struct HTE5ClassBalance: Experiment {
             for bb in c.betas {
                 let idx = rows(a, bb)
                 guard !idx.isEmpty else { continue }
-                summaries.append(Summary(arm: a, beta: bb, seeds: idx.count, fraction: Stats.meanCI(idx.map { frac[$0] }),
-                                         entropy: Stats.meanCI(idx.map { ent[$0] }), klUniform: Stats.mean(idx.map { klU[$0] }),
-                                         klTraining: Stats.mean(idx.map { klT[$0] }), other: Stats.mean(idx.map { other[$0] }),
-                                         diverged: idx.map { div[$0] }.reduce(0, +)))
+                summaries.append(Summary(arm: a, beta: bb, seeds: idx.count, fraction: Stats.meanCI(idx.map(\.minorityFraction)),
+                                         entropy: Stats.meanCI(idx.map(\.entropyTwoClass)), klUniform: Stats.mean(idx.map(\.klToUniform)),
+                                         klTraining: Stats.mean(idx.map(\.klToTraining)), other: Stats.mean(idx.map(\.otherClassFraction)),
+                                         diverged: Double(idx.map(\.divergedChains).reduce(0, +))))
             }
             let reference = rows(a, 2)
             for bb in c.betas where bb < 2 {
@@ -355,8 +375,8 @@ struct HTE5ClassBalance: Experiment {
                 guard idx.count == reference.count, !idx.isEmpty else { continue }
                 pairs.append(PairedDifference(
                     arm: a, beta: bb, seeds: idx.count,
-                    minority: Stats.meanCI(zip(idx, reference).map { frac[$0.0] - frac[$0.1] }),
-                    entropyGap: Stats.meanCI(zip(idx, reference).map { abs(ent[$0.0] - log(2.0)) - abs(ent[$0.1] - log(2.0)) })))
+                    minority: Stats.meanCI(zip(idx, reference).map { $0.0.minorityFraction - $0.1.minorityFraction }),
+                    entropyGap: Stats.meanCI(zip(idx, reference).map { abs($0.0.entropyTwoClass - log(2.0)) - abs($0.1.entropyTwoClass - log(2.0)) })))
             }
         }
         try run.writeCSV("summary.csv", header: ["langevin_noise", "beta", "seeds", "minority_fraction", "minority_low", "minority_high",
