@@ -19,6 +19,8 @@ public struct Table: Sendable, Equatable {
     public var label: String
     /// Overrides the LaTeX column specification (e.g. "llp{6cm}" for wrapping text columns).
     public var latexColumnSpec: String?
+    /// Always render as a longtable (breaks across pages), e.g. for a table of few but tall rows.
+    public var breaksAcrossPages = false
 
     /// A table; every row must have as many cells as the header.
     public init(header: [String], rows: [[String]], caption: String = "", label: String = "", alignments: [Alignment]? = nil) {
@@ -62,7 +64,7 @@ public struct Table: Sendable, Equatable {
             }
         }.joined()
         let head = header.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n"
-        if rows.count > Table.longTableRows {
+        if breaksAcrossPages || rows.count > Table.longTableRows {
             var out = "\\begin{longtable}{\(spec)}\n"
             if !caption.isEmpty { out += "\\caption{\(Table.latexEscape(caption))}" + (label.isEmpty ? "" : "\\label{\(label)}") + "\\\\\n" }
             out += "\\toprule\n" + head + "\\midrule\n\\endfirsthead\n\\toprule\n" + head + "\\midrule\n\\endhead\n\\bottomrule\n\\endlastfoot\n"

@@ -133,7 +133,10 @@ struct PaperCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: generated, withIntermediateDirectories: true)
         var ledger = Ledger.table(try ledgerEntries(paths))
         ledger.latexColumnSpec = "@{}p{1.3cm}p{2.0cm}p{1.3cm}p{6.6cm}p{2.8cm}p{0.9cm}@{}"
-        let ledgerTeX = ledger.latex().replacingOccurrences(of: "\\begin{table}[htbp]", with: "\\begin{table}[H]")
+        // Its rows are tall (the weakest check in words): it must break across pages, or it
+        // runs off the one it is placed on.
+        ledger.breaksAcrossPages = true
+        let ledgerTeX = ledger.latex()
         try AtomicFile.write(Data(ledgerTeX.utf8), to: generated.appendingPathComponent("ledger.tex"))
         try AtomicFile.write(Data(claimsSection(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("claims.tex"))
         try AtomicFile.write(Data(summary(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("summary.tex"))
@@ -218,7 +221,7 @@ struct PaperCommand: ParsableCommand {
         for f in e.figures {
             let pdf = resultDir.appendingPathComponent("figures/\(f).pdf")
             if FileManager.default.fileExists(atPath: pdf.path) {
-                s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/figures/\(f).pdf}\n"
+                s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth,height=0.75\\textheight,keepaspectratio]{\(rel)/figures/\(f).pdf}\n"
                 // \nolinkurl (hyperref) breaks long paths at slashes; \texttt overflowed the margin.
                 let what = e.caption[f] ?? f.replacingOccurrences(of: "_", with: " ")
                 s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(what)) \(Table.latexEscape(runLabel)) (numbers in \\nolinkurl{\(paths.scaleFolder)/\(e.id)/figures/\(f).gp}).}\\end{figure}\n"
@@ -230,7 +233,7 @@ struct PaperCommand: ParsableCommand {
             let png = resultDir.appendingPathComponent("images/\(g).png")
             guard FileManager.default.fileExists(atPath: png.path) else { continue }
             let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
-            s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth]{\(rel)/images/\(g).png}\n"
+            s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth,height=0.75\\textheight,keepaspectratio]{\(rel)/images/\(g).png}\n"
             s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)). \(Table.latexEscape(runLabel)) Bears on \(Table.latexEscape(e.claims.joined(separator: ", "))) (grid \\nolinkurl{images/\(g).png}, layout in its JSON sidecar).}\\end{figure}\n"
         }
         for t in e.tables {
