@@ -611,8 +611,23 @@ public final class HDF5File {
         try writeAttribute(name, on: object, values: values, shape: [values.count])
     }
 
-    /// Sets a UTF-8 string attribute (fixed length, null-padded) on `object`, replacing any old one.
+    /// Sets a variable-length UTF-8 string attribute on `object`, replacing any old one. (h5py
+    /// reads it as `str`; fixed-length strings would come back as `numpy.bytes_`.)
     public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        try writeStringAttribute(name, on: object, values: [value], shape: [])
+    }
+
+    /// Sets a one-dimensional attribute of variable-length UTF-8 strings on `object` (e.g.
+    /// `class_names`), replacing any old one.
+    public func setAttribute(_ name: String, _ values: [String], on object: String = "/") throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        try writeStringAttribute(name, on: object, values: values, shape: [values.count])
+    }
+
+    /// Sets a fixed-length, null-padded UTF-8 string attribute: the form this artifact wrote before
+    /// it switched to variable-length strings. Kept so that tests can build such older files.
+    func setFixedLengthAttribute(_ name: String, _ value: String, on object: String = "/") throws {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let label = attributeLabel(name, object)
         try requireWritable(label)
@@ -633,6 +648,37 @@ public final class HDF5File {
             defer { _ = H5Aclose(aid) }
             var padded = bytes.isEmpty ? [UInt8(0)] : bytes
             guard H5Awrite(aid, tid, &padded) >= 0 else { throw fail(label, "writing the attribute") }
+        }
+    }
+
+    private func writeStringAttribute(_ name: String, on object: String, values: [String], shape: [Int]) throws {
+        let label = attributeLabel(name, object)
+        try requireWritable(label)
+        if let bad = values.firstIndex(where: { $0.utf8.contains(0) }) {
+            throw DataIOError.format(path: path, object: label, expected: "strings without NUL characters", found: "a NUL in element \(bad)")
+        }
+        try withAttributeTarget(object) { oid in
+            try deleteAttributeIfPresent(name, on: oid, label: label)
+            let tid = H5Tcopy(chdf5_c_s1())
+            guard tid >= 0 else { throw fail(label, "creating the string type") }
+            defer { _ = H5Tclose(tid) }
+            guard H5Tset_size(tid, -1) >= 0,  // -1 is H5T_VARIABLE
+                H5Tset_cset(tid, H5T_CSET_UTF8) >= 0
+            else { throw fail(label, "configuring the string type") }
+            var dims = shape.map { hsize_t($0) }
+            let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil)
+            guard space >= 0 else { throw fail(label, "creating the dataspace") }
+            defer { _ = H5Sclose(space) }
+            let aid = H5Acreate2(oid, name, tid, space, chdf5_p_default(), chdf5_p_default())
+            guard aid >= 0 else { throw fail(label, "creating the attribute") }
+            defer { _ = H5Aclose(aid) }
+            if values.isEmpty { return }
+            // One C string per element; HDF5 copies them during the write.
+            let cStrings = values.map { strdup($0) }
+            defer { cStrings.forEach { free($0) } }
+            var pointers: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
+            guard pointers.allSatisfy({ $0 != nil }) else { throw fail(label, "copying the strings") }
+            guard H5Awrite(aid, tid, &pointers) >= 0 else { throw fail(label, "writing the attribute") }
         }
     }
 
@@ -771,6 +817,42 @@ public final class HDF5File {
             }
             guard status >= 0 else { throw fail(label, "reading the attribute as \(wanted)") }
             return values
+        }
+    }
+
+    /// Reads a one-dimensional string attribute (fixed or variable length) as an array. A scalar
+    /// string attribute is read as one element.
+    public func stringArrayAttribute(_ name: String, of object: String = "/") throws -> [String] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        return try withAttribute(name, of: object) { aid, tid, shape, label in
+            guard H5Tget_class(tid) == H5T_STRING, shape.count <= 1 else {
+                throw DataIOError.format(path: path, object: label, expected: "a one-dimensional array of strings", found: "\(HDF5DataInfo(elementType: .describing(tid), shape: shape))")
+            }
+            let count = shape.reduce(1, *)
+            if count == 0 { return [] }
+            if H5Tis_variable_str(tid) > 0 {
+                let memType = H5Tcopy(chdf5_c_s1())
+                guard memType >= 0 else { throw fail(label, "creating the string type") }
+                defer { _ = H5Tclose(memType) }
+                _ = H5Tset_size(memType, -1)  // H5T_VARIABLE
+                _ = H5Tset_cset(memType, H5Tget_cset(tid))
+                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+                guard H5Aread(aid, memType, &pointers) >= 0 else { throw fail(label, "reading the strings") }
+                defer { for p in pointers { if let p { _ = H5free_memory(p) } } }
+                return pointers.map { $0.map { String(cString: $0) } ?? "" }
+            }
+            let size = H5Tget_size(tid)
+            guard size > 0 else { throw fail(label, "reading the string size") }
+            var buffer = [UInt8](repeating: 0, count: size * count)
+            guard H5Aread(aid, tid, &buffer) >= 0 else { throw fail(label, "reading the strings") }
+            let spacePadded = H5Tget_strpad(tid) == H5T_STR_SPACEPAD
+            return (0..<count).map { i in
+                let element = buffer[(i * size)..<((i + 1) * size)]
+                let end = element.firstIndex(of: 0) ?? element.endIndex
+                var text = String(decoding: element[..<end], as: UTF8.self)
+                if spacePadded { while text.hasSuffix(" ") { text.removeLast() } }
+                return text
+            }
         }
     }
 

@@ -3,7 +3,10 @@
 // Schema (one HDF5 file per data set):
 //   file attributes   source_package, source_version, description      (strings, required)
 //                     source_sha256_<file name>                          (one per source file, ≥ 1)
-//                     any other string attributes (e.g. split_rule, class_names) are kept as extras
+//                     class_names: one variable-length UTF-8 string per class (1-D array, optional;
+//                                  files written before it was an array hold one ", "-joined string)
+//                     any other string attributes (e.g. split_rule) are kept as extras
+//                     (all strings are variable-length UTF-8, so h5py reads them as `str`)
 //   groups            train, test, each with
 //     images          float32 [N, H, W], values in [0, 1]
 //     labels          uint8 [N], values in 0 ..< classes
@@ -76,17 +79,25 @@ public struct ImageDatasetMetadata: Sendable, Equatable, Codable {
     public var sourceSHA256: [String: String]
     /// What the data set is and how it was converted (attribute `description`).
     public var description: String
-    /// Any further string attributes of the file, by name (e.g. `split_rule`, `class_names`).
+    /// The name of each class, in label order (attribute `class_names`, a 1-D string array), or
+    /// nil if the file has none.
+    public var classNames: [String]?
+    /// Any further string attributes of the file, by name (e.g. `split_rule`).
     public var extra: [String: String]
 
     /// Metadata for a data-set file; see the properties.
-    public init(sourcePackage: String, sourceVersion: String, sourceSHA256: [String: String], description: String, extra: [String: String] = [:]) {
+    public init(sourcePackage: String, sourceVersion: String, sourceSHA256: [String: String], description: String,
+                classNames: [String]? = nil, extra: [String: String] = [:]) {
         self.sourcePackage = sourcePackage
         self.sourceVersion = sourceVersion
         self.sourceSHA256 = sourceSHA256
         self.description = description
+        self.classNames = classNames
         self.extra = extra
     }
+
+    /// The attribute that holds `classNames`.
+    public static let classNamesAttribute = "class_names"
 
     /// The prefix of the per-file checksum attributes.
     public static let checksumPrefix = "source_sha256_"
@@ -198,8 +209,15 @@ public struct ImageDataset: Sendable {
 
     static func readMetadata(_ file: HDF5File) throws -> ImageDatasetMetadata {
         var strings: [String: String] = [:]
+        var classNames: [String]? = nil
         for name in try file.attributeNames(of: "/") {
-            if try file.attributeInfo(name, of: "/").elementType.description.hasSuffix("string") {
+            let info = try file.attributeInfo(name, of: "/")
+            guard info.elementType.description.hasSuffix("string") else { continue }
+            if name == ImageDatasetMetadata.classNamesAttribute {
+                // A 1-D array; files written before it was one hold a single ", "-joined string.
+                let names = try file.stringArrayAttribute(name, of: "/")
+                classNames = info.shape.isEmpty ? names.first.map { $0.components(separatedBy: ", ") } ?? [] : names
+            } else {
                 strings[name] = try file.stringAttribute(name, of: "/")
             }
         }
@@ -230,7 +248,8 @@ public struct ImageDataset: Sendable {
         let known = Set(requiredFileAttributes)
         let extra = strings.filter { !known.contains($0.key) && !$0.key.hasPrefix(ImageDatasetMetadata.checksumPrefix) }
         return ImageDatasetMetadata(
-            sourcePackage: sourcePackage, sourceVersion: sourceVersion, sourceSHA256: checksums, description: description, extra: extra)
+            sourcePackage: sourcePackage, sourceVersion: sourceVersion, sourceSHA256: checksums, description: description,
+            classNames: classNames, extra: extra)
     }
 
     private static func integerAttribute(_ file: HDF5File, _ name: String, of group: String) throws -> Int {
@@ -289,12 +308,18 @@ public struct ImageDataset: Sendable {
             try checkPixels(data.images.scalars, height: data.height, width: data.width, check: .full, path: url.path, object: "\(split.rawValue) images (before writing)")
             try checkLabels(data.labels, classes: classes, path: url.path, object: "\(split.rawValue) labels (before writing)")
         }
+        if let names = metadata.classNames, names.count != classes {
+            throw DataIOError.format(path: url.path, object: "metadata.classNames", expected: "one name per class (\(classes))", found: "\(names.count) names")
+        }
         try HDF5File.create(at: url) { file in
             try file.setAttribute("source_package", metadata.sourcePackage)
             try file.setAttribute("source_version", metadata.sourceVersion)
             try file.setAttribute("description", metadata.description)
             for (name, digest) in metadata.sourceSHA256.sorted(by: { $0.key < $1.key }) {
                 try file.setAttribute(ImageDatasetMetadata.checksumPrefix + name, digest)
+            }
+            if let names = metadata.classNames {
+                try file.setAttribute(ImageDatasetMetadata.classNamesAttribute, names)
             }
             for (name, value) in metadata.extra.sorted(by: { $0.key < $1.key }) {
                 try file.setAttribute(name, value)

@@ -1,6 +1,6 @@
 // HDF5 round trips for every supported element type and for attributes, structure queries, and
 // the errors for misuse and bad files (each must name the file and the object).
-import DataIO
+@testable import DataIO
 import Foundation
 import TensorCore
 import Testing
@@ -60,6 +60,55 @@ import Testing
         #expect(HDF5Library.version.split(separator: ".").count == 3)
     }
 
+    /// String attributes are variable-length UTF-8 (h5py reads them as `str`, not `numpy.bytes_`),
+    /// string arrays round-trip element by element, and the fixed-length strings of older files
+    /// still read. h5dump, an independent reader, must report the type as H5T_VARIABLE / UTF-8.
+    @Test func variableLengthStringAttributesAndArrays() throws {
+        let folder = TemporaryFolder()
+        let url = folder.file("strings.h5")
+        let names = ["T-shirt/top", "Trouser", "a, comma", "", "Größe ✓"]
+        try HDF5File.create(at: url) { file in
+            try file.setAttribute("title", "Größe – ünïcode ✓")
+            try file.setAttribute("class_names", names)
+            try file.setAttribute("none", [String]())
+            try file.setFixedLengthAttribute("legacy", "0, 1, 2")
+            try file.createGroup("g")
+            try file.setAttribute("names", ["x"], on: "g")
+        }
+        let file = try HDF5File.open(url)
+        #expect(try file.stringArrayAttribute("class_names") == names)
+        #expect(try file.attributeInfo("class_names") == HDF5DataInfo(elementType: .other("variable-length string"), shape: [5]))
+        #expect(try file.stringArrayAttribute("none") == [])
+        #expect(try file.stringArrayAttribute("names", of: "g") == ["x"])
+        #expect(try file.stringArrayAttribute("title") == ["Größe – ünïcode ✓"])  // a scalar reads as one element
+        #expect(try file.stringAttribute("legacy") == "0, 1, 2")
+        #expect(try file.stringArrayAttribute("legacy") == ["0, 1, 2"])
+        #expect(try file.attributeInfo("legacy").elementType == .other("string"))
+        expectMessage(containing: [url.path, "attribute 'class_names' of the file", "expected a string", "[5]"]) {
+            _ = try file.stringAttribute("class_names")
+        }
+        try file.close()
+        expectMessage(containing: ["attribute 'bad'", "without NUL", "element 1"]) {
+            try HDF5File.create(at: folder.file("nul.h5")) { try $0.setAttribute("bad", ["ok", "a\u{0}b"]) }
+        }
+
+        let dump = Process()
+        dump.executableURL = URL(fileURLWithPath: "/usr/bin/h5dump")
+        dump.arguments = ["-A", "-a", "/class_names", url.path]
+        let pipe = Pipe()
+        dump.standardOutput = pipe
+        guard FileManager.default.isExecutableFile(atPath: dump.executableURL!.path) else {
+            Issue.record("h5dump (Debian hdf5-tools, installed by scripts/install-deps.sh) is missing")
+            return
+        }
+        try dump.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        dump.waitUntilExit()
+        #expect(text.contains("STRSIZE H5T_VARIABLE"), "\(text)")
+        #expect(text.contains("CSET H5T_CSET_UTF8"), "\(text)")
+        #expect(text.contains("\"Trouser\""), "\(text)")
+    }
+
     @Test func attributesOnFileGroupsAndDatasets() throws {
         let folder = TemporaryFolder()
         let url = folder.file("attrs.h5")
@@ -91,7 +140,7 @@ import Testing
         #expect(try file.attributeArray("vector", of: "g/data", as: Double.self) == [1.5, -2.5, 3.25])
         #expect(try file.attribute("replaced", of: "g", as: Int.self) == 99)
         #expect(try file.attributeInfo("vector", of: "g/data") == HDF5DataInfo(elementType: .float64, shape: [3]))
-        #expect(try file.attributeInfo("title").elementType == .other("string"))
+        #expect(try file.attributeInfo("title").elementType == .other("variable-length string"))
         #expect(try file.attributeNames() == ["count", "empty", "pi", "title"])
         #expect(try file.attributeNames(of: "g") == ["replaced", "small"])
         #expect(try file.hasAttribute("pi"))

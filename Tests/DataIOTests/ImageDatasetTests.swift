@@ -1,6 +1,6 @@
 // The validating data-set reader: a good tiny file loads with the right shapes and metadata;
 // each kind of bad file fails with a message naming the file and the offending object.
-import DataIO
+@testable import DataIO
 import Foundation
 import TensorCore
 import Testing
@@ -63,7 +63,7 @@ private func writeSchemaFile(_ url: URL, omit: Set<String> = [], customize: (HDF
         let test = try LabeledImages(images: Tensor(shape: [1, 4], scalars: [0, 0.5, 1, 0.25]), labels: [2], height: 2, width: 2)
         let meta = ImageDatasetMetadata(
             sourcePackage: "pkg", sourceVersion: "unknown", sourceSHA256: ["src.csv.gz": String(repeating: "f", count: 64)],
-            description: "round trip", extra: ["class_names": "a, b, c"])
+            description: "round trip", classNames: ["a", "b, with comma", "ç"], extra: ["split_rule": "by hand"])
         try ImageDataset.write(train: train, test: test, classes: 3, metadata: meta, to: url)
         let back = try ImageDataset.load(path: url.path, split: .train)
         #expect(back.examples == train)
@@ -80,10 +80,41 @@ private func writeSchemaFile(_ url: URL, omit: Set<String> = [], customize: (HDF
         expectMessage(containing: ["bad.h5", "one checksum per source file"]) {
             try ImageDataset.write(train: train, test: test, classes: 3, metadata: noChecksums, to: folder.file("bad.h5"))
         }
+        var wrongNames = meta
+        wrongNames.classNames = ["a", "b"]
+        expectMessage(containing: ["bad.h5", "metadata.classNames", "one name per class (3)", "2 names"]) {
+            try ImageDataset.write(train: train, test: test, classes: 3, metadata: wrongNames, to: folder.file("bad.h5"))
+        }
         #expect(!FileManager.default.fileExists(atPath: folder.file("bad.h5").path))
         expectMessage(containing: ["LabeledImages images", "[2, 4] or [2, 2, 2]", "shape [1, 4]"]) {
             _ = try LabeledImages(images: Tensor(shape: [1, 4], repeating: 0), labels: [0, 1], height: 2, width: 2)
         }
+    }
+
+    /// Files written before `class_names` became an array hold one ", "-joined string; they still
+    /// read, as the same array.
+    @Test func legacyJoinedClassNamesRead() throws {
+        let folder = TemporaryFolder()
+        let url = folder.file("legacy.h5")
+        // Built by hand as the old writer did: every string attribute fixed-length.
+        try HDF5File.create(at: url) { file in
+            try file.setFixedLengthAttribute("source_package", "pkg")
+            try file.setFixedLengthAttribute("source_version", "1")
+            try file.setFixedLengthAttribute("description", "legacy")
+            try file.setFixedLengthAttribute("source_sha256_src", String(repeating: "a", count: 64))
+            try file.setFixedLengthAttribute("class_names", "zero, one")
+            for group in ["train", "test"] {
+                try file.createGroup(group)
+                try file.setAttribute("height", 2, on: group)
+                try file.setAttribute("width", 2, on: group)
+                try file.setAttribute("classes", 2, on: group)
+                try file.write([Float](repeating: 0.5, count: 8), shape: [2, 2, 2], to: "\(group)/images")
+                try file.write([UInt8(0), 1], shape: [2], to: "\(group)/labels")
+            }
+        }
+        #expect(try ImageDataset.load(path: url.path, split: .train).count == 2)
+        #expect(try ImageDataset.readMetadata(path: url.path).classNames == ["zero", "one"])
+        #expect(try ImageDataset.readMetadata(path: url.path).extra.isEmpty)
     }
 
     /// One bad variant per case: what to omit or add, and what the message must mention.

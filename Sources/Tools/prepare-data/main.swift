@@ -95,14 +95,14 @@ func debianPackage(owning url: URL) -> (package: String, version: String) {
 }
 
 /// Provenance metadata for a set of source files from one package.
-func metadata(for sources: [URL], expectedPackage: String, description: String, extra: [String: String]) throws -> ImageDatasetMetadata {
+func metadata(for sources: [URL], expectedPackage: String, description: String, classNames: [String], extra: [String: String]) throws -> ImageDatasetMetadata {
     var checksums: [String: String] = [:]
     for url in sources { checksums[url.lastPathComponent] = try sha256(url) }
     let (package, version) = debianPackage(owning: sources[0])
     if package != expectedPackage {
         print("  note: \(sources[0].path) is not from the Debian package \(expectedPackage) (dpkg says: \(package))")
     }
-    return ImageDatasetMetadata(sourcePackage: package, sourceVersion: version, sourceSHA256: checksums, description: description, extra: extra)
+    return ImageDatasetMetadata(sourcePackage: package, sourceVersion: version, sourceSHA256: checksums, description: description, classNames: classNames, extra: extra)
 }
 
 /// Builds one data set and prints what was written.
@@ -120,9 +120,9 @@ func build(_ target: Target, options: Options) throws {
             description: "Fashion-MNIST (Xiao, Rasul & Vollgraf 2017, arXiv:1708.07747): 28x28 grayscale images of "
                 + "10 clothing classes, 60000 train + 10000 test. Converted from the IDX files: "
                 + "images = byte / 255 as float32 in [0, 1], labels uint8 0-9.",
+            classNames: FashionMNISTSource.classNames,
             extra: [
                 "split_rule": "the official split: train-* files form train, t10k-* files form test",
-                "class_names": FashionMNISTSource.classNames.joined(separator: ", "),
             ])
     case .digits8x8:
         (train, test) = try DigitsSource.load(options.digitsCSV)
@@ -132,9 +132,9 @@ func build(_ target: Target, options: Options) throws {
             description: "Optical recognition of handwritten digits (UCI; Alpaydin & Kaynak 1998) as shipped with "
                 + "scikit-learn: 1797 8x8 images, 10 classes. Pixel counts 0-16 divided by 16 as float32 in [0, 1], "
                 + "labels uint8 0-9.",
+            classNames: (0..<10).map(String.init),
             extra: [
                 "split_rule": DigitsSource.splitRule,
-                "class_names": (0..<10).map(String.init).joined(separator: ", "),
             ])
     }
     try ImageDataset.write(
