@@ -65,6 +65,9 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     /// The number of seeds: `--seeds` if given, else the experiment's default for the scale.
     public func seedCount(quick: Int, full: Int) -> Int { seeds ?? (scale == .quick ? quick : full) }
 
+    /// The number of seeds: `--seeds` if given, else `defaults` for the scale.
+    public func seedCount(_ defaults: SeedDefaults) -> Int { seedCount(quick: defaults.quick, full: defaults.full) }
+
     /// The output folder for `experimentID`: results/<scale>/<id> unless `--out` names one.
     public func outputURL(for experimentID: String) -> URL {
         URL(fileURLWithPath: out ?? "results/\(scale.rawValue)/\(experimentID)")
@@ -143,5 +146,46 @@ public enum Limits {
 
     static func bytes(_ b: Double) -> String {
         b >= 1e9 ? String(format: "%.1f GB", b / 1e9) : String(format: "%.0f MB", b / 1e6)
+    }
+}
+
+/// An experiment's default seed counts per scale, stated once for the run and for `--help`.
+public struct SeedDefaults: Sendable {
+    public let quick: Int
+    public let full: Int
+    public init(quick: Int, full: Int) { self.quick = quick; self.full = full }
+    /// The sentence `--help` shows under the command's overview.
+    public var help: String { "Seeds (--seeds): quick \(quick), full \(full). Seed k of a run uses --seed + k." }
+}
+
+/// Help text for an option that overrides a scale default: the sentence, then both scales'
+/// values, so `--help` says what an omitted option means at each scale (issue 19), e.g.
+/// "Override the training steps per model. (quick: 800, full: 2000)".
+public enum ScaleHelp {
+    /// `text` followed by "(quick: …, full: …)".
+    public static func override(_ text: String, quick: String, full: String) -> ArgumentHelp {
+        ArgumentHelp("\(text) (quick: \(quick), full: \(full))")
+    }
+
+    /// `text` followed by both scales' values of one setting.
+    public static func override<T>(_ text: String, quick: T, full: T) -> ArgumentHelp {
+        override(text, quick: describe(quick), full: describe(full))
+    }
+
+    /// A setting as `--help` prints it: numbers in their shortest form, lists space-separated,
+    /// nil as "none".
+    public static func describe<T>(_ value: T) -> String {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return "none" }
+            return describe(wrapped)
+        }
+        switch value {
+        case let v as Double: return CSVCell.number(v).text
+        case let v as [Int]: return v.map(String.init).joined(separator: " ")
+        case let v as [Double]: return v.map { CSVCell.number($0).text }.joined(separator: " ")
+        case let v as [String]: return v.joined(separator: " ")
+        default: return String(describing: value)
+        }
     }
 }

@@ -37,19 +37,21 @@ import TensorCore
 @main
 struct HOE1HessianAccuracy: Experiment {
     static let experimentID = "ho-e1-hessian-accuracy"
+    static let seedDefaults = SeedDefaults(quick: 2, full: 3)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HO-E1: second-order score accuracy, D2SM (forms A/B, ± VR, frozen/joint, small data) against the autodiff Jacobian of a DSM-trained s̃₁ (high-order spec E1; claims HO-C2, HO-C1).")
+        abstract: "HO-E1: second-order score accuracy, D2SM (forms A/B, ± VR, frozen/joint, small data) against the autodiff Jacobian of a DSM-trained s̃₁ (high-order spec E1; claims HO-C2, HO-C1).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
 
     @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
-    @Option(parsing: .upToNextOption, help: "Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).") var datasets: [String] = []
-    @Option(name: .customLong("train-steps"), help: "Override training steps per network.") var trainStepsOption: Int?
+    @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).", quick: Config.quick.datasets, full: Config.full.datasets)) var datasets: [String] = []
+    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps per network (the cap, where a plateau rule may stop earlier).", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: "Override the number of test points.") var testPoints: Int?
+    @Option(help: ScaleHelp.override("Override the number of test points.", quick: Config.quick.testPoints, full: Config.full.testPoints)) var testPoints: Int?
     @Option(help: "Network element type: float32 (default) or float64.") var precision: NetworkPrecision?
 
     struct Config: Codable {
@@ -301,7 +303,7 @@ struct HOE1HessianAccuracy: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 2, full: 3)
+        let seeds = options.seedCount(Self.seedDefaults)
         var mixtures: [String: GaussianMixture] = [:]
         for name in c.datasets { mixtures[name] = try Self.mixture(name, c, dataDir: dataDir, seed: options.seed) }
         var cells: [Cell] = []

@@ -24,17 +24,19 @@ import TensorCore
 @main
 struct HOE3VarianceReduction: Experiment {
     static let experimentID = "ho-e3-variance-reduction"
+    static let seedDefaults = SeedDefaults(quick: 2, full: 3)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HO-E3: loss-estimate spread and s₂ error of plain D2SM against D2SM-VR across σ (high-order spec E3; claim HO-C4).")
+        abstract: "HO-E3: loss-estimate spread and s₂ error of plain D2SM against D2SM-VR across σ (high-order spec E3; claim HO-C4).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(name: .customLong("train-steps"), help: "Override training steps per network.") var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override training steps per network.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: "Override Monte Carlo samples for the fixed-model spread.") var samples: Int?
+    @Option(help: ScaleHelp.override("Override Monte Carlo samples for the fixed-model spread.", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
 
     struct Config: Codable {
         var sigmas = [0.01, 0.05, 0.1, 0.3, 1.0]
@@ -173,7 +175,7 @@ struct HOE3VarianceReduction: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 2, full: 3)
+        let seeds = options.seedCount(Self.seedDefaults)
         let mixture = SyntheticMixtures.anisotropic2D()
         let base = options.seed
         let threads = options.threads

@@ -32,18 +32,20 @@ import TensorCore
 @main
 struct HOE5OzakiSynthetic: Experiment {
     static let experimentID = "ho-e5-ozaki-synthetic"
+    static let seedDefaults = SeedDefaults(quick: 2, full: 5)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HO-E5: heavy-mode fraction of Ozaki and ULA chains on a stiff 0.2/0.8 mixture, with oracle and learned scores (high-order spec E5; claim HO-C7).")
+        abstract: "HO-E5: heavy-mode fraction of Ozaki and ULA chains on a stiff 0.2/0.8 mixture, with oracle and learned scores (high-order spec E5; claim HO-C7).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: "Override the number of chains per arm.") var chains: Int?
-    @Option(name: .customLong("langevin-steps"), help: "Override the number of Langevin steps.") var langevinStepsOption: Int?
+    @Option(help: ScaleHelp.override("Override the number of chains per arm.", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the number of Langevin steps.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
-    @Option(name: .customLong("train-steps"), help: "Override the training steps of the learned scores.") var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps of the learned scores.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
     var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
@@ -243,7 +245,7 @@ struct HOE5OzakiSynthetic: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 2, full: 5)  // issue 17: ≥ 5 seeds at full scale
+        let seeds = options.seedCount(Self.seedDefaults)  // issue 17: ≥ 5 seeds at full scale
         let q = c.target.perturbed(sigma: c.sigma)
         let oracle: Provider = { x in (q.scores(x), q.hessians(x)) }
         var arms: [Arm] = []

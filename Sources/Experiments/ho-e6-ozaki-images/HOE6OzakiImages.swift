@@ -29,22 +29,24 @@ import TensorCore
 @main
 struct HOE6OzakiImages: Experiment {
     static let experimentID = "ho-e6-ozaki-images"
+    static let seedDefaults = SeedDefaults(quick: 3, full: 3)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HO-E6: class switches of diagonal-Ozaki and ULA chains on images at the same step size (HO-C8).")
+        abstract: "HO-E6: class switches of diagonal-Ozaki and ULA chains on images at the same step size (HO-C8).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
-    @Option(name: .customLong("train-steps"), help: "Override the training steps of the score model.") var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps of the score model.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
     var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
-    @Option(help: "Override the chains per start kind (test images, noise).") var chains: Int?
-    @Option(name: .customLong("langevin-steps"), help: "Override the Langevin steps per chain.") var langevinStepsOption: Int?
+    @Option(help: ScaleHelp.override("Override the chains per start kind (test images, noise).", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the Langevin steps per chain.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
     @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
-    @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
+    @Option(help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8
@@ -207,7 +209,7 @@ struct HOE6OzakiImages: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 3, full: 3)
+        let seeds = options.seedCount(Self.seedDefaults)
         var timings: [String: Double] = [:]
         var t = Date()
         let classifierURL = URL(fileURLWithPath: c.classifier)

@@ -34,7 +34,7 @@ struct HTE1Concentration: Experiment {
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: "Override the number of noise vectors per (β, D) cell.")
+    @Option(help: ScaleHelp.override("Override the number of noise vectors per (β, D) cell.", quick: Config.quick.samplesPerCell, full: Config.full.samplesPerCell))
     var samples: Int?
 
     /// Settings of one run; both scales are named values, never scattered literals.

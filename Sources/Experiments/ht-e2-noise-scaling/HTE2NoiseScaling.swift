@@ -26,16 +26,18 @@ import TensorCore
 @main
 struct HTE2NoiseScaling: Experiment {
     static let experimentID = "ht-e2-noise-scaling"
+    static let seedDefaults = SeedDefaults(quick: 3, full: 10)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HT-E2: NCSNv2 vs iterative noise scaling for GND noise (heavy-tailed spec §3; HT-C3, HT-C4, HT-C5).")
+        abstract: "HT-E2: NCSNv2 vs iterative noise scaling for GND noise (heavy-tailed spec §3; HT-C3, HT-C4, HT-C5).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: "Override the Monte Carlo draws of the norm law per (β, D, seed).")
+    @Option(help: ScaleHelp.override("Override the Monte Carlo draws of the norm law per (β, D, seed).", quick: Config.quick.samples, full: Config.full.samples))
     var samples: Int?
 
-    @Option(parsing: .upToNextOption, help: "Restrict the dimensions (a subset of 64 196 784 3072).")
+    @Option(parsing: .upToNextOption, help: ScaleHelp.override("Restrict the dimensions (a subset of 64 196 784 3072).", quick: Config.quick.dimensions, full: Config.full.dimensions))
     var dimensions: [Int] = []
 
     @Option(help: "Folder holding fashion-mnist.h5 and digits8x8.h5 (from make data).")
@@ -132,7 +134,7 @@ struct HTE2NoiseScaling: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let config = self.config
-        let seeds = options.seedCount(quick: 3, full: 10)
+        let seeds = options.seedCount(Self.seedDefaults)
         var dataRNG = Xoshiro256(seed: options.seed, stream: 0)
         let sources = try dataSources(config, rng: &dataRNG)
         try run.writeCSV("data_sources.csv", header: ["dataset", "dimension", "points_used", "sigma_max"],

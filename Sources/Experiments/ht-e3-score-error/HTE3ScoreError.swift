@@ -41,20 +41,22 @@ import TensorCore
 @main
 struct HTE3ScoreError: Experiment {
     static let experimentID = "ht-e3-score-error"
+    static let seedDefaults = SeedDefaults(quick: 2, full: 5)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HT-E3: relative Fisher divergence of GND-DSM score models against the exact score of the GND-perturbed training set, per β, D and level (heavy-tailed spec E3; claims HT-C1, HT-C6).")
+        abstract: "HT-E3: relative Fisher divergence of GND-DSM score models against the exact score of the GND-perturbed training set, per β, D and level (heavy-tailed spec E3; claims HT-C1, HT-C6).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
 
     @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
     @Flag(help: "Leave out the 8×8 digits data set (synthetic mixtures only).") var noDigits = false
-    @Option(parsing: .upToNextOption, help: "Override the synthetic dimensions.") var dimensions: [Int] = []
-    @Option(name: .customLong("train-steps"), help: "Override training steps.") var trainStepsOption: Int?
+    @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the synthetic dimensions.", quick: Config.quick.dimensions, full: Config.full.dimensions)) var dimensions: [Int] = []
+    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override training steps.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: "Override evaluation points per level and set.") var evalPoints: Int?
+    @Option(help: ScaleHelp.override("Override evaluation points per level and set.", quick: Config.quick.evalPoints, full: Config.full.evalPoints)) var evalPoints: Int?
 
     struct Config: Codable {
         var betas: [Double] = [1, 1.5, 2]
@@ -412,7 +414,7 @@ struct HTE3ScoreError: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 2, full: 5)
+        let seeds = options.seedCount(Self.seedDefaults)
         var dataRNG = Xoshiro256(seed: options.seed, key: [8])
         var sets: [DataSet] = c.dimensions.map { Self.mixture(c, dimension: $0, using: &dataRNG) }
         if c.digits { sets.append(try Self.digits(c, dataDir: dataDir, using: &dataRNG)) }

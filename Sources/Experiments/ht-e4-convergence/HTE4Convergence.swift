@@ -30,18 +30,20 @@ import TensorCore
 @main
 struct HTE4Convergence: Experiment {
     static let experimentID = "ht-e4-convergence"
+    static let seedDefaults = SeedDefaults(quick: 5, full: 20)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HT-E4: score norm, SNR, distance to data and divergence along annealed Langevin chains per β (heavy-tailed spec E4; claim HT-C7).")
+        abstract: "HT-E4: score norm, SNR, distance to data and divergence along annealed Langevin chains per β (heavy-tailed spec E4; claim HT-C7).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: "Override the number of Langevin chains per arm.") var chains: Int?
-    @Option(name: .customLong("train-steps"), help: "Override training iterations.") var trainStepsOption: Int?
+    @Option(help: ScaleHelp.override("Override the number of Langevin chains per arm.", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override training iterations.", quick: Config.quick.toy.iterations, full: Config.full.toy.iterations)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("iterations"), help: .hidden) var iterationsAlias: Int?
     var iterations: Int? { trainStepsOption ?? iterationsAlias }
-    @Option(name: .customLong("langevin-steps"), help: "Override Langevin steps per level.") var langevinStepsOption: Int?
+    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override Langevin steps per level.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
@@ -147,7 +149,7 @@ struct HTE4Convergence: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 5, full: 20)
+        let seeds = options.seedCount(Self.seedDefaults)
         var dataRNG = Xoshiro256(seed: options.seed, stream: 0)
         let data = Self.data(c, using: &dataRNG)
         var near: [Double] = []

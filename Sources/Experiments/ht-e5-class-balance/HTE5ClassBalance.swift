@@ -37,15 +37,17 @@ import TensorCore
 @main
 struct HTE5ClassBalance: Experiment {
     static let experimentID = "ht-e5-class-balance"
+    static let seedDefaults = SeedDefaults(quick: 2, full: 5)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HT-E5: class balance of samples from score networks trained with GND(β) noise on a 1:10 imbalanced image pair (heavy-tailed spec E5; claim HT-C9).")
+        abstract: "HT-E5: class balance of samples from score networks trained with GND(β) noise on a 1:10 imbalanced image pair (heavy-tailed spec E5; claim HT-C9).",
+        discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: "Override the training steps per model.") var trainSteps: Int?
-    @Option(help: "Override the samples per (seed, β, Langevin-noise arm).") var samples: Int?
-    @Option(help: "Override the Langevin steps per noise level T.") var langevinSteps: Int?
-    @Option(help: "Override the U-Net base channels (a multiple of 8).") var baseChannels: Int?
+    @Option(help: ScaleHelp.override("Override the training steps per model.", quick: Config.quick.steps, full: Config.full.steps)) var trainSteps: Int?
+    @Option(help: ScaleHelp.override("Override the samples per (seed, β, Langevin-noise arm).", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
+    @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinSteps: Int?
+    @Option(help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
     @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
 
     struct Config: Codable {
@@ -185,7 +187,7 @@ struct HTE5ClassBalance: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        let seeds = options.seedCount(quick: 2, full: 5)
+        let seeds = options.seedCount(Self.seedDefaults)
         let classifierURL = URL(fileURLWithPath: c.classifier)
         let classifier = try ImageClassifier.load(from: classifierURL, dataset: c.dataset.rawValue)
         try DataFileLog.shared.record(path: c.classifier)

@@ -39,9 +39,9 @@ struct HTE6SampleQuality: Experiment {
         abstract: "HT-E6: sample quality (classifier-feature FD/KID, PRDC, class histogram) of GND(β)-DSM score networks against Gaussian DSM (heavy-tailed spec E6; claim HT-C10, as a proxy).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: "Override the training steps per model (every case).") var trainSteps: Int?
-    @Option(help: "Override the samples per (case, seed, β).") var samples: Int?
-    @Option(help: "Override the Langevin steps per noise level T (every case).") var langevinSteps: Int?
+    @Option(help: ScaleHelp.override("Override the training steps per model (every case).", quick: Config.caseValues(Config.quick, \.steps), full: Config.caseValues(Config.full, \.steps))) var trainSteps: Int?
+    @Option(help: ScaleHelp.override("Override the samples per (case, seed, β).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
+    @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T (every case).", quick: Config.caseValues(Config.quick, \.stepsPerLevel), full: Config.caseValues(Config.full, \.stepsPerLevel))) var langevinSteps: Int?
     @Option(help: "Classifier checkpoint of the digits case (default: data/classifiers/digits8x8.h5).") var classifier: String?
 
     /// One data set with its model and sampling settings.
@@ -92,6 +92,11 @@ struct HTE6SampleQuality: Experiment {
                  emaDecay: 0.999, checkpointEvery: 250, samples: 5000, chunk: 500, samplingBatch: 250, stepsPerLevel: 20, seeds: 1,
                  noiseLevelRule: .fixedGeometric, fixedSigmaMax: 1, fixedLevelCount: 10),
         ])
+
+        /// One setting of every case, for `--help`: "1000 (digits8x8)", or "2400 (digits8x8) / 2000 (fashion-mnist)".
+        static func caseValues(_ config: Config, _ field: KeyPath<Case, Int>) -> String {
+            config.cases.map { "\($0[keyPath: field]) (\($0.dataset.rawValue))" }.joined(separator: " / ")
+        }
     }
 
     var config: Config {
