@@ -162,25 +162,27 @@ public protocol ModelTrainingConfiguration {
 
 extension ImageScoreTrainingConfig: ModelTrainingConfiguration {}
 
-/// The GND-DSM training loop of the image score network, with checkpoints and resume.
+/// The GND-DSM training loop of the image score network, with checkpoints and resume (the
+/// bookkeeping is `UNetTrainingLoop`'s).
 public final class ImageScoreTrainer {
     /// Stream roles (the first key part of each step's generators).
     enum Stream: UInt64 { case initialisation = 0x696E_6974, batches = 0x6261_7463, levels = 0x6C65_766C, noise = 0x6E6F_6973 }
 
     public let config: ImageScoreTrainingConfig
+    /// Network, Adam, EMA, step count, loss trace and checkpoints.
+    public let loop: UNetTrainingLoop
     /// The network being trained (training weights).
-    public let network: UNet<Float>
-    public let optimizer: Adam<Float>
-    public let ema: ExponentialMovingAverage<Float>
+    public var network: UNet<Float> { loop.network }
+    public var optimizer: Adam<Float> { loop.optimizer }
+    public var ema: ExponentialMovingAverage<Float> { loop.ema }
     /// Steps completed.
-    public private(set) var step = 0
+    public var step: Int { loop.step }
     /// Mean loss of each checkpoint interval, in order (one entry per `checkpointEvery` steps,
     /// plus the last partial interval).
-    public private(set) var lossTrace: [Double] = []
+    public var lossTrace: [Double] { loop.lossTrace }
 
     private let data: Tensor<Float>
     private let objective: GNDScoreMatching
-    private var intervalLoss = 0.0, intervalSteps = 0
     // Step buffers.
     private var clean = Tensor<Float>(shape: [0]), noisy = Tensor<Float>(shape: [0]), target = Tensor<Float>(shape: [0])
     private var sigmaBatch = Tensor<Float>(shape: [0]), weights = Tensor<Float>(shape: [0])
@@ -196,9 +198,10 @@ public final class ImageScoreTrainer {
         self.data = data
         objective = GNDScoreMatching(sigmas: config.levels.sigmas, beta: config.beta, weighting: .sigmaPower(config.weightingPower))
         var rng = Xoshiro256(seed: config.seed, key: [Stream.initialisation.rawValue])
-        network = UNet<Float>(baseChannels: config.baseChannels, using: &rng)
-        optimizer = Adam<Float>(learningRate: config.learningRate)
-        ema = ExponentialMovingAverage(decay: config.emaDecay, of: network)
+        loop = UNetTrainingLoop(
+            network: UNet<Float>(baseChannels: config.baseChannels, using: &rng), baseChannels: config.baseChannels, outputChannels: 1,
+            learningRate: config.learningRate, emaDecay: config.emaDecay, totalSteps: config.steps,
+            checkpointEvery: config.checkpointEvery, configJSON: try config.json(), kind: "image-score-network (GND-DSM)")
     }
 
     /// The generator of `role` at step `t`.
@@ -231,81 +234,26 @@ public final class ImageScoreTrainer {
         let loss = weightedSquaredError(prediction: prediction, target: target, rowWeights: weights, dPrediction: &dPrediction)
         dPrediction.reshape(prediction.shape)
         network.backward(input: noisy, dOutput: dPrediction, into: &dInput, accumulateParameterGradients: true)
-        optimizer.step(network)
-        ema.update(from: network)
-        step += 1
-        intervalLoss += loss
-        intervalSteps += 1
-        if step % config.checkpointEvery == 0 || step == config.steps { closeInterval() }
+        loop.completeStep(loss: loss)
         return loss
-    }
-
-    private func closeInterval() {
-        guard intervalSteps > 0 else { return }
-        lossTrace.append(intervalLoss / Double(intervalSteps))
-        intervalLoss = 0
-        intervalSteps = 0
     }
 
     /// Trains until step `stop` (at most `config.steps`), writing a checkpoint to `checkpoint`
     /// every `checkpointEvery` steps and at `config.steps`.
     public func train(until stop: Int? = nil, checkpoint: URL?, progress: Progress? = nil) throws {
-        let end = min(stop ?? config.steps, config.steps)
-        while step < end {
-            let loss = trainStep()
-            progress?.advance(note: String(format: "loss %.4g", loss))
-            if let checkpoint, step % config.checkpointEvery == 0 || step == config.steps { try save(to: checkpoint) }
-        }
+        try loop.train(until: stop, checkpoint: checkpoint, progress: progress) { trainStep() }
     }
 
     /// Writes a training checkpoint (atomically).
-    public func save(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let e = JSONEncoder()
-        try Checkpoint.saveTraining(
-            model: network, optimizer: optimizer, ema: ema,
-            progress: TrainingProgress(step: step, generators: [:], config: try config.json()), to: url,
-            attributes: ["kind": "image-score-network (GND-DSM)", "loss_trace": String(decoding: try e.encode(lossTrace), as: UTF8.self)])
-    }
+    public func save(to url: URL) throws { try loop.save(to: url) }
 
     /// Continues from the checkpoint at `url`: parameters, Adam, EMA, step and loss trace.
     /// - Throws: `DataIOError` naming the file when it is not a checkpoint of this configuration
     ///   (the first differing setting is named).
-    public func resume(from url: URL) throws {
-        let saved = try Checkpoint.loadTraining(model: network, optimizer: optimizer, ema: ema, from: url)
-        let mine = try config.json()
-        if saved.config != mine {
-            throw DataIOError.format(path: url.path, object: "attribute config", expected: "the configuration of this run",
-                                     found: Self.firstDifference(saved: saved.config, current: mine))
-        }
-        let file = try HDF5File.open(url)
-        defer { try? file.close() }
-        lossTrace = try JSONDecoder().decode([Double].self, from: Data(try file.stringAttribute("loss_trace").utf8))
-        step = saved.step
-        intervalLoss = 0
-        intervalSteps = 0
-    }
-
-    /// "field: saved vs current" for the first top-level JSON field that differs.
-    static func firstDifference(saved: String, current: String) -> String {
-        guard let a = try? JSONSerialization.jsonObject(with: Data(saved.utf8)) as? [String: Any],
-              let b = try? JSONSerialization.jsonObject(with: Data(current.utf8)) as? [String: Any] else {
-            return "a configuration that is not this run's JSON"
-        }
-        for key in Set(a.keys).union(b.keys).sorted() {
-            let x = a[key].map { "\($0)" } ?? "absent", y = b[key].map { "\($0)" } ?? "absent"
-            if x != y { return "\(key) = \(x.prefix(60)) (this run: \(y.prefix(60)))" }
-        }
-        return "a differently encoded configuration"
-    }
+    public func resume(from url: URL) throws { try loop.resume(from: url) }
 
     /// A copy of the network holding the EMA weights (what sampling uses).
-    public func emaNetwork() -> UNet<Float> {
-        var rng = Xoshiro256(seed: 0)
-        let copy = UNet<Float>(baseChannels: config.baseChannels, using: &rng)
-        ema.copy(to: copy)
-        return copy
-    }
+    public func emaNetwork() -> UNet<Float> { loop.emaNetwork() }
 }
 
 /// What a finished (or reloaded) training run reports.
@@ -329,15 +277,7 @@ public enum ImageScoreTraining {
                            quiet: Bool = false) throws -> (trainer: ImageScoreTrainer, summary: ImageScoreTrainingSummary) {
         let trainer = try ImageScoreTrainer(config: config, data: data)
         let url = folder.appendingPathComponent("\(name).h5")
-        if FileManager.default.fileExists(atPath: url.path) {
-            try trainer.resume(from: url)
-            log("\(name): resuming from step \(trainer.step) of \(config.steps) (\(url.path))")
-        }
-        let resumed = trainer.step
-        if trainer.step < config.steps {
-            let progress = Progress("training \(name)", total: config.steps - trainer.step, quiet: quiet)
-            try trainer.train(checkpoint: url, progress: progress)
-        }
+        let resumed = try trainer.loop.runOrResume(checkpoint: url, name: name, quiet: quiet) { trainer.trainStep() }
         return (trainer, ImageScoreTrainingSummary(checkpoint: url.path, steps: trainer.step, resumedFromStep: resumed,
                                                    lossTrace: trainer.lossTrace))
     }

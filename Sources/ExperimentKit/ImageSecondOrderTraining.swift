@@ -123,16 +123,18 @@ public final class ImageSecondOrderTrainer {
     enum Stream: UInt64 { case initialisation = 0x696E_6974, batches = 0x6261_7463, noise = 0x6E6F_6973 }
 
     public let config: ImageSecondOrderTrainingConfig
-    public let network: UNet<Float>
-    public let optimizer: Adam<Float>
-    public let ema: ExponentialMovingAverage<Float>
-    public private(set) var step = 0
+    /// Network, Adam, EMA, step count, loss trace and checkpoints.
+    public let loop: UNetTrainingLoop
+    public var network: UNet<Float> { loop.network }
+    public var optimizer: Adam<Float> { loop.optimizer }
+    public var ema: ExponentialMovingAverage<Float> { loop.ema }
+    /// Steps completed.
+    public var step: Int { loop.step }
     /// Mean loss of each checkpoint interval.
-    public private(set) var lossTrace: [Double] = []
+    public var lossTrace: [Double] { loop.lossTrace }
 
     private let source: ImageCleanSource
     private let objective: SecondOrderDSM
-    private var intervalLoss = 0.0, intervalSteps = 0
     private var clean = Tensor<Float>(shape: [0]), z = Tensor<Float>(shape: [0]), inputs = Tensor<Float>(shape: [0])
     private var sigmas = Tensor<Float>(shape: [0]), output = Tensor<Float>(shape: [0]), dOutput = Tensor<Float>(shape: [0])
     private var dInput = Tensor<Float>(shape: [0])
@@ -150,9 +152,11 @@ public final class ImageSecondOrderTrainer {
         self.source = source
         objective = config.loss
         var rng = Xoshiro256(seed: config.seed, key: [Stream.initialisation.rawValue])
-        network = UNet<Float>(baseChannels: config.baseChannels, outputChannels: config.outputChannels, using: &rng)
-        optimizer = Adam<Float>(learningRate: config.learningRate)
-        ema = ExponentialMovingAverage(decay: config.emaDecay, of: network)
+        loop = UNetTrainingLoop(
+            network: UNet<Float>(baseChannels: config.baseChannels, outputChannels: config.outputChannels, using: &rng),
+            baseChannels: config.baseChannels, outputChannels: config.outputChannels, learningRate: config.learningRate,
+            emaDecay: config.emaDecay, totalSteps: config.steps, checkpointEvery: config.checkpointEvery,
+            configJSON: try config.json(), kind: "image second-order network (DSM-VR + D2SM-A, \(config.structure))")
     }
 
     func generator(_ role: Stream, step t: Int) -> Xoshiro256 { Xoshiro256(seed: config.seed, key: [role.rawValue, UInt64(t)]) }
@@ -201,66 +205,25 @@ public final class ImageSecondOrderTrainer {
             for k in 0..<w { dOutput.scalars[o + d + k] = dHead.scalars[r * w + k] }
         }
         network.backward(input: inputs, dOutput: dOutput, into: &dInput, accumulateParameterGradients: true)
-        optimizer.step(network)
-        ema.update(from: network)
-        step += 1
-        intervalLoss += loss
-        intervalSteps += 1
-        if step % config.checkpointEvery == 0 || step == config.steps { closeInterval() }
+        loop.completeStep(loss: loss)
         return loss
-    }
-
-    private func closeInterval() {
-        guard intervalSteps > 0 else { return }
-        lossTrace.append(intervalLoss / Double(intervalSteps))
-        intervalLoss = 0
-        intervalSteps = 0
     }
 
     /// Trains until `config.steps`, writing a checkpoint to `checkpoint` every `checkpointEvery`
     /// steps and at the end.
     public func train(checkpoint: URL?, progress: Progress? = nil) throws {
-        while step < config.steps {
-            let loss = trainStep()
-            progress?.advance(note: String(format: "loss %.4g", loss))
-            if let checkpoint, step % config.checkpointEvery == 0 || step == config.steps { try save(to: checkpoint) }
-        }
+        try loop.train(until: nil, checkpoint: checkpoint, progress: progress) { trainStep() }
     }
 
     /// Writes a training checkpoint (atomically).
-    public func save(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Checkpoint.saveTraining(
-            model: network, optimizer: optimizer, ema: ema,
-            progress: TrainingProgress(step: step, generators: [:], config: try config.json()), to: url,
-            attributes: ["kind": "image second-order network (DSM-VR + D2SM-A, \(config.structure))",
-                         "loss_trace": String(decoding: try JSONEncoder().encode(lossTrace), as: UTF8.self)])
-    }
+    public func save(to url: URL) throws { try loop.save(to: url) }
 
     /// Continues from the checkpoint at `url` (parameters, Adam, EMA, step, loss trace).
     /// - Throws: `DataIOError` naming the file when it is not a checkpoint of this configuration.
-    public func resume(from url: URL) throws {
-        let saved = try Checkpoint.loadTraining(model: network, optimizer: optimizer, ema: ema, from: url)
-        let mine = try config.json()
-        if saved.config != mine {
-            throw DataIOError.format(path: url.path, object: "attribute config", expected: "the configuration of this run",
-                                     found: ImageScoreTrainer.firstDifference(saved: saved.config, current: mine))
-        }
-        let file = try HDF5File.open(url)
-        defer { try? file.close() }
-        lossTrace = try JSONDecoder().decode([Double].self, from: Data(try file.stringAttribute("loss_trace").utf8))
-        step = saved.step
-        intervalLoss = 0
-        intervalSteps = 0
-    }
+    public func resume(from url: URL) throws { try loop.resume(from: url) }
 
     /// A copy of the network holding the EMA weights.
-    public func emaNetwork() -> UNet<Float> {
-        var rng = Xoshiro256(seed: 0)
-        let copy = UNet<Float>(baseChannels: config.baseChannels, outputChannels: config.outputChannels, using: &rng)
-        ema.copy(to: copy)
-        return copy
-    }
+    public func emaNetwork() -> UNet<Float> { loop.emaNetwork() }
 }
 
 /// A trained second-order image model: s̃₁ and the s̃₂ head at σ for images [n, H·W].
@@ -314,15 +277,7 @@ extension RunDirectory {
         let url = try modelURL(name, config: config)
         if options.force { FolderCommit.removeIfPresent(url) }
         let trainer = try ImageSecondOrderTrainer(config: config, source: source)
-        if FileManager.default.fileExists(atPath: url.path) {
-            try trainer.resume(from: url)
-            log("\(name): resuming from step \(trainer.step) of \(config.steps) (\(url.path))")
-        }
-        let resumed = trainer.step
-        if trainer.step < config.steps {
-            let progress = Progress("training \(name)", total: config.steps - trainer.step, quiet: quiet)
-            try trainer.train(checkpoint: url, progress: progress)
-        }
+        let resumed = try trainer.loop.runOrResume(checkpoint: url, name: name, quiet: quiet) { trainer.trainStep() }
         return ImageSecondOrderTrainingSummary(checkpoint: url.path, steps: trainer.step, resumedFromStep: resumed, lossTrace: trainer.lossTrace)
     }
 
