@@ -11,6 +11,7 @@
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
 #   make replot           re-draw every figure from its saved gnuplot script
 #   make paper            the LaTeX report from whatever results exist (paper/build/report.pdf)
+#   make paper-reference  the report from the committed full-scale reference results, computing nothing
 #   make verify CLAIM=ID  re-run only what one claim needs and print its verdict
 #   make compare [ID=id]  hold full-scale reruns (results/full) against reference/full
 #   make ledger           the claims ledger of $(SCALE) (results/$(SCALE)/claims-ledger.*)
@@ -46,7 +47,7 @@ export OMP_WAIT_POLICY ?= passive
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper verify compare test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper paper-reference verify compare test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -100,14 +101,21 @@ readme: build
 	$(BIN)/report ledger --results reference --scale full --readme README.md
 
 # Builds from whatever results exist (missing ones are marked in the PDF).
+PAPER_RESULTS ?= results
 paper: build
-	$(BIN)/report ledger --scale $(SCALE)
-	$(BIN)/report paper --scale $(SCALE)
+	$(BIN)/report ledger --results $(PAPER_RESULTS) --scale $(SCALE)
+	$(BIN)/report paper --results $(PAPER_RESULTS) --scale $(SCALE)
 	@command -v latexmk >/dev/null || { echo "latexmk not found: run make setup"; exit 1; }
 	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -output-directory=build report.tex >build.log 2>&1 \
 	  || { tail -40 build.log; exit 1; }
 	scripts/check-paper.sh paper/build/report.log
 	@echo "paper: paper/build/report.pdf"
+
+# The report from the committed full-scale reference results (reference/full), computing nothing:
+# their figures are re-drawn from the CSVs in results/reference-render/full.
+paper-reference: build
+	scripts/render-reference.sh $(BIN)
+	$(MAKE) --no-print-directory paper SCALE=full PAPER_RESULTS=results/reference-render
 
 # Holds full-scale reruns against the committed reference results (identity, files, every claim
 # check's verdict and estimate): make compare, or make compare ID=ht-e1-concentration.
