@@ -629,31 +629,15 @@ public final class HDF5File {
     /// it switched to variable-length strings. Kept so that tests can build such older files.
     func setFixedLengthAttribute(_ name: String, _ value: String, on object: String = "/") throws {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
-        let label = attributeLabel(name, object)
-        try requireWritable(label)
-        try withAttributeTarget(object) { oid in
-            try deleteAttributeIfPresent(name, on: oid, label: label)
-            let bytes = Array(value.utf8)
-            let tid = H5Tcopy(chdf5_c_s1())
-            guard tid >= 0 else { throw fail(label, "creating the string type") }
-            defer { _ = H5Tclose(tid) }
-            guard H5Tset_size(tid, max(1, bytes.count)) >= 0, H5Tset_strpad(tid, H5T_STR_NULLPAD) >= 0,
-                H5Tset_cset(tid, H5T_CSET_UTF8) >= 0
-            else { throw fail(label, "configuring the string type") }
-            let space = H5Screate(H5S_SCALAR)
-            guard space >= 0 else { throw fail(label, "creating the dataspace") }
-            defer { _ = H5Sclose(space) }
-            let aid = H5Acreate2(oid, name, tid, space, chdf5_p_default(), chdf5_p_default())
-            guard aid >= 0 else { throw fail(label, "creating the attribute") }
-            defer { _ = H5Aclose(aid) }
-            var padded = bytes.isEmpty ? [UInt8(0)] : bytes
-            guard H5Awrite(aid, tid, &padded) >= 0 else { throw fail(label, "writing the attribute") }
-        }
+        try writeStringAttribute(name, on: object, values: [value], shape: [], fixedLength: true)
     }
 
-    private func writeStringAttribute(_ name: String, on object: String, values: [String], shape: [Int]) throws {
+    /// Writes string attribute `name`: variable-length UTF-8 elements, or (`fixedLength`, one
+    /// scalar only) a null-padded string of the value's byte length.
+    private func writeStringAttribute(_ name: String, on object: String, values: [String], shape: [Int], fixedLength: Bool = false) throws {
         let label = attributeLabel(name, object)
         try requireWritable(label)
+        precondition(!fixedLength || (shape.isEmpty && values.count == 1), "fixed-length strings are written as scalars only")
         if let bad = values.firstIndex(where: { $0.utf8.contains(0) }) {
             throw DataIOError.format(path: path, object: label, expected: "strings without NUL characters", found: "a NUL in element \(bad)")
         }
@@ -662,9 +646,10 @@ public final class HDF5File {
             let tid = H5Tcopy(chdf5_c_s1())
             guard tid >= 0 else { throw fail(label, "creating the string type") }
             defer { _ = H5Tclose(tid) }
-            guard H5Tset_size(tid, -1) >= 0,  // -1 is H5T_VARIABLE
-                H5Tset_cset(tid, H5T_CSET_UTF8) >= 0
-            else { throw fail(label, "configuring the string type") }
+            let configured = fixedLength
+                ? H5Tset_size(tid, max(1, values[0].utf8.count)) >= 0 && H5Tset_strpad(tid, H5T_STR_NULLPAD) >= 0
+                : H5Tset_size(tid, -1) >= 0  // -1 is H5T_VARIABLE
+            guard configured, H5Tset_cset(tid, H5T_CSET_UTF8) >= 0 else { throw fail(label, "configuring the string type") }
             var dims = shape.map { hsize_t($0) }
             let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil)
             guard space >= 0 else { throw fail(label, "creating the dataspace") }
@@ -673,6 +658,11 @@ public final class HDF5File {
             guard aid >= 0 else { throw fail(label, "creating the attribute") }
             defer { _ = H5Aclose(aid) }
             if values.isEmpty { return }
+            if fixedLength {
+                var padded = values[0].utf8.isEmpty ? [UInt8(0)] : Array(values[0].utf8)
+                guard H5Awrite(aid, tid, &padded) >= 0 else { throw fail(label, "writing the attribute") }
+                return
+            }
             // One C string per element; HDF5 copies them during the write.
             let cStrings = values.map { strdup($0) }
             defer { cStrings.forEach { free($0) } }
@@ -828,31 +818,7 @@ public final class HDF5File {
             guard H5Tget_class(tid) == H5T_STRING, shape.count <= 1 else {
                 throw DataIOError.format(path: path, object: label, expected: "a one-dimensional array of strings", found: "\(HDF5DataInfo(elementType: .describing(tid), shape: shape))")
             }
-            let count = shape.reduce(1, *)
-            if count == 0 { return [] }
-            if H5Tis_variable_str(tid) > 0 {
-                let memType = H5Tcopy(chdf5_c_s1())
-                guard memType >= 0 else { throw fail(label, "creating the string type") }
-                defer { _ = H5Tclose(memType) }
-                _ = H5Tset_size(memType, -1)  // H5T_VARIABLE
-                _ = H5Tset_cset(memType, H5Tget_cset(tid))
-                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-                guard H5Aread(aid, memType, &pointers) >= 0 else { throw fail(label, "reading the strings") }
-                defer { for p in pointers { if let p { _ = H5free_memory(p) } } }
-                return pointers.map { $0.map { String(cString: $0) } ?? "" }
-            }
-            let size = H5Tget_size(tid)
-            guard size > 0 else { throw fail(label, "reading the string size") }
-            var buffer = [UInt8](repeating: 0, count: size * count)
-            guard H5Aread(aid, tid, &buffer) >= 0 else { throw fail(label, "reading the strings") }
-            let spacePadded = H5Tget_strpad(tid) == H5T_STR_SPACEPAD
-            return (0..<count).map { i in
-                let element = buffer[(i * size)..<((i + 1) * size)]
-                let end = element.firstIndex(of: 0) ?? element.endIndex
-                var text = String(decoding: element[..<end], as: UTF8.self)
-                if spacePadded { while text.hasSuffix(" ") { text.removeLast() } }
-                return text
-            }
+            return try readStrings(aid, tid, count: shape.reduce(1, *), label: label)
         }
     }
 
@@ -863,26 +829,35 @@ public final class HDF5File {
             guard H5Tget_class(tid) == H5T_STRING, shape.reduce(1, *) == 1 else {
                 throw DataIOError.format(path: path, object: label, expected: "a string", found: "\(HDF5DataInfo(elementType: .describing(tid), shape: shape))")
             }
-            if H5Tis_variable_str(tid) > 0 {
-                let memType = H5Tcopy(chdf5_c_s1())
-                guard memType >= 0 else { throw fail(label, "creating the string type") }
-                defer { _ = H5Tclose(memType) }
-                _ = H5Tset_size(memType, -1)  // H5T_VARIABLE
-                _ = H5Tset_cset(memType, H5Tget_cset(tid))
-                var pointer: UnsafeMutablePointer<CChar>? = nil
-                guard H5Aread(aid, memType, &pointer) >= 0 else { throw fail(label, "reading the string") }
-                defer { if let pointer { _ = H5free_memory(pointer) } }
-                return pointer.map { String(cString: $0) } ?? ""
-            }
-            let size = H5Tget_size(tid)
-            guard size > 0 else { throw fail(label, "reading the string size") }
-            var buffer = [UInt8](repeating: 0, count: size + 1)
-            guard H5Aread(aid, tid, &buffer) >= 0 else { throw fail(label, "reading the string") }
-            let end = buffer.firstIndex(of: 0) ?? size
-            var text = String(decoding: buffer[..<end], as: UTF8.self)
-            if H5Tget_strpad(tid) == H5T_STR_SPACEPAD {
-                while text.hasSuffix(" ") { text.removeLast() }
-            }
+            return try readStrings(aid, tid, count: 1, label: label)[0]
+        }
+    }
+
+    /// The `count` elements of string attribute `aid` of type `tid`: variable-length ones through
+    /// HDF5's own buffers, fixed-length ones cut at the first NUL (and space padding removed).
+    private func readStrings(_ aid: hid_t, _ tid: hid_t, count: Int, label: String) throws -> [String] {
+        if count == 0 { return [] }
+        if H5Tis_variable_str(tid) > 0 {
+            let memType = H5Tcopy(chdf5_c_s1())
+            guard memType >= 0 else { throw fail(label, "creating the string type") }
+            defer { _ = H5Tclose(memType) }
+            _ = H5Tset_size(memType, -1)  // H5T_VARIABLE
+            _ = H5Tset_cset(memType, H5Tget_cset(tid))
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            guard H5Aread(aid, memType, &pointers) >= 0 else { throw fail(label, "reading the strings") }
+            defer { for p in pointers { if let p { _ = H5free_memory(p) } } }
+            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+        }
+        let size = H5Tget_size(tid)
+        guard size > 0 else { throw fail(label, "reading the string size") }
+        var buffer = [UInt8](repeating: 0, count: size * count)
+        guard H5Aread(aid, tid, &buffer) >= 0 else { throw fail(label, "reading the strings") }
+        let spacePadded = H5Tget_strpad(tid) == H5T_STR_SPACEPAD
+        return (0..<count).map { i in
+            let element = buffer[(i * size)..<((i + 1) * size)]
+            let end = element.firstIndex(of: 0) ?? element.endIndex
+            var text = String(decoding: element[..<end], as: UTF8.self)
+            if spacePadded { while text.hasSuffix(" ") { text.removeLast() } }
             return text
         }
     }

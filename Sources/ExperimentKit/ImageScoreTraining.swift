@@ -164,22 +164,13 @@ extension ImageScoreTrainingConfig: ModelTrainingConfiguration {}
 
 /// The GND-DSM training loop of the image score network, with checkpoints and resume (the
 /// bookkeeping is `UNetTrainingLoop`'s).
-public final class ImageScoreTrainer {
+public final class ImageScoreTrainer: UNetLoopTrainer {
     /// Stream roles (the first key part of each step's generators).
     enum Stream: UInt64 { case initialisation = 0x696E_6974, batches = 0x6261_7463, levels = 0x6C65_766C, noise = 0x6E6F_6973 }
 
     public let config: ImageScoreTrainingConfig
     /// Network, Adam, EMA, step count, loss trace and checkpoints.
     public let loop: UNetTrainingLoop
-    /// The network being trained (training weights).
-    public var network: UNet<Float> { loop.network }
-    public var optimizer: Adam<Float> { loop.optimizer }
-    public var ema: ExponentialMovingAverage<Float> { loop.ema }
-    /// Steps completed.
-    public var step: Int { loop.step }
-    /// Mean loss of each checkpoint interval, in order (one entry per `checkpointEvery` steps,
-    /// plus the last partial interval).
-    public var lossTrace: [Double] { loop.lossTrace }
 
     private let data: Tensor<Float>
     private let objective: GNDScoreMatching
@@ -243,17 +234,6 @@ public final class ImageScoreTrainer {
     public func train(until stop: Int? = nil, checkpoint: URL?, progress: Progress? = nil) throws {
         try loop.train(until: stop, checkpoint: checkpoint, progress: progress) { trainStep() }
     }
-
-    /// Writes a training checkpoint (atomically).
-    public func save(to url: URL) throws { try loop.save(to: url) }
-
-    /// Continues from the checkpoint at `url`: parameters, Adam, EMA, step and loss trace.
-    /// - Throws: `DataIOError` naming the file when it is not a checkpoint of this configuration
-    ///   (the first differing setting is named).
-    public func resume(from url: URL) throws { try loop.resume(from: url) }
-
-    /// A copy of the network holding the EMA weights (what sampling uses).
-    public func emaNetwork() -> UNet<Float> { loop.emaNetwork() }
 }
 
 /// What a finished (or reloaded) training run reports.

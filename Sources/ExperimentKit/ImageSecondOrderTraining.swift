@@ -119,19 +119,12 @@ public struct ImageSecondOrderTrainingConfig: Codable, Sendable, Equatable, Mode
 }
 
 /// The joint s̃₁ + s̃₂ training loop of the image network, with checkpoints and resume.
-public final class ImageSecondOrderTrainer {
+public final class ImageSecondOrderTrainer: UNetLoopTrainer {
     enum Stream: UInt64 { case initialisation = 0x696E_6974, batches = 0x6261_7463, noise = 0x6E6F_6973 }
 
     public let config: ImageSecondOrderTrainingConfig
     /// Network, Adam, EMA, step count, loss trace and checkpoints.
     public let loop: UNetTrainingLoop
-    public var network: UNet<Float> { loop.network }
-    public var optimizer: Adam<Float> { loop.optimizer }
-    public var ema: ExponentialMovingAverage<Float> { loop.ema }
-    /// Steps completed.
-    public var step: Int { loop.step }
-    /// Mean loss of each checkpoint interval.
-    public var lossTrace: [Double] { loop.lossTrace }
 
     private let source: ImageCleanSource
     private let objective: SecondOrderDSM
@@ -214,16 +207,6 @@ public final class ImageSecondOrderTrainer {
     public func train(checkpoint: URL?, progress: Progress? = nil) throws {
         try loop.train(until: nil, checkpoint: checkpoint, progress: progress) { trainStep() }
     }
-
-    /// Writes a training checkpoint (atomically).
-    public func save(to url: URL) throws { try loop.save(to: url) }
-
-    /// Continues from the checkpoint at `url` (parameters, Adam, EMA, step, loss trace).
-    /// - Throws: `DataIOError` naming the file when it is not a checkpoint of this configuration.
-    public func resume(from url: URL) throws { try loop.resume(from: url) }
-
-    /// A copy of the network holding the EMA weights.
-    public func emaNetwork() -> UNet<Float> { loop.emaNetwork() }
 }
 
 /// A trained second-order image model: s̃₁ and the s̃₂ head at σ for images [n, H·W].

@@ -137,3 +137,29 @@ public final class UNetTrainingLoop {
         return copy
     }
 }
+
+/// A trainer built on a `UNetTrainingLoop`: its network, optimiser, EMA, progress and
+/// checkpoints are the loop's.
+public protocol UNetLoopTrainer: AnyObject {
+    /// Network, Adam, EMA, step count, loss trace and checkpoints.
+    var loop: UNetTrainingLoop { get }
+}
+
+extension UNetLoopTrainer {
+    /// The network being trained (training weights).
+    public var network: UNet<Float> { loop.network }
+    public var optimizer: Adam<Float> { loop.optimizer }
+    public var ema: ExponentialMovingAverage<Float> { loop.ema }
+    /// Steps completed.
+    public var step: Int { loop.step }
+    /// Mean loss of each checkpoint interval, in order.
+    public var lossTrace: [Double] { loop.lossTrace }
+    /// Writes a training checkpoint (atomically).
+    public func save(to url: URL) throws { try loop.save(to: url) }
+    /// Continues from the checkpoint at `url` (parameters, Adam, EMA, step, loss trace).
+    /// - Throws: `DataIOError` naming the file when it is not a checkpoint of this configuration
+    ///   (the first differing setting is named).
+    public func resume(from url: URL) throws { try loop.resume(from: url) }
+    /// A copy of the network holding the EMA weights (what sampling uses).
+    public func emaNetwork() -> UNet<Float> { loop.emaNetwork() }
+}
