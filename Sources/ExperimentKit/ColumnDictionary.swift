@@ -25,7 +25,8 @@ public struct ColumnDoc: Sendable, Equatable {
     /// The header name (the row type's coding key).
     public var column: String
     /// The unit: "1" for dimensionless numbers, "count", "fraction", "σ units", "seconds", "nats",
-    /// "pixels in [0,1]", "text" for labels.
+    /// "pixels in [0,1]"; "index" for a position (seed k, level i, chain), "label" for a class,
+    /// "text" for names.
     public var unit: String
     /// What the value is, how it is computed, and what an empty cell means.
     public var meaning: String

@@ -164,7 +164,7 @@ struct HOE2Cost: Experiment {
         static let columns: [ColumnDoc] = [
             .init("method", "text", "what was timed: autodiff full s₂ (batched input Jacobian, or D vector-Jacobian products), autodiff diagonal (D VJPs, diagonal kept), the s̃₁ forward pass, or the forward pass of a D2SM head (full D², diagonal, low-rank); Float32 MLPs D → hidden → output, Softplus, random weights"),
             .init("dimension", "count", "data dimension D"),
-            .init("repeat", "count", "repeat index 0…repeats−1 (after the warm-up calls, which are not recorded)"),
+            .init("repeat", "index", "repeat index 0…repeats−1 (after the warm-up calls, which are not recorded)"),
             .init("seconds", "seconds", "wall-clock time of one call on a batch of `batch` points (monotonic clock)"),
         ]
     }

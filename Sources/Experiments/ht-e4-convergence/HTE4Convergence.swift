@@ -230,11 +230,11 @@ struct HTE4Convergence: Experiment {
             case meanNearestDistance = "mean_nearest_distance", divergedShare = "diverged_share"
         }
         static let columns: [ColumnDoc] = [
-            .init("seed", "count", "seed index k = 0…seeds−1 (training and sampling draw from the run's base seed and the task index)"),
+            .init("seed", "index", "seed index k = 0…seeds−1 (training and sampling draw from the run's base seed and the task index)"),
             .init("beta", "1", "GND shape β of the DSM training noise"),
             .init("langevin_noise", "text", "Langevin noise arm: unscaled-gaussian (z ~ N(0, I), unscaled) or laplace-sigma-scaled (the notebook's σ_i-scaled Laplace noise)"),
             .init("step_size", "1", "fixed Langevin step ε (not rescaled per level)"),
-            .init("level", "count", "noise-level index i of the annealing (0 = the first, largest σ)"),
+            .init("level", "index", "noise-level index i of the annealing (0 = the first, largest σ)"),
             .init("step", "count", "Langevin step within the level, 1-based; a snapshot every snapshotEvery steps"),
             .init("mean_score_norm", "1/data units", "mean ‖s_θ(x)‖ over the chains not yet diverged"),
             .init("snr", "1", "√(ε/2)·mean_score_norm/√2, the drift-to-noise ratio of a step"),
@@ -250,7 +250,7 @@ struct HTE4Convergence: Experiment {
             case seed, beta, langevinNoise = "langevin_noise", stepSize = "step_size", chains, diverged, divergedShare = "diverged_share"
         }
         static let columns: [ColumnDoc] = [
-            .init("seed", "count", "seed index k = 0…seeds−1"),
+            .init("seed", "index", "seed index k = 0…seeds−1"),
             .init("beta", "1", "GND shape β of the DSM training noise"),
             .init("langevin_noise", "text", "Langevin noise arm (unscaled-gaussian or laplace-sigma-scaled)"),
             .init("step_size", "1", "fixed Langevin step ε"),
@@ -265,7 +265,7 @@ struct HTE4Convergence: Experiment {
         var seed: Int, beta: Double, distance: Double, scoreNorm: Double, minimiserNorm: Double
         enum CodingKeys: String, CodingKey { case seed, beta, distance, scoreNorm = "score_norm", minimiserNorm = "minimiser_norm" }
         static let columns: [ColumnDoc] = [
-            .init("seed", "count", "seed index k = 0…seeds−1"),
+            .init("seed", "index", "seed index k = 0…seeds−1"),
             .init("beta", "1", "GND shape β of the DSM training noise"),
             .init("distance", "data units", "distance from the point to the nearest training point (points at radii `radii` from each mode, `directions` angles; the same for every seed and β)"),
             .init("score_norm", "1/data units", "‖s_θ(x)‖ of the trained (unconditioned) network at the point"),

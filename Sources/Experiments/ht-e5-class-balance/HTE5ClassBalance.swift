@@ -166,7 +166,7 @@ struct HTE5ClassBalance: Experiment {
             case otherClassFraction = "other_class_fraction", divergedChains = "diverged_chains", entropyTenClass = "entropy_ten_class"
         }
         static let columns: [ColumnDoc] = [
-            .init("seed", "count", "seed index k (models and chains of seed k use base seed + k; the arms of one seed share every stream but the training-noise shape)"),
+            .init("seed", "index", "seed index k (models and chains of seed k use base seed + k; the arms of one seed share every stream but the training-noise shape)"),
             .init("beta", "1", "GND shape β of the score network's training noise"),
             .init("langevin_noise", "text", "Langevin-noise arm: gaussian (z ~ N(0, I), the released code; the primary test) or gnd-unscaled (z from GND(β) at unit scale)"),
             .init("samples", "count", "samples (chains) drawn"),
@@ -197,7 +197,7 @@ struct HTE5ClassBalance: Experiment {
             case nnDistanceReferenceMean = "nn_distance_reference_mean", valuesMoreThan01Outside = "values_more_than_0.1_outside"
         }
         static let columns: [ColumnDoc] = [
-            .init("seed", "count", "seed index k"),
+            .init("seed", "index", "seed index k"),
             .init("beta", "1", "GND shape β of the training noise"),
             .init("langevin_noise", "text", "Langevin-noise arm (gaussian or gnd-unscaled)"),
             .init("fd_features", "squared feature units", "Fréchet distance between samples and reference images in the classifier's feature space"),
@@ -221,7 +221,7 @@ struct HTE5ClassBalance: Experiment {
         var seed: Int, beta: Double, intervalEndStep: Int, meanLoss: Double
         enum CodingKeys: String, CodingKey { case seed, beta, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
         static let columns: [ColumnDoc] = [
-            .init("seed", "count", "seed index k of the model"),
+            .init("seed", "index", "seed index k of the model"),
             .init("beta", "1", "GND shape β of the model's training noise"),
             .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
             .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),

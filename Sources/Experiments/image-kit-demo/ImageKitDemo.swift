@@ -234,7 +234,7 @@ struct ImageKitDemo: Experiment {
             case level, sigma, tweedieMSEPerPixel = "tweedie_mse_per_pixel", noisyMSEPerPixel = "noisy_mse_per_pixel"
         }
         static let columns: [ColumnDoc] = [
-            .init("level", "count", "noise-level index i of the score network (0 = the largest σ)"),
+            .init("level", "index", "noise-level index i of the score network (0 = the largest σ)"),
             .init("sigma", "pixels in [0,1]", "the level's noise standard deviation σ_i (Gaussian noise added to the probe images)"),
             .init("tweedie_mse_per_pixel", "pixels² ([0,1] scale)", "mean over pixels and probe images of (x̃ + σ²·s_θ(x̃, σ) − x)², x̃ the noised test image"),
             .init("noisy_mse_per_pixel", "pixels² ([0,1] scale)", "σ², the expected error of returning x̃ itself (the baseline)"),
@@ -246,7 +246,7 @@ struct ImageKitDemo: Experiment {
         var `class`: Int, count: Int, proportion: Double, trainingProportion: Double
         enum CodingKeys: String, CodingKey { case `class`, count, proportion, trainingProportion = "training_proportion" }
         static let columns: [ColumnDoc] = [
-            .init("class", "count", "class label 0…9 (digit)"),
+            .init("class", "label", "class label 0…9 (digit)"),
             .init("count", "count", "samples the classifier assigns to the class"),
             .init("proportion", "fraction", "count / samples"),
             .init("training_proportion", "fraction", "share of the class in the training split"),
@@ -260,8 +260,8 @@ struct ImageKitDemo: Experiment {
             case chain, predictedClass = "predicted_class", nnDistanceTraining = "nn_distance_training", divergedAtStep = "diverged_at_step"
         }
         static let columns: [ColumnDoc] = [
-            .init("chain", "count", "chain index (row of images/samples.png, 10 per row)"),
-            .init("predicted_class", "count", "the classifier's predicted class of the final sample"),
+            .init("chain", "index", "chain index (row of images/samples.png, 10 per row)"),
+            .init("predicted_class", "label", "the classifier's predicted class of the final sample"),
             .init("nn_distance_training", "pixel values (images in [0,1])", "Euclidean distance of the sample to its nearest training image"),
             .init("diverged_at_step", "count", "global Langevin step (0-based over all levels) at which the chain was frozen for a non-finite value or one beyond the bound; empty when it never diverged"),
         ]
