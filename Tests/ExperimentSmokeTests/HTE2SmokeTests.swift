@@ -47,7 +47,7 @@ extension ExperimentSmoke {
             // Issue 17: HT-C4 on the fixed reference law, HT-C5 on paired continuous L.
             #expect(claims.contains("reference-law overlap") && claims.contains("paired by seed"))
             let ratios = try String(contentsOf: a.appendingPathComponent("ratios.csv"), encoding: .utf8)
-            #expect(ratios.hasPrefix(HTE2NoiseScaling.RatioColumns.all.joined(separator: ",")))
+            #expect(ratios.hasPrefix(HTE2NoiseScaling.RatioRow.header.joined(separator: ",")))
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("figures/overlap_by_level.pdf").path))
         }
 
