@@ -104,7 +104,7 @@ extension RunDirectory {
         }
         var text = "# Columns of \(experimentID)\n\n"
         text += "Every CSV file of this folder, its columns in header order, their units and meanings. "
-        text += "An empty cell is a missing value (never a sentinel number); numbers are written in Swift's shortest round-trip form, \"nan\"/\"inf\" included.\n"
+        text += "An empty cell is a missing value; where a column writes nan or −1 instead, its meaning says so. Numbers are in Swift's shortest round-trip form (\"nan\", \"inf\").\n"
         for doc in files where present.contains(doc.name) {
             let header = try csvHeader(doc.name)
             guard header == doc.columns.map(\.column) else {

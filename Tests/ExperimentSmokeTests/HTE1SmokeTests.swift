@@ -11,6 +11,8 @@ extension ExperimentSmoke {
             let cmd = try HTE1Concentration.parseAsRoot(
                 ["--samples", "200", "--seed", "\(seed)", "--out", dir.path, "--threads", "2"]) as! HTE1Concentration
             try cmd.run()
+            // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+            try ExperimentSmoke.expectColumnDictionary(in: dir)
         }
 
         @Test func producesFilesDeterministically() throws {

@@ -26,6 +26,8 @@ extension ExperimentSmoke {
             let cmd = try HTE2NoiseScaling.parseAsRoot(
                 ["--samples", "500", "--seeds", "2", "--seed", "3", "--dimensions", "64", "196", "--out", out.path, "--data-dir", data.path, "--threads", "2"]) as! HTE2NoiseScaling
             try cmd.run()
+            // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+            try ExperimentSmoke.expectColumnDictionary(in: out)
         }
 
         @Test func producesFilesDeterministically() throws {
