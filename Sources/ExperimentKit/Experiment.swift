@@ -21,6 +21,9 @@ public protocol Experiment: ParsableCommand {
     func compute(in run: RunDirectory) throws
     /// Reads the CSVs and writes figures, tables and claims.json.
     func render(in run: RunDirectory) throws
+    /// Every CSV file the experiment writes (compute and render), with its row type and purpose,
+    /// in the order COLUMNS.md lists them (ColumnDictionary.swift).
+    static var csvFiles: [CSVFileDoc] { get }
     /// False for an experiment whose compute calls no `RunDirectory.units`: its whole run is one
     /// unit, "run/all", for `--list-units`, `--units` and `--merge-only` (default true).
     static var computesInUnits: Bool { get }
@@ -135,6 +138,7 @@ extension Experiment {
             try FolderCommit.hardLinkTree(from: location.final, to: location.staging)
             let run = try RunDirectory(experimentID: Self.experimentID, options: options, folder: location.staging, unitsCache: nil)
             try render(in: run)
+            try run.writeColumnDictionary(Self.csvFiles)
             try commit(run, location: location, units: record.units, dataFiles: record.dataFiles, replaced: existing, keepOld: false)
             log(String(format: "%@: re-rendered %@ in %.1f s", Self.experimentID, location.final.path, Date().timeIntervalSince(start)))
             return
@@ -158,6 +162,9 @@ extension Experiment {
         log("\(Self.experimentID): \(options.mergeOnly ? "merging" : "computing") at scale \(options.scale.rawValue), seed \(options.seed), \(options.threads) thread(s) -> \(location.final.path)")
         try compute(in: run)
         try render(in: run)
+        // COLUMNS.md (issue 19): after render, so it covers the renderer's CSVs too, and before
+        // the completion record, which inventories it; it is committed with the folder.
+        try run.writeColumnDictionary(Self.csvFiles)
         if FileManager.default.fileExists(atPath: cache.path) {
             try FolderCommit.move(cache, to: location.staging.appendingPathComponent("units"))
             _ = rmdir(location.unitsRoot.path)  // removes the folder only when no other run identity has units there

@@ -235,9 +235,9 @@ public struct ImageSampleMetrics: Codable, Sendable, Equatable {
 
     /// (metric, value, low, high) rows for a metrics CSV (low/high empty when there is no
     /// interval).
-    public var csvRows: [[CSVCell]] {
-        func row(_ name: String, _ v: Double, _ lo: Double? = nil, _ hi: Double? = nil) -> [CSVCell] {
-            [.text(name), .number(v), lo.map(CSVCell.number) ?? .text(""), hi.map(CSVCell.number) ?? .text("")]
+    public var metricRows: [ImageMetricRow] {
+        func row(_ name: String, _ v: Double, _ lo: Double? = nil, _ hi: Double? = nil) -> ImageMetricRow {
+            ImageMetricRow(metric: name, value: v, low: lo, high: hi)
         }
         var rows = [
             row("frechet_distance_features", features.frechetDistance),
@@ -325,4 +325,24 @@ extension RunDirectory {
             try FileManager.default.linkItem(at: source, to: target.appendingPathComponent("\(name).h5"))
         }
     }
+}
+
+/// A row of a metrics CSV of image samples (`ImageSampleMetrics.metricRows`).
+public struct ImageMetricRow: DocumentedRow, Sendable {
+    public var metric: String
+    public var value: Double
+    public var low: Double?
+    public var high: Double?
+    public init(metric: String, value: Double, low: Double?, high: Double?) {
+        self.metric = metric
+        self.value = value
+        self.low = low
+        self.high = high
+    }
+    public static let columns: [ColumnDoc] = [
+        .init("metric", "text", "the metric: frechet_distance_features, kid_features, precision/recall/density/coverage_features (PRDC, k = 5, in the classifier's feature space against the test split), the same four _pixels (on raw pixels), class_entropy and kl_to_uniform / kl_to_training_proportions (nats, of the classifier's predicted-class proportions), nn_distance_samples_mean/_min and nn_distance_reference_mean/_min (Euclidean pixel distance to the nearest training image, of the samples and of the test images), classifier_test_accuracy (fraction), values_outside_unit_interval and values_more_than_0.1_outside_unit_interval (counts of sample pixel values), diverged_chains (count)"),
+        .init("value", "per metric", "the metric's value (unit as listed for `metric`: FD and KID in squared feature units, PRDC and accuracy as fractions (density may exceed 1), entropies and KLs in nats, distances in pixel-value units, counts)"),
+        .init("low", "as value", "lower end of the interval: KID mean − 2 sd over subsets, class statistics a bootstrap 95 % interval; empty when the metric has no interval"),
+        .init("high", "as value", "upper end of the interval (KID mean + 2 sd; bootstrap 95 %); empty when the metric has no interval"),
+    ]
 }

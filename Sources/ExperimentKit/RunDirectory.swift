@@ -4,6 +4,7 @@
 //
 //   config.json      every setting, seed(s), scale, git revision, tool versions, data files, wall time
 //   *.csv            every number that appears in a figure or a table
+//   COLUMNS.md       the column dictionary: each CSV's purpose, columns, units and meanings
 //   claims.json      verdicts for the claims this experiment tests (computed, never typed)
 //   figures/*.{gp,png,pdf}   gnuplot scripts and their renderings
 //   tables/*.{md,tex}        tables rendered from the CSVs

@@ -31,6 +31,11 @@ struct ToyExperiment: Experiment {
 
     struct Config: Codable { var units: Int }
     var config: Config { Config(units: units) }
+    struct Row: DocumentedRow {
+        var unit: Int, value: Double
+        static let columns: [ColumnDoc] = [.init("unit", "count", "unit index"), .init("value", "1", "index / 3 + seed")]
+    }
+    static let csvFiles = [CSVFileDoc("rows.csv", Row.self, "one row per work unit")]
 
     func compute(in run: RunDirectory) throws {
         let seed = Double(options.seed)
@@ -39,12 +44,12 @@ struct ToyExperiment: Experiment {
             UnitCounter.shared.add()
             return [.integer(i), .number(Double(i) / 3 + seed)]
         }
-        try run.writeCSV("rows.csv", header: ["unit", "value"], rows: rows)
+        try run.writeRows(try UnitRows.rows(rows, as: Row.self), to: "rows.csv")
         try run.writeConfig(config)
     }
 
     func render(in run: RunDirectory) throws {
-        let values = try run.readCSV("rows.csv").numbers("value")
+        let values = try run.readRows(Row.self, from: "rows.csv").map(\.value)
         if failRender { throw InjectedFailure() }
         try run.writeText("sum = \(values.reduce(0, +))\n", to: "tables/sum.md")
         try run.writeClaims([])
@@ -75,6 +80,22 @@ struct ToyExperiment: Experiment {
         #expect(!exists(ResultLocation(final: folder()).staging))
         let quick = try ExperimentOptions.parse([]), full = try ExperimentOptions.parse(["--scale", "full"])
         #expect(quick.outputURL(for: "x").path.hasSuffix("results/quick/x") && full.outputURL(for: "x").path.hasSuffix("results/full/x"))
+    }
+
+    /// Issue 19: a complete run commits COLUMNS.md (listed in the completion record), and
+    /// --render-only writes it again from the row types, also for a folder that has none.
+    @Test func columnDictionaryIsCommittedAndReRendered() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path]).execute()
+        let dictionary = folder().appendingPathComponent(RunDirectory.columnDictionaryName)
+        let first = try String(contentsOf: dictionary, encoding: .utf8)
+        #expect(first.contains("## rows.csv\n\none row per work unit\n") && first.contains("| `unit` | count | unit index |"))
+        let record = try #require(try CompletionRecord.read(ResultLocation(final: folder())))
+        #expect(record.files.contains { $0.name == RunDirectory.columnDictionaryName })
+        try FileManager.default.removeItem(at: dictionary)
+        try toy(["--out", folder().path, "--render-only"]).execute()
+        #expect(try String(contentsOf: dictionary, encoding: .utf8) == first)
+        #expect(!exists(ResultLocation(final: folder()).staging))
     }
 
     /// A run that dies part-way (a unit fails, standing in for kill -9) leaves the previous

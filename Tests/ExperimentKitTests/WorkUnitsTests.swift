@@ -22,6 +22,11 @@ struct TwoStageToy: Experiment {
     @OptionGroup var options: ExperimentOptions
     struct Config: Codable { var draws = 4 }
     var config: Config { Config() }
+    struct PairRow: DocumentedRow {
+        var k: Int, value: Double
+        static let columns: [ColumnDoc] = [.init("k", "count", "index among the even draws"), .init("value", "1", "the draw / 3")]
+    }
+    static let csvFiles = [CSVFileDoc("pairs.csv", PairRow.self, "one row per even draw")]
 
     func compute(in run: RunDirectory) throws {
         let seed = options.seed
@@ -34,12 +39,12 @@ struct TwoStageToy: Experiment {
             StageCounter.shared.add("pairs/p-\(even[k])-\(k)")
             return [.integer(k), .number(Double(even[k]) / 3)]
         }
-        try run.writeCSV("pairs.csv", header: ["k", "value"], rows: pairs)
+        try run.writeRows(try UnitRows.rows(pairs, as: PairRow.self), to: "pairs.csv")
         try run.writeConfig(config)
     }
 
     func render(in run: RunDirectory) throws {
-        let v = try run.readCSV("pairs.csv").numbers("value")
+        let v = try run.readRows(PairRow.self, from: "pairs.csv").map(\.value)
         try run.writeClaims([ClaimResult]())
         try run.writeText("n = \(v.count)\n", to: "tables/n.md")
     }
@@ -52,9 +57,14 @@ struct WholeRunToy: Experiment {
     @OptionGroup var options: ExperimentOptions
     struct Config: Codable { var n = 3 }
     var config: Config { Config() }
+    struct Row: DocumentedRow {
+        var i: Int
+        static let columns: [ColumnDoc] = [.init("i", "count", "row index")]
+    }
+    static let csvFiles = [CSVFileDoc("rows.csv", Row.self, "n rows")]
     func compute(in run: RunDirectory) throws {
         StageCounter.shared.add("run/all")
-        try run.writeCSV("rows.csv", header: ["i"], rows: (0..<config.n).map { [.integer($0)] })
+        try run.writeRows((0..<config.n).map { Row(i: $0) }, to: "rows.csv")
         try run.writeConfig(config)
     }
     func render(in run: RunDirectory) throws { try run.writeClaims([ClaimResult]()) }

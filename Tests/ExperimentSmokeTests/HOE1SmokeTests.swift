@@ -17,6 +17,8 @@ extension ExperimentSmoke {
                 let cmd = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "anisotropic-2d", "--train-steps", "20", "--test-points", "30", "--seeds", "2",
                                                                "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE1HessianAccuracy
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["arms.csv", "ratios.csv", "curves.csv", "denoising.csv", "tweedie_ratios.csv", "tweedie_identity.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

@@ -12,6 +12,8 @@ extension ExperimentSmoke {
             defer { try? FileManager.default.removeItem(at: base) }
             let cmd = try HOE2Cost.parseAsRoot(["--dimensions", "4", "8", "16", "--repeats", "2", "--out", base.path, "--threads", "1"]) as! HOE2Cost
             try cmd.run()
+            // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+            try ExperimentSmoke.expectColumnDictionary(in: base)
             let timings = try String(contentsOf: base.appendingPathComponent("timings.csv"), encoding: .utf8)
             // 7 methods × 3 dimensions × 2 repeats + header.
             #expect(timings.split(separator: "\n").count == 1 + 7 * 3 * 2)

@@ -17,6 +17,8 @@ extension ExperimentSmoke {
                 let cmd = try HOE3VarianceReduction.parseAsRoot(["--train-steps", "10", "--samples", "300", "--seeds", "2",
                                                                  "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE3VarianceReduction
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["spread.csv", "training.csv", "error_ratios.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

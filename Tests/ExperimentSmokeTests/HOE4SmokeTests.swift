@@ -16,6 +16,8 @@ extension ExperimentSmoke {
                 let cmd = try HOE4DenoisingUncertainty.parseAsRoot(["--train-steps", "4", "--eval-images", "6", "--base-channels", "8",
                                                                     "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE4DenoisingUncertainty
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["calibration.csv", "structure.csv", "eigenvalues.csv", "loss.csv", "claims.json"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

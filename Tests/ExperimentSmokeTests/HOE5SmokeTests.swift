@@ -15,6 +15,8 @@ extension ExperimentSmoke {
                 let cmd = try HOE5OzakiSynthetic.parseAsRoot(["--chains", "20", "--langevin-steps", "30", "--train-steps", "10", "--seeds", "2",
                                                               "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE5OzakiSynthetic
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["fractions.csv", "reached.csv", "learned_accuracy.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

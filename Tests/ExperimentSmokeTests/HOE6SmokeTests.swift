@@ -20,6 +20,8 @@ extension ExperimentSmoke {
                                                            "--classifier", classifierURL.path,
                                                            "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HOE6OzakiImages
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["mixing.csv", "left.csv", "loss.csv", "claims.json"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

@@ -28,6 +28,8 @@ extension ExperimentSmoke {
                 let cmd = try HTE0ToyBalance.parseAsRoot(["--chains", "20", "--iterations", "30", "--steps", "20", "--seeds", "2",
                                                           "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HTE0ToyBalance
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["arms.csv", "loss.csv", "paths.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

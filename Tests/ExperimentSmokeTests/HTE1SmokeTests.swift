@@ -11,6 +11,8 @@ extension ExperimentSmoke {
             let cmd = try HTE1Concentration.parseAsRoot(
                 ["--samples", "200", "--seed", "\(seed)", "--out", dir.path, "--threads", "2"]) as! HTE1Concentration
             try cmd.run()
+            // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+            try ExperimentSmoke.expectColumnDictionary(in: dir)
         }
 
         @Test func producesFilesDeterministically() throws {
@@ -33,7 +35,7 @@ extension ExperimentSmoke {
             // HT-C3 decides on exact skews, with the threshold's provenance (issue 17).
             #expect(claims.contains("exact skew") && claims.contains("spec [RECON]"))
             let moments = try String(contentsOf: a.appendingPathComponent("moments.csv"), encoding: .utf8)
-            #expect(moments.hasPrefix(HTE1Concentration.MomentsColumns.all.joined(separator: ",")) && moments.contains("skew_exact_error"))
+            #expect(moments.hasPrefix(HTE1Concentration.Row.header.joined(separator: ",")) && moments.contains("skew_exact_error"))
             let config = try String(contentsOf: a.appendingPathComponent("config.json"), encoding: .utf8)
             #expect(config.contains("\"gitRevision\"") && config.contains("\"samplesPerCell\" : 200"))
         }

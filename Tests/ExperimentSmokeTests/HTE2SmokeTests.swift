@@ -26,6 +26,8 @@ extension ExperimentSmoke {
             let cmd = try HTE2NoiseScaling.parseAsRoot(
                 ["--samples", "500", "--seeds", "2", "--seed", "3", "--dimensions", "64", "196", "--out", out.path, "--data-dir", data.path, "--threads", "2"]) as! HTE2NoiseScaling
             try cmd.run()
+            // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+            try ExperimentSmoke.expectColumnDictionary(in: out)
         }
 
         @Test func producesFilesDeterministically() throws {
@@ -47,7 +49,7 @@ extension ExperimentSmoke {
             // Issue 17: HT-C4 on the fixed reference law, HT-C5 on paired continuous L.
             #expect(claims.contains("reference-law overlap") && claims.contains("paired by seed"))
             let ratios = try String(contentsOf: a.appendingPathComponent("ratios.csv"), encoding: .utf8)
-            #expect(ratios.hasPrefix(HTE2NoiseScaling.RatioColumns.all.joined(separator: ",")))
+            #expect(ratios.hasPrefix(HTE2NoiseScaling.RatioRow.header.joined(separator: ",")))
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("figures/overlap_by_level.pdf").path))
         }
 

@@ -15,6 +15,8 @@ extension ExperimentSmoke {
                 let cmd = try HTE3ScoreError.parseAsRoot(["--no-digits", "--dimensions", "2", "8", "--train-steps", "40", "--eval-points", "20", "--seeds", "2",
                                                           "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HTE3ScoreError
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["schedules.csv", "levels.csv", "curves.csv", "summary.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

@@ -13,6 +13,8 @@ extension ExperimentSmoke {
                 let cmd = try HTE4Convergence.parseAsRoot(["--chains", "10", "--train-steps", "30", "--langevin-steps", "100", "--seeds", "2",
                                                            "--out", base.appendingPathComponent(name).path, "--threads", "2"]) as! HTE4Convergence
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
             for f in ["trace.csv", "divergence.csv", "magnitude.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")

@@ -35,6 +35,8 @@ extension ExperimentSmoke {
                                                             "--classifier", classifierURL.path,
                                                             "--out", base.appendingPathComponent("\(name)/run").path, "--threads", "2"]) as! HTE5ClassBalance
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent("\(name)/run"))
             }
             for f in ["balance.csv", "quality.csv", "summary.csv", "paired.csv", "loss.csv", "classifier.csv", "claims.json",
                       "images/samples-gaussian.png", "images/samples-gnd-unscaled.png"] {

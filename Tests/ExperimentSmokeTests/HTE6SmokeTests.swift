@@ -22,6 +22,8 @@ extension ExperimentSmoke {
                                                              "--classifier", classifierURL.path,
                                                              "--out", base.appendingPathComponent("\(name)/run").path, "--threads", "2"]) as! HTE6SampleQuality
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent("\(name)/run"))
             }
             for f in ["metrics.csv", "floor.csv", "class_histogram.csv", "ratios.csv", "loss.csv", "claims.json", "images/samples-digits8x8.png"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/run/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/run/\(f)")), "\(f) differs")

@@ -20,6 +20,8 @@ extension ExperimentSmoke {
                 let cmd = try ImageKitDemo.parseAsRoot(["--steps", "8", "--samples", "12", "--sigma-min", "0.3", "--classifier", classifierURL.path,
                                                         "--out", base.appendingPathComponent("\(name)/run").path, "--threads", "2"]) as! ImageKitDemo
                 try cmd.run()
+                // Issue 19: the committed folder has a column dictionary naming every CSV and column.
+                try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent("\(name)/run"))
             }
             for f in ["metrics.csv", "samples.csv", "loss.csv", "denoising.csv", "class_histogram.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/run/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/run/\(f)")), "\(f) differs")

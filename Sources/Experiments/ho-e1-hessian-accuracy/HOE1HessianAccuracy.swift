@@ -191,6 +191,7 @@ struct HOE1HessianAccuracy: Experiment {
         var sigma: Double
         var seed: Int
         var arms: [ArmResult] = []
+        /// Rows of curves.csv, as cells (`UnitRows.cells`).
         var curves: [[CSVCell]] = []
         var denoising = Denoising()
         var identity: TweedieIdentity.Measurement?
@@ -205,7 +206,7 @@ struct HOE1HessianAccuracy: Experiment {
 
     struct Cell { var dataset: String; var sigma: Double; var seed: Int }
 
-    static func runCell<S: TensorScalar>(_ c: Config, _ cell: Cell, mixture: GaussianMixture, base: UInt64, scalar: S.Type) -> CellResult {
+    static func runCell<S: TensorScalar>(_ c: Config, _ cell: Cell, mixture: GaussianMixture, base: UInt64, scalar: S.Type) throws -> CellResult {
         let d = mixture.dimension
         let sigma = cell.sigma
         let q = mixture.perturbed(sigma: sigma)
@@ -222,9 +223,11 @@ struct HOE1HessianAccuracy: Experiment {
         let structure: SecondOrderStructure = d <= c.fullHeadMaxDimension ? .full : .lowRank(rank: c.rank)
         let every = max(1, c.steps / c.checkpoints)
         var result = CellResult(dataset: cell.dataset, dimension: d, sigma: sigma, seed: cell.seed)
+        var curveRows: [CurveRow] = []
         func curve(_ arm: String, _ step: Int, _ estimate: Tensor<Double>) {
             let e = SecondOrderMetrics.errors(estimate, s2True, rows: curvePoints.rows)
-            result.curves.append([.text(cell.dataset), .integer(d), .number(sigma), .integer(cell.seed), .text(arm), .integer(step), .number(Stats.mean(e.relativeFrobenius))])
+            curveRows.append(CurveRow(dataset: cell.dataset, dimension: d, sigma: sigma, seed: cell.seed, arm: arm, step: step,
+                                      relativeFrobenius: Stats.mean(e.relativeFrobenius)))
         }
 
         // s̃₁ by DSM-VR, with the autodiff error traced at checkpoints.
@@ -296,6 +299,7 @@ struct HOE1HessianAccuracy: Experiment {
                                              firstOrderError: SecondOrderMetrics.firstOrderError(net, noisy, s1True), baseline: "autodiff-N\(n)", steps: trained))
             }
         }
+        result.curves = try UnitRows.cells(curveRows)
         return result
     }
 
@@ -322,25 +326,25 @@ struct HOE1HessianAccuracy: Experiment {
         let results = try run.units("cells", count: cells.count,
                                     key: { "\(cells[$0].dataset)_sigma-\(cells[$0].sigma)_seed-\(cells[$0].seed)" },
                                     progress: { progress.advance() }) { k -> CellResult in
-            c.precision == .float32 ? Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Float.self)
-                                     : Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Double.self)
+            c.precision == .float32 ? try Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Float.self)
+                                     : try Self.runCell(c, cells[k], mixture: mixtures[cells[k].dataset]!, base: base, scalar: Double.self)
         }
 
-        var armRows: [[CSVCell]] = [], ratioRows: [[CSVCell]] = [], denoiseRows: [[CSVCell]] = [], tweedieRows: [[CSVCell]] = []
-        var identityRows: [[CSVCell]] = []
+        var armRows: [ArmRow] = [], ratioRows: [RatioRow] = [], denoiseRows: [DenoisingRow] = [], tweedieRows: [TweedieRatioRow] = []
+        var identityRows: [IdentityRow] = []
         for r in results {
             if let m = r.identity {
-                identityRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed),
-                                     .number(m.valueRatio), .number(m.gradientCoefficient), .number(m.gradientCosine)])
+                identityRows.append(IdentityRow(dataset: r.dataset, dimension: r.dimension, sigma: r.sigma, seed: r.seed,
+                                                valueRatio: m.valueRatio, gradientCoefficient: m.gradientCoefficient, gradientCosine: m.gradientCosine))
             }
             for a in r.arms {
-                armRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed), .text(a.arm),
-                                .number(Stats.mean(a.errors.relativeFrobenius)), .number(Stats.mean(a.errors.mse)),
-                                .number(Stats.mean(a.errors.mse) * pow(r.sigma, 4)), .number(Stats.mean(a.errors.diagonalMSE)), .number(a.firstOrderError),
-                                .integer(a.steps)])
+                armRows.append(ArmRow(dataset: r.dataset, dimension: r.dimension, sigma: r.sigma, seed: r.seed, arm: a.arm,
+                                      relativeFrobenius: Stats.mean(a.errors.relativeFrobenius), mse: Stats.mean(a.errors.mse),
+                                      mseSigma4: Stats.mean(a.errors.mse) * pow(r.sigma, 4), diagonalMSE: Stats.mean(a.errors.diagonalMSE),
+                                      firstOrderError: a.firstOrderError, stepsTrained: a.steps))
             }
-            denoiseRows.append([.text(r.dataset), .integer(r.dimension), .number(r.sigma), .integer(r.seed), .number(Stats.mean(r.denoising.dsm)),
-                                .number(Stats.mean(r.denoising.regression)), .number(Stats.mean(r.denoising.bayes))])
+            denoiseRows.append(DenoisingRow(dataset: r.dataset, dimension: r.dimension, sigma: r.sigma, seed: r.seed, mseTweedie: Stats.mean(r.denoising.dsm),
+                                            mseRegression: Stats.mean(r.denoising.regression), mseBayes: Stats.mean(r.denoising.bayes)))
         }
         // Ratios pooled over seeds (two-level bootstrap), per (data set, σ, arm).
         var keys: [String] = []
@@ -353,60 +357,200 @@ struct HOE1HessianAccuracy: Experiment {
                     (r.arms.first { $0.arm == a.arm }!.errors.relativeFrobenius, r.arms.first { $0.arm == a.baseline }!.errors.relativeFrobenius)
                 }
                 let est = Stats.pairedRatioBootstrapCI(pairs, seed: base)
-                ratioRows.append([.text(first.dataset), .integer(first.dimension), .number(first.sigma), .text(a.arm), .text(a.baseline),
-                                  .number(est.mean), .number(est.low), .number(est.high), .integer(group.count)])
+                ratioRows.append(RatioRow(dataset: first.dataset, dimension: first.dimension, sigma: first.sigma, arm: a.arm, baseline: a.baseline,
+                                          ratio: est.mean, low: est.low, high: est.high, seeds: group.count))
             }
             let hasRegression = group.allSatisfy { $0.denoising.regression.allSatisfy { !$0.isNaN } }
             let tw = hasRegression ? Stats.pairedRatioBootstrapCI(group.map { ($0.denoising.dsm, $0.denoising.regression) }, seed: base)
                                    : Estimate(mean: .nan, low: .nan, high: .nan, n: 0)
             let tb = Stats.pairedRatioBootstrapCI(group.map { ($0.denoising.dsm, $0.denoising.bayes) }, seed: base)
-            tweedieRows.append([.text(first.dataset), .integer(first.dimension), .number(first.sigma), .number(tw.mean), .number(tw.low), .number(tw.high),
-                                .number(tb.mean), .number(tb.low), .number(tb.high), .integer(group.count)])
+            tweedieRows.append(TweedieRatioRow(dataset: first.dataset, dimension: first.dimension, sigma: first.sigma, ratioRegression: tw.mean,
+                                               lowRegression: tw.low, highRegression: tw.high, ratioBayes: tb.mean, lowBayes: tb.low, highBayes: tb.high,
+                                               seeds: group.count))
         }
-        try run.writeCSV("arms.csv", header: ["dataset", "dimension", "sigma", "seed", "arm", "relative_frobenius", "mse", "mse_sigma4", "diagonal_mse", "first_order_error", "steps_trained"], rows: armRows)
-        try run.writeCSV("ratios.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "seeds"], rows: ratioRows)
-        try run.writeCSV("curves.csv", header: ["dataset", "dimension", "sigma", "seed", "arm", "step", "relative_frobenius"], rows: results.flatMap { $0.curves })
-        try run.writeCSV("denoising.csv", header: ["dataset", "dimension", "sigma", "seed", "mse_tweedie", "mse_regression", "mse_bayes"], rows: denoiseRows)
-        try run.writeCSV("tweedie_identity.csv", header: ["dataset", "dimension", "sigma", "seed", "value_ratio", "gradient_coefficient", "gradient_cosine"],
-                         rows: identityRows)
-        try run.writeCSV("tweedie_ratios.csv", header: ["dataset", "dimension", "sigma", "ratio_regression", "low_regression", "high_regression",
-                                                        "ratio_bayes", "low_bayes", "high_bayes", "seeds"], rows: tweedieRows)
+        try run.writeRows(armRows, to: "arms.csv")
+        try run.writeRows(ratioRows, to: "ratios.csv")
+        try run.writeRows(results.flatMap { try UnitRows.rows($0.curves, as: CurveRow.self) }, to: "curves.csv")
+        try run.writeRows(denoiseRows, to: "denoising.csv")
+        try run.writeRows(identityRows, to: "tweedie_identity.csv")
+        try run.writeRows(tweedieRows, to: "tweedie_ratios.csv")
         try run.writeConfig(c)
     }
+
+    // MARK: - Rows
+
+    /// A row of arms.csv: one arm's s₂ estimate in one (data set, σ, seed) cell.
+    struct ArmRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, seed: Int, arm: String, relativeFrobenius: Double, mse: Double, mseSigma4: Double
+        var diagonalMSE: Double, firstOrderError: Double, stepsTrained: Int
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, sigma, seed, arm, relativeFrobenius = "relative_frobenius", mse, mseSigma4 = "mse_sigma4"
+            case diagonalMSE = "diagonal_mse", firstOrderError = "first_order_error", stepsTrained = "steps_trained"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the Gaussian-mixture ground truth: anisotropic-2d, random-D (D dimensions, `components` components) or digits-64 (class-conditional 8×8-digits mixture)"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ of q_σ"),
+            .init("seed", "index", "seed index k (test points and networks of the cell)"),
+            .init("arm", "text", "autodiff (symmetrised input Jacobian of the DSM-VR s̃₁), D2SM-A/-B (± -VR, s̃₁ frozen), D2SM-A-joint (trained jointly with s̃₁, the released code), or an -N<n> small-data arm (both networks on n fixed samples)"),
+            .init("relative_frobenius", "1", "mean over test points x̃ ~ q_σ of ‖ŝ₂ − s₂‖_F / ‖s₂‖_F against the exact Hessian of log q_σ"),
+            .init("mse", "1/data units⁴", "mean over test points of the mean squared error of the D² entries"),
+            .init("mse_sigma4", "1", "mse × σ⁴ (posterior-covariance units, comparable across σ)"),
+            .init("diagonal_mse", "1/data units⁴", "mean squared error of the D diagonal entries"),
+            .init("first_order_error", "1", "mean over test points of ‖s̃₁ − s₁‖/‖s₁‖ of the s̃₁ this arm used"),
+            .init("steps_trained", "count", "Adam steps its network (the s̃₂ head, or s̃₁ for autodiff arms) was trained (the cap, or earlier at a plateau)"),
+        ]
+    }
+
+    /// A row of ratios.csv: one D2SM arm against its autodiff baseline, pooled over seeds.
+    struct RatioRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, arm: String, baseline: String, ratio: Double, low: Double, high: Double, seeds: Int
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the mixture (as arms.csv)"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ"),
+            .init("arm", "text", "the D2SM arm"),
+            .init("baseline", "text", "its autodiff arm (the same s̃₁, or the same n samples)"),
+            .init("ratio", "1", "err(arm)/err(baseline): mean relative Frobenius errors, group means averaged over seeds"),
+            .init("low", "1", "lower end of the two-level (seeds, then test points) bootstrap 95 % interval"),
+            .init("high", "1", "upper end of that interval"),
+            .init("seeds", "count", "seeds pooled (n)"),
+        ]
+    }
+
+    /// A row of curves.csv: one arm's error at one training checkpoint.
+    struct CurveRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, seed: Int, arm: String, step: Int, relativeFrobenius: Double
+        enum CodingKeys: String, CodingKey { case dataset, dimension, sigma, seed, arm, step, relativeFrobenius = "relative_frobenius" }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the mixture"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ"),
+            .init("seed", "index", "seed index k"),
+            .init("arm", "text", "the arm (as arms.csv)"),
+            .init("step", "count", "training step of the traced network (every steps/checkpoints steps)"),
+            .init("relative_frobenius", "1", "mean relative Frobenius error of ŝ₂ on the first curvePoints test points"),
+        ]
+    }
+
+    /// A row of denoising.csv: denoising errors in one cell.
+    struct DenoisingRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, seed: Int, mseTweedie: Double, mseRegression: Double, mseBayes: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, sigma, seed, mseTweedie = "mse_tweedie", mseRegression = "mse_regression", mseBayes = "mse_bayes"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the mixture"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ"),
+            .init("seed", "index", "seed index k"),
+            .init("mse_tweedie", "data units²", "mean over test pairs of ‖x̃ + σ²s̃₁(x̃) − x‖² (the Tweedie denoiser of the trained s̃₁)"),
+            .init("mse_regression", "data units²", "the same for a network regressing x on x̃ directly (same MLP and budget); nan for D > regressionMaxDimension (not trained)"),
+            .init("mse_bayes", "data units²", "the same for the exact posterior mean E[x | x̃] = x̃ + σ²s₁(x̃)"),
+        ]
+    }
+
+    /// A row of tweedie_identity.csv: the identity σ⁴·L_DSM = L_reg measured in one cell.
+    struct IdentityRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, seed: Int, valueRatio: Double, gradientCoefficient: Double, gradientCosine: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, sigma, seed, valueRatio = "value_ratio", gradientCoefficient = "gradient_coefficient", gradientCosine = "gradient_cosine"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the mixture"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ"),
+            .init("seed", "index", "seed index k"),
+            .init("value_ratio", "1", "σ⁴·(the library's DSM loss of s̃₁) / (regression loss of h = x̃ + σ²s̃₁) on the first identityPairs test pairs (1 exactly)"),
+            .init("gradient_coefficient", "1", "least-squares coefficient of the σ⁴-scaled DSM parameter gradient on the regression gradient (1 when equal)"),
+            .init("gradient_cosine", "1", "cosine between the two parameter gradients"),
+        ]
+    }
+
+    /// A row of tweedie_ratios.csv: denoising-error ratios per (data set, σ), pooled over seeds.
+    struct TweedieRatioRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, ratioRegression: Double, lowRegression: Double, highRegression: Double
+        var ratioBayes: Double, lowBayes: Double, highBayes: Double, seeds: Int
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, sigma, ratioRegression = "ratio_regression", lowRegression = "low_regression", highRegression = "high_regression"
+            case ratioBayes = "ratio_bayes", lowBayes = "low_bayes", highBayes = "high_bayes", seeds
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the mixture"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ"),
+            .init("ratio_regression", "1", "MSE(Tweedie denoiser) / MSE(direct regression network), two-level bootstrap point estimate; nan where no regression network was trained"),
+            .init("low_regression", "1", "lower end of its bootstrap 95 % interval (nan as above)"),
+            .init("high_regression", "1", "upper end (nan as above)"),
+            .init("ratio_bayes", "1", "MSE(Tweedie denoiser) / MSE(E[x | x̃]): the oracle gap, ≥ 1 for any imperfect s̃₁"),
+            .init("low_bayes", "1", "lower end of its bootstrap 95 % interval"),
+            .init("high_bayes", "1", "upper end"),
+            .init("seeds", "count", "seeds pooled (n)"),
+        ]
+    }
+
+    /// A row of arm_verdicts.csv: HO-C2's verdict for one arm in one (data set, σ).
+    struct ArmVerdictRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigma: Double, arm: String, baseline: String, ratio: Double, low: Double, high: Double, verdict: String
+        var firstOrderErrorArm: Double, firstOrderErrorBaseline: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, sigma, arm, baseline, ratio, low, high, verdict
+            case firstOrderErrorArm = "first_order_error_arm", firstOrderErrorBaseline = "first_order_error_baseline"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the mixture (D ≥ 10 only)"),
+            .init("dimension", "count", "D"),
+            .init("sigma", "data units", "noise level σ ∈ [0.05, 0.5]"),
+            .init("arm", "text", "the D2SM arm"),
+            .init("baseline", "text", "its autodiff arm"),
+            .init("ratio", "1", "err(arm)/err(baseline) (as ratios.csv)"),
+            .init("low", "1", "lower end of the bootstrap 95 % interval"),
+            .init("high", "1", "upper end"),
+            .init("verdict", "text", "the check ratio < 1: supported, not supported or inconclusive"),
+            .init("first_order_error_arm", "1", "mean over seeds of the relative error of the s̃₁ the arm used"),
+            .init("first_order_error_baseline", "1", "the same for the baseline's s̃₁"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("arms.csv", ArmRow.self, "Error metrics of every s₂ arm per data set, σ and seed (tables/accuracy, tables/metrics, figures/error_vs_dimension)."),
+        CSVFileDoc("ratios.csv", RatioRow.self, "Error ratio of each D2SM arm to its autodiff baseline with bootstrap intervals (tables/ratios, HO-C2)."),
+        CSVFileDoc("arm_verdicts.csv", ArmVerdictRow.self, "HO-C2's verdict per arm (tables/arm_verdicts)."),
+        CSVFileDoc("curves.csv", CurveRow.self, "s₂ error during training per arm (figures/error_vs_steps)."),
+        CSVFileDoc("denoising.csv", DenoisingRow.self, "Denoising errors of the Tweedie denoiser, a direct regression network and the exact posterior mean per cell."),
+        CSVFileDoc("tweedie_identity.csv", IdentityRow.self, "The DSM/regression identity measured on the trained s̃₁ per cell (HO-C1)."),
+        CSVFileDoc("tweedie_ratios.csv", TweedieRatioRow.self, "Denoising-error ratios pooled over seeds (the oracle gap in HO-C1's notes)."),
+    ]
 
     // MARK: - Render
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let arms = try run.readCSV("arms.csv")
-        let aName = try arms.strings("dataset"), aDim = try arms.numbers("dimension"), aSigma = try arms.numbers("sigma"), aArm = try arms.strings("arm")
-        let aFrob = try arms.numbers("relative_frobenius"), aFirst = try arms.numbers("first_order_error")
-        let ratios = try run.readCSV("ratios.csv")
-        let rName = try ratios.strings("dataset"), rDim = try ratios.numbers("dimension"), rSigma = try ratios.numbers("sigma"), rArm = try ratios.strings("arm")
-        let rRatio = try ratios.numbers("ratio"), rLow = try ratios.numbers("low"), rHigh = try ratios.numbers("high"), rSeeds = try ratios.numbers("seeds")
-        let tw = try run.readCSV("tweedie_ratios.csv")
-        let tName = try tw.strings("dataset"), tSigma = try tw.numbers("sigma"), tRatio = try tw.numbers("ratio_regression")
-        let tLow = try tw.numbers("low_regression"), tHigh = try tw.numbers("high_regression"), tBayes = try tw.numbers("ratio_bayes")
-        let cv = try run.readCSV("curves.csv")
-        let cName = try cv.strings("dataset"), cSigma = try cv.numbers("sigma"), cArm = try cv.strings("arm"), cStep = try cv.numbers("step"), cErr = try cv.numbers("relative_frobenius")
+        let arms = try run.readRows(ArmRow.self, from: "arms.csv")
+        let ratios = try run.readRows(RatioRow.self, from: "ratios.csv")
+        let tw = try run.readRows(TweedieRatioRow.self, from: "tweedie_ratios.csv")
+        let cv = try run.readRows(CurveRow.self, from: "curves.csv")
 
         var names: [String] = []
-        for n in aName where !names.contains(n) { names.append(n) }
-        names.sort { aDim[aName.firstIndex(of: $0)!] < aDim[aName.firstIndex(of: $1)!] }
+        for r in arms where !names.contains(r.dataset) { names.append(r.dataset) }
+        func dim(_ n: String) -> Int { arms.first { $0.dataset == n }!.dimension }
+        names.sort { dim($0) < dim($1) }
         var armOrder: [String] = []
-        for a in aArm where !armOrder.contains(a) { armOrder.append(a) }
-        let seedCount = Int(rSeeds.first ?? 0)
+        for r in arms where !armOrder.contains(r.arm) { armOrder.append(r.arm) }
+        let seedCount = ratios.first?.seeds ?? 0
+        func armRows(_ n: String, _ s: Double, _ arm: String) -> [ArmRow] { arms.filter { $0.dataset == n && $0.sigma == s && $0.arm == arm } }
 
         // Table 1: relative Frobenius error per arm (mean ± t-interval over seeds).
         var rows: [[String]] = []
         for n in names {
-            let sigmas = Array(Set(aSigma.indices.filter { aName[$0] == n }.map { aSigma[$0] })).sorted()
+            let sigmas = Array(Set(arms.filter { $0.dataset == n }.map(\.sigma))).sorted()
             for s in sigmas {
-                var row = [n, "\(Int(aDim[aName.firstIndex(of: n)!]))", Format.significant(s, 2)]
-                let first = Stats.meanCI(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == "autodiff" }.map { aFirst[$0] })
+                var row = [n, "\(dim(n))", Format.significant(s, 2)]
+                let first = Stats.meanCI(armRows(n, s, "autodiff").map(\.firstOrderError))
                 row.append(Format.withError(first.mean, first.halfWidth))
                 for arm in armOrder {
-                    let v = aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFrob[$0] }
+                    let v = armRows(n, s, arm).map(\.relativeFrobenius)
                     if v.isEmpty { row.append("–"); continue }
                     let e = Stats.meanCI(v)
                     row.append(Format.withError(e.mean, e.halfWidth))
@@ -419,16 +563,16 @@ struct HOE1HessianAccuracy: Experiment {
                                  label: "tab:ho-e1"), name: "accuracy")
 
         // Table 1b: the other metrics of spec §2.2, mean over seeds.
-        let aMSE = try arms.numbers("mse"), aMSE4 = try arms.numbers("mse_sigma4"), aDiag = try arms.numbers("diagonal_mse")
         var metricRows: [[String]] = []
         for n in names {
-            let sigmas = Array(Set(aSigma.indices.filter { aName[$0] == n }.map { aSigma[$0] })).sorted()
+            let sigmas = Array(Set(arms.filter { $0.dataset == n }.map(\.sigma))).sorted()
             for s in sigmas {
                 for arm in armOrder {
-                    let idx = aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }
-                    if idx.isEmpty { continue }
-                    metricRows.append([n, "\(Int(aDim[idx[0]]))", Format.significant(s, 2), arm] + [aFrob, aMSE, aMSE4, aDiag, aFirst].map { v in
-                        Format.significant(Stats.mean(idx.map { v[$0] }), 3)
+                    let rs = armRows(n, s, arm)
+                    if rs.isEmpty { continue }
+                    metricRows.append([n, "\(rs[0].dimension)", Format.significant(s, 2), arm]
+                                      + [\ArmRow.relativeFrobenius, \.mse, \.mseSigma4, \.diagonalMSE, \.firstOrderError].map { v in
+                        Format.significant(Stats.mean(rs.map { $0[keyPath: v] }), 3)
                     })
                 }
             }
@@ -439,8 +583,8 @@ struct HOE1HessianAccuracy: Experiment {
 
         // Table 2: ratios to autodiff with bootstrap intervals.
         var ratioTable: [[String]] = []
-        for i in rName.indices {
-            ratioTable.append([rName[i], "\(Int(rDim[i]))", Format.significant(rSigma[i], 2), rArm[i], "\(Format.significant(rRatio[i], 3)) [\(Format.significant(rLow[i], 3)), \(Format.significant(rHigh[i], 3))]"])
+        for r in ratios {
+            ratioTable.append([r.dataset, "\(r.dimension)", Format.significant(r.sigma, 2), r.arm, "\(Format.significant(r.ratio, 3)) [\(Format.significant(r.low, 3)), \(Format.significant(r.high, 3))]"])
         }
         try run.writeTable(Table(header: ["data", "D", "σ", "arm", "err_arm / err_autodiff [95% CI]"], rows: ratioTable,
                                  caption: "Error ratio of each D2SM arm to its autodiff baseline (same s̃₁ or same N samples), two-level bootstrap over seeds and test points.",
@@ -449,12 +593,12 @@ struct HOE1HessianAccuracy: Experiment {
         // Figure: error against training steps, autodiff vs D2SM-A (frozen), per data set at σ = 0.3 (or the first σ).
         var panels: [Panel] = []
         for n in names {
-            let sigmas = Array(Set(cSigma.indices.filter { cName[$0] == n }.map { cSigma[$0] })).sorted()
+            let sigmas = Array(Set(cv.filter { $0.dataset == n }.map(\.sigma))).sorted()
             guard let s = sigmas.first(where: { $0 == 0.3 }) ?? sigmas.last else { continue }
             var series: [Series] = []
             for (k, arm) in ["autodiff", "D2SM-A", "D2SM-A-VR", "D2SM-B", "D2SM-B-VR", "D2SM-A-joint"].enumerated() {
                 var byStep: [Double: [Double]] = [:]
-                for i in cName.indices where cName[i] == n && cSigma[i] == s && cArm[i] == arm { byStep[cStep[i], default: []].append(cErr[i]) }
+                for r in cv where r.dataset == n && r.sigma == s && r.arm == arm { byStep[Double(r.step), default: []].append(r.relativeFrobenius) }
                 let xs = byStep.keys.sorted()
                 if xs.isEmpty { continue }
                 series.append(Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: arm, style: .linespoints, color: k))
@@ -469,13 +613,13 @@ struct HOE1HessianAccuracy: Experiment {
         }
         // Figure: error against D per arm at each σ.
         var dimPanels: [Panel] = []
-        for s in Array(Set(aSigma)).sorted() {
+        for s in Array(Set(arms.map(\.sigma))).sorted() {
             var series: [Series] = []
             for (k, arm) in ["autodiff", "D2SM-A", "D2SM-A-VR", "D2SM-B", "D2SM-B-VR", "D2SM-A-joint"].enumerated() {
-                let ns = names.filter { n in aName.indices.contains { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm } }
+                let ns = names.filter { n in arms.contains { $0.dataset == n && $0.sigma == s && $0.arm == arm } }
                 if ns.isEmpty { continue }
-                let est = ns.map { n in Stats.meanCI(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFrob[$0] }) }
-                series.append(Series(x: ns.map { aDim[aName.firstIndex(of: $0)!] }, y: est.map { $0.mean }, yError: est.map { $0.halfWidth }, title: arm, style: .linespoints, color: k))
+                let est = ns.map { n in Stats.meanCI(armRows(n, s, arm).map(\.relativeFrobenius)) }
+                series.append(Series(x: ns.map { Double(dim($0)) }, y: est.map { $0.mean }, yError: est.map { $0.halfWidth }, title: arm, style: .linespoints, color: k))
             }
             if !series.isEmpty {
                 dimPanels.append(Panel(title: "σ = \(Format.significant(s, 2))", xLabel: "dimension D", yLabel: "relative Frobenius error", logX: true, logY: true, key: "off", series: series))
@@ -489,30 +633,29 @@ struct HOE1HessianAccuracy: Experiment {
         // HO-C2: for D ≥ 10 and σ ∈ [0.05, 0.5], err(arm)/err(its autodiff baseline) < 1. The
         // decisive arm (config.primaryArm) gives the claim's checks; every arm, small-data arms
         // included, gets its own verdict in tables/arm_verdicts with the s̃₁ errors beside it.
-        let rBaseline = try ratios.strings("baseline")
         let c2Provenance = ThresholdProvenance.specRecon("high-order spec §5 C2: \"the D2SM estimate of s₂ has lower relative Frobenius error than the symmetrised Jacobian of the DSM-trained s̃₁\": ratio < 1")
         func firstOrderError(_ n: String, _ s: Double, _ arm: String) -> Double {
-            Stats.mean(aName.indices.filter { aName[$0] == n && aSigma[$0] == s && aArm[$0] == arm }.map { aFirst[$0] })
+            Stats.mean(armRows(n, s, arm).map(\.firstOrderError))
         }
         var c2: [ClaimCheck] = []
-        var armVerdictRows: [[String]] = [], armVerdictCSV: [[CSVCell]] = []
+        var armVerdictRows: [[String]] = [], armVerdictCSV: [ArmVerdictRow] = []
         var tally: [String: [Verdict: Int]] = [:]
-        for i in rName.indices where rDim[i] >= 10 && rSigma[i] >= 0.05 && rSigma[i] <= 0.5 {
-            let e = Estimate(mean: rRatio[i], low: rLow[i], high: rHigh[i], n: Int(rSeeds[i]))
-            let check = ClaimCheck(statistic: "\(rName[i]), σ = \(Format.significant(rSigma[i], 2)): err(\(rArm[i])) / err(\(rBaseline[i]))",
+        for r in ratios where r.dimension >= 10 && r.sigma >= 0.05 && r.sigma <= 0.5 {
+            let e = Estimate(mean: r.ratio, low: r.low, high: r.high, n: r.seeds)
+            let check = ClaimCheck(statistic: "\(r.dataset), σ = \(Format.significant(r.sigma, 2)): err(\(r.arm)) / err(\(r.baseline))",
                                    estimate: e, direction: .lessThan, threshold: 1, provenance: c2Provenance,
                                    power: CheckPower.ofInterval(e, counts: "seeds (two-level bootstrap over seeds and test points)"))
-            if rArm[i] == c.primaryArm { c2.append(check) }
-            tally[rArm[i], default: [:]][check.verdict, default: 0] += 1
-            let e1Arm = firstOrderError(rName[i], rSigma[i], rArm[i]), e1Base = firstOrderError(rName[i], rSigma[i], rBaseline[i])
-            armVerdictRows.append([rName[i], "\(Int(rDim[i]))", Format.significant(rSigma[i], 2), rArm[i] + (rArm[i] == c.primaryArm ? " (decisive)" : ""), rBaseline[i],
-                                   "\(Format.significant(rRatio[i], 3)) [\(Format.significant(rLow[i], 3)), \(Format.significant(rHigh[i], 3))]", check.verdict.rawValue,
+            if r.arm == c.primaryArm { c2.append(check) }
+            tally[r.arm, default: [:]][check.verdict, default: 0] += 1
+            let e1Arm = firstOrderError(r.dataset, r.sigma, r.arm), e1Base = firstOrderError(r.dataset, r.sigma, r.baseline)
+            armVerdictRows.append([r.dataset, "\(r.dimension)", Format.significant(r.sigma, 2), r.arm + (r.arm == c.primaryArm ? " (decisive)" : ""), r.baseline,
+                                   "\(Format.significant(r.ratio, 3)) [\(Format.significant(r.low, 3)), \(Format.significant(r.high, 3))]", check.verdict.rawValue,
                                    Format.significant(e1Arm, 3), Format.significant(e1Base, 3)])
-            armVerdictCSV.append([.text(rName[i]), .integer(Int(rDim[i])), .number(rSigma[i]), .text(rArm[i]), .text(rBaseline[i]), .number(rRatio[i]), .number(rLow[i]),
-                                  .number(rHigh[i]), .text(check.verdict.rawValue), .number(e1Arm), .number(e1Base)])
+            armVerdictCSV.append(ArmVerdictRow(dataset: r.dataset, dimension: r.dimension, sigma: r.sigma, arm: r.arm, baseline: r.baseline, ratio: r.ratio,
+                                               low: r.low, high: r.high, verdict: check.verdict.rawValue, firstOrderErrorArm: e1Arm,
+                                               firstOrderErrorBaseline: e1Base))
         }
-        try run.writeCSV("arm_verdicts.csv", header: ["dataset", "dimension", "sigma", "arm", "baseline", "ratio", "low", "high", "verdict",
-                                                      "first_order_error_arm", "first_order_error_baseline"], rows: armVerdictCSV)
+        try run.writeRows(armVerdictCSV, to: "arm_verdicts.csv")
         try run.writeTable(Table(header: ["data", "D", "σ", "arm", "baseline", "err_arm / err_baseline [95% CI]", "verdict (< 1)", "s̃₁ rel. error (arm)", "s̃₁ rel. error (baseline)"],
                                  rows: armVerdictRows,
                                  caption: "HO-C2 per arm (D ≥ 10, σ ∈ [0.05, 0.5]): each D2SM arm against its autodiff baseline, with the verdict of ratio < 1 and the first-order errors of the s̃₁ each side used. The decisive arm is \(c.primaryArm) (the authors' joint training); -N arms train both networks on N fixed samples (the spec names data size as a factor).",
@@ -526,25 +669,22 @@ struct HOE1HessianAccuracy: Experiment {
         // The former check, MSE(x̃ + σ²s̃₁)/MSE(E[x | x̃]) within 1 ± 0.02, equals
         // 1 + σ⁴E‖s̃₁ − s₁‖²/MSE_Bayes ≥ 1 for any imperfect s̃₁: it measured training quality, and
         // is now reported as the oracle gap (information).
-        let tBayesLow = try tw.numbers("low_bayes"), tBayesHigh = try tw.numbers("high_bayes")
-        let ident = try run.readCSV("tweedie_identity.csv")
-        let iName = try ident.strings("dataset"), iSigma = try ident.numbers("sigma"), iValue = try ident.numbers("value_ratio")
-        let iCoef = try ident.numbers("gradient_coefficient"), iCos = try ident.numbers("gradient_cosine")
+        let ident = try run.readRows(IdentityRow.self, from: "tweedie_identity.csv")
         let idTol = c.identityTolerance ?? 1e-3
         let idProvenance = ThresholdProvenance.ours("the identity is exact; ±\(idTol) covers \(c.precision.label) round-off through the network (≈ 1e-6) with three orders of margin, while a scale, sign or target error in the DSM loss moves these ratios by ≥ 1e-2")
         var c1: [ClaimCheck] = []
         var gaps: [String] = []
-        for i in tName.indices {
-            let idx = iName.indices.filter { iName[$0] == tName[i] && iSigma[$0] == tSigma[i] }
-            let value = Stats.meanCI(idx.map { iValue[$0] }), coef = Stats.meanCI(idx.map { iCoef[$0] })
-            let cosine = idx.map { iCos[$0] }.min() ?? .nan
-            let cell = "\(tName[i]), σ = \(Format.significant(tSigma[i], 2))"
+        for t in tw {
+            let here = ident.filter { $0.dataset == t.dataset && $0.sigma == t.sigma }
+            let value = Stats.meanCI(here.map(\.valueRatio)), coef = Stats.meanCI(here.map(\.gradientCoefficient))
+            let cosine = here.map(\.gradientCosine).min() ?? .nan
+            let cell = "\(t.dataset), σ = \(Format.significant(t.sigma, 2))"
             c1.append(ClaimCheck(statistic: "\(cell): σ⁴·DSM loss / regression loss of x̃ + σ²s̃₁", estimate: value, direction: .within, threshold: 1,
                                  tolerance: idTol, provenance: idProvenance))
             c1.append(ClaimCheck(statistic: "\(cell): parameter-gradient coefficient, σ⁴·∇DSM on ∇regression (min cosine \(Format.significant(cosine, 8)))",
                                  estimate: coef, direction: .within, threshold: 1, tolerance: idTol, provenance: idProvenance))
-            gaps.append("\(cell): \(Format.significant(tBayes[i], 4)) [\(Format.significant(tBayesLow[i], 4)), \(Format.significant(tBayesHigh[i], 4))]"
-                        + (tRatio[i].isNaN ? "" : ", vs direct regression network \(Format.significant(tRatio[i], 3)) [\(Format.significant(tLow[i], 3)), \(Format.significant(tHigh[i], 3))]"))
+            gaps.append("\(cell): \(Format.significant(t.ratioBayes, 4)) [\(Format.significant(t.lowBayes, 4)), \(Format.significant(t.highBayes, 4))]"
+                        + (t.ratioRegression.isNaN ? "" : ", vs direct regression network \(Format.significant(t.ratioRegression, 3)) [\(Format.significant(t.lowRegression, 3)), \(Format.significant(t.highRegression, 3))]"))
         }
         let command = "make ho-e1-hessian-accuracy SCALE=\(options.scale.rawValue)"
         let note = "Protocol [RECON]: Gaussian-mixture ground truth, Softplus MLPs (\(c.precision.label)), \(c.plateau == nil ? "\(c.steps) Adam steps per network" : "Adam to a held-out-loss plateau (at most \(c.steps) steps) per network"), batch \(c.batchSize), lr \(c.learningRate); two-level bootstrap over \(seedCount) seeds and \(c.testPoints) test points."

@@ -110,7 +110,7 @@ struct HOE2Cost: Experiment {
     func compute(in run: RunDirectory) throws {
         let c = config
         let progress = Progress(Self.experimentID, total: c.dimensions.count)
-        var rows: [[CSVCell]] = []
+        var rows: [TimingRow] = []
         var sink: Float = 0  // keeps results alive
         for d in c.dimensions {
             var rng = Xoshiro256(seed: options.seed, key: [UInt64(d)])
@@ -145,15 +145,32 @@ struct HOE2Cost: Experiment {
             for (name, body) in bodies {
                 for _ in 0..<c.warmup { body() }
                 for r in 0..<c.repeats {
-                    rows.append([.text(name), .integer(d), .integer(r), .number(Self.seconds(body))])
+                    rows.append(TimingRow(method: name, dimension: d, repeat: r, seconds: Self.seconds(body)))
                 }
             }
             progress.advance()
         }
         _ = sink
-        try run.writeCSV("timings.csv", header: ["method", "dimension", "repeat", "seconds"], rows: rows)
+        try run.writeRows(rows, to: "timings.csv")
         try run.writeConfig(c)
     }
+
+    /// A row of timings.csv: one timed call.
+    struct TimingRow: DocumentedRow {
+        var method: String
+        var dimension: Int
+        var `repeat`: Int
+        var seconds: Double
+        static let columns: [ColumnDoc] = [
+            .init("method", "text", "what was timed: autodiff full s₂ (batched input Jacobian, or D vector-Jacobian products), autodiff diagonal (D VJPs, diagonal kept), the s̃₁ forward pass, or the forward pass of a D2SM head (full D², diagonal, low-rank); Float32 MLPs D → hidden → output, Softplus, random weights"),
+            .init("dimension", "count", "data dimension D"),
+            .init("repeat", "index", "repeat index 0…repeats−1 (after the warm-up calls, which are not recorded)"),
+            .init("seconds", "seconds", "wall-clock time of one call on a batch of `batch` points (monotonic clock)"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [CSVFileDoc("timings.csv", TimingRow.self, "Wall-clock timings of obtaining s₂ (or a D2SM head's forward pass), one row per method, dimension and repeat; tables/cost and the HO-C3 checks are medians of these.")]
 
     // MARK: - Render
 
@@ -169,10 +186,9 @@ struct HOE2Cost: Experiment {
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let t = try run.readCSV("timings.csv")
-        let tMethod = try t.strings("method"), tDim = try t.numbers("dimension"), tSec = try t.numbers("seconds")
-        func samples(_ m: String, _ d: Double) -> [Double] { tMethod.indices.filter { tMethod[$0] == m && tDim[$0] == d }.map { tSec[$0] }.sorted() }
-        let dims = Array(Set(tDim)).sorted()
+        let t = try run.readRows(TimingRow.self, from: "timings.csv")
+        func samples(_ m: String, _ d: Double) -> [Double] { t.filter { $0.method == m && Double($0.dimension) == d }.map(\.seconds).sorted() }
+        let dims = Array(Set(t.map { Double($0.dimension) })).sorted()
         var summary: [String: [Double: Summary]] = [:]
         for m in Self.methods {
             for d in dims {

@@ -166,7 +166,8 @@ struct HOE3VarianceReduction: Experiment {
 
     // MARK: - Compute
 
-    /// One training unit's rows and per-point errors of the plain and VR heads.
+    /// One training unit's rows (of training.csv, as `UnitRows.cells`) and per-point errors of
+    /// the plain and VR heads.
     struct TrainResult: Codable {
         var rows: [[CSVCell]]
         var plain: [Double]
@@ -189,7 +190,7 @@ struct HOE3VarianceReduction: Experiment {
         let progress = Progress(Self.experimentID, total: spreadTasks.count + trainTasks.count)
         let spreadRows = try run.units("spread", count: spreadTasks.count,
                                        key: { "sigma-\(spreadTasks[$0].sigma)_form-\(spreadTasks[$0].form.rawValue)" },
-                                       progress: { progress.advance() }) { k -> [CSVCell] in
+                                       progress: { progress.advance() }) { k -> [CSVCell] in  // one row of spread.csv
             let t = spreadTasks[k]
             var rng = Xoshiro256(seed: base, key: [1, UInt64(t.sigma * 1e6)])
             let x = mixture.sample(count: c.samples, using: &rng)
@@ -203,9 +204,12 @@ struct HOE3VarianceReduction: Experiment {
             let diff = Stats.mean(v.plain) - Stats.mean(v.vr)
             let se = ((Stats.variance(v.plain) + Stats.variance(v.vr)) / Double(c.samples)).squareRoot()
             let root = Double(c.batchSize).squareRoot()
-            return [.number(t.sigma), .text(t.form.rawValue), .integer(c.samples), .number(Stats.standardDeviation(v.plain)), .number(Stats.standardDeviation(v.antithetic)),
-                    .number(Stats.standardDeviation(v.vr)), .number(Stats.standardDeviation(v.plain) / root), .number(Stats.standardDeviation(v.vr) / root),
-                    .number(ratio.mean), .number(ratio.low), .number(ratio.high), .number(Stats.mean(v.plain)), .number(Stats.mean(v.vr)), .number(diff / se)]
+            let row = SpreadRow(sigma: t.sigma, form: t.form.rawValue, samples: c.samples, stdPlain: Stats.standardDeviation(v.plain),
+                                stdAntithetic: Stats.standardDeviation(v.antithetic), stdVR: Stats.standardDeviation(v.vr),
+                                batchStdPlain: Stats.standardDeviation(v.plain) / root, batchStdVR: Stats.standardDeviation(v.vr) / root,
+                                stdRatio: ratio.mean, stdRatioLow: ratio.low, stdRatioHigh: ratio.high, meanPlain: Stats.mean(v.plain),
+                                meanVR: Stats.mean(v.vr), meanDifferenceZ: diff / se)
+            return try UnitRows.cells([row])[0]
         }
 
         // (b) training, one task per (σ, seed): s̃₁, then s̃₂ plain and VR (form A, frozen s̃₁).
@@ -222,7 +226,7 @@ struct HOE3VarianceReduction: Experiment {
                                                                                                           batchSize: c.batchSize, steps: c.steps))
             let s1 = training.network(width: 2, using: &rng)
             training.trainFirstOrder(s1, source: .mixture(mixture), varianceReduced: true, using: &rng)
-            var rows: [[CSVCell]] = []
+            var rows: [TrainingRow] = []
             var errs: [[Double]] = []
             for vr in [false, true] {
                 var armRNG = Xoshiro256(seed: base, key: [3, UInt64(t.sigma * 1e6), UInt64(t.seed), vr ? 1 : 0])
@@ -231,57 +235,115 @@ struct HOE3VarianceReduction: Experiment {
                 training.trainSecondOrder(head: head, first: s1, loss: loss, mode: .frozen, varianceReduced: vr, source: .mixture(mixture), using: &armRNG)
                 let e = SecondOrderMetrics.errors(SecondOrderMetrics.headHessians(head, loss, noisy), s2True)
                 errs.append(e.relativeFrobenius)
-                rows.append([.number(t.sigma), .integer(t.seed), .text(vr ? "D2SM-A-VR" : "D2SM-A"), .number(Stats.mean(e.relativeFrobenius)), .number(Stats.mean(e.mse) * pow(t.sigma, 4))])
+                rows.append(TrainingRow(sigma: t.sigma, seed: t.seed, arm: vr ? "D2SM-A-VR" : "D2SM-A", relativeFrobenius: Stats.mean(e.relativeFrobenius),
+                                        mseSigma4: Stats.mean(e.mse) * pow(t.sigma, 4)))
             }
-            return TrainResult(rows: rows, plain: errs[0], vr: errs[1])
+            return TrainResult(rows: try UnitRows.cells(rows), plain: errs[0], vr: errs[1])
         }
-        var ratioRows: [[CSVCell]] = []
+        var ratioRows: [ErrorRatioRow] = []
         for s in c.sigmas {
             let idx = trainTasks.indices.filter { trainTasks[$0].sigma == s }
             let est = Stats.pairedRatioBootstrapCI(idx.map { (a: trained[$0].vr, b: trained[$0].plain) }, seed: base)
-            ratioRows.append([.number(s), .number(est.mean), .number(est.low), .number(est.high), .integer(idx.count)])
+            ratioRows.append(ErrorRatioRow(sigma: s, ratioVRToPlain: est.mean, low: est.low, high: est.high, seeds: idx.count))
         }
-        try run.writeCSV("spread.csv", header: ["sigma", "form", "samples", "std_plain", "std_antithetic", "std_vr", "batch_std_plain", "batch_std_vr",
-                                                "std_ratio", "std_ratio_low", "std_ratio_high", "mean_plain", "mean_vr", "mean_difference_z"], rows: spreadRows)
-        try run.writeCSV("training.csv", header: ["sigma", "seed", "arm", "relative_frobenius", "mse_sigma4"], rows: trained.flatMap { $0.rows })
-        try run.writeCSV("error_ratios.csv", header: ["sigma", "ratio_vr_to_plain", "low", "high", "seeds"], rows: ratioRows)
+        try run.writeRows(try UnitRows.rows(spreadRows, as: SpreadRow.self), to: "spread.csv")
+        try run.writeRows(trained.flatMap { try UnitRows.rows($0.rows, as: TrainingRow.self) }, to: "training.csv")
+        try run.writeRows(ratioRows, to: "error_ratios.csv")
         try run.writeConfig(c)
     }
+
+    // MARK: - Rows
+
+    /// A row of spread.csv: the loss estimate's spread at the fixed model for one (σ, form).
+    struct SpreadRow: DocumentedRow {
+        var sigma: Double, form: String, samples: Int, stdPlain: Double, stdAntithetic: Double, stdVR: Double
+        var batchStdPlain: Double, batchStdVR: Double, stdRatio: Double, stdRatioLow: Double, stdRatioHigh: Double
+        var meanPlain: Double, meanVR: Double, meanDifferenceZ: Double
+        enum CodingKeys: String, CodingKey {
+            case sigma, form, samples, stdPlain = "std_plain", stdAntithetic = "std_antithetic", stdVR = "std_vr", batchStdPlain = "batch_std_plain"
+            case batchStdVR = "batch_std_vr", stdRatio = "std_ratio", stdRatioLow = "std_ratio_low", stdRatioHigh = "std_ratio_high"
+            case meanPlain = "mean_plain", meanVR = "mean_vr", meanDifferenceZ = "mean_difference_z"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("sigma", "data units", "noise level σ"),
+            .init("form", "text", "D2SM loss form A or B (high-order spec §1.6)"),
+            .init("samples", "count", "Monte Carlo samples M (clean point, noise z) at the fixed model s̃₁ = s₁ + 0.1·sin(x̃), s̃₂ = s₂ + 0.2·I − 0.1·e₁e₁ᵀ"),
+            .init("std_plain", "loss units", "per-sample standard deviation of the plain D2SM loss estimate (code-faithful scale, ÷2 included)"),
+            .init("std_antithetic", "loss units", "the same with the antithetic pair (x ± σz) only"),
+            .init("std_vr", "loss units", "the same for D2SM-VR (antithetic pair and control variate)"),
+            .init("batch_std_plain", "loss units", "std_plain / √batchSize: the spread of a batch mean"),
+            .init("batch_std_vr", "loss units", "std_vr / √batchSize"),
+            .init("std_ratio", "1", "std_plain / std_vr"),
+            .init("std_ratio_low", "1", "lower end of the bootstrap 95 % interval of std_ratio (samples resampled, bootstrapResamples times)"),
+            .init("std_ratio_high", "1", "upper end of that interval"),
+            .init("mean_plain", "loss units", "mean of the plain per-sample estimates"),
+            .init("mean_vr", "loss units", "mean of the VR per-sample estimates"),
+            .init("mean_difference_z", "1", "(mean_plain − mean_vr) / √((var plain + var VR)/M): the difference in standard errors (both estimate the same loss)"),
+        ]
+    }
+
+    /// A row of training.csv: one trained s̃₂ head.
+    struct TrainingRow: DocumentedRow {
+        var sigma: Double, seed: Int, arm: String, relativeFrobenius: Double, mseSigma4: Double
+        enum CodingKeys: String, CodingKey { case sigma, seed, arm, relativeFrobenius = "relative_frobenius", mseSigma4 = "mse_sigma4" }
+        static let columns: [ColumnDoc] = [
+            .init("sigma", "data units", "noise level σ"),
+            .init("seed", "index", "seed index k (test points, s̃₁ and both heads of a (σ, seed) share the seed)"),
+            .init("arm", "text", "D2SM-A (plain) or D2SM-A-VR: the loss the full s̃₂ head was trained with (s̃₁ frozen, trained by DSM-VR)"),
+            .init("relative_frobenius", "1", "mean over testPoints fresh noisy points of ‖s̃₂ − s₂‖_F / ‖s₂‖_F against the exact Hessian of log q_σ"),
+            .init("mse_sigma4", "1", "mean squared error of the s̃₂ entries times σ⁴"),
+        ]
+    }
+
+    /// A row of error_ratios.csv: the VR/plain error ratio at one σ.
+    struct ErrorRatioRow: DocumentedRow {
+        var sigma: Double, ratioVRToPlain: Double, low: Double, high: Double, seeds: Int
+        enum CodingKeys: String, CodingKey { case sigma, ratioVRToPlain = "ratio_vr_to_plain", low, high, seeds }
+        static let columns: [ColumnDoc] = [
+            .init("sigma", "data units", "noise level σ"),
+            .init("ratio_vr_to_plain", "1", "ratio of the mean relative Frobenius errors, D2SM-A-VR / D2SM-A, over seeds and test points"),
+            .init("low", "1", "lower end of the two-level (seeds, then points) bootstrap 95 % interval of the ratio"),
+            .init("high", "1", "upper end of that interval"),
+            .init("seeds", "count", "seeds (n)"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("spread.csv", SpreadRow.self, "Spread of the D2SM loss estimate at a fixed, slightly wrong model per σ and form (tables/spread, figures/spread_vs_sigma, HO-C4)."),
+        CSVFileDoc("training.csv", TrainingRow.self, "s₂ error of heads trained by plain D2SM and by D2SM-VR per σ and seed (tables/error)."),
+        CSVFileDoc("error_ratios.csv", ErrorRatioRow.self, "VR/plain ratio of the s₂ errors per σ with bootstrap intervals (tables/error, HO-C4)."),
+    ]
 
     // MARK: - Render
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let sp = try run.readCSV("spread.csv")
-        let pSigma = try sp.numbers("sigma"), pForm = try sp.strings("form"), pPlain = try sp.numbers("std_plain"), pAnti = try sp.numbers("std_antithetic")
-        let pVR = try sp.numbers("std_vr"), pRatio = try sp.numbers("std_ratio"), pLow = try sp.numbers("std_ratio_low"), pHigh = try sp.numbers("std_ratio_high")
-        let pZ = try sp.numbers("mean_difference_z"), pBatch = try sp.numbers("batch_std_plain"), pBatchVR = try sp.numbers("batch_std_vr")
-        let er = try run.readCSV("error_ratios.csv")
-        let eSigma = try er.numbers("sigma"), eRatio = try er.numbers("ratio_vr_to_plain"), eLow = try er.numbers("low"), eHigh = try er.numbers("high"), eSeeds = try er.numbers("seeds")
-        let tr = try run.readCSV("training.csv")
-        let tSigma = try tr.numbers("sigma"), tArm = try tr.strings("arm"), tErr = try tr.numbers("relative_frobenius")
-        let seedCount = Int(eSeeds.first ?? 0)
+        let sp = try run.readRows(SpreadRow.self, from: "spread.csv")
+        let er = try run.readRows(ErrorRatioRow.self, from: "error_ratios.csv")
+        let tr = try run.readRows(TrainingRow.self, from: "training.csv")
+        let seedCount = er.first?.seeds ?? 0
 
         // Spec §1.6 pilot (NumPy, 2·10⁵ samples, a different fixed model): plain, antithetic, VR.
         let pilot: [Double: (Double, Double, Double)] = [0.01: (2.5e5, 2.5e5, 685), 0.05: (1.0e4, 9.6e3, 652), 0.1: (2.7e3, 2.3e3, 552), 0.3: (320, 228, 244), 1.0: (9.1, 7.6, 9.1)]
         var rows: [[String]] = []
-        for i in pSigma.indices {
-            let p = pilot[pSigma[i]]
-            rows.append([Format.significant(pSigma[i], 2), pForm[i], Format.significant(pPlain[i], 3), Format.significant(pAnti[i], 3), Format.significant(pVR[i], 3),
-                         "\(Format.significant(pRatio[i], 3)) [\(Format.significant(pLow[i], 3)), \(Format.significant(pHigh[i], 3))]",
-                         Format.significant(pBatch[i], 3), Format.significant(pBatchVR[i], 3), Format.significant(pZ[i], 2),
-                         pForm[i] == "A" && p != nil ? "\(Format.significant(p!.0, 2)) / \(Format.significant(p!.1, 2)) / \(Format.significant(p!.2, 3))" : "–"])
+        for r in sp {
+            let p = pilot[r.sigma]
+            rows.append([Format.significant(r.sigma, 2), r.form, Format.significant(r.stdPlain, 3), Format.significant(r.stdAntithetic, 3), Format.significant(r.stdVR, 3),
+                         "\(Format.significant(r.stdRatio, 3)) [\(Format.significant(r.stdRatioLow, 3)), \(Format.significant(r.stdRatioHigh, 3))]",
+                         Format.significant(r.batchStdPlain, 3), Format.significant(r.batchStdVR, 3), Format.significant(r.meanDifferenceZ, 2),
+                         r.form == "A" && p != nil ? "\(Format.significant(p!.0, 2)) / \(Format.significant(p!.1, 2)) / \(Format.significant(p!.2, 3))" : "–"])
         }
         try run.writeTable(Table(header: ["σ", "form", "std plain", "std antithetic", "std VR", "plain/VR [95% CI]", "batch std plain", "batch std VR", "mean diff. (s.e.)", "spec pilot plain / anti / VR"],
                                  rows: rows,
                                  caption: "Per-sample standard deviation of the D2SM loss estimate at a fixed, slightly wrong model on the 2-D mixture (code-faithful scale, ÷2 included), and per batch of \(c.batchSize). Mean diff.: (mean plain − mean VR)/s.e., expected within ±4. The last column is the spec's NumPy pilot with a different fixed model (not the paper's numbers).",
                                  label: "tab:ho-e3-spread"), name: "spread")
         var errRows: [[String]] = []
-        for i in eSigma.indices {
-            let plain = Stats.meanCI(tSigma.indices.filter { tSigma[$0] == eSigma[i] && tArm[$0] == "D2SM-A" }.map { tErr[$0] })
-            let vr = Stats.meanCI(tSigma.indices.filter { tSigma[$0] == eSigma[i] && tArm[$0] == "D2SM-A-VR" }.map { tErr[$0] })
-            errRows.append([Format.significant(eSigma[i], 2), Format.withError(plain.mean, plain.halfWidth), Format.withError(vr.mean, vr.halfWidth),
-                            "\(Format.significant(eRatio[i], 3)) [\(Format.significant(eLow[i], 3)), \(Format.significant(eHigh[i], 3))]"])
+        for e in er {
+            let plain = Stats.meanCI(tr.filter { $0.sigma == e.sigma && $0.arm == "D2SM-A" }.map(\.relativeFrobenius))
+            let vr = Stats.meanCI(tr.filter { $0.sigma == e.sigma && $0.arm == "D2SM-A-VR" }.map(\.relativeFrobenius))
+            errRows.append([Format.significant(e.sigma, 2), Format.withError(plain.mean, plain.halfWidth), Format.withError(vr.mean, vr.halfWidth),
+                            "\(Format.significant(e.ratioVRToPlain, 3)) [\(Format.significant(e.low, 3)), \(Format.significant(e.high, 3))]"])
         }
         try run.writeTable(Table(header: ["σ", "rel. error plain D2SM-A", "rel. error D2SM-A-VR", "VR / plain [95% CI]"], rows: errRows,
                                  caption: "Relative Frobenius error of s̃₂ after \(c.steps) steps (s̃₁ frozen, trained \(c.steps) steps with DSM-VR), mean ± t-interval over \(seedCount) seeds; ratio by two-level bootstrap. VR uses three network evaluations per sample.",
@@ -289,11 +351,11 @@ struct HOE3VarianceReduction: Experiment {
 
         let forms = ["A", "B"]
         try run.writeFigure(Figure(name: "spread_vs_sigma", panels: forms.map { f in
-            let idx = pSigma.indices.filter { pForm[$0] == f }
+            let rs = sp.filter { $0.form == f }
             return Panel(title: "form \(f): per-sample std of the loss estimate", xLabel: "σ", yLabel: "standard deviation", logX: true, logY: true, key: "top right",
-                         series: [Series(x: idx.map { pSigma[$0] }, y: idx.map { pPlain[$0] }, title: "plain", style: .linespoints, color: 0),
-                                  Series(x: idx.map { pSigma[$0] }, y: idx.map { pAnti[$0] }, title: "antithetic only", style: .linespoints, color: 1),
-                                  Series(x: idx.map { pSigma[$0] }, y: idx.map { pVR[$0] }, title: "VR", style: .linespoints, color: 2)])
+                         series: [Series(x: rs.map(\.sigma), y: rs.map(\.stdPlain), title: "plain", style: .linespoints, color: 0),
+                                  Series(x: rs.map(\.sigma), y: rs.map(\.stdAntithetic), title: "antithetic only", style: .linespoints, color: 1),
+                                  Series(x: rs.map(\.sigma), y: rs.map(\.stdVR), title: "VR", style: .linespoints, color: 2)])
         }, title: "HO-E3: spread of the D2SM loss estimate at a fixed model"))
 
         // HO-C4 checks (form A). Issue 17: the spread ratio grows like σ⁻², so the absolute
@@ -303,15 +365,15 @@ struct HOE3VarianceReduction: Experiment {
         let relativeLimit = c.smallRelativeSigmaLimit ?? 0.05
         var checks: [ClaimCheck] = []
         var untestedSmall: [String] = []
-        for i in pSigma.indices where pForm[i] == "A" {
-            let est = Estimate(mean: pRatio[i], low: pLow[i], high: pHigh[i], n: c.samples)
-            if pSigma[i] / sMin <= relativeLimit {
-                checks.append(ClaimCheck(statistic: "σ = \(Format.significant(pSigma[i], 2)) (σ/s_min = \(Format.significant(pSigma[i] / sMin, 2))): std(plain)/std(VR), form A", estimate: est, direction: .greaterThan, threshold: c.minimumReduction,
+        for r in sp where r.form == "A" {
+            let est = Estimate(mean: r.stdRatio, low: r.stdRatioLow, high: r.stdRatioHigh, n: c.samples)
+            if r.sigma / sMin <= relativeLimit {
+                checks.append(ClaimCheck(statistic: "σ = \(Format.significant(r.sigma, 2)) (σ/s_min = \(Format.significant(r.sigma / sMin, 2))): std(plain)/std(VR), form A", estimate: est, direction: .greaterThan, threshold: c.minimumReduction,
                                          provenance: .ours("spec §5 C4 [RECON] \"for σ ≤ 0.05 ... at least 10× smaller\", with σ read relative to the data's smallest standard deviation s_min = \(Format.significant(sMin, 3)) (√λ_min of the data covariance), because the ratio grows like σ⁻² and its crossing of 10 scales with the data"),
                                          power: CheckPower.ofInterval(est, counts: "samples")))
-            } else if pSigma[i] <= c.smallSigmaLimit {
-                untestedSmall.append("σ = \(Format.significant(pSigma[i], 2)) (σ/s_min = \(Format.significant(pSigma[i] / sMin, 2)), ratio \(Format.significant(pRatio[i], 3)))")
-            } else if pSigma[i] == 1 {
+            } else if r.sigma <= c.smallSigmaLimit {
+                untestedSmall.append("σ = \(Format.significant(r.sigma, 2)) (σ/s_min = \(Format.significant(r.sigma / sMin, 2)), ratio \(Format.significant(r.stdRatio, 3)))")
+            } else if r.sigma == 1 {
                 checks.append(ClaimCheck(statistic: "σ = 1: std(plain)/std(VR), form A", estimate: est, direction: .within, threshold: 1, tolerance: c.noDifferenceTolerance,
                                          provenance: .ours("\"no difference at σ = 1\" (spec §5 C4 [RECON]) read as a ratio within 1 ± \(c.noDifferenceTolerance)")))
             }
@@ -319,24 +381,24 @@ struct HOE3VarianceReduction: Experiment {
         // The σ⁻² law: slope of log(ratio) against log σ between the two smallest σ (form A),
         // its interval from the two independent bootstrap intervals (normal approximation on
         // the log scale).
-        let formA = pSigma.indices.filter { pForm[$0] == "A" }.sorted { pSigma[$0] < pSigma[$1] }
+        let formA = sp.filter { $0.form == "A" }.sorted { $0.sigma < $1.sigma }
         if formA.count >= 2 {
             let (i, j) = (formA[0], formA[1])
-            let e = Self.inverseSquareSlope(sigmas: (pSigma[i], pSigma[j]), ratios: (pRatio[i], pRatio[j]),
-                                            intervals: ((pLow[i], pHigh[i]), (pLow[j], pHigh[j])))
+            let e = Self.inverseSquareSlope(sigmas: (i.sigma, j.sigma), ratios: (i.stdRatio, j.stdRatio),
+                                            intervals: ((i.stdRatioLow, i.stdRatioHigh), (j.stdRatioLow, j.stdRatioHigh)))
             let tol = c.inverseSquareSlopeTolerance ?? 0.3
-            checks.append(ClaimCheck(statistic: "log-log slope of std(plain)/std(VR) against σ, σ = \(Format.significant(pSigma[i], 2)) → \(Format.significant(pSigma[j], 2)), form A",
+            checks.append(ClaimCheck(statistic: "log-log slope of std(plain)/std(VR) against σ, σ = \(Format.significant(i.sigma, 2)) → \(Format.significant(j.sigma, 2)), form A",
                                      estimate: e, direction: .within, threshold: -2, tolerance: tol,
                                      provenance: .ours("the plain estimator's spread is dominated by the (zzᵀ − I)/σ² target, the VR estimator's is O(1), so the ratio ∝ σ⁻² at σ ≪ s_min; ±\(tol) allows the O(σ²/s_min²) corrections"),
                                      power: CheckPower.ofInterval(e, claimedEffect: tol, counts: "samples per σ")))
         }
-        for i in eSigma.indices {
-            let est = Estimate(mean: eRatio[i], low: eLow[i], high: eHigh[i], n: Int(eSeeds[i]))
-            if eSigma[i] <= c.smallSigmaLimit {
-                checks.append(ClaimCheck(statistic: "σ = \(Format.significant(eSigma[i], 2)): s₂ error VR / plain after \(c.steps) steps", estimate: est, direction: .lessThan, threshold: 1,
+        for r in er {
+            let est = Estimate(mean: r.ratioVRToPlain, low: r.low, high: r.high, n: r.seeds)
+            if r.sigma <= c.smallSigmaLimit {
+                checks.append(ClaimCheck(statistic: "σ = \(Format.significant(r.sigma, 2)): s₂ error VR / plain after \(c.steps) steps", estimate: est, direction: .lessThan, threshold: 1,
                                          provenance: .specRecon("high-order spec §5 C4: \"for σ ≤ 0.05 ... the s₂ error after N steps is lower\": ratio < 1"),
                                          power: CheckPower.ofInterval(est, counts: "seeds (two-level bootstrap)")))
-            } else if eSigma[i] == 1 {
+            } else if r.sigma == 1 {
                 checks.append(ClaimCheck(statistic: "σ = 1: s₂ error VR / plain after \(c.steps) steps", estimate: est, direction: .within, threshold: 1, tolerance: c.errorTolerance,
                                          provenance: .ours("\"no meaningful difference at σ = 1\" (spec §5 C4 [RECON]) read as an error ratio within 1 ± \(c.errorTolerance)"),
                                          power: CheckPower.ofInterval(est, claimedEffect: c.errorTolerance, counts: "seeds (two-level bootstrap)")))

@@ -224,7 +224,7 @@ struct HOE4DenoisingUncertainty: Experiment {
 
         // Calibration rows: (model, comparison) with bootstrap intervals over images.
         t = Date()
-        var calRows: [[CSVCell]] = []
+        var calRows: [CalibrationRow] = []
         for e in evaluations {
             let n = e.clean.count
             let sq = (0..<n).map { r in (0..<e.clean[r].count).map { j in let q = e.clean[r][j] - e.mean[r][j]; return q * q } }
@@ -239,33 +239,31 @@ struct HOE4DenoisingUncertainty: Experiment {
                 let seedBase = options.seed &+ UInt64(k)
                 let r = Stats.groupBootstrapCI(groupCount: n, resamples: c.bootstrapResamples, seed: seedBase) { Self.calibration(target, predicted, picks: $0).pixelMeanPearson }
                 let ratio = Stats.groupBootstrapCI(groupCount: n, resamples: c.bootstrapResamples, seed: seedBase &+ 100) { Self.calibration(target, predicted, picks: $0).ratio }
-                calRows.append([.text(e.name), .text(what), .number(point.pixelMeanPearson), .number(r.low), .number(r.high),
-                                .number(point.pooledPearson), .number(point.meanSquaredError), .number(point.meanPredictedVariance),
-                                .number(point.ratio), .number(ratio.low), .number(ratio.high), .integer(n),
-                                .integer(e.negativeVariances), .integer(e.negativeEigenvalues),
-                                e.relativeFrobenius.map { .number(Stats.mean($0)) } ?? .text("")])
+                calRows.append(CalibrationRow(
+                    model: e.name, comparison: what, pixelMeanPearson: point.pixelMeanPearson, pearsonLow: r.low, pearsonHigh: r.high,
+                    pooledPearson: point.pooledPearson, meanTarget: point.meanSquaredError, meanPredicted: point.meanPredictedVariance,
+                    ratioPredictedToTarget: point.ratio, ratioLow: ratio.low, ratioHigh: ratio.high, images: n,
+                    negativeVariancesClamped: e.negativeVariances, negativeEigenvalues: e.negativeEigenvalues,
+                    relativeFrobeniusErrorVsExact: e.relativeFrobenius.map { Stats.mean($0) }))
             }
         }
-        try run.writeCSV("calibration.csv", header: ["model", "comparison", "pixel_mean_pearson", "pearson_low", "pearson_high", "pooled_pearson",
-                                                     "mean_target", "mean_predicted", "ratio_predicted_to_target", "ratio_low", "ratio_high", "images",
-                                                     "negative_variances_clamped", "negative_eigenvalues", "relative_frobenius_error_vs_exact"],
-                         rows: calRows)
+        try run.writeRows(calRows, to: "calibration.csv")
         // Structure: per image and eigen rank, the stroke share; and the random-direction share.
-        var structRows: [[CSVCell]] = [], eigRows: [[CSVCell]] = []
+        var structRows: [StructureRow] = [], eigRows: [EigenvalueRow] = []
         for e in evaluations {
             for r in e.shares.indices {
                 for k in e.shares[r].indices {
-                    structRows.append([.text(e.name), .integer(r), .integer(k + 1), .number(e.shares[r][k]), .number(e.randomShares[r]), .number(e.maskFraction[r])])
-                    eigRows.append([.text(e.name), .integer(r), .integer(k + 1), .number(e.eigenvalues[r][k])])
+                    structRows.append(StructureRow(model: e.name, image: r, eigenRank: k + 1, strokeShare: e.shares[r][k],
+                                                   randomDirectionShare: e.randomShares[r], maskFraction: e.maskFraction[r]))
+                    eigRows.append(EigenvalueRow(model: e.name, image: r, eigenRank: k + 1, eigenvalue: e.eigenvalues[r][k]))
                 }
             }
         }
-        try run.writeCSV("structure.csv", header: ["model", "image", "eigen_rank", "stroke_share", "random_direction_share", "mask_fraction"], rows: structRows)
-        try run.writeCSV("eigenvalues.csv", header: ["model", "image", "eigen_rank", "eigenvalue"], rows: eigRows)
-        try run.writeCSV("loss.csv", header: ["model", "interval_end_step", "mean_loss"],
-                         rows: zip(models, summaries).flatMap { m, s in
-                             s.lossTrace.enumerated().map { [.text(m.name), .integer(min(($0 + 1) * c.checkpointEvery, c.steps)), .number($1)] }
-                         })
+        try run.writeRows(structRows, to: "structure.csv")
+        try run.writeRows(eigRows, to: "eigenvalues.csv")
+        try run.writeRows(zip(models, summaries).flatMap { m, s in
+            s.lossTrace.enumerated().map { LossRow(model: m.name, intervalEndStep: min(($0 + 1) * c.checkpointEvery, c.steps), meanLoss: $1) }
+        }, to: "loss.csv")
 
         // Grids for the first images.
         for e in evaluations {
@@ -315,19 +313,94 @@ struct HOE4DenoisingUncertainty: Experiment {
         for (part, s) in timings.sorted(by: { $0.value > $1.value }) { log(String(format: "%@: %@ took %.1f s", Self.experimentID, part, s)) }
     }
 
+    // MARK: - Rows
+
+    /// A row of calibration.csv: one (model, comparison) of predicted against target variances.
+    struct CalibrationRow: DocumentedRow {
+        var model: String, comparison: String, pixelMeanPearson: Double, pearsonLow: Double, pearsonHigh: Double, pooledPearson: Double
+        var meanTarget: Double, meanPredicted: Double, ratioPredictedToTarget: Double, ratioLow: Double, ratioHigh: Double, images: Int
+        var negativeVariancesClamped: Int, negativeEigenvalues: Int, relativeFrobeniusErrorVsExact: Double?
+        enum CodingKeys: String, CodingKey {
+            case model, comparison, pixelMeanPearson = "pixel_mean_pearson", pearsonLow = "pearson_low", pearsonHigh = "pearson_high"
+            case pooledPearson = "pooled_pearson", meanTarget = "mean_target", meanPredicted = "mean_predicted"
+            case ratioPredictedToTarget = "ratio_predicted_to_target", ratioLow = "ratio_low", ratioHigh = "ratio_high", images
+            case negativeVariancesClamped = "negative_variances_clamped", negativeEigenvalues = "negative_eigenvalues"
+            case relativeFrobeniusErrorVsExact = "relative_frobenius_error_vs_exact"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("model", "text", "lowrank (low-rank + diagonal s̃₂ head on the data set's images) or full-mixture (full head on draws of the class-conditional digits mixture)"),
+            .init("comparison", "text", "target against predicted: squared error (x − m)² vs predicted variance diag(σ⁴s̃₂ + σ²I); exact posterior variance vs predicted (mixture only); squared error of the exact mean vs exact variance (reference, not a check)"),
+            .init("pixel_mean_pearson", "1", "Pearson r across pixels between the per-pixel means over held-out images of the target and of the predicted value"),
+            .init("pearson_low", "1", "lower end of the percentile-bootstrap 95 % interval of pixel_mean_pearson (images resampled, bootstrapResamples times)"),
+            .init("pearson_high", "1", "upper end of that interval"),
+            .init("pooled_pearson", "1", "Pearson r over all (image, pixel) pairs"),
+            .init("mean_target", "pixels² ([0,1] scale)", "mean of the target over images and pixels"),
+            .init("mean_predicted", "pixels² ([0,1] scale)", "mean of the predicted variance (negative entries clamped to 0)"),
+            .init("ratio_predicted_to_target", "1", "mean_predicted / mean_target"),
+            .init("ratio_low", "1", "lower end of the percentile-bootstrap 95 % interval of the ratio"),
+            .init("ratio_high", "1", "upper end of that interval"),
+            .init("images", "count", "held-out images (n)"),
+            .init("negative_variances_clamped", "count", "predicted per-pixel variances below 0, clamped to 0, over all images (per model; repeated on each comparison row)"),
+            .init("negative_eigenvalues", "count", "negative eigenvalues of the predicted Σ (all D eigenpairs, LAPACK dsyevd) summed over images (per model; repeated on each comparison row)"),
+            .init("relative_frobenius_error_vs_exact", "1", "mean over images of ‖Σ̂ − Σ‖_F / ‖Σ‖_F against the exact Cov[x | x̃]; empty for the lowrank model (no exact covariance)"),
+        ]
+    }
+
+    /// A row of structure.csv: one eigenvector of one held-out image's Σ.
+    struct StructureRow: DocumentedRow {
+        var model: String, image: Int, eigenRank: Int, strokeShare: Double, randomDirectionShare: Double, maskFraction: Double
+        enum CodingKeys: String, CodingKey {
+            case model, image, eigenRank = "eigen_rank", strokeShare = "stroke_share", randomDirectionShare = "random_direction_share", maskFraction = "mask_fraction"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("model", "text", "lowrank or full-mixture"),
+            .init("image", "index", "held-out image index"),
+            .init("eigen_rank", "index", "rank k of the eigenvector of Σ = σ⁴s̃₂ + σ²I, 1 = largest eigenvalue"),
+            .init("stroke_share", "fraction", "share of the unit eigenvector's energy (squared entries) on stroke pixels, where the clean image or the mean exceeds strokeThreshold"),
+            .init("random_direction_share", "fraction", "the same share averaged over randomDirections random Gaussian directions for this image (repeated for every rank)"),
+            .init("mask_fraction", "fraction", "share of the image's pixels that are stroke pixels (the random share's expectation)"),
+        ]
+    }
+
+    /// A row of eigenvalues.csv: one eigenvalue of one held-out image's Σ.
+    struct EigenvalueRow: DocumentedRow {
+        var model: String, image: Int, eigenRank: Int, eigenvalue: Double
+        enum CodingKeys: String, CodingKey { case model, image, eigenRank = "eigen_rank", eigenvalue }
+        static let columns: [ColumnDoc] = [
+            .init("model", "text", "lowrank or full-mixture"),
+            .init("image", "index", "held-out image index"),
+            .init("eigen_rank", "index", "rank k, 1 = largest"),
+            .init("eigenvalue", "pixels² ([0,1] scale)", "the k-th largest eigenvalue of Σ = σ⁴s̃₂ + σ²I (LAPACK dsyevd)"),
+        ]
+    }
+
+    /// A row of loss.csv: one model's mean training loss over one interval.
+    struct LossRow: DocumentedRow {
+        var model: String, intervalEndStep: Int, meanLoss: Double
+        enum CodingKeys: String, CodingKey { case model, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+        static let columns: [ColumnDoc] = [
+            .init("model", "text", "lowrank or full-mixture"),
+            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
+            .init("mean_loss", "1", "mean joint training loss σ⁴·(firstOrderWeight·DSM-VR/σ² + D2SM-A) over the interval's minibatches"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("calibration.csv", CalibrationRow.self, "Calibration of the predicted posterior variance per model and comparison (tables/calibration, HO-C5)."),
+        CSVFileDoc("structure.csv", StructureRow.self, "Stroke localisation of the top eigenvectors of Σ per held-out image (tables/structure, HO-C6)."),
+        CSVFileDoc("eigenvalues.csv", EigenvalueRow.self, "The top eigenvalues of Σ per held-out image (for the eigen-image grids)."),
+        CSVFileDoc("loss.csv", LossRow.self, "Training loss of each model, averaged per interval."),
+    ]
+
     func render(in run: RunDirectory) throws {
         let c = config
-        let cal = try run.readCSV("calibration.csv")
-        let model = try cal.strings("model"), what = try cal.strings("comparison")
-        let r = try cal.numbers("pixel_mean_pearson"), rLo = try cal.numbers("pearson_low"), rHi = try cal.numbers("pearson_high")
-        let pooled = try cal.numbers("pooled_pearson"), mt = try cal.numbers("mean_target"), mp = try cal.numbers("mean_predicted")
-        let ratio = try cal.numbers("ratio_predicted_to_target"), raLo = try cal.numbers("ratio_low"), raHi = try cal.numbers("ratio_high")
-        let images = try cal.numbers("images"), neg = try cal.numbers("negative_variances_clamped"), negEig = try cal.numbers("negative_eigenvalues")
-        let frob = try cal.strings("relative_frobenius_error_vs_exact")
+        let cal = try run.readRows(CalibrationRow.self, from: "calibration.csv")
         func ci(_ v: Double, _ lo: Double, _ hi: Double) -> String { "\(Format.significant(v, 3)) [\(Format.significant(lo, 3)), \(Format.significant(hi, 3))]" }
-        let calTable = model.indices.map { i in
-            [model[i], what[i], ci(r[i], rLo[i], rHi[i]), Format.significant(pooled[i], 3), Format.significant(mt[i], 3), Format.significant(mp[i], 3),
-             ci(ratio[i], raLo[i], raHi[i]), "\(Int(images[i]))", "\(Int(neg[i]))", "\(Int(negEig[i]))", frob[i].isEmpty ? "–" : Format.significant(Double(frob[i]) ?? .nan, 3)]
+        let calTable = cal.map { r in
+            [r.model, r.comparison, ci(r.pixelMeanPearson, r.pearsonLow, r.pearsonHigh), Format.significant(r.pooledPearson, 3), Format.significant(r.meanTarget, 3),
+             Format.significant(r.meanPredicted, 3), ci(r.ratioPredictedToTarget, r.ratioLow, r.ratioHigh), "\(r.images)", "\(r.negativeVariancesClamped)",
+             "\(r.negativeEigenvalues)", r.relativeFrobeniusErrorVsExact.map { Format.significant($0, 3) } ?? "–"]
         }
         let calHeader = ["model", "comparison", "Pearson r (per-pixel means)", "pooled r", "E[target]", "E[predicted]", "ratio predicted/target",
                          "images", "clamped variances", "negative eigenvalues", "rel. Frobenius error vs exact Σ"]
@@ -335,28 +408,26 @@ struct HOE4DenoisingUncertainty: Experiment {
                                  caption: "HO-E4 calibration (HO-C5), σ = \(c.sigma): Pearson r across pixels between per-pixel means over held-out images of the target ((x − m)² or the exact posterior variance) and of the predicted variance diag(σ⁴s̃₂ + σ²I); pooled r over all (image, pixel) pairs; means and their ratio; percentile-bootstrap 95% intervals over images (\(c.bootstrapResamples) resamples; a resample repeats images, which adds noise to the per-pixel means and pulls the resampled r down, so the r intervals sit low and can even exclude the point estimate: conservative for r > 0.5). lowrank: r = \(c.rank) + diagonal head on \(c.dataset.rawValue) test images; full-mixture: full head trained and evaluated on draws of the class-conditional digits mixture (exact Cov[x | x̃] known). Negative predicted variances are clamped to 0 and counted.",
                                  label: "tab:ho-e4-calibration"), name: "calibration")
 
-        let st = try run.readCSV("structure.csv")
-        let sModel = try st.strings("model"), sImage = try st.numbers("image"), sRank = try st.numbers("eigen_rank")
-        let share = try st.numbers("stroke_share"), randomShare = try st.numbers("random_direction_share"), mask = try st.numbers("mask_fraction")
+        let st = try run.readRows(StructureRow.self, from: "structure.csv")
         var structTable: [[String]] = []
         var checks6: [ClaimCheck] = []
-        let models = sModel.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let models = st.reduce(into: [String]()) { if !$0.contains($1.model) { $0.append($1.model) } }
         for m in models {
-            let ranks = Set(sRank.indices.filter { sModel[$0] == m }.map { Int(sRank[$0]) }).sorted()
+            let ranks = Set(st.filter { $0.model == m }.map(\.eigenRank)).sorted()
             for k in ranks {
-                let idx = sModel.indices.filter { sModel[$0] == m && Int(sRank[$0]) == k }
-                let diffs = idx.map { share[$0] - randomShare[$0] }
+                let rows = st.filter { $0.model == m && $0.eigenRank == k }
+                let diffs = rows.map { $0.strokeShare - $0.randomDirectionShare }
                 let e = Stats.meanCI(diffs)
-                structTable.append([m, "\(k)", Format.significant(Stats.mean(idx.map { share[$0] }), 3), Format.significant(Stats.mean(idx.map { randomShare[$0] }), 3),
-                                    Format.significant(Stats.mean(idx.map { mask[$0] }), 3), ci(e.mean, e.low, e.high), "\(idx.count)"])
+                structTable.append([m, "\(k)", Format.significant(Stats.mean(rows.map(\.strokeShare)), 3), Format.significant(Stats.mean(rows.map(\.randomDirectionShare)), 3),
+                                    Format.significant(Stats.mean(rows.map(\.maskFraction)), 3), ci(e.mean, e.low, e.high), "\(rows.count)"])
             }
             if m == "lowrank" {
                 // HO-C6: per image, the mean stroke share of the top-k eigenvectors minus the random
                 // directions' share (paired by image), t-interval over images.
-                let imgs = Set(sImage.indices.filter { sModel[$0] == m }.map { Int(sImage[$0]) }).sorted()
+                let imgs = Set(st.filter { $0.model == m }.map(\.image)).sorted()
                 let perImage = imgs.map { im -> Double in
-                    let idx = sModel.indices.filter { sModel[$0] == m && Int(sImage[$0]) == im }
-                    return Stats.mean(idx.map { share[$0] }) - randomShare[idx[0]]
+                    let rows = st.filter { $0.model == m && $0.image == im }
+                    return Stats.mean(rows.map(\.strokeShare)) - rows[0].randomDirectionShare
                 }
                 let e = Stats.meanCI(perImage)
                 checks6.append(ClaimCheck(statistic: "stroke share of the top-\(ranks.count) eigenvectors − share of random unit directions (mean over held-out images)",
@@ -376,12 +447,12 @@ struct HOE4DenoisingUncertainty: Experiment {
         var checks5: [ClaimCheck] = []
         let rProv = ThresholdProvenance.specRecon("spec §5 C5: Pearson r > 0.5 between per-pixel mean (x − m)² and predicted variance (thresholds are the spec's)")
         let ratioProv = ThresholdProvenance.specRecon("spec §5 C5: E[(x − m)²] ≈ E[predicted variance] within 20%")
-        for i in model.indices where !what[i].contains("reference") {
-            let re = Estimate(mean: r[i], low: rLo[i], high: rHi[i], n: Int(images[i]))
-            checks5.append(ClaimCheck(statistic: "\(model[i]): \(what[i]): Pearson r of per-pixel means", estimate: re, direction: .greaterThan, threshold: 0.5,
+        for row in cal where !row.comparison.contains("reference") {
+            let re = Estimate(mean: row.pixelMeanPearson, low: row.pearsonLow, high: row.pearsonHigh, n: row.images)
+            checks5.append(ClaimCheck(statistic: "\(row.model): \(row.comparison): Pearson r of per-pixel means", estimate: re, direction: .greaterThan, threshold: 0.5,
                                       provenance: rProv, power: CheckPower.ofInterval(re, counts: "images")))
-            let ra = Estimate(mean: ratio[i], low: raLo[i], high: raHi[i], n: Int(images[i]))
-            checks5.append(ClaimCheck(statistic: "\(model[i]): \(what[i]): ratio E[predicted]/E[target]", estimate: ra, direction: .within, threshold: 1, tolerance: 0.2,
+            let ra = Estimate(mean: row.ratioPredictedToTarget, low: row.ratioLow, high: row.ratioHigh, n: row.images)
+            checks5.append(ClaimCheck(statistic: "\(row.model): \(row.comparison): ratio E[predicted]/E[target]", estimate: ra, direction: .within, threshold: 1, tolerance: 0.2,
                                       provenance: ratioProv, power: CheckPower.ofInterval(ra, counts: "images")))
         }
         let command = "make \(Self.experimentID) SCALE=\(options.scale.rawValue)"

@@ -156,13 +156,14 @@ struct HOE5OzakiSynthetic: Experiment {
 
     /// One chain run's fraction records, steps to the band, diverged chains and clamped curvatures.
     struct RunResult: Codable {
+        /// Rows of fractions.csv, as cells (`UnitRows.cells`).
         var records: [[CSVCell]]
         var reached: Int
         var diverged: Int
         var clamped: Int
     }
 
-    static func run(_ c: Config, arm: Arm, provider: Provider, seed: Int, base: UInt64) -> RunResult {
+    static func run(_ c: Config, arm: Arm, provider: Provider, seed: Int, base: UInt64) throws -> RunResult {
         // Same start and noise for every arm of a seed (chain-by-chain comparable).
         var rng = Xoshiro256(seed: base, key: [1, UInt64(seed)])
         var x = Self.startStates(c, using: &rng)
@@ -171,7 +172,7 @@ struct HOE5OzakiSynthetic: Experiment {
         var clampCount = 0
         var diverged = [Bool](repeating: false, count: c.chains)
         var recordSteps: [Int] = [], fractions: [Double] = []
-        var rows: [[CSVCell]] = []
+        var rows: [FractionRow] = []
         for t in 1...c.steps {
             let (s1, s2) = provider(x)
             let noise = Tensor<Double>.randomNormal([c.chains, 2], using: &rng)
@@ -191,11 +192,11 @@ struct HOE5OzakiSynthetic: Experiment {
                 // Over all chains: a diverged chain is out of the heavy mode (issue 17).
                 let f = Double(heavy) / Double(c.chains)
                 if t % c.recordEvery == 0 { recordSteps.append(t); fractions.append(f) }
-                rows.append([.text(arm.scores), .text(arm.sampler), .number(arm.stepSize), .integer(seed), .integer(t), .integer(heavy), .integer(live), .number(f)])
+                rows.append(FractionRow(scores: arm.scores, rule: arm.sampler, stepSize: arm.stepSize, seed: seed, step: t, heavy: heavy, live: live, heavyFraction: f))
             }
         }
         let reached = stepsToBand(steps: recordSteps, fractions: fractions, target: c.heavyWeight, band: c.band, horizon: c.steps)
-        return RunResult(records: rows, reached: reached, diverged: diverged.filter { $0 }.count, clamped: clampCount)
+        return RunResult(records: try UnitRows.cells(rows), reached: reached, diverged: diverged.filter { $0 }.count, clamped: clampCount)
     }
 
     struct Learned<S: TensorScalar> {
@@ -274,42 +275,91 @@ struct HOE5OzakiSynthetic: Experiment {
                                  progress: { progress.advance() }) { k -> RunResult in
             let t = tasks[k]
             let arm = arms[t.arm]
-            return Self.run(c, arm: arm, provider: arm.scores == "oracle" ? oracle : learned[t.seed].provider(), seed: t.seed, base: base)
+            return try Self.run(c, arm: arm, provider: arm.scores == "oracle" ? oracle : learned[t.seed].provider(), seed: t.seed, base: base)
         }
-        try run.writeCSV("fractions.csv", header: ["scores", "rule", "step_size", "seed", "step", "heavy", "live", "heavy_fraction"], rows: runs.flatMap { $0.records })
-        try run.writeCSV("reached.csv", header: ["scores", "rule", "step_size", "seed", "steps_to_band", "reached", "diverged", "clamped_curvatures"],
-                         rows: tasks.indices.map { k in
-                             let a = arms[tasks[k].arm]
-                             // Issue 19: "never reached" is an empty cell, not a sentinel number.
-                             return [.text(a.scores), .text(a.sampler), .number(a.stepSize), .integer(tasks[k].seed),
-                                     runs[k].reached <= c.steps ? .integer(runs[k].reached) : .text(""),
-                                     .integer(runs[k].reached <= c.steps ? 1 : 0), .integer(runs[k].diverged), .integer(runs[k].clamped)]
-                         })
-        try run.writeCSV("learned_accuracy.csv", header: ["seed", "first_order_error", "second_order_error"],
-                         rows: learned.indices.map { [.integer($0), .number(learned[$0].first), .number(learned[$0].second)] })
+        try run.writeRows(runs.flatMap { try UnitRows.rows($0.records, as: FractionRow.self) }, to: "fractions.csv")
+        try run.writeRows(tasks.indices.map { k in
+            let a = arms[tasks[k].arm]
+            // Issue 19: "never reached" is an empty cell, not a sentinel number.
+            return ReachedRow(scores: a.scores, rule: a.sampler, stepSize: a.stepSize, seed: tasks[k].seed,
+                              stepsToBand: runs[k].reached <= c.steps ? runs[k].reached : nil, reached: runs[k].reached <= c.steps ? 1 : 0,
+                              diverged: runs[k].diverged, clampedCurvatures: runs[k].clamped)
+        }, to: "reached.csv")
+        try run.writeRows(learned.indices.map { AccuracyRow(seed: $0, firstOrderError: learned[$0].first, secondOrderError: learned[$0].second) },
+                          to: "learned_accuracy.csv")
         try run.writeConfig(c)
     }
+
+    // MARK: - Rows
+
+    /// A row of fractions.csv: the chains of one (score arm, sampler, ε, seed) at one recorded step.
+    struct FractionRow: DocumentedRow {
+        var scores: String, rule: String, stepSize: Double, seed: Int, step: Int, heavy: Int, live: Int, heavyFraction: Double
+        enum CodingKeys: String, CodingKey { case scores, rule, stepSize = "step_size", seed, step, heavy, live, heavyFraction = "heavy_fraction" }
+        static let columns: [ColumnDoc] = [
+            .init("scores", "text", "score arm: oracle (exact s₁, s₂ of q_σ) or learned (s̃₁ by DSM-VR, s̃₂ by D2SM-A-VR, full head)"),
+            .init("rule", "text", "sampler: ULA, Ozaki, or Ozaki-clamped (curvatures clamped h ← min(h, 1/ε))"),
+            .init("step_size", "1", "Langevin step ε (√2 convention)"),
+            .init("seed", "index", "seed index k (chain starts and noise are shared by every arm of a seed)"),
+            .init("step", "count", "Langevin step t, recorded every recordEvery steps and at the report steps"),
+            .init("heavy", "count", "non-diverged chains with first coordinate x₁ > 0 (the heavy mode)"),
+            .init("live", "count", "chains not diverged"),
+            .init("heavy_fraction", "fraction", "heavy / all chains (a diverged chain counts as out of the heavy mode)"),
+        ]
+    }
+
+    /// A row of reached.csv: one (score arm, sampler, ε, seed) run.
+    struct ReachedRow: DocumentedRow {
+        var scores: String, rule: String, stepSize: Double, seed: Int, stepsToBand: Int?, reached: Int, diverged: Int, clampedCurvatures: Int
+        enum CodingKeys: String, CodingKey {
+            case scores, rule, stepSize = "step_size", seed, stepsToBand = "steps_to_band", reached, diverged, clampedCurvatures = "clamped_curvatures"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("scores", "text", "score arm: oracle or learned"),
+            .init("rule", "text", "sampler: ULA, Ozaki or Ozaki-clamped"),
+            .init("step_size", "1", "Langevin step ε"),
+            .init("seed", "index", "seed index k"),
+            .init("steps_to_band", "count", "first recorded step from which every later record has |heavy_fraction − 0.8| < band; empty when the band is not reached for good within the horizon (the statistics then count horizon + 1, a lower bound)"),
+            .init("reached", "1 (0 or 1)", "1 when steps_to_band is within the horizon, else 0"),
+            .init("diverged", "count", "chains diverged by the end (non-finite or beyond the bound)"),
+            .init("clamped_curvatures", "count", "curvature eigenvalues clamped to 1/ε over the whole run (0 without the clamp)"),
+        ]
+    }
+
+    /// A row of learned_accuracy.csv: the learned scores of one seed.
+    struct AccuracyRow: DocumentedRow {
+        var seed: Int, firstOrderError: Double, secondOrderError: Double
+        enum CodingKeys: String, CodingKey { case seed, firstOrderError = "first_order_error", secondOrderError = "second_order_error" }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k of the learned networks"),
+            .init("first_order_error", "1", "mean over 2000 fresh noisy samples x̃ ~ q_σ of ‖s̃₁(x̃) − s₁(x̃)‖/‖s₁(x̃)‖, s₁ the exact score of q_σ"),
+            .init("second_order_error", "1", "mean over the same samples of ‖s̃₂ − s₂‖_F/‖s₂‖_F, s₂ the exact Hessian of log q_σ"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("fractions.csv", FractionRow.self, "Heavy-mode fraction of the chains along the run, per score arm, sampler, step size and seed (tables/mixing, figures/heavy_fraction)."),
+        CSVFileDoc("reached.csv", ReachedRow.self, "Steps to the band, divergence and clamping per score arm, sampler, step size and seed (the HO-C7 checks)."),
+        CSVFileDoc("learned_accuracy.csv", AccuracyRow.self, "Accuracy of the learned s̃₁ and s̃₂ per seed (the table caption)."),
+    ]
 
     // MARK: - Render
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let fr = try run.readCSV("fractions.csv")
-        let fScores = try fr.strings("scores"), fRule = try fr.strings("rule"), fEps = try fr.numbers("step_size"), fStep = try fr.numbers("step")
-        let fHeavy = try fr.numbers("heavy")
-        let re = try run.readCSV("reached.csv")
-        let rScores = try re.strings("scores"), rRule = try re.strings("rule"), rEps = try re.numbers("step_size"), rSeed = try re.numbers("seed")
+        let fr = try run.readRows(FractionRow.self, from: "fractions.csv")
+        let re = try run.readRows(ReachedRow.self, from: "reached.csv")
         // An empty steps_to_band means the band was never reached within the horizon; the
         // statistics count it as horizon + 1 steps (a lower bound), as stated in the notes.
-        let rSteps = try re.strings("steps_to_band").map { Double($0) ?? Double(c.steps + 1) }, rDiv = try re.numbers("diverged")
-        let rClamped = try re.numbers("clamped_curvatures")
-        let acc = try run.readCSV("learned_accuracy.csv")
-        let e1 = try acc.numbers("first_order_error"), e2 = try acc.numbers("second_order_error")
-        let seedCount = Set(rSeed).count
+        func steps(_ r: ReachedRow) -> Double { r.stepsToBand.map(Double.init) ?? Double(c.steps + 1) }
+        let acc = try run.readRows(AccuracyRow.self, from: "learned_accuracy.csv")
+        let e1 = acc.map(\.firstOrderError), e2 = acc.map(\.secondOrderError)
+        let seedCount = Set(re.map(\.seed)).count
         let exactFraction = Self.exactHeavyFraction(c)
 
         var armKeys: [(String, String, Double)] = []
-        for i in rScores.indices where !armKeys.contains(where: { $0 == (rScores[i], rRule[i], rEps[i]) }) { armKeys.append((rScores[i], rRule[i], rEps[i])) }
+        for r in re where !armKeys.contains(where: { $0 == (r.scores, r.rule, r.stepSize) }) { armKeys.append((r.scores, r.rule, r.stepSize)) }
 
         // Table: pooled heavy fraction (Wilson) at the report steps, steps to the band, diverged.
         let pilot: [String: [Int: Double]] = ["ULA 0.02": [100: 0.54, 300: 0.59, 1000: 0.69, 3000: 0.78], "Ozaki 0.1": [100: 0.61, 300: 0.73, 1000: 0.80, 3000: 0.80],
@@ -318,15 +368,15 @@ struct HOE5OzakiSynthetic: Experiment {
         for (scores, rule, eps) in armKeys {
             var row = [scores, rule, Format.significant(eps, 2)]
             for t in c.reportSteps {
-                let idx = fScores.indices.filter { fScores[$0] == scores && fRule[$0] == rule && fEps[$0] == eps && fStep[$0] == Double(t) }
-                let heavy = idx.reduce(0.0) { $0 + fHeavy[$1] }, all = Double(idx.count * c.chains)
+                let at = fr.filter { $0.scores == scores && $0.rule == rule && $0.stepSize == eps && $0.step == t }
+                let heavy = at.reduce(0.0) { $0 + Double($1.heavy) }, all = Double(at.count * c.chains)
                 let w = Stats.proportionCI(successes: Int(heavy), trials: Int(all))
                 row.append(all > 0 ? "\(Format.significant(w.mean, 3)) [\(Format.significant(w.low, 3)), \(Format.significant(w.high, 3))]" : "–")
             }
-            let reached = rScores.indices.filter { rScores[$0] == scores && rRule[$0] == rule && rEps[$0] == eps }.sorted { rSeed[$0] < rSeed[$1] }
-            row.append(reached.map { rSteps[$0] > Double(c.steps) ? "> \(c.steps)" : "\(Int(rSteps[$0]))" }.joined(separator: ", "))
-            row.append("\(Int(reached.reduce(0.0) { $0 + rDiv[$1] }))")
-            let clampTotal = reached.reduce(0.0) { $0 + rClamped[$1] }
+            let reached = re.filter { $0.scores == scores && $0.rule == rule && $0.stepSize == eps }.sorted { $0.seed < $1.seed }
+            row.append(reached.map { steps($0) > Double(c.steps) ? "> \(c.steps)" : "\(Int(steps($0)))" }.joined(separator: ", "))
+            row.append("\(Int(reached.reduce(0.0) { $0 + Double($1.diverged) }))")
+            let clampTotal = reached.reduce(0.0) { $0 + Double($1.clampedCurvatures) }
             row.append(rule.hasSuffix(Arm.clampSuffix) ? Format.significant(clampTotal / Double(c.steps * c.chains * reached.count), 3) : "–")
             rows.append(row)
         }
@@ -345,9 +395,9 @@ struct HOE5OzakiSynthetic: Experiment {
             var series: [Series] = []
             for (k, key) in armKeys.filter({ $0.0 == scores }).enumerated() {
                 var byStep: [Double: (Double, Double)] = [:]
-                for i in fScores.indices where fScores[i] == key.0 && fRule[i] == key.1 && fEps[i] == key.2 {
-                    let cur = byStep[fStep[i]] ?? (0, 0)
-                    byStep[fStep[i]] = (cur.0 + fHeavy[i], cur.1 + Double(c.chains))
+                for r in fr where r.scores == key.0 && r.rule == key.1 && r.stepSize == key.2 {
+                    let cur = byStep[Double(r.step)] ?? (0, 0)
+                    byStep[Double(r.step)] = (cur.0 + Double(r.heavy), cur.1 + Double(c.chains))
                 }
                 let xs = byStep.keys.sorted()
                 // Clamped Ozaki dashed and heavier, ULA drawn thick underneath: where a curve
@@ -370,10 +420,9 @@ struct HOE5OzakiSynthetic: Experiment {
         // or prevents the band instead of disqualifying the step), and the clamped Ozaki sampler
         // is a pre-registered check beside the unclamped one.
         func bestDifferences(_ scores: String, ozaki: String) -> [Double] {
-            Set(rSeed).sorted().map { s in
+            Set(re.map(\.seed)).sorted().map { s in
                 func best(_ rule: String) -> Double {
-                    let idx = rScores.indices.filter { rScores[$0] == scores && rRule[$0] == rule && rSeed[$0] == s }
-                    return idx.map { rSteps[$0] }.min() ?? Double(c.steps + 1)
+                    re.filter { $0.scores == scores && $0.rule == rule && $0.seed == s }.map(steps).min() ?? Double(c.steps + 1)
                 }
                 return best(LangevinStepRule.ula.rawValue) - best(ozaki)
             }
@@ -382,7 +431,7 @@ struct HOE5OzakiSynthetic: Experiment {
         let clampedRule = LangevinStepRule.ozaki.rawValue + Arm.clampSuffix
         var checks: [ClaimCheck] = []
         for scores in ["oracle", "learned"] {
-            for (rule, label) in [(LangevinStepRule.ozaki.rawValue, "Ozaki"), (clampedRule, "clamped Ozaki (h ≤ 1/ε)")] where rRule.contains(rule) {
+            for (rule, label) in [(LangevinStepRule.ozaki.rawValue, "Ozaki"), (clampedRule, "clamped Ozaki (h ≤ 1/ε)")] where re.contains(where: { $0.rule == rule }) {
                 let e = Stats.meanCI(bestDifferences(scores, ozaki: rule))
                 checks.append(ClaimCheck(statistic: "\(scores) scores: steps to band, best ULA − best \(label) (diverged chains count as out of band)",
                                          estimate: e, direction: .greaterThan, threshold: 0, provenance: provenance,

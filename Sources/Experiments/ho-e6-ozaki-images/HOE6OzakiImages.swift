@@ -255,7 +255,7 @@ struct HOE6OzakiImages: Experiment {
         timings["chains"] = Date().timeIntervalSince(t)
 
         t = Date()
-        var rows: [[CSVCell]] = [], leftRows: [[CSVCell]] = []
+        var rows: [MixingRow] = [], leftRows: [LeftRow] = []
         let classCount = probe.network.architecture.classes
         for (i, task) in tasks.enumerated() {
             let r = runs[i]
@@ -263,20 +263,19 @@ struct HOE6OzakiImages: Experiment {
                 for (kIndex, kind) in Self.startKinds.enumerated() {
                     let chains = Array(r.classes[s][(kIndex * c.chains)..<((kIndex + 1) * c.chains)])
                     let m = Self.mixing(chains, recordSteps: r.recordSteps, reportSteps: c.reportSteps, classCount: classCount)
-                    rows.append([.integer(task.seed), .number(task.ratio), .number(task.ratio * c.sigma * c.sigma), .text(rule.rawValue), .text(kind),
-                                 .number(m.switchesPerChain), .number(m.switchesPerChain * 1000 / Double(c.steps)), .number(m.entropy),
-                                 .integer(r.diverged[s])])
+                    rows.append(MixingRow(seed: task.seed, stepRatio: task.ratio, stepSize: task.ratio * c.sigma * c.sigma, sampler: rule.rawValue, start: kind,
+                                          switchesPerChain: m.switchesPerChain, switchesPer1000Steps: m.switchesPerChain * 1000 / Double(c.steps),
+                                          pooledClassEntropyNats: m.entropy, divergedChainsAllStarts: r.diverged[s]))
                     for (j, step) in c.reportSteps.enumerated() {
-                        leftRows.append([.integer(task.seed), .number(task.ratio), .text(rule.rawValue), .text(kind), .integer(step), .number(m.left[j])])
+                        leftRows.append(LeftRow(seed: task.seed, stepRatio: task.ratio, sampler: rule.rawValue, start: kind, step: step, fractionLeftStartClass: m.left[j]))
                     }
                 }
             }
         }
-        try run.writeCSV("mixing.csv", header: ["seed", "step_ratio", "step_size", "sampler", "start", "switches_per_chain", "switches_per_1000_steps",
-                                                "pooled_class_entropy_nats", "diverged_chains_all_starts"], rows: rows)
-        try run.writeCSV("left.csv", header: ["seed", "step_ratio", "sampler", "start", "step", "fraction_left_start_class"], rows: leftRows)
-        try run.writeCSV("loss.csv", header: ["interval_end_step", "mean_loss"],
-                         rows: summary.lossTrace.enumerated().map { [.integer(min(($0 + 1) * c.checkpointEvery, c.trainingSteps)), .number($1)] })
+        try run.writeRows(rows, to: "mixing.csv")
+        try run.writeRows(leftRows, to: "left.csv")
+        try run.writeRows(summary.lossTrace.enumerated().map { LossRow(intervalEndStep: min(($0 + 1) * c.checkpointEvery, c.trainingSteps), meanLoss: $1) },
+                          to: "loss.csv")
         // Snapshot grids of seed 0: rows = (sampler, chain), columns = snapshot steps.
         for (i, task) in tasks.enumerated() where task.seed == 0 {
             let r = runs[i]
@@ -306,16 +305,68 @@ struct HOE6OzakiImages: Experiment {
         for (part, s) in timings.sorted(by: { $0.value > $1.value }) { log(String(format: "%@: %@ took %.1f s", Self.experimentID, part, s)) }
     }
 
+    // MARK: - Rows
+
+    /// A row of mixing.csv: the chains of one (seed, c, sampler, start kind).
+    struct MixingRow: DocumentedRow {
+        var seed: Int, stepRatio: Double, stepSize: Double, sampler: String, start: String
+        var switchesPerChain: Double, switchesPer1000Steps: Double, pooledClassEntropyNats: Double, divergedChainsAllStarts: Int
+        enum CodingKeys: String, CodingKey {
+            case seed, stepRatio = "step_ratio", stepSize = "step_size", sampler, start, switchesPerChain = "switches_per_chain"
+            case switchesPer1000Steps = "switches_per_1000_steps", pooledClassEntropyNats = "pooled_class_entropy_nats"
+            case divergedChainsAllStarts = "diverged_chains_all_starts"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k (the starts and the noise of seed k are shared by every c and both samplers)"),
+            .init("step_ratio", "1", "c, the step as a multiple of σ²"),
+            .init("step_size", "pixels² ([0,1] scale)", "ε = c·σ²"),
+            .init("sampler", "text", "ULA or diagonal Ozaki (LangevinStepRule raw value)"),
+            .init("start", "text", "start kind: \"test image\" (held-out test images) or \"noise\" (Uniform[0, 1] pixels)"),
+            .init("switches_per_chain", "count", "mean over chains of class changes between consecutive records (classes of the clamped Tweedie-denoised state, every recordEvery steps)"),
+            .init("switches_per_1000_steps", "count", "switches_per_chain × 1000 / steps (HO-C8's statistic)"),
+            .init("pooled_class_entropy_nats", "nats", "entropy of the class histogram pooled over chains and records after step 0"),
+            .init("diverged_chains_all_starts", "count", "chains of this sampler frozen for divergence, both start kinds together (repeated on both start kinds' rows)"),
+        ]
+    }
+
+    /// A row of left.csv: the share of chains that have left their start class by a report step.
+    struct LeftRow: DocumentedRow {
+        var seed: Int, stepRatio: Double, sampler: String, start: String, step: Int, fractionLeftStartClass: Double
+        enum CodingKeys: String, CodingKey {
+            case seed, stepRatio = "step_ratio", sampler, start, step, fractionLeftStartClass = "fraction_left_start_class"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k"),
+            .init("step_ratio", "1", "c, the step as a multiple of σ²"),
+            .init("sampler", "text", "ULA or diagonal Ozaki"),
+            .init("start", "text", "start kind: \"test image\" or \"noise\""),
+            .init("step", "count", "report step t"),
+            .init("fraction_left_start_class", "fraction", "share of chains with a recorded class other than their step-0 class at some record ≤ t"),
+        ]
+    }
+
+    /// A row of loss.csv: the mean training loss over one interval.
+    struct LossRow: DocumentedRow {
+        var intervalEndStep: Int, meanLoss: Double
+        enum CodingKeys: String, CodingKey { case intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+        static let columns: [ColumnDoc] = [
+            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
+            .init("mean_loss", "1", "mean joint training loss (10·DSM-VR/σ² + D2SM-A, scaled by σ⁴) over the interval's minibatches"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("mixing.csv", MixingRow.self, "Class mixing per seed, step size, sampler and start kind (tables/mixing, the HO-C8 checks)."),
+        CSVFileDoc("left.csv", LeftRow.self, "Share of chains that left their start class by each report step (tables/mixing)."),
+        CSVFileDoc("loss.csv", LossRow.self, "Training loss of the second-order U-Net, averaged per interval."),
+    ]
+
     func render(in run: RunDirectory) throws {
         let c = config
-        let mx = try run.readCSV("mixing.csv")
-        let seed = try mx.numbers("seed"), ratio = try mx.numbers("step_ratio"), sampler = try mx.strings("sampler"), start = try mx.strings("start")
-        let perK = try mx.numbers("switches_per_1000_steps"), sw = try mx.numbers("switches_per_chain"), ent = try mx.numbers("pooled_class_entropy_nats")
-        let div = try mx.numbers("diverged_chains_all_starts")
-        let lf = try run.readCSV("left.csv")
-        let lSeed = try lf.numbers("seed"), lRatio = try lf.numbers("step_ratio"), lSampler = try lf.strings("sampler"), lStart = try lf.strings("start")
-        let lStep = try lf.numbers("step"), lFrac = try lf.numbers("fraction_left_start_class")
-        let seeds = Set(seed).sorted()
+        let mx = try run.readRows(MixingRow.self, from: "mixing.csv")
+        let lf = try run.readRows(LeftRow.self, from: "left.csv")
+        let seeds = Set(mx.map(\.seed)).sorted()
         func ci(_ e: Estimate, unit: Bool = false) -> String {
             let (lo, hi) = unit ? (max(0, e.low), min(1, e.high)) : (e.low, e.high)
             return "\(Format.significant(e.mean, 3)) [\(Format.significant(lo, 3)), \(Format.significant(hi, 3))]"
@@ -324,13 +375,13 @@ struct HOE6OzakiImages: Experiment {
         for q in c.stepRatios {
             for rule in Self.samplers.map(\.rawValue) {
                 for kind in Self.startKinds {
-                    let idx = seed.indices.filter { ratio[$0] == q && sampler[$0] == rule && start[$0] == kind }
+                    let arm = mx.filter { $0.stepRatio == q && $0.sampler == rule && $0.start == kind }
                     var row = [Format.significant(q, 2), rule, kind]
                     for t in c.reportSteps {
-                        let li = lSeed.indices.filter { lRatio[$0] == q && lSampler[$0] == rule && lStart[$0] == kind && lStep[$0] == Double(t) }
-                        row.append(ci(Stats.meanCI(li.map { lFrac[$0] }), unit: true))
+                        let left = lf.filter { $0.stepRatio == q && $0.sampler == rule && $0.start == kind && $0.step == t }
+                        row.append(ci(Stats.meanCI(left.map(\.fractionLeftStartClass)), unit: true))
                     }
-                    row += [ci(Stats.meanCI(idx.map { sw[$0] })), ci(Stats.meanCI(idx.map { ent[$0] }))]
+                    row += [ci(Stats.meanCI(arm.map(\.switchesPerChain))), ci(Stats.meanCI(arm.map(\.pooledClassEntropyNats)))]
                     rows.append(row)
                 }
             }
@@ -340,7 +391,7 @@ struct HOE6OzakiImages: Experiment {
                                  + ["class switches per chain", "pooled class entropy (nats)"],
                                  rows: rows,
                                  caption: String(format: "HO-E6 mixing on %@ at σ = %@: %d chains per start kind and seed, %d steps, classes of the Tweedie-denoised state every %d steps by the kit's classifier (test accuracy %.3f); means over %d seeds with t 95%% intervals over seeds (fractions' intervals cut to [0, 1]). Same starts and noise for ULA and diagonal Ozaki. Diverged chains: %d in total.",
-                                                 c.dataset.rawValue, Format.significant(c.sigma, 2), c.chains, c.steps, c.recordEvery, accuracy, seeds.count, Int(div.reduce(0, +))),
+                                                 c.dataset.rawValue, Format.significant(c.sigma, 2), c.chains, c.steps, c.recordEvery, accuracy, seeds.count, mx.map(\.divergedChainsAllStarts).reduce(0, +)),
                                  label: "tab:ho-e6"), name: "mixing")
 
         // HO-C8: per c, per seed, switches per 1000 steps (both start kinds pooled), Ozaki − ULA.
@@ -348,7 +399,7 @@ struct HOE6OzakiImages: Experiment {
         for q in c.stepRatios {
             let diffs = seeds.map { s -> Double in
                 func value(_ rule: LangevinStepRule) -> Double {
-                    Stats.mean(seed.indices.filter { seed[$0] == s && ratio[$0] == q && sampler[$0] == rule.rawValue }.map { perK[$0] })
+                    Stats.mean(mx.filter { $0.seed == s && $0.stepRatio == q && $0.sampler == rule.rawValue }.map(\.switchesPer1000Steps))
                 }
                 return value(.ozakiDiagonal) - value(.ula)
             }

@@ -141,7 +141,7 @@ struct HTE0ToyBalance: Experiment {
             let key: [UInt64] = [UInt64(task.seed), task.conditioned ? 1 : 0]
             var streams = ImbalancedToy.PairedStreams(seed: base, key: key, beta: task.beta)
             let (model, curve) = c.toy.train(beta: task.beta, conditioned: task.conditioned, data: data, streams: &streams)
-            var arms: [[CSVCell]] = [], paths: [[CSVCell]] = []
+            var arms: [ArmRow] = [], paths: [PathRow] = []
             for (armIndex, name) in Self.noiseArms.enumerated() {
                 let noise: LangevinNoise = name == "unscaled-gaussian" ? .gaussian : .gnd(beta: name == "laplace" ? 1 : task.beta)
                 var start = Xoshiro256(seed: base, key: [0x57A27, UInt64(armIndex)] + key)
@@ -156,70 +156,153 @@ struct HTE0ToyBalance: Experiment {
                     if min(dMaj, dMin) > c.farThreshold { far += 1 }
                 }
                 let ok = diverged.filter { !$0 }.count
-                arms.append([.integer(task.seed), .number(task.beta), .integer(task.conditioned ? 1 : 0), .text(name),
-                             .integer(x.rows), .integer(x.rows - ok), .number(Double(minority) / Double(max(ok, 1))),
-                             .number(Double(far) / Double(max(ok, 1)))])
+                arms.append(ArmRow(seed: task.seed, beta: task.beta, conditioned: task.conditioned ? 1 : 0, langevinNoise: name,
+                                   chains: x.rows, diverged: x.rows - ok, minorityFraction: Double(minority) / Double(max(ok, 1)),
+                                   farFraction: Double(far) / Double(max(ok, 1))))
                 if task.seed == 0 {
                     for (chain, path) in p.enumerated() {
                         for (j, pt) in path.enumerated() {
-                            paths.append([.number(task.beta), .integer(task.conditioned ? 1 : 0), .text(name), .integer(chain), .integer(j),
-                                          .number(pt.0), .number(pt.1)])
+                            paths.append(PathRow(beta: task.beta, conditioned: task.conditioned ? 1 : 0, langevinNoise: name, chain: chain,
+                                                 snapshot: j, x: pt.0, y: pt.1))
                         }
                     }
                 }
             }
-            let loss = curve.enumerated().map { (j, v) -> [CSVCell] in
-                [.integer(task.seed), .number(task.beta), .integer(task.conditioned ? 1 : 0), .integer((j + 1) * 50), .number(v)]
+            let loss = curve.enumerated().map { (j, v) in
+                LossRow(seed: task.seed, beta: task.beta, conditioned: task.conditioned ? 1 : 0, iteration: (j + 1) * 50, loss: v)
             }
-            return UnitRows(arms, paths, loss)
+            return UnitRows(try UnitRows.cells(arms), try UnitRows.cells(paths), try UnitRows.cells(loss))
         }
-        try run.writeCSV("arms.csv", header: ["seed", "beta", "conditioned", "langevin_noise", "chains", "diverged", "minority_fraction", "far_fraction"],
-                         rows: results.flatMap { $0[0] })
-        try run.writeCSV("paths.csv", header: ["beta", "conditioned", "langevin_noise", "chain", "snapshot", "x", "y"], rows: results.flatMap { $0[1] })
-        try run.writeCSV("loss.csv", header: ["seed", "beta", "conditioned", "iteration", "loss"], rows: results.flatMap { $0[2] })
+        try run.writeRows(results.flatMap { try $0.rows(0, as: ArmRow.self) }, to: "arms.csv")
+        try run.writeRows(results.flatMap { try $0.rows(1, as: PathRow.self) }, to: "paths.csv")
+        try run.writeRows(results.flatMap { try $0.rows(2, as: LossRow.self) }, to: "loss.csv")
         // A sample of the data and of its noised versions, for the data figure.
         var rng = Xoshiro256(seed: options.seed, stream: 1)
-        var rows: [[CSVCell]] = []
+        var rows: [DataPointRow] = []
         for i in stride(from: 0, to: data.rows, by: 11) {
-            rows.append([.text("data"), .number(Double(data[i, 0])), .number(Double(data[i, 1]))])
+            rows.append(DataPointRow(set: "data", x: Double(data[i, 0]), y: Double(data[i, 1])))
             for beta in [1.0, 2.0] {
                 let g = GeneralizedNormal(sigma: 1, beta: beta)
-                rows.append([.text("noised, β = \(Int(beta)), σ = 1"), .number(Double(data[i, 0]) + g.sample(using: &rng)),
-                             .number(Double(data[i, 1]) + g.sample(using: &rng))])
+                let x = Double(data[i, 0]) + g.sample(using: &rng)
+                rows.append(DataPointRow(set: "noised, β = \(Int(beta)), σ = 1", x: x, y: Double(data[i, 1]) + g.sample(using: &rng)))
             }
         }
-        try run.writeCSV("data_points.csv", header: ["set", "x", "y"], rows: rows)
+        try run.writeRows(rows, to: "data_points.csv")
         try run.writeConfig(c)
     }
+
+    // MARK: - Rows
+
+    /// A row of arms.csv: the final states of one (seed, β, conditioning, Langevin-noise arm).
+    struct ArmRow: DocumentedRow {
+        var seed: Int, beta: Double, conditioned: Int, langevinNoise: String, chains: Int, diverged: Int, minorityFraction: Double, farFraction: Double
+        enum CodingKeys: String, CodingKey {
+            case seed, beta, conditioned, langevinNoise = "langevin_noise", chains, diverged, minorityFraction = "minority_fraction", farFraction = "far_fraction"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k; within a seed every β shares the initialisation, minibatch, Langevin start and noise streams (common random numbers)"),
+            .init("beta", "1", "GND shape β of the DSM training noise (and of the gnd-beta Langevin noise)"),
+            .init("conditioned", "1 (0 or 1)", "1: σ-conditioned MLP (log σ input, output / σ); 0: unconditioned (as the notebook)"),
+            .init("langevin_noise", "text", "Langevin noise: unscaled-gaussian (z ~ N(0, I) with the fixed ε), laplace (the notebook's σ_i-scaled Laplace), gnd-beta (σ_i-scaled GND(β))"),
+            .init("chains", "count", "Langevin chains run"),
+            .init("diverged", "count", "chains the sampler reports diverged (non-finite or beyond |x| ≤ 10⁴)"),
+            .init("minority_fraction", "fraction", "share of the non-diverged chains ending nearer the minority mode (−5, −5) than the majority mode (5, 5)"),
+            .init("far_fraction", "fraction", "share of the non-diverged chains ending farther than farThreshold (2) from both modes"),
+        ]
+    }
+
+    /// A row of paths.csv: one snapshot of one of the first ten chains of seed 0.
+    struct PathRow: DocumentedRow {
+        var beta: Double, conditioned: Int, langevinNoise: String, chain: Int, snapshot: Int, x: Double, y: Double
+        enum CodingKeys: String, CodingKey { case beta, conditioned, langevinNoise = "langevin_noise", chain, snapshot, x, y }
+        static let columns: [ColumnDoc] = [
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("conditioned", "1 (0 or 1)", "1: σ-conditioned MLP; 0: unconditioned"),
+            .init("langevin_noise", "text", "Langevin-noise arm (unscaled-gaussian, laplace, gnd-beta)"),
+            .init("chain", "index", "chain index 0…9"),
+            .init("snapshot", "index", "snapshot index along the chain: every 20th step of each level, levels in order"),
+            .init("x", "data units", "first coordinate of the chain's state"),
+            .init("y", "data units", "second coordinate of the chain's state"),
+        ]
+    }
+
+    /// A row of loss.csv: the mean training loss over 50 iterations.
+    struct LossRow: DocumentedRow {
+        var seed: Int, beta: Double, conditioned: Int, iteration: Int, loss: Double
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("conditioned", "1 (0 or 1)", "1: σ-conditioned MLP; 0: unconditioned"),
+            .init("iteration", "count", "last training iteration of the 50-iteration window"),
+            .init("loss", "1", "mean of the notebook's loss mean(σ·(s − t)²) over the window's minibatches"),
+        ]
+    }
+
+    /// A row of data_points.csv: one point of the data figure.
+    struct DataPointRow: DocumentedRow {
+        var set: String, x: Double, y: Double
+        static let columns: [ColumnDoc] = [
+            .init("set", "text", "\"data\" (every 11th training point) or \"noised, β = b, σ = 1\" (that point plus one GND(0, √2, b) draw per coordinate)"),
+            .init("x", "data units", "first coordinate"),
+            .init("y", "data units", "second coordinate"),
+        ]
+    }
+
+    /// A row of summary.csv: one arm over seeds.
+    struct SummaryRow: DocumentedRow {
+        var conditioned: Int, langevinNoise: String, beta: Double, seeds: Int
+        var minorityMean: Double, minorityLow: Double, minorityHigh: Double, farMean: Double, farLow: Double, farHigh: Double
+        enum CodingKeys: String, CodingKey {
+            case conditioned, langevinNoise = "langevin_noise", beta, seeds, minorityMean = "minority_mean", minorityLow = "minority_low"
+            case minorityHigh = "minority_high", farMean = "far_mean", farLow = "far_low", farHigh = "far_high"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("conditioned", "1 (0 or 1)", "1: σ-conditioned MLP; 0: unconditioned"),
+            .init("langevin_noise", "text", "Langevin-noise arm (unscaled-gaussian, laplace, gnd-beta)"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("seeds", "count", "seeds averaged (n)"),
+            .init("minority_mean", "fraction", "mean over seeds of minority_fraction"),
+            .init("minority_low", "fraction", "lower end of the Student-t 95 % interval over seeds (not widened; claims.json widens it)"),
+            .init("minority_high", "fraction", "upper end of that interval"),
+            .init("far_mean", "fraction", "mean over seeds of far_fraction"),
+            .init("far_low", "fraction", "lower end of its Student-t 95 % interval"),
+            .init("far_high", "fraction", "upper end of that interval"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("arms.csv", ArmRow.self, "Where the Langevin chains end, one row per seed, β, conditioning and Langevin-noise arm (HT-C8)."),
+        CSVFileDoc("summary.csv", SummaryRow.self, "Per arm, means over seeds with Student-t intervals (tables/balance, figures/minority_fraction)."),
+        CSVFileDoc("paths.csv", PathRow.self, "Langevin paths of the first ten chains of seed 0 (figures/langevin_paths)."),
+        CSVFileDoc("loss.csv", LossRow.self, "Training loss of every model, averaged per 50 iterations."),
+        CSVFileDoc("data_points.csv", DataPointRow.self, "A sample of the toy data and of its GND-noised versions (figures/data)."),
+    ]
 
     // MARK: - Render
 
     struct Arm: Hashable { var beta: Double; var conditioned: Bool; var noise: String }
 
     func render(in run: RunDirectory) throws {
-        let t = try run.readCSV("arms.csv")
-        let beta = try t.numbers("beta"), cond = try t.numbers("conditioned"), noise = try t.strings("langevin_noise")
-        let minority = try t.numbers("minority_fraction"), far = try t.numbers("far_fraction"), div = try t.numbers("diverged")
-        var groups: [Arm: [Int]] = [:]
-        for i in beta.indices { groups[Arm(beta: beta[i], conditioned: cond[i] == 1, noise: noise[i]), default: []].append(i) }
+        let t = try run.readRows(ArmRow.self, from: "arms.csv")
+        let groups = Dictionary(grouping: t) { Arm(beta: $0.beta, conditioned: $0.conditioned == 1, noise: $0.langevinNoise) }
         let arms = groups.keys.sorted { ($0.conditioned ? 1 : 0, Self.noiseArms.firstIndex(of: $0.noise)!, $0.beta) < ($1.conditioned ? 1 : 0, Self.noiseArms.firstIndex(of: $1.noise)!, $1.beta) }
-        func est(_ a: Arm, _ v: [Double]) -> Estimate { Stats.meanCI(groups[a]!.map { v[$0] }) }
+        func est(_ a: Arm, _ v: KeyPath<ArmRow, Double>) -> Estimate { Stats.meanCI(groups[a]!.map { $0[keyPath: v] }) }
 
         var table: [[String]] = []
-        var summary: [[CSVCell]] = []
+        var summary: [SummaryRow] = []
         for a in arms {
-            let m = est(a, minority), f = est(a, far)
-            let d = groups[a]!.map { div[$0] }.reduce(0, +)
+            let m = est(a, \.minorityFraction), f = est(a, \.farFraction)
+            let d = groups[a]!.map(\.diverged).reduce(0, +)
             table.append([a.conditioned ? "σ-conditioned" : "unconditioned", a.noise == "gnd-beta" ? "GND(β)" : (a.noise == "unscaled-gaussian" ? "Gaussian, unscaled (ours)" : a.noise),
                           Format.significant(a.beta, 3), "\(m.n)", Format.withError(100 * m.mean, 100 * m.halfWidth),
-                          Format.withError(100 * f.mean, 100 * f.halfWidth), "\(Int(d))"])
-            summary.append([.integer(a.conditioned ? 1 : 0), .text(a.noise), .number(a.beta), .integer(m.n), .number(m.mean), .number(m.low), .number(m.high),
-                            .number(f.mean), .number(f.low), .number(f.high)])
+                          Format.withError(100 * f.mean, 100 * f.halfWidth), "\(d)"])
+            summary.append(SummaryRow(conditioned: a.conditioned ? 1 : 0, langevinNoise: a.noise, beta: a.beta, seeds: m.n, minorityMean: m.mean,
+                                      minorityLow: m.low, minorityHigh: m.high, farMean: f.mean, farLow: f.low, farHigh: f.high))
         }
         table.append(["notebook (authors)", "GND(β)", "1.25", "1", "44.4", "–", "–"])
         table.append(["notebook (authors)", "laplace", "2", "1", "6.2", "–", "–"])
-        try run.writeCSV("summary.csv", header: ["conditioned", "langevin_noise", "beta", "seeds", "minority_mean", "minority_low", "minority_high",
-                                                "far_mean", "far_low", "far_high"], rows: summary)
+        try run.writeRows(summary, to: "summary.csv")
         try run.writeTable(Table(header: ["model", "Langevin noise", "β", "seeds", "minority % (data: 9.1)", "far from both modes %", "diverged chains"],
                                  rows: table,
                                  caption: "Minority-mode fraction of annealed Langevin samples on the 10:1 toy (mean ± 95% t-interval over seeds; within a seed all β share the initialisation, minibatch and Langevin streams). Langevin noise: Gaussian, unscaled (ours) = z ~ N(0, I) with the fixed ε, neither the released code's rule nor the notebook's; laplace and GND(β) = the notebook's σ_i-scaled noise. The last two rows are the authors' notebook outputs (one run each), for reference only.",
@@ -230,7 +313,7 @@ struct HTE0ToyBalance: Experiment {
             Panel(title: conditioned ? "σ-conditioned MLP" : "unconditioned MLP (notebook)", xLabel: "β", yLabel: "minority-mode fraction", xRange: 0.9...2.1,
                   yRange: 0...0.6, key: "top right", series: Self.noiseArms.enumerated().map { (k, n) in
                       let sel = arms.filter { $0.conditioned == conditioned && $0.noise == n }.sorted { $0.beta < $1.beta }
-                      let e = sel.map { est($0, minority) }
+                      let e = sel.map { est($0, \.minorityFraction) }
                       return Series(x: sel.map(\.beta), y: e.map(\.mean), yError: e.map(\.halfWidth), title: n == "gnd-beta" ? "GND(β) noise" : (n == "unscaled-gaussian" ? "unscaled Gaussian noise" : "\(n) noise"),
                                     style: .errorbars, color: k)
                   } + [Series(x: [1, 2], y: [1.0 / 11, 1.0 / 11], title: "data (1/11)", style: .lines, color: 6, dashed: true)])
@@ -238,38 +321,35 @@ struct HTE0ToyBalance: Experiment {
         try run.writeFigure(Figure(name: "minority_fraction", panels: panels, rows: 1, title: "HT-E0: minority-mode fraction of Langevin samples", panelWidth: 520, panelHeight: 420))
 
         // Figure: data and noised data.
-        let pts = try run.readCSV("data_points.csv")
-        let set = try pts.strings("set"), px = try pts.numbers("x"), py = try pts.numbers("y")
-        let names = Array(Set(set)).sorted()
+        let pts = try run.readRows(DataPointRow.self, from: "data_points.csv")
+        let names = Array(Set(pts.map(\.set))).sorted()
         try run.writeFigure(Figure(name: "data", panels: [Panel(title: "toy data and GND-noised data (σ = 1)", xLabel: "x_1", yLabel: "x_2",
             xRange: -10...10, yRange: -10...10, key: "top left",
             series: names.enumerated().map { (k, n) in
-                let idx = set.indices.filter { set[$0] == n }
-                return Series(x: idx.map { px[$0] }, y: idx.map { py[$0] }, title: n, style: .points, color: k, weight: 0.5)
+                let inSet = pts.filter { $0.set == n }
+                return Series(x: inSet.map(\.x), y: inSet.map(\.y), title: n, style: .points, color: k, weight: 0.5)
             })]))
 
         // Figure: Langevin paths (seed 0), coloured by the mode reached, for the notebook arms.
-        let p = try run.readCSV("paths.csv")
-        let pb = try p.numbers("beta"), pc = try p.numbers("conditioned"), pn = try p.strings("langevin_noise")
-        let ch = try p.numbers("chain"), x = try p.numbers("x"), y = try p.numbers("y")
+        let p = try run.readRows(PathRow.self, from: "paths.csv")
         let pathPanels = [1.0, 1.25, 2.0].filter { config.betas.contains($0) }.map { b -> Panel in
-            let idx = p.rows.indices.filter { pb[$0] == b && pc[$0] == 0 && pn[$0] == "laplace" }
-            let chainsHere = Array(Set(idx.map { Int(ch[$0]) })).sorted()
+            let arm = p.filter { $0.beta == b && $0.conditioned == 0 && $0.langevinNoise == "laplace" }
+            let chainsHere = Array(Set(arm.map(\.chain))).sorted()
             return Panel(title: "β = \(Format.significant(b, 3)), Laplace noise", xLabel: "x_1", yLabel: "x_2", xRange: -8...8, yRange: -8...8, key: "off",
                          series: chainsHere.map { k in
-                             let pts = idx.filter { Int(ch[$0]) == k }
-                             let end = pts.last.map { (x[$0], y[$0]) } ?? (0, 0)
+                             let pts = arm.filter { $0.chain == k }
+                             let end = pts.last.map { ($0.x, $0.y) } ?? (0, 0)
                              let toMinority = (end.0 + 5) * (end.0 + 5) + (end.1 + 5) * (end.1 + 5) < (end.0 - 5) * (end.0 - 5) + (end.1 - 5) * (end.1 - 5)
-                             return Series(x: pts.map { x[$0] }, y: pts.map { y[$0] }, style: .lines, color: toMinority ? 1 : 0, weight: 0.6)
+                             return Series(x: pts.map(\.x), y: pts.map(\.y), style: .lines, color: toMinority ? 1 : 0, weight: 0.6)
                          })
         }
         try run.writeFigure(Figure(name: "langevin_paths", panels: pathPanels, rows: 1, title: "Langevin paths, seed 0, unconditioned MLP (orange: ends at the minority mode)", panelWidth: 420, panelHeight: 420))
 
-        try run.writeClaims(claims(arms: arms, groups: groups, minority: minority))
+        try run.writeClaims(claims(arms: arms, groups: groups))
         print(Table(header: table.isEmpty ? [] : ["model", "noise", "β", "seeds", "minority %", "far %", "diverged"], rows: table).markdown())
     }
 
-    func claims(arms: [Arm], groups: [Arm: [Int]], minority: [Double]) -> [ClaimResult] {
+    func claims(arms: [Arm], groups: [Arm: [ArmRow]]) -> [ClaimResult] {
         // Primary test (fixed in advance): the notebook's configuration, unconditioned MLP with
         // Laplace Langevin noise: minority(β) − minority(β = 2) > 0 for each β < 2. Issue 17: the
         // arms of one seed share every β-independent random stream, so these differences are
@@ -279,7 +359,7 @@ struct HTE0ToyBalance: Experiment {
         let heavier = arms.filter { !$0.conditioned && $0.noise == "laplace" && $0.beta < 2 }
         let z = Stats.familyZ(heavier.count) / 1.96  // widen t-intervals to a Bonferroni family
         let checks = heavier.map { a -> ClaimCheck in
-            let diffs = zip(groups[a]!, refIdx).map { minority[$0.0] - minority[$0.1] }
+            let diffs = zip(groups[a]!, refIdx).map { $0.0.minorityFraction - $0.1.minorityFraction }
             let e = Stats.meanCI(diffs)
             let h = e.halfWidth * z
             let widened = Estimate(mean: e.mean, low: e.mean - h, high: e.mean + h, n: e.n)
@@ -290,7 +370,7 @@ struct HTE0ToyBalance: Experiment {
         }
         let seeds = refIdx.count
         // Seeds needed for 80 % power at 5 pp with the observed SD of the paired differences.
-        let sds = heavier.map { a in Stats.standardDeviation(zip(groups[a]!, refIdx).map { minority[$0.0] - minority[$0.1] }) }
+        let sds = heavier.map { a in Stats.standardDeviation(zip(groups[a]!, refIdx).map { $0.0.minorityFraction - $0.1.minorityFraction }) }
         let zSum = Stats.familyZ(heavier.count) + 0.8416212335729143
         let needed = sds.map { Int((pow(zSum * $0 / Self.smallestEffectOfInterest, 2)).rounded(.up)) }
         let powerNote = " Power (issue 17): with the observed SD of the paired differences (\(sds.map { Format.significant(100 * $0, 3) }.joined(separator: ", ")) pp for β = \(heavier.map { Format.significant($0.beta, 3) }.joined(separator: ", "))), 80 % power at \(Format.significant(100 * Self.smallestEffectOfInterest, 2)) pp needs ≈ \(needed.map(String.init).joined(separator: ", ")) seeds; a check that cannot see 5 pp reads inconclusive, not \"not supported\"."

@@ -98,7 +98,7 @@ struct HTE1Concentration: Experiment {
                                          progress: { progress.advance() }) { di -> UnitRows in
             let d = config.dimensions[di]
             var norms: [[Double]] = []
-            var momentRows: [[CSVCell]] = []
+            var momentRows: [Row] = []
             for (bi, beta) in config.betas.enumerated() {
                 let c = bi * config.dimensions.count + di  // the (β, D) cell index, β-major
                 let gnd = GeneralizedNormal(sigma: config.sigma, beta: beta, convention: .codeConvention)
@@ -128,16 +128,13 @@ struct HTE1Concentration: Experiment {
                 let (skew, skewSE) = statistic(Stats.skewness)
                 let closed = ClosedForm(beta: beta, dimension: d, sigma: config.sigma)
                 let exact = exactLaws[beta]!.moments(dimension: d)
-                momentRows.append([
-                    .number(beta), .integer(d), .integer(m),
-                    .number(mean), .number(meanSE), .number(std), .number(stdSE), .number(cv), .number(cvSE),
-                    .number(skew), .number(skewSE),
-                    .number(closed.mean), .number(closed.std), .number(closed.cv), .number(closed.skew),
-                    .number(exact.mean), .number(exact.std), .number(exact.cv), .number(exact.skew), .number(exact.skewError),
-                ])
+                momentRows.append(Row(
+                    beta: beta, dimension: d, samples: m, mean: mean, meanSE: meanSE, std: std, stdSE: stdSE, cv: cv, cvSE: cvSE,
+                    skew: skew, skewSE: skewSE, meanClosed: closed.mean, stdClosed: closed.std, cvClosed: closed.cv, skewClosed: closed.skew,
+                    meanExact: exact.mean, stdExact: exact.std, cvExact: exact.cv, skewExact: exact.skew, skewExactError: exact.skewError))
             }
             // Histograms of R / E[R] (densities) for the panel dimensions, on a shared range per D.
-            var histRows: [[CSVCell]] = []
+            var histRows: [HistogramRow] = []
             if config.histogramDimensions.contains(d) {
                 let scaled = norms.map { r -> [Double] in
                     let mu = Stats.mean(r)
@@ -150,62 +147,94 @@ struct HTE1Concentration: Experiment {
                     var counts = [Int](repeating: 0, count: config.histogramBins)
                     for v in scaled[bi] where v >= lo && v < hi { counts[min(Int((v - lo) / width), config.histogramBins - 1)] += 1 }
                     for b in 0..<config.histogramBins {
-                        histRows.append([.integer(d), .number(beta), .number(lo + (Double(b) + 0.5) * width),
-                                         .number(Double(counts[b]) / (Double(m) * width))])
+                        histRows.append(HistogramRow(dimension: d, beta: beta, normalisedNorm: lo + (Double(b) + 0.5) * width,
+                                                     density: Double(counts[b]) / (Double(m) * width)))
                     }
                 }
             }
-            return UnitRows(momentRows, histRows)
+            return UnitRows(try UnitRows.cells(momentRows), try UnitRows.cells(histRows))
         }
         // Rows in cell order (β-major, then D), histograms in the panel order.
-        let rows = config.betas.indices.flatMap { bi in config.dimensions.indices.map { di in perDimension[di][0][bi] } }
-        try run.writeCSV("moments.csv", header: MomentsColumns.all, rows: rows)
-        let histRows = config.histogramDimensions.flatMap { d in config.dimensions.firstIndex(of: d).map { perDimension[$0][1] } ?? [] }
-        try run.writeCSV("histograms.csv", header: ["dimension", "beta", "normalised_norm", "density"], rows: histRows)
+        let moments = try perDimension.map { try $0.rows(0, as: Row.self) }
+        let rows = config.betas.indices.flatMap { bi in config.dimensions.indices.map { di in moments[di][bi] } }
+        try run.writeRows(rows, to: "moments.csv")
+        let histRows = try config.histogramDimensions.flatMap { d in try config.dimensions.firstIndex(of: d).map { try perDimension[$0].rows(1, as: HistogramRow.self) } ?? [] }
+        try run.writeRows(histRows, to: "histograms.csv")
         try run.writeConfig(config)
     }
 
     // MARK: - Render
 
-    enum MomentsColumns {
-        static let all = ["beta", "dimension", "samples", "mean", "mean_se", "std", "std_se", "cv", "cv_se",
-                          "skew", "skew_se", "mean_closed_form", "std_closed_form", "cv_closed_form", "skew_closed_form",
-                          "mean_exact", "std_exact", "cv_exact", "skew_exact", "skew_exact_error"]
-    }
-
-    struct Row {
+    /// A row of moments.csv: the noise norm R = ‖ε‖₂ of one (β, D) cell.
+    struct Row: DocumentedRow {
         var beta: Double, dimension: Int, samples: Int
         var mean: Double, meanSE: Double, std: Double, stdSE: Double, cv: Double, cvSE: Double, skew: Double, skewSE: Double
         var meanClosed: Double, stdClosed: Double, cvClosed: Double, skewClosed: Double
         /// Exact values by quadrature, and the skew's numerical error bound.
         var meanExact: Double, stdExact: Double, cvExact: Double, skewExact: Double, skewExactError: Double
+
+        enum CodingKeys: String, CodingKey {
+            case beta, dimension, samples, mean, meanSE = "mean_se", std, stdSE = "std_se", cv, cvSE = "cv_se", skew, skewSE = "skew_se"
+            case meanClosed = "mean_closed_form", stdClosed = "std_closed_form", cvClosed = "cv_closed_form", skewClosed = "skew_closed_form"
+            case meanExact = "mean_exact", stdExact = "std_exact", cvExact = "cv_exact", skewExact = "skew_exact", skewExactError = "skew_exact_error"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("beta", "1", "GND shape β of each noise coordinate (GND(0, √2·σ, β) in the released code's convention, σ = config sigma)"),
+            .init("dimension", "count", "D, the number of i.i.d. noise coordinates"),
+            .init("samples", "count", "Monte Carlo draws of R in this cell (samplesPerCell rounded up to a multiple of the batch count)"),
+            .init("mean", "noise units", "Monte Carlo mean of R"),
+            .init("mean_se", "noise units", "standard error of `mean` by batch means (the draws split into batchesForStandardErrors equal batches)"),
+            .init("std", "noise units", "Monte Carlo standard deviation of R"),
+            .init("std_se", "noise units", "batch-means standard error of `std`"),
+            .init("cv", "1", "Monte Carlo coefficient of variation std(R)/mean(R)"),
+            .init("cv_se", "1", "batch-means standard error of `cv`"),
+            .init("skew", "1", "Monte Carlo skewness of R"),
+            .init("skew_se", "1", "batch-means standard error of `skew`"),
+            .init("mean_closed_form", "noise units", "mean of R by the delta method of the heavy-tailed spec §2 (leading order in 1/D)"),
+            .init("std_closed_form", "noise units", "standard deviation of R by the delta method (spec §2)"),
+            .init("cv_closed_form", "1", "CV of R by the delta method, √(κ−1)/(2√D) with κ the coordinate kurtosis (spec §2)"),
+            .init("skew_closed_form", "1", "skew of R to leading order in 1/√D: skew(R²) − (3/2)·CV(R²)"),
+            .init("mean_exact", "noise units", "mean of R by 1-D quadrature of the law of R (NoiseNormExact)"),
+            .init("std_exact", "noise units", "standard deviation of R by quadrature"),
+            .init("cv_exact", "1", "CV of R by quadrature"),
+            .init("skew_exact", "1", "skewness of R by quadrature"),
+            .init("skew_exact_error", "1", "numerical error bound of `skew_exact`: |skew at quadrature step h − skew at step 2h|"),
+        ]
     }
 
-    func readMoments(_ run: RunDirectory) throws -> [Row] {
-        let t = try run.readCSV("moments.csv")
-        let cols = try MomentsColumns.all.map { try t.numbers($0) }
-        return (0..<t.rows.count).map { i in
-            Row(beta: cols[0][i], dimension: Int(cols[1][i]), samples: Int(cols[2][i]), mean: cols[3][i], meanSE: cols[4][i],
-                std: cols[5][i], stdSE: cols[6][i], cv: cols[7][i], cvSE: cols[8][i], skew: cols[9][i], skewSE: cols[10][i],
-                meanClosed: cols[11][i], stdClosed: cols[12][i], cvClosed: cols[13][i], skewClosed: cols[14][i],
-                meanExact: cols[15][i], stdExact: cols[16][i], cvExact: cols[17][i], skewExact: cols[18][i], skewExactError: cols[19][i])
-        }
+    /// A row of histograms.csv: one bin of the density of R / mean(R).
+    struct HistogramRow: DocumentedRow {
+        var dimension: Int
+        var beta: Double
+        var normalisedNorm: Double
+        var density: Double
+        enum CodingKeys: String, CodingKey { case dimension, beta, normalisedNorm = "normalised_norm", density }
+        static let columns: [ColumnDoc] = [
+            .init("dimension", "count", "D, the number of noise coordinates (only the histogram dimensions)"),
+            .init("beta", "1", "GND shape β of the noise coordinates"),
+            .init("normalised_norm", "1", "bin centre of R / mean(R), the Monte Carlo mean of the same cell; the bins span a range shared by all β at this D (0.1 % to 99.9 % quantiles)"),
+            .init("density", "1", "histogram density: draws in the bin / (samples × bin width); draws outside the range are not counted"),
+        ]
     }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("moments.csv", Row.self, "Moments of the noise norm R = ‖ε‖₂ per (β, D) cell: Monte Carlo with standard errors, the spec's closed forms and exact quadrature values (tables/moments, the CV/skew figure, HT-C2 and HT-C3)."),
+        CSVFileDoc("histograms.csv", HistogramRow.self, "Histograms of R / mean(R) for the panel dimensions (figures/norm_histograms)."),
+    ]
 
     func render(in run: RunDirectory) throws {
-        let rows = try readMoments(run)
+        let rows = try run.readRows(Row.self, from: "moments.csv")
         let betas = Array(Set(rows.map(\.beta))).sorted()
-        let hist = try run.readCSV("histograms.csv")
-        let hd = try hist.numbers("dimension"), hb = try hist.numbers("beta")
-        let hx = try hist.numbers("normalised_norm"), hy = try hist.numbers("density")
+        let hist = try run.readRows(HistogramRow.self, from: "histograms.csv")
 
         // (a) histograms of R/E[R], one panel per D.
-        let panelDims = Array(Set(hd.map { Int($0) })).sorted()
+        let panelDims = Array(Set(hist.map(\.dimension))).sorted()
         let histPanels = panelDims.map { d -> Panel in
             Panel(title: "D = \(d)", xLabel: "R / E[R]", yLabel: "density", key: d == panelDims.first ? "top right" : "off",
                   series: betas.enumerated().map { (k, b) in
-                      let idx = hd.indices.filter { Int(hd[$0]) == d && hb[$0] == b }
-                      return Series(x: idx.map { hx[$0] }, y: idx.map { hy[$0] }, title: "β = \(Format.significant(b, 3))",
+                      let bins = hist.filter { $0.dimension == d && $0.beta == b }
+                      return Series(x: bins.map(\.normalisedNorm), y: bins.map(\.density), title: "β = \(Format.significant(b, 3))",
                                     style: .steps, color: k)
                   })
         }

@@ -137,12 +137,12 @@ struct HTE2NoiseScaling: Experiment {
         let seeds = options.seedCount(Self.seedDefaults)
         var dataRNG = Xoshiro256(seed: options.seed, stream: 0)
         let sources = try dataSources(config, rng: &dataRNG)
-        try run.writeCSV("data_sources.csv", header: ["dataset", "dimension", "points_used", "sigma_max"],
-                         rows: sources.map { [.text($0.name), .integer($0.dimension), .integer($0.points), .number($0.sigmaMax)] })
+        try run.writeRows(sources.map { DataSourceRow(dataset: $0.name, dimension: $0.dimension, pointsUsed: $0.points, sigmaMax: $0.sigmaMax) },
+                          to: "data_sources.csv")
 
         // Per (seed, β, D): solve γ with both bands on one draw; measure overlaps on another.
         let cells = (0..<seeds).flatMap { s in config.betas.flatMap { b in config.dimensions.map { (seed: s, beta: b, dimension: $0) } } }
-        var curveRows: [[CSVCell]] = []
+        var curveRows: [OverlapCurveRow] = []
         let progress = Progress("\(Self.experimentID) solving", total: cells.count)
         let baseSeed = options.seed
         // The fixed reference law of each (β, D), drawn once from its own stream (independent of
@@ -161,12 +161,13 @@ struct HTE2NoiseScaling: Experiment {
         // data), so the numbers do not depend on the thread count.
         let rows = try run.units("solve", count: cells.count,
                                  key: { "seed-\(cells[$0].seed)_beta-\(cells[$0].beta)_D-\(cells[$0].dimension)" },
-                                 progress: { progress.advance() }) { c -> [CSVCell] in
+                                 progress: { progress.advance() }) { c -> [CSVCell] in  // one row of ratios.csv
             let cell = cells[c]
             var rng = Xoshiro256(seed: baseSeed &+ UInt64(c + 1) &* 0x9E37_79B9)
-            return try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, reference: reference(cell.beta, cell.dimension), rng: &rng)
+            let row = try solveCell(cell.beta, cell.dimension, seed: cell.seed, config: config, reference: reference(cell.beta, cell.dimension), rng: &rng)
+            return try UnitRows.cells([row])[0]
         }
-        try run.writeCSV("ratios.csv", header: RatioColumns.all, rows: rows)
+        try run.writeRows(try UnitRows.rows(rows, as: RatioRow.self), to: "ratios.csv")
 
         // Overlap as a function of γ at each D (seed 0's law, quantile band) for the solver figure.
         for d in config.dimensions {
@@ -177,23 +178,116 @@ struct HTE2NoiseScaling: Experiment {
                 let gammaMax = 1 + 6 / Double(d).squareRoot()
                 for k in 0...80 {
                     let g = 1 + (gammaMax - 1) * Double(k) / 80
-                    curveRows.append([.integer(d), .number(b), .number(g), .number(law.overlap(ratio: g, band: band)),
-                                      .number(NoiseScaling.gaussianOverlap(ratio: g, dimension: d, halfWidth: config.bandHalfWidth))])
+                    curveRows.append(OverlapCurveRow(dimension: d, beta: b, gamma: g, overlapQuantileBand: law.overlap(ratio: g, band: band),
+                                                     overlapGaussianClosedForm: NoiseScaling.gaussianOverlap(ratio: g, dimension: d, halfWidth: config.bandHalfWidth)))
                 }
             }
         }
-        try run.writeCSV("overlap_curves.csv", header: ["dimension", "beta", "gamma", "overlap_quantile_band", "overlap_gaussian_closed_form"], rows: curveRows)
+        try run.writeRows(curveRows, to: "overlap_curves.csv")
         try run.writeConfig(config)
     }
 
-    enum RatioColumns {
-        static let all = ["seed", "beta", "dimension", "gamma_ncsnv2", "overlap_ncsnv2_schedule_quantile_band", "overlap_ncsnv2_schedule_moment_band",
-                          "gamma_iterative_quantile", "overlap_iterative_quantile", "gamma_iterative_moment", "overlap_iterative_moment",
-                          "moment_band_lower_edge", "overlap_samples",
-                          "overlap_iterative_quantile_reference", "overlap_iterative_moment_reference", "reference_samples"]
+    // MARK: - Rows
+
+    /// A row of ratios.csv: the ratios solved for one (seed, β, D) and the overlaps they realise.
+    struct RatioRow: DocumentedRow {
+        var seed: Int, beta: Double, dimension: Int, gammaNCSNv2: Double
+        var overlapNCSNv2QuantileBand: Double, overlapNCSNv2MomentBand: Double
+        var gammaIterativeQuantile: Double, overlapIterativeQuantile: Double, gammaIterativeMoment: Double, overlapIterativeMoment: Double
+        var momentBandLowerEdge: Double, overlapSamples: Int
+        var overlapIterativeQuantileReference: Double, overlapIterativeMomentReference: Double, referenceSamples: Int
+        enum CodingKeys: String, CodingKey {
+            case seed, beta, dimension, gammaNCSNv2 = "gamma_ncsnv2", overlapNCSNv2QuantileBand = "overlap_ncsnv2_schedule_quantile_band"
+            case overlapNCSNv2MomentBand = "overlap_ncsnv2_schedule_moment_band", gammaIterativeQuantile = "gamma_iterative_quantile"
+            case overlapIterativeQuantile = "overlap_iterative_quantile", gammaIterativeMoment = "gamma_iterative_moment"
+            case overlapIterativeMoment = "overlap_iterative_moment", momentBandLowerEdge = "moment_band_lower_edge", overlapSamples = "overlap_samples"
+            case overlapIterativeQuantileReference = "overlap_iterative_quantile_reference"
+            case overlapIterativeMomentReference = "overlap_iterative_moment_reference", referenceSamples = "reference_samples"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k (each (seed, β, D) cell draws from its own generator)"),
+            .init("beta", "1", "GND shape β of the noise coordinates"),
+            .init("dimension", "count", "D, the number of noise coordinates"),
+            .init("gamma_ncsnv2", "1", "NCSNv2's closed-form ratio γ = σ_{i−1}/σ_i for overlap target C and band ±k std (Gaussian approximation; the same for every β)"),
+            .init("overlap_ncsnv2_schedule_quantile_band", "fraction", "overlap realised by gamma_ncsnv2 under GND(β) noise: P(level-i norm in the quantile band of level i−1), on an independent validation draw (2 × samples)"),
+            .init("overlap_ncsnv2_schedule_moment_band", "fraction", "the same with the moment band mean ∓ k·std"),
+            .init("gamma_iterative_quantile", "1", "γ of the iterative algorithm ([RECON]) with the quantile band, solved on `overlap_samples` draws of the unit-scale norm"),
+            .init("overlap_iterative_quantile", "fraction", "overlap of gamma_iterative_quantile on the validation draw (quantile band)"),
+            .init("gamma_iterative_moment", "1", "γ of the iterative algorithm with the moment band; nan where that band is degenerate (its lower edge below 0)"),
+            .init("overlap_iterative_moment", "fraction", "overlap of gamma_iterative_moment on the validation draw (moment band); nan where degenerate"),
+            .init("moment_band_lower_edge", "σ units", "mean − k·std of the unit-scale norm on the solver's draw (below 0: the moment band is degenerate)"),
+            .init("overlap_samples", "count", "draws of the norm law the solver used (config samples)"),
+            .init("overlap_iterative_quantile_reference", "fraction", "overlap of gamma_iterative_quantile under the fixed reference law of (β, D), shared by all seeds, with its own quantile band (HT-C4's statistic)"),
+            .init("overlap_iterative_moment_reference", "fraction", "the same for gamma_iterative_moment with the reference law's moment band; nan where degenerate"),
+            .init("reference_samples", "count", "draws of the reference law"),
+        ]
     }
 
-    func solveCell(_ beta: Double, _ d: Int, seed: Int, config: Config, reference: NoiseNormLaw, rng: inout Xoshiro256) throws -> [CSVCell] {
+    /// A row of data_sources.csv: the σ_1 of one data set.
+    struct DataSourceRow: DocumentedRow {
+        var dataset: String, dimension: Int, pointsUsed: Int, sigmaMax: Double
+        enum CodingKeys: String, CodingKey { case dataset, dimension, pointsUsed = "points_used", sigmaMax = "sigma_max" }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "digits8x8 (D = 64), fashion-mnist-14x14 (2×2 mean-pooled, D = 196), fashion-mnist (D = 784) or uniform-synthetic (Uniform[0, 1]^D points)"),
+            .init("dimension", "count", "D"),
+            .init("points_used", "count", "data points searched (the first pairwiseSubset training images; syntheticPoints uniform points)"),
+            .init("sigma_max", "pixels in [0,1]", "σ_1: the largest Euclidean distance between two of those points (NCSNv2 technique 1)"),
+        ]
+    }
+
+    /// A row of overlap_curves.csv: the overlap at one ratio γ (seed 0's law).
+    struct OverlapCurveRow: DocumentedRow {
+        var dimension: Int, beta: Double, gamma: Double, overlapQuantileBand: Double, overlapGaussianClosedForm: Double
+        enum CodingKeys: String, CodingKey {
+            case dimension, beta, gamma, overlapQuantileBand = "overlap_quantile_band", overlapGaussianClosedForm = "overlap_gaussian_closed_form"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dimension", "count", "D"),
+            .init("beta", "1", "GND shape β"),
+            .init("gamma", "1", "ratio γ = σ_{i−1}/σ_i, 81 points from 1 to 1 + 6/√D"),
+            .init("overlap_quantile_band", "fraction", "overlap at γ of one draw (`samples` norms, a fixed stream per D) with its quantile band"),
+            .init("overlap_gaussian_closed_form", "fraction", "NCSNv2's Gaussian overlap Φ(√(2D)(γ − 1) + kγ) − Φ(√(2D)(γ − 1) − kγ)"),
+        ]
+    }
+
+    /// A row of schedules.csv: the schedules from one data set's σ_1 for one β.
+    struct ScheduleRow: DocumentedRow {
+        var dataset: String, dimension: Int, sigmaMax: Double, beta: Double, gammaNCSNv2: Double, levelsNCSNv2: Int
+        var overlapNCSNv2MomentBand: Double, gammaIterativeQuantile: Double, levelsIterativeQuantile: Int, overlapIterativeQuantile: Double
+        var gammaIterativeMoment: Double, levelsIterativeMoment: Int, overlapIterativeMoment: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, sigmaMax = "sigma_max", beta, gammaNCSNv2 = "gamma_ncsnv2", levelsNCSNv2 = "levels_ncsnv2"
+            case overlapNCSNv2MomentBand = "overlap_ncsnv2_schedule_moment_band", gammaIterativeQuantile = "gamma_iterative_quantile"
+            case levelsIterativeQuantile = "levels_iterative_quantile", overlapIterativeQuantile = "overlap_iterative_quantile"
+            case gammaIterativeMoment = "gamma_iterative_moment", levelsIterativeMoment = "levels_iterative_moment"
+            case overlapIterativeMoment = "overlap_iterative_moment"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "the data set giving σ_1 (as data_sources.csv)"),
+            .init("dimension", "count", "D"),
+            .init("sigma_max", "pixels in [0,1]", "σ_1 of the data set"),
+            .init("beta", "1", "GND shape β"),
+            .init("gamma_ncsnv2", "1", "NCSNv2's closed-form γ"),
+            .init("levels_ncsnv2", "count", "L: levels σ_1·γ^(−i) ≥ sigmaMin of the geometric schedule with gamma_ncsnv2"),
+            .init("overlap_ncsnv2_schedule_moment_band", "fraction", "mean over seeds of its realised overlap under GND(β) (moment band)"),
+            .init("gamma_iterative_quantile", "1", "mean over seeds of the iterative γ (quantile band)"),
+            .init("levels_iterative_quantile", "count", "L of the schedule with that mean γ"),
+            .init("overlap_iterative_quantile", "fraction", "mean over seeds of its realised overlap (validation draw)"),
+            .init("gamma_iterative_moment", "1", "mean over seeds of the iterative γ (moment band); nan where the band is degenerate"),
+            .init("levels_iterative_moment", "count", "L of that schedule; −1 where the moment band is degenerate (a sentinel kept for byte-identical outputs)"),
+            .init("overlap_iterative_moment", "fraction", "mean over seeds of its realised overlap; nan where degenerate"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("ratios.csv", RatioRow.self, "Noise-level ratios solved per seed, β and D, and the overlaps they realise (tables/schedules, HT-C3, HT-C4, HT-C5)."),
+        CSVFileDoc("schedules.csv", ScheduleRow.self, "Schedules from each data set's σ_1 per β, means over seeds (tables/schedules)."),
+        CSVFileDoc("data_sources.csv", DataSourceRow.self, "σ_1 (largest pairwise distance) of each data set and dimension."),
+        CSVFileDoc("overlap_curves.csv", OverlapCurveRow.self, "Overlap against the ratio γ per D and β (figures/overlap_vs_ratio)."),
+    ]
+
+    func solveCell(_ beta: Double, _ d: Int, seed: Int, config: Config, reference: NoiseNormLaw, rng: inout Xoshiro256) throws -> RatioRow {
         let k = config.bandHalfWidth, c = config.overlapTarget
         let law = NoiseNormLaw(beta: beta, dimension: d, samples: config.samples, using: &rng)
         // The validation draw is twice as large, so the measured overlap's own error is small
@@ -210,12 +304,13 @@ struct HTE2NoiseScaling: Experiment {
         } catch NoiseScalingError.degenerateBand {
             // Reported as nan with the (negative) lower edge in its own column.
         }
-        return [.integer(seed), .number(beta), .integer(d), .number(gammaG),
-                .number(validation.overlap(ratio: gammaG, band: qBand)), .number(validation.overlap(ratio: gammaG, band: mBand)),
-                .number(gammaQ), .number(validation.overlap(ratio: gammaQ, band: qBand)), .number(gammaM), .number(overlapM),
-                .number(law.band(.moment, halfWidth: k).lower), .integer(config.samples),
-                .number(reference.overlap(ratio: gammaQ, band: reference.band(.quantile, halfWidth: k))), .number(overlapMRef),
-                .integer(reference.sortedNorms.count)]
+        return RatioRow(seed: seed, beta: beta, dimension: d, gammaNCSNv2: gammaG,
+                        overlapNCSNv2QuantileBand: validation.overlap(ratio: gammaG, band: qBand), overlapNCSNv2MomentBand: validation.overlap(ratio: gammaG, band: mBand),
+                        gammaIterativeQuantile: gammaQ, overlapIterativeQuantile: validation.overlap(ratio: gammaQ, band: qBand),
+                        gammaIterativeMoment: gammaM, overlapIterativeMoment: overlapM,
+                        momentBandLowerEdge: law.band(.moment, halfWidth: k).lower, overlapSamples: config.samples,
+                        overlapIterativeQuantileReference: reference.overlap(ratio: gammaQ, band: reference.band(.quantile, halfWidth: k)),
+                        overlapIterativeMomentReference: overlapMRef, referenceSamples: reference.sortedNorms.count)
     }
 
     // MARK: - Render
@@ -238,25 +333,25 @@ struct HTE2NoiseScaling: Experiment {
 
     func summarise(_ run: RunDirectory) throws -> [Cell] {
         let config = self.config
-        let t = try run.readCSV("ratios.csv")
-        let col = try RatioColumns.all.map { try t.numbers($0) }
+        let t = try run.readRows(RatioRow.self, from: "ratios.csv")
         var cells: [Cell] = []
-        let keys = Set((0..<t.rows.count).map { Pair(beta: col[1][$0], dimension: Int(col[2][$0])) })
+        let keys = Set(t.map { Pair(beta: $0.beta, dimension: $0.dimension) })
         for key in keys.sorted(by: { ($0.dimension, $0.beta) < ($1.dimension, $1.beta) }) {
-            let idx = (0..<t.rows.count).filter { col[1][$0] == key.beta && Int(col[2][$0]) == key.dimension }
-            func est(_ j: Int) -> Estimate { Stats.meanCI(idx.map { col[j][$0] }) }
-            let momentDefined = idx.allSatisfy { col[8][$0].isFinite }
+            let rows = t.filter { $0.beta == key.beta && $0.dimension == key.dimension }
+            func est(_ v: KeyPath<RatioRow, Double>) -> Estimate { Stats.meanCI(rows.map { $0[keyPath: v] }) }
+            let momentDefined = rows.allSatisfy { $0.gammaIterativeMoment.isFinite }
             let target = config.overlapTarget
-            func deviation(_ j: Int) -> Estimate { Stats.meanCI(idx.map { abs(col[j][$0] - target) }) }
-            func bias(_ j: Int) -> Estimate { Stats.meanCI(idx.map { col[j][$0] - target }) }
-            func spread(_ j: Int) -> Double { Stats.standardDeviation(idx.map { col[j][$0] }) }
-            cells.append(Cell(beta: key.beta, dimension: key.dimension, gammaG: col[3][idx[0]], overlapGQ: est(4), overlapGM: est(5),
-                              gammaQ: est(6), overlapQ: est(7), gammaM: momentDefined ? est(8) : nil, overlapM: momentDefined ? est(9) : nil,
-                              deviationQ: deviation(7), deviationM: momentDefined ? deviation(9) : nil,
-                              biasQ: bias(12), biasM: momentDefined ? bias(13) : nil,
-                              spreadQ: spread(12), spreadM: momentDefined ? spread(13) : nil,
-                              gammaQBySeed: Dictionary(uniqueKeysWithValues: idx.map { (Int(col[0][$0]), col[6][$0]) }),
-                              samples: Int(col[11][idx[0]]), seeds: idx.count, referenceSamples: Int(col[14][idx[0]])))
+            func deviation(_ v: KeyPath<RatioRow, Double>) -> Estimate { Stats.meanCI(rows.map { abs($0[keyPath: v] - target) }) }
+            func bias(_ v: KeyPath<RatioRow, Double>) -> Estimate { Stats.meanCI(rows.map { $0[keyPath: v] - target }) }
+            func spread(_ v: KeyPath<RatioRow, Double>) -> Double { Stats.standardDeviation(rows.map { $0[keyPath: v] }) }
+            cells.append(Cell(beta: key.beta, dimension: key.dimension, gammaG: rows[0].gammaNCSNv2, overlapGQ: est(\.overlapNCSNv2QuantileBand),
+                              overlapGM: est(\.overlapNCSNv2MomentBand), gammaQ: est(\.gammaIterativeQuantile), overlapQ: est(\.overlapIterativeQuantile),
+                              gammaM: momentDefined ? est(\.gammaIterativeMoment) : nil, overlapM: momentDefined ? est(\.overlapIterativeMoment) : nil,
+                              deviationQ: deviation(\.overlapIterativeQuantile), deviationM: momentDefined ? deviation(\.overlapIterativeMoment) : nil,
+                              biasQ: bias(\.overlapIterativeQuantileReference), biasM: momentDefined ? bias(\.overlapIterativeMomentReference) : nil,
+                              spreadQ: spread(\.overlapIterativeQuantileReference), spreadM: momentDefined ? spread(\.overlapIterativeMomentReference) : nil,
+                              gammaQBySeed: Dictionary(uniqueKeysWithValues: rows.map { ($0.seed, $0.gammaIterativeQuantile) }),
+                              samples: rows[0].overlapSamples, seeds: rows.count, referenceSamples: rows[0].referenceSamples))
         }
         return cells
     }
@@ -271,34 +366,31 @@ struct HTE2NoiseScaling: Experiment {
     func render(in run: RunDirectory) throws {
         let cfg = self.config
         let cells = try summarise(run)
-        let src = try run.readCSV("data_sources.csv")
-        let srcNames = try src.strings("dataset"), srcD = try src.numbers("dimension"), srcSigma = try src.numbers("sigma_max")
+        let src = try run.readRows(DataSourceRow.self, from: "data_sources.csv")
         let betas = Array(Set(cells.map(\.beta))).sorted()
         let dims = Array(Set(cells.map(\.dimension))).sorted()
 
         // Schedules table: per data set (σ_1) and β.
-        var scheduleRows: [[CSVCell]] = []
+        var scheduleRows: [ScheduleRow] = []
         var table: [[String]] = []
-        for i in srcNames.indices {
-            let d = Int(srcD[i]), s1 = srcSigma[i]
+        for source in src {
+            let d = source.dimension, s1 = source.sigmaMax
             for c in cells where c.dimension == d {
                 let lG = levels(s1, c.gammaG, cfg.sigmaMin)
                 let lQ = levels(s1, c.gammaQ.mean, cfg.sigmaMin)
                 let lM = c.gammaM.map { levels(s1, $0.mean, cfg.sigmaMin) }
-                scheduleRows.append([.text(srcNames[i]), .integer(d), .number(s1), .number(c.beta), .number(c.gammaG), .integer(lG),
-                                     .number(c.overlapGM.mean), .number(c.gammaQ.mean), .integer(lQ), .number(c.overlapQ.mean),
-                                     .number(c.gammaM?.mean ?? .nan), .integer(lM ?? -1), .number(c.overlapM?.mean ?? .nan)])
-                table.append([srcNames[i], "\(d)", Format.significant(s1, 4), Format.significant(c.beta, 3),
+                scheduleRows.append(ScheduleRow(dataset: source.dataset, dimension: d, sigmaMax: s1, beta: c.beta, gammaNCSNv2: c.gammaG, levelsNCSNv2: lG,
+                                                overlapNCSNv2MomentBand: c.overlapGM.mean, gammaIterativeQuantile: c.gammaQ.mean, levelsIterativeQuantile: lQ,
+                                                overlapIterativeQuantile: c.overlapQ.mean, gammaIterativeMoment: c.gammaM?.mean ?? .nan,
+                                                levelsIterativeMoment: lM ?? -1, overlapIterativeMoment: c.overlapM?.mean ?? .nan))
+                table.append([source.dataset, "\(d)", Format.significant(s1, 4), Format.significant(c.beta, 3),
                               Format.significant(c.gammaG, 5), "\(lG)", Format.withError(c.overlapGM.mean, c.overlapGM.halfWidth),
                               Format.withError(c.gammaQ.mean, c.gammaQ.halfWidth), "\(lQ)", Format.withError(c.overlapQ.mean, c.overlapQ.halfWidth),
                               c.gammaM.map { Format.withError($0.mean, $0.halfWidth) } ?? "degenerate", lM.map { "\($0)" } ?? "–",
                               c.overlapM.map { Format.withError($0.mean, $0.halfWidth) } ?? "–"])
             }
         }
-        try run.writeCSV("schedules.csv", header: ["dataset", "dimension", "sigma_max", "beta", "gamma_ncsnv2", "levels_ncsnv2",
-                                                   "overlap_ncsnv2_schedule_moment_band", "gamma_iterative_quantile", "levels_iterative_quantile",
-                                                   "overlap_iterative_quantile", "gamma_iterative_moment", "levels_iterative_moment",
-                                                   "overlap_iterative_moment"], rows: scheduleRows)
+        try run.writeRows(scheduleRows, to: "schedules.csv")
         try run.writeTable(Table(
             header: ["data set", "D", "σ_1", "β", "γ NCSNv2", "L", "overlap (ii)", "γ iter. (quantile)", "L", "overlap (iii)",
                      "γ iter. (moment)", "L", "overlap"],
@@ -309,16 +401,16 @@ struct HTE2NoiseScaling: Experiment {
         // Figure 1: overlap against level index (one panel per D, largest-σ_1 data set of that D).
         var panels: [Panel] = []
         for d in dims {
-            guard let i = srcNames.indices.filter({ Int(srcD[$0]) == d }).max(by: { srcSigma[$0] < srcSigma[$1] }) else { continue }
+            guard let source = src.filter({ $0.dimension == d }).max(by: { $0.sigmaMax < $1.sigmaMax }) else { continue }
             var series: [Series] = []
             for (k, c) in cells.filter({ $0.dimension == d }).enumerated() {
-                let lG = levels(srcSigma[i], c.gammaG, cfg.sigmaMin), lQ = levels(srcSigma[i], c.gammaQ.mean, cfg.sigmaMin)
+                let lG = levels(source.sigmaMax, c.gammaG, cfg.sigmaMin), lQ = levels(source.sigmaMax, c.gammaQ.mean, cfg.sigmaMin)
                 series.append(Series(x: (2...max(lG, 2)).map(Double.init), y: Array(repeating: c.overlapGM.mean, count: max(lG - 1, 1)),
                                      title: "NCSNv2 γ, β = \(Format.significant(c.beta, 3))", style: .lines, color: k, dashed: true))
                 series.append(Series(x: (2...max(lQ, 2)).map(Double.init), y: Array(repeating: c.overlapQ.mean, count: max(lQ - 1, 1)),
                                      title: "iterative, β = \(Format.significant(c.beta, 3))", style: .lines, color: k))
             }
-            panels.append(Panel(title: "D = \(d) (\(srcNames[i]), σ_1 = \(Format.significant(srcSigma[i], 3)))", xLabel: "level index i",
+            panels.append(Panel(title: "D = \(d) (\(source.dataset), σ_1 = \(Format.significant(source.sigmaMax, 3)))", xLabel: "level index i",
                                 yLabel: "overlap with level i−1", yRange: 0...1, key: "off", series: series))
         }
         // One legend in its own slot instead of over the D = 64 panel (issue 19).
@@ -327,22 +419,20 @@ struct HTE2NoiseScaling: Experiment {
                                    title: "Adjacent-level overlap (dashed: NCSNv2 γ, moment band; solid: iterative, quantile band), target \(cfg.overlapTarget) (HT-E2)", panelWidth: 480, panelHeight: 400))
 
         // Figure 2: the solver's overlap curves.
-        let curves = try run.readCSV("overlap_curves.csv")
-        let cd = try curves.numbers("dimension"), cb = try curves.numbers("beta"), cg = try curves.numbers("gamma")
-        let co = try curves.numbers("overlap_quantile_band"), cG = try curves.numbers("overlap_gaussian_closed_form")
+        let curves = try run.readRows(OverlapCurveRow.self, from: "overlap_curves.csv")
         let curvePanels = dims.map { d -> Panel in
             var s = betas.enumerated().map { (k, b) -> Series in
-                let idx = cd.indices.filter { Int(cd[$0]) == d && cb[$0] == b }
-                return Series(x: idx.map { cg[$0] }, y: idx.map { co[$0] }, title: "β = \(Format.significant(b, 3))", style: .lines, color: k)
+                let points = curves.filter { $0.dimension == d && $0.beta == b }
+                return Series(x: points.map(\.gamma), y: points.map(\.overlapQuantileBand), title: "β = \(Format.significant(b, 3))", style: .lines, color: k)
             }
-            let idx = cd.indices.filter { Int(cd[$0]) == d && cb[$0] == betas[0] }
-            s.append(Series(x: idx.map { cg[$0] }, y: idx.map { cG[$0] }, title: "NCSNv2 closed form", style: .lines, color: 6, dashed: true))
+            let points = curves.filter { $0.dimension == d && $0.beta == betas[0] }
+            s.append(Series(x: points.map(\.gamma), y: points.map(\.overlapGaussianClosedForm), title: "NCSNv2 closed form", style: .lines, color: 6, dashed: true))
             return Panel(title: "D = \(d)", xLabel: "γ = σ_{i−1}/σ_i", yLabel: "overlap", yRange: 0...1, key: "off", series: s)
         }
         let ratioPanels = curvePanels + (curvePanels.first.map { [Panel.legend(for: $0.series)] } ?? [])
         try run.writeFigure(Figure(name: "overlap_vs_ratio", panels: ratioPanels, rows: 1, title: "Overlap against ratio (HT-E2)", panelWidth: 420, panelHeight: 380))
 
-        try run.writeClaims(claims(cells, sources: zip(srcD, srcSigma).map { (Int($0.0), $0.1) }, config: cfg))
+        try run.writeClaims(claims(cells, sources: src.map { ($0.dimension, $0.sigmaMax) }, config: cfg))
         print(Table(header: ["D", "β", "γ NCSNv2", "γ iterative (quantile)", "overlap (ii)", "overlap (iii)"],
                     rows: cells.map { ["\($0.dimension)", Format.significant($0.beta, 3), Format.significant($0.gammaG, 5),
                                        Format.withError($0.gammaQ.mean, $0.gammaQ.halfWidth), Format.significant($0.overlapGM.mean, 3),

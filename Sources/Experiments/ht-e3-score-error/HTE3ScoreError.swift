@@ -243,13 +243,14 @@ struct HTE3ScoreError: Experiment {
         return num / den
     }
 
+    /// One task's rows of levels.csv, curves.csv and summary.csv, as cells (`UnitRows.cells`).
     struct TaskResult: Codable {
         var levelRows: [[CSVCell]] = []
         var curveRows: [[CSVCell]] = []
         var summaryRow: [CSVCell] = []
     }
 
-    static func runTask(_ c: Config, data: DataSet, beta: Double, schedule: Schedule, scales: [Double], seed: Int, baseSeed: UInt64) -> TaskResult {
+    static func runTask(_ c: Config, data: DataSet, beta: Double, schedule: Schedule, scales: [Double], seed: Int, baseSeed: UInt64) throws -> TaskResult {
         let d = data.dimension
         let trainDouble = data.train.converted(to: Double.self)
         // Streams: model init and training depend on (data set, seed) only, so the β arms share
@@ -292,12 +293,12 @@ struct HTE3ScoreError: Experiment {
         }
 
         // Training, with the aggregate error traced on the first `curvePoints` of every set.
-        var result = TaskResult()
+        var curveRows: [CurveRow] = [], levelRows: [LevelRow] = []
         let checkpoints = Set((0...c.curveCheckpoints).map { $0 * c.steps / max(c.curveCheckpoints, 1) })
         func trace(_ step: Int) {
-            result.curveRows.append([.text(data.name), .integer(d), .number(beta), .integer(seed), .integer(step),
-                                     .number(aggregateError(model, sets: same, rows: c.curvePoints)),
-                                     .number(aggregateError(model, sets: common, rows: c.curvePoints))])
+            curveRows.append(CurveRow(dataset: data.name, dimension: d, beta: beta, seed: seed, step: step,
+                                      relativeErrorSame: aggregateError(model, sets: same, rows: c.curvePoints),
+                                      relativeErrorCommon: aggregateError(model, sets: common, rows: c.curvePoints)))
         }
         let adam = Adam<Float>(learningRate: c.learningRate)
         let dsm = GNDScoreMatching(sigmas: schedule.sigmas, beta: beta, weighting: .sigmaPower(2))
@@ -350,14 +351,15 @@ struct HTE3ScoreError: Experiment {
             dsm.makeBatch(clean: data.heldOut, into: &batch, level: level, using: &heldRNG)
             let out = model.forward(batch.noisy, condition: batch.logSigma, outputScale: batch.inverseSigma, retainForBackward: false)
             let held = weightedSquaredError(prediction: out, target: batch.target, rowWeights: batch.weights, dPrediction: &dPrediction)
-            result.levelRows.append([.text(data.name), .integer(d), .number(beta), .integer(seed), .integer(k), .number(scales[k]), .integer(level),
-                                     .number(sigma), .number(ea / m), .number(na / m), .number(ea / na), .number(eb / m), .number(nb / m), .number(eb / nb), .number(held),
-                                     .number(ec / m), .number(nc / m), .number(ec / nc), .number(ef / m)])
+            levelRows.append(LevelRow(dataset: data.name, dimension: d, beta: beta, seed: seed, scaleIndex: k, tau: scales[k], level: level,
+                                      sigma: sigma, errorSame: ea / m, normSame: na / m, relativeErrorSame: ea / na, errorCommon: eb / m, normCommon: nb / m,
+                                      relativeErrorCommon: eb / nb, heldoutDSMLoss: held, errorOff: ec / m, normOff: nc / m, relativeErrorOff: ec / nc,
+                                      errorFloorSame: ef / m))
         }
-        result.summaryRow = [.text(data.name), .integer(d), .number(beta), .integer(seed), .integer(schedule.sigmas.count), .number(schedule.ratio),
-                             .number(num.0 / den.0), .number(num.1 / den.1), .number(Stats.mean(lastLosses)),
-                             .number(numOff / denOff), .number(absolute.0), .number(absolute.1), .number(absolute.2)]
-        return result
+        let summary = SummaryRow(dataset: data.name, dimension: d, beta: beta, seed: seed, levels: schedule.sigmas.count, ratio: schedule.ratio,
+                                 relativeErrorSame: num.0 / den.0, relativeErrorCommon: num.1 / den.1, finalTrainLoss: Stats.mean(lastLosses),
+                                 relativeErrorOff: numOff / denOff, absoluteErrorSame: absolute.0, absoluteErrorCommon: absolute.1, absoluteErrorOff: absolute.2)
+        return TaskResult(levelRows: try UnitRows.cells(levelRows), curveRows: try UnitRows.cells(curveRows), summaryRow: try UnitRows.cells([summary])[0])
     }
 
     /// The floor network: MLP of the DSM model's architecture and initial weights, trained for
@@ -422,7 +424,7 @@ struct HTE3ScoreError: Experiment {
         // Schedules per (data set, β), shared by all seeds.
         var schedules: [String: Schedule] = [:]
         var scaleSets: [String: [Double]] = [:]
-        var scheduleRows: [[CSVCell]] = []
+        var scheduleRows: [ScheduleRow] = []
         for s in sets {
             let sigmaMax = NoiseScaling.maxPairwiseDistance(s.train)
             let scales = Self.evalScales(c, sigmaMax: sigmaMax)
@@ -431,12 +433,12 @@ struct HTE3ScoreError: Experiment {
                 let sch = try Self.schedule(c, beta: b, dimension: s.dimension, sigmaMax: sigmaMax, scales: scales, seed: options.seed)
                 schedules["\(s.name)|\(b)"] = sch
                 for (i, sigma) in sch.sigmas.enumerated() {
-                    scheduleRows.append([.text(s.name), .integer(s.dimension), .number(b), .integer(i), .number(sigma), .number(sch.ratio),
-                                         .integer(sch.evalLevels.firstIndex(of: i) ?? -1)])
+                    scheduleRows.append(ScheduleRow(dataset: s.name, dimension: s.dimension, beta: b, level: i, sigma: sigma, ratio: sch.ratio,
+                                                    evalScaleIndex: sch.evalLevels.firstIndex(of: i) ?? -1))
                 }
             }
         }
-        try run.writeCSV("schedules.csv", header: ["dataset", "dimension", "beta", "level", "sigma", "ratio", "eval_scale_index"], rows: scheduleRows)
+        try run.writeRows(scheduleRows, to: "schedules.csv")
 
         // Largest tasks first for load balance; each task single-threaded (BLAS and kernels).
         let tasks = sets.indices.flatMap { i in (0..<seeds).flatMap { s in c.betas.map { (set: i, seed: s, beta: $0) } } }
@@ -452,20 +454,116 @@ struct HTE3ScoreError: Experiment {
                                     progress: { progress.advance() }) { k -> TaskResult in
             let t = tasks[k]
             let s = sets[t.set]
-            return Self.runTask(c, data: s, beta: t.beta, schedule: schedules["\(s.name)|\(t.beta)"]!, scales: scaleSets[s.name]!,
+            return try Self.runTask(c, data: s, beta: t.beta, schedule: schedules["\(s.name)|\(t.beta)"]!, scales: scaleSets[s.name]!,
                                 seed: t.seed, baseSeed: base)
         }
-        try run.writeCSV("levels.csv", header: ["dataset", "dimension", "beta", "seed", "scale_index", "tau", "level", "sigma",
-                                                "error_same", "norm_same", "relative_error_same", "error_common", "norm_common",
-                                                "relative_error_common", "heldout_dsm_loss", "error_off", "norm_off", "relative_error_off", "error_floor_same"],
-                         rows: results.flatMap { $0.levelRows })
-        try run.writeCSV("curves.csv", header: ["dataset", "dimension", "beta", "seed", "step", "relative_error_same", "relative_error_common"],
-                         rows: results.flatMap { $0.curveRows })
-        try run.writeCSV("summary.csv", header: ["dataset", "dimension", "beta", "seed", "levels", "ratio", "relative_error_same",
-                                                 "relative_error_common", "final_train_loss", "relative_error_off",
-                                                 "absolute_error_same", "absolute_error_common", "absolute_error_off"], rows: results.map { $0.summaryRow })
+        try run.writeRows(results.flatMap { try UnitRows.rows($0.levelRows, as: LevelRow.self) }, to: "levels.csv")
+        try run.writeRows(results.flatMap { try UnitRows.rows($0.curveRows, as: CurveRow.self) }, to: "curves.csv")
+        try run.writeRows(try UnitRows.rows(results.map(\.summaryRow), as: SummaryRow.self), to: "summary.csv")
         try run.writeConfig(c)
     }
+
+    // MARK: - Rows
+
+    /// A row of schedules.csv: one noise level of the schedule of a (data set, β).
+    struct ScheduleRow: DocumentedRow {
+        var dataset: String, dimension: Int, beta: Double, level: Int, sigma: Double, ratio: Double, evalScaleIndex: Int
+        enum CodingKeys: String, CodingKey { case dataset, dimension, beta, level, sigma, ratio, evalScaleIndex = "eval_scale_index" }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "mixture-D (10:1 two-cluster Gaussian mixture in D dimensions) or digits8x8 (N training images)"),
+            .init("dimension", "count", "D"),
+            .init("beta", "1", "GND shape β"),
+            .init("level", "index", "level index i (0 = σ_1, the largest)"),
+            .init("sigma", "data units", "σ_i = σ_1/γ^i, σ_1 the largest pairwise distance of the training set"),
+            .init("ratio", "1", "γ_β from HT-E2's iterative algorithm (the schedule's ratio; the same on every row of the schedule)"),
+            .init("eval_scale_index", "count", "index k of the evaluation scale τ_k this level serves (the trained level nearest τ_k in log σ); −1 when it serves none"),
+        ]
+    }
+
+    /// A row of levels.csv: one model's errors at one evaluation scale.
+    struct LevelRow: DocumentedRow {
+        var dataset: String, dimension: Int, beta: Double, seed: Int, scaleIndex: Int, tau: Double, level: Int, sigma: Double
+        var errorSame: Double, normSame: Double, relativeErrorSame: Double, errorCommon: Double, normCommon: Double, relativeErrorCommon: Double
+        var heldoutDSMLoss: Double, errorOff: Double, normOff: Double, relativeErrorOff: Double, errorFloorSame: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, beta, seed, scaleIndex = "scale_index", tau, level, sigma, errorSame = "error_same", normSame = "norm_same"
+            case relativeErrorSame = "relative_error_same", errorCommon = "error_common", normCommon = "norm_common"
+            case relativeErrorCommon = "relative_error_common", heldoutDSMLoss = "heldout_dsm_loss", errorOff = "error_off", normOff = "norm_off"
+            case relativeErrorOff = "relative_error_off", errorFloorSame = "error_floor_same"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "mixture-D or digits8x8"),
+            .init("dimension", "count", "D"),
+            .init("beta", "1", "GND shape β of the model's training noise"),
+            .init("seed", "index", "seed index k (initial weights, minibatches and noise of the model)"),
+            .init("scale_index", "index", "evaluation scale index k (0 = τ_1 = σ_1)"),
+            .init("tau", "data units", "evaluation scale τ_k (geometric from σ_1 to sigmaMinFraction·σ_1, common to every β)"),
+            .init("level", "index", "the model's trained level used at τ_k (nearest in log σ)"),
+            .init("sigma", "data units", "σ of that level"),
+            .init("error_same", "1/data units²", "E‖s_θ − s‖² on (a) same-β points x_j + GND_β(σ) noise, s the exact score of the β-perturbed training set"),
+            .init("norm_same", "1/data units²", "E‖s‖² on the same points"),
+            .init("relative_error_same", "1", "error_same / norm_same"),
+            .init("error_common", "1/data units²", "E‖s_θ − s‖² on (b) the common points x_j + τ_k·N(0, I), identical for every β"),
+            .init("norm_common", "1/data units²", "E‖s‖² on the common points"),
+            .init("relative_error_common", "1", "error_common / norm_common"),
+            .init("heldout_dsm_loss", "1", "σ²-weighted DSM loss on the held-out set at this level (one noise draw)"),
+            .init("error_off", "1/data units²", "E‖s_θ − s‖² on (c) off-shell points x_j + κ·ε, ε ~ GND_β(σ), κ = offShellFactor"),
+            .init("norm_off", "1/data units²", "E‖s‖² on the off-shell points"),
+            .init("relative_error_off", "1", "error_off / norm_off"),
+            .init("error_floor_same", "1/data units²", "E‖s_floor − s‖² on the same-β points, s_floor the same network regressed directly on the exact score (HT-C1's floor)"),
+        ]
+    }
+
+    /// A row of curves.csv: one model's aggregate error at one training checkpoint.
+    struct CurveRow: DocumentedRow {
+        var dataset: String, dimension: Int, beta: Double, seed: Int, step: Int, relativeErrorSame: Double, relativeErrorCommon: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, beta, seed, step, relativeErrorSame = "relative_error_same", relativeErrorCommon = "relative_error_common"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "mixture-D or digits8x8"),
+            .init("dimension", "count", "D"),
+            .init("beta", "1", "GND shape β"),
+            .init("seed", "index", "seed index k"),
+            .init("step", "count", "training step (curveCheckpoints + 1 evenly spaced checkpoints, 0 and the last included)"),
+            .init("relative_error_same", "1", "Σ_k σ_k²·err / Σ_k σ_k²·norm over the evaluation scales on the first curvePoints same-β points of each"),
+            .init("relative_error_common", "1", "the same on the first curvePoints common points"),
+        ]
+    }
+
+    /// A row of summary.csv: one model's errors aggregated over the evaluation scales.
+    struct SummaryRow: DocumentedRow {
+        var dataset: String, dimension: Int, beta: Double, seed: Int, levels: Int, ratio: Double, relativeErrorSame: Double, relativeErrorCommon: Double
+        var finalTrainLoss: Double, relativeErrorOff: Double, absoluteErrorSame: Double, absoluteErrorCommon: Double, absoluteErrorOff: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, beta, seed, levels, ratio, relativeErrorSame = "relative_error_same", relativeErrorCommon = "relative_error_common"
+            case finalTrainLoss = "final_train_loss", relativeErrorOff = "relative_error_off", absoluteErrorSame = "absolute_error_same"
+            case absoluteErrorCommon = "absolute_error_common", absoluteErrorOff = "absolute_error_off"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "mixture-D or digits8x8"),
+            .init("dimension", "count", "D"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("seed", "index", "seed index k"),
+            .init("levels", "count", "L_β, the number of trained noise levels"),
+            .init("ratio", "1", "γ_β of the schedule"),
+            .init("relative_error_same", "1", "relative Fisher divergence Σ_k σ_k² E‖s_θ − s‖² / Σ_k σ_k² E‖s‖² on (a) same-β points, over the evaluation scales"),
+            .init("relative_error_common", "1", "the same on (b) the common Gaussian-perturbed points"),
+            .init("final_train_loss", "1", "mean σ²-weighted DSM training loss over the last 100 steps"),
+            .init("relative_error_off", "1", "the same relative divergence on (c) the off-shell points"),
+            .init("absolute_error_same", "1", "mean over scales of σ_k² E‖s_θ − s‖²/D on (a): squared error per coordinate in units of 1/σ², one normaliser for every β"),
+            .init("absolute_error_common", "1", "the same on (b)"),
+            .init("absolute_error_off", "1", "the same on (c) (HT-C6's statistic)"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("summary.csv", SummaryRow.self, "Score errors of each (data set, β, seed) model aggregated over the evaluation scales (tables/score_error, figures/error_vs_dimension, HT-C6)."),
+        CSVFileDoc("levels.csv", LevelRow.self, "Score errors per model and evaluation scale, with the held-out DSM loss and HT-C1's floor (figures/error_by_level, HT-C1)."),
+        CSVFileDoc("curves.csv", CurveRow.self, "Aggregate relative error during training (figures/error_vs_steps, HT-C1's fall check)."),
+        CSVFileDoc("schedules.csv", ScheduleRow.self, "The noise levels of each (data set, β), shared by all seeds."),
+    ]
 
     // MARK: - Render
 
@@ -476,43 +574,33 @@ struct HTE3ScoreError: Experiment {
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let sum = try run.readCSV("summary.csv")
-        let sName = try sum.strings("dataset"), sDim = try sum.numbers("dimension"), sBeta = try sum.numbers("beta"), sSeed = try sum.numbers("seed")
-        let sL = try sum.numbers("levels"), sRatio = try sum.numbers("ratio"), sSame = try sum.numbers("relative_error_same"), sCommon = try sum.numbers("relative_error_common")
-        let sOff = try sum.numbers("relative_error_off"), sAbsSame = try sum.numbers("absolute_error_same")
-        let sAbsCommon = try sum.numbers("absolute_error_common"), sAbsOff = try sum.numbers("absolute_error_off")
-        let lv = try run.readCSV("levels.csv")
-        let lName = try lv.strings("dataset"), lBeta = try lv.numbers("beta"), lTau = try lv.numbers("tau")
-        let lSame = try lv.numbers("relative_error_same"), lCommon = try lv.numbers("relative_error_common"), lHeld = try lv.numbers("heldout_dsm_loss")
-        let lSeed = try lv.numbers("seed"), lSigma = try lv.numbers("sigma"), lErr = try lv.numbers("error_same"), lFloor = try lv.numbers("error_floor_same")
-        let cv = try run.readCSV("curves.csv")
-        let cName = try cv.strings("dataset"), cBeta = try cv.numbers("beta"), cSeed = try cv.numbers("seed"), cStep = try cv.numbers("step")
-        let cSame = try cv.numbers("relative_error_same")
+        let sum = try run.readRows(SummaryRow.self, from: "summary.csv")
+        let lv = try run.readRows(LevelRow.self, from: "levels.csv")
+        let cv = try run.readRows(CurveRow.self, from: "curves.csv")
 
         var names: [String] = []
-        for n in sName where !names.contains(n) { names.append(n) }
-        names.sort { (sDim[sName.firstIndex(of: $0)!], $0) < (sDim[sName.firstIndex(of: $1)!], $1) }
-        let seedCount = Set(sSeed).count
-        func bySeed(_ n: String, _ b: Double, _ v: [Double]) -> [Double] {
-            sName.indices.filter { sName[$0] == n && sBeta[$0] == b }.sorted { sSeed[$0] < sSeed[$1] }.map { v[$0] }
+        for r in sum where !names.contains(r.dataset) { names.append(r.dataset) }
+        func dim(_ n: String) -> Int { sum.first { $0.dataset == n }!.dimension }
+        names.sort { (dim($0), $0) < (dim($1), $1) }
+        let seedCount = Set(sum.map(\.seed)).count
+        func bySeed(_ n: String, _ b: Double, _ v: KeyPath<SummaryRow, Double>) -> [Double] {
+            sum.filter { $0.dataset == n && $0.beta == b }.sorted { $0.seed < $1.seed }.map { $0[keyPath: v] }
         }
-        func dim(_ n: String) -> Int { Int(sDim[sName.firstIndex(of: n)!]) }
-        func curveAt(_ n: String, _ b: Double, step: Double) -> [Double] {
-            cName.indices.filter { cName[$0] == n && cBeta[$0] == b && cStep[$0] == step }.sorted { cSeed[$0] < cSeed[$1] }.map { cSame[$0] }
+        func curveAt(_ n: String, _ b: Double, step: Int) -> [Double] {
+            cv.filter { $0.dataset == n && $0.beta == b && $0.step == step }.sorted { $0.seed < $1.seed }.map(\.relativeErrorSame)
         }
 
         // Table: per data set and β.
         var rows: [[String]] = []
         for n in names {
             for b in c.betas {
-                let idx = sName.indices.filter { sName[$0] == n && sBeta[$0] == b }
-                guard let first = idx.first else { continue }
-                let a = Stats.meanCI(bySeed(n, b, sSame)), cm = Stats.meanCI(bySeed(n, b, sCommon))
-                let held = Stats.mean(lName.indices.filter { lName[$0] == n && lBeta[$0] == b }.map { lHeld[$0] })
+                guard let first = sum.first(where: { $0.dataset == n && $0.beta == b }) else { continue }
+                let a = Stats.meanCI(bySeed(n, b, \.relativeErrorSame)), cm = Stats.meanCI(bySeed(n, b, \.relativeErrorCommon))
+                let held = Stats.mean(lv.filter { $0.dataset == n && $0.beta == b }.map(\.heldoutDSMLoss))
                 let start = Stats.meanCI(curveAt(n, b, step: 0))
-                let o = Stats.meanCI(bySeed(n, b, sOff)), ao = Stats.meanCI(bySeed(n, b, sAbsOff))
-                let aa = Stats.mean(bySeed(n, b, sAbsSame)), ab = Stats.mean(bySeed(n, b, sAbsCommon))
-                rows.append([n, "\(dim(n))", Format.significant(b, 3), "\(Int(sL[first]))", Format.significant(sRatio[first], 4),
+                let o = Stats.meanCI(bySeed(n, b, \.relativeErrorOff)), ao = Stats.meanCI(bySeed(n, b, \.absoluteErrorOff))
+                let aa = Stats.mean(bySeed(n, b, \.absoluteErrorSame)), ab = Stats.mean(bySeed(n, b, \.absoluteErrorCommon))
+                rows.append([n, "\(dim(n))", Format.significant(b, 3), "\(first.levels)", Format.significant(first.ratio, 4),
                              Format.withError(start.mean, start.halfWidth), Format.withError(a.mean, a.halfWidth), Format.withError(cm.mean, cm.halfWidth),
                              Format.withError(o.mean, o.halfWidth), Format.significant(aa, 3), Format.significant(ab, 3), Format.withError(ao.mean, ao.halfWidth),
                              Format.significant(held, 4)])
@@ -526,7 +614,7 @@ struct HTE3ScoreError: Experiment {
 
         // Figure 1: aggregate error against D per β (synthetic mixtures; digits as separate points).
         var panels: [Panel] = []
-        for (title, v) in [("(a) same-β points", sSame), ("(b) common Gaussian-perturbed points", sCommon)] {
+        for (title, v) in [("(a) same-β points", \SummaryRow.relativeErrorSame), ("(b) common Gaussian-perturbed points", \SummaryRow.relativeErrorCommon)] {
             var series: [Series] = []
             for (k, b) in c.betas.enumerated() {
                 let syn = names.filter { !$0.hasPrefix("digits") }
@@ -550,9 +638,9 @@ struct HTE3ScoreError: Experiment {
         for n in names {
             var series: [Series] = []
             for (k, b) in c.betas.enumerated() {
-                for (label, v, style) in [("(a)", lSame, Series.Style.linespoints), ("(b)", lCommon, Series.Style.lines)] {
+                for (label, v, style) in [("(a)", \LevelRow.relativeErrorSame, Series.Style.linespoints), ("(b)", \LevelRow.relativeErrorCommon, Series.Style.lines)] {
                     var byTau: [Double: [Double]] = [:]
-                    for i in lName.indices where lName[i] == n && lBeta[i] == b { byTau[lTau[i], default: []].append(v[i]) }
+                    for r in lv where r.dataset == n && r.beta == b { byTau[r.tau, default: []].append(r[keyPath: v]) }
                     let taus = byTau.keys.sorted()
                     series.append(Series(x: taus, y: taus.map { Stats.mean(byTau[$0]!) }, title: "β = \(Format.significant(b, 3)) \(label)", style: style, color: k))
                 }
@@ -569,7 +657,7 @@ struct HTE3ScoreError: Experiment {
             curvePanels.append(Panel(title: "\(n) (D = \(dim(n)))", xLabel: "training step", yLabel: "relative error (a)", logY: true, key: "off",
                                      series: c.betas.enumerated().map { (k, b) in
                                          var byStep: [Double: [Double]] = [:]
-                                         for i in cName.indices where cName[i] == n && cBeta[i] == b { byStep[cStep[i], default: []].append(cSame[i]) }
+                                         for r in cv where r.dataset == n && r.beta == b { byStep[Double(r.step), default: []].append(r.relativeErrorSame) }
                                          let xs = byStep.keys.sorted()
                                          return Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: "β = \(Format.significant(b, 3))", style: .linespoints, color: k)
                                      }))
@@ -583,7 +671,7 @@ struct HTE3ScoreError: Experiment {
         // `comparableRatio` times the β = 2 error (ratio per seed, t-interval).
         var c1: [ClaimCheck] = []
         var floorNotes: [String] = []
-        let finalStep = Double(c.steps)
+        let finalStep = c.steps
         if c.betas.contains(1) && c.betas.contains(2) {
             for n in names {
                 let fall = zip(curveAt(n, 1, step: finalStep), curveAt(n, 1, step: 0)).map { $0 / $1 }
@@ -593,10 +681,10 @@ struct HTE3ScoreError: Experiment {
                 // Issue 17: each β referred to its own floor (the same network regressed on the exact
                 // score), σ²-weighted sums over scales and seeds, seed-level bootstrap of
                 // (DSM/floor)(β = 1) / (DSM/floor)(β = 2).
-                let seedsHere = Set(lSeed.indices.filter { lName[$0] == n }.map { lSeed[$0] }).sorted()
-                func sums(_ b: Double, _ s: Double) -> (dsm: Double, floor: Double) {
-                    let idx = lName.indices.filter { lName[$0] == n && lBeta[$0] == b && lSeed[$0] == s }
-                    return (idx.reduce(0) { $0 + lSigma[$1] * lSigma[$1] * lErr[$1] }, idx.reduce(0) { $0 + lSigma[$1] * lSigma[$1] * lFloor[$1] })
+                let seedsHere = Set(lv.filter { $0.dataset == n }.map(\.seed)).sorted()
+                func sums(_ b: Double, _ s: Int) -> (dsm: Double, floor: Double) {
+                    let rows = lv.filter { $0.dataset == n && $0.beta == b && $0.seed == s }
+                    return (rows.reduce(0) { $0 + $1.sigma * $1.sigma * $1.errorSame }, rows.reduce(0) { $0 + $1.sigma * $1.sigma * $1.errorFloorSame })
                 }
                 let perSeed = seedsHere.map { s in (sums(1, s), sums(2, s)) }
                 let e = Stats.groupBootstrapCI(groupCount: perSeed.count, seed: UInt64(c.steps)) { picks in
@@ -621,9 +709,9 @@ struct HTE3ScoreError: Experiment {
         if c.betas.contains(2) {
             for n in names where !n.hasPrefix("digits") && dim(n) >= c.largeDimension {
                 for b in c.betas where b < 2 {
-                    let r = Stats.meanCI(zip(bySeed(n, b, sOff), bySeed(n, 2, sOff)).map { $0 - $1 })
+                    let r = Stats.meanCI(zip(bySeed(n, b, \.relativeErrorOff), bySeed(n, 2, \.relativeErrorOff)).map { $0 - $1 })
                     ownNormaliser.append("\(n), β = \(Format.significant(b, 3)): \(Format.significant(r.mean, 3)) [\(Format.significant(r.low, 3)), \(Format.significant(r.high, 3))]")
-                    let e = Stats.meanCI(zip(bySeed(n, b, sAbsOff), bySeed(n, 2, sAbsOff)).map { $0 - $1 })
+                    let e = Stats.meanCI(zip(bySeed(n, b, \.absoluteErrorOff), bySeed(n, 2, \.absoluteErrorOff)).map { $0 - $1 })
                     c6.append(ClaimCheck(statistic: "\(n): absolute error (c) off-shell, β = \(Format.significant(b, 3)) − β = 2, paired by seed", estimate: e,
                                          direction: .lessThan, threshold: 0,
                                          provenance: .specRecon("spec §5 C6: \"at large D, the relative score error for β < 2 is lower than for β = 2, at least off the typical-set shell\"; tested off each β's own shell with a β-independent normaliser"),

@@ -173,7 +173,7 @@ struct HTE4Convergence: Experiment {
             let task = tasks[k]
             var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
             let model = Self.train(c, beta: task.beta, data: data, using: &rng)
-            var trace: [[CSVCell]] = [], summary: [[CSVCell]] = []
+            var trace: [TraceRow] = [], summary: [DivergenceRow] = []
             // Arms in order noise-major, so the unscaled-Gaussian arm draws exactly as before.
             for (noiseName, noise) in noises { for eps in c.stepSizes {
                 var x = Tensor<Float>.randomUniform([c.chains, 2], lower: -6, upper: 6, using: &rng)
@@ -197,30 +197,90 @@ struct HTE4Convergence: Experiment {
                         live += 1
                     }
                     let n = Double(max(live, 1))
-                    trace.append([.integer(task.seed), .number(task.beta), .text(noiseName), .number(eps), .integer(level), .integer(t + 1),
-                                  .number(norm / n), .number((eps / 2).squareRoot() * norm / n / 2.0.squareRoot()), .number(dist / n),
-                                  .number(Double(states.rows - live) / Double(states.rows))])
+                    trace.append(TraceRow(seed: task.seed, beta: task.beta, langevinNoise: noiseName, stepSize: eps, level: level, step: t + 1,
+                                          meanScoreNorm: norm / n, snr: (eps / 2).squareRoot() * norm / n / 2.0.squareRoot(), meanNearestDistance: dist / n,
+                                          divergedShare: Double(states.rows - live) / Double(states.rows)))
                 })
                 let bad = diverged.filter { $0 }.count
-                summary.append([.integer(task.seed), .number(task.beta), .text(noiseName), .number(eps), .integer(c.chains), .integer(bad),
-                                .number(Double(bad) / Double(c.chains))])
+                summary.append(DivergenceRow(seed: task.seed, beta: task.beta, langevinNoise: noiseName, stepSize: eps, chains: c.chains, diverged: bad,
+                                             divergedShare: Double(bad) / Double(c.chains)))
             } }
             // Magnitude against distance at the shared points, beside the exact minimiser's.
             let s = model.forward(pts, retainForBackward: false)
             let betaIndex = c.betas.firstIndex(of: task.beta)!
-            var mags: [[CSVCell]] = []
+            var mags: [MagnitudeRow] = []
             for i in 0..<pts.rows {
                 let m = (Double(s[i, 0]) * Double(s[i, 0]) + Double(s[i, 1]) * Double(s[i, 1])).squareRoot()
-                mags.append([.integer(task.seed), .number(task.beta), .number(pointDistances[i]), .number(m), .number(targetNorms[betaIndex][i])])
+                mags.append(MagnitudeRow(seed: task.seed, beta: task.beta, distance: pointDistances[i], scoreNorm: m, minimiserNorm: targetNorms[betaIndex][i]))
             }
-            return UnitRows(trace, summary, mags)
+            return UnitRows(try UnitRows.cells(trace), try UnitRows.cells(summary), try UnitRows.cells(mags))
         }
-        try run.writeCSV("trace.csv", header: ["seed", "beta", "langevin_noise", "step_size", "level", "step", "mean_score_norm", "snr", "mean_nearest_distance", "diverged_share"],
-                         rows: results.flatMap { $0[0] })
-        try run.writeCSV("divergence.csv", header: ["seed", "beta", "langevin_noise", "step_size", "chains", "diverged", "diverged_share"], rows: results.flatMap { $0[1] })
-        try run.writeCSV("magnitude.csv", header: ["seed", "beta", "distance", "score_norm", "minimiser_norm"], rows: results.flatMap { $0[2] })
+        try run.writeRows(results.flatMap { try $0.rows(0, as: TraceRow.self) }, to: "trace.csv")
+        try run.writeRows(results.flatMap { try $0.rows(1, as: DivergenceRow.self) }, to: "divergence.csv")
+        try run.writeRows(results.flatMap { try $0.rows(2, as: MagnitudeRow.self) }, to: "magnitude.csv")
         try run.writeConfig(c)
     }
+
+    // MARK: - Rows
+
+    /// A row of trace.csv: one snapshot of the chains of one (seed, β, noise arm, step size).
+    struct TraceRow: DocumentedRow {
+        var seed: Int, beta: Double, langevinNoise: String, stepSize: Double, level: Int, step: Int
+        var meanScoreNorm: Double, snr: Double, meanNearestDistance: Double, divergedShare: Double
+        enum CodingKeys: String, CodingKey {
+            case seed, beta, langevinNoise = "langevin_noise", stepSize = "step_size", level, step, meanScoreNorm = "mean_score_norm", snr
+            case meanNearestDistance = "mean_nearest_distance", divergedShare = "diverged_share"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k = 0…seeds−1 (training and sampling draw from the run's base seed and the task index)"),
+            .init("beta", "1", "GND shape β of the DSM training noise"),
+            .init("langevin_noise", "text", "Langevin noise arm: unscaled-gaussian (z ~ N(0, I), unscaled) or laplace-sigma-scaled (the notebook's σ_i-scaled Laplace noise)"),
+            .init("step_size", "1", "fixed Langevin step ε (not rescaled per level)"),
+            .init("level", "index", "noise-level index i of the annealing (0 = the first, largest σ)"),
+            .init("step", "count", "Langevin step within the level, 1-based; a snapshot every snapshotEvery steps"),
+            .init("mean_score_norm", "1/data units", "mean ‖s_θ(x)‖ over the chains not yet diverged"),
+            .init("snr", "1", "√(ε/2)·mean_score_norm/√2, the drift-to-noise ratio of a step"),
+            .init("mean_nearest_distance", "data units", "mean distance from a live chain to the nearest training point (every distanceSubsample-th point)"),
+            .init("diverged_share", "fraction", "share of chains that have left the box |x_j| ≤ bound or become non-finite so far"),
+        ]
+    }
+
+    /// A row of divergence.csv: the end of the chains of one (seed, β, noise arm, step size).
+    struct DivergenceRow: DocumentedRow {
+        var seed: Int, beta: Double, langevinNoise: String, stepSize: Double, chains: Int, diverged: Int, divergedShare: Double
+        enum CodingKeys: String, CodingKey {
+            case seed, beta, langevinNoise = "langevin_noise", stepSize = "step_size", chains, diverged, divergedShare = "diverged_share"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k = 0…seeds−1"),
+            .init("beta", "1", "GND shape β of the DSM training noise"),
+            .init("langevin_noise", "text", "Langevin noise arm (unscaled-gaussian or laplace-sigma-scaled)"),
+            .init("step_size", "1", "fixed Langevin step ε"),
+            .init("chains", "count", "chains run"),
+            .init("diverged", "count", "chains the sampler reports diverged (non-finite or beyond the bound) by the end"),
+            .init("diverged_share", "fraction", "diverged / chains"),
+        ]
+    }
+
+    /// A row of magnitude.csv: the learned score's norm at one fixed point.
+    struct MagnitudeRow: DocumentedRow {
+        var seed: Int, beta: Double, distance: Double, scoreNorm: Double, minimiserNorm: Double
+        enum CodingKeys: String, CodingKey { case seed, beta, distance, scoreNorm = "score_norm", minimiserNorm = "minimiser_norm" }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k = 0…seeds−1"),
+            .init("beta", "1", "GND shape β of the DSM training noise"),
+            .init("distance", "data units", "distance from the point to the nearest training point (points at radii `radii` from each mode, `directions` angles; the same for every seed and β)"),
+            .init("score_norm", "1/data units", "‖s_θ(x)‖ of the trained (unconditioned) network at the point"),
+            .init("minimiser_norm", "1/data units", "‖s*(x)‖ of the exact minimiser of the notebook's multi-level DSM loss at the same point (depends on β, not on the seed)"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("trace.csv", TraceRow.self, "Chain diagnostics along annealed Langevin sampling, one row per snapshot (figures/chain_diagnostics, the final-step columns of tables/convergence)."),
+        CSVFileDoc("divergence.csv", DivergenceRow.self, "Diverged chains per seed, β, Langevin-noise arm and step size (tables/convergence, the divergence checks of HT-C7)."),
+        CSVFileDoc("magnitude.csv", MagnitudeRow.self, "Learned and exact-minimiser score norms at fixed points around the modes (figures/magnitude_vs_distance, the exponent checks of HT-C7)."),
+    ]
 
     // MARK: - Render
 
@@ -237,9 +297,7 @@ struct HTE4Convergence: Experiment {
 
     func render(in run: RunDirectory) throws {
         let c = config
-        let mag = try run.readCSV("magnitude.csv")
-        let mSeed = try mag.numbers("seed"), mBeta = try mag.numbers("beta"), mDist = try mag.numbers("distance"), mNorm = try mag.numbers("score_norm")
-        let mTarget = try mag.numbers("minimiser_norm")
+        let mag = try run.readRows(MagnitudeRow.self, from: "magnitude.csv")
         // Fit ranges per β: [1, r₉₉(β)], where the training inputs reach.
         let q = c.supportQuantile ?? 0.99
         let fitRanges = Dictionary(uniqueKeysWithValues: c.betas.map { b in
@@ -249,29 +307,24 @@ struct HTE4Convergence: Experiment {
         // paired difference.
         var exponents: [Double: [Double]] = [:], targetExponents: [Double: [Double]] = [:], differences: [Double: [Double]] = [:]
         for b in c.betas {
-            for s in Set(mSeed).sorted() {
-                let idx = mSeed.indices.filter { mBeta[$0] == b && mSeed[$0] == s }
-                guard let learned = Self.exponent(distances: idx.map { mDist[$0] }, norms: idx.map { mNorm[$0] }, in: fitRanges[b]!),
-                      let target = Self.exponent(distances: idx.map { mDist[$0] }, norms: idx.map { mTarget[$0] }, in: fitRanges[b]!) else { continue }
+            for s in Set(mag.map(\.seed)).sorted() {
+                let points = mag.filter { $0.beta == b && $0.seed == s }
+                guard let learned = Self.exponent(distances: points.map(\.distance), norms: points.map(\.scoreNorm), in: fitRanges[b]!),
+                      let target = Self.exponent(distances: points.map(\.distance), norms: points.map(\.minimiserNorm), in: fitRanges[b]!) else { continue }
                 exponents[b, default: []].append(learned)
                 targetExponents[b, default: []].append(target)
                 differences[b, default: []].append(learned - target)
             }
         }
-        let div = try run.readCSV("divergence.csv")
-        let dSeed = try div.numbers("seed"), dBeta = try div.numbers("beta"), dEps = try div.numbers("step_size"), dShare = try div.numbers("diverged_share")
-        let dNoise = try div.strings("langevin_noise"), dBad = try div.numbers("diverged")
+        let div = try run.readRows(DivergenceRow.self, from: "divergence.csv")
         let noiseArms = c.langevinNoises ?? ["unscaled-gaussian"]
         func shares(_ b: Double, _ e: Double, _ noise: String) -> [Double] {
-            dSeed.indices.filter { dBeta[$0] == b && dEps[$0] == e && dNoise[$0] == noise }.sorted { dSeed[$0] < dSeed[$1] }.map { dShare[$0] }
+            div.filter { $0.beta == b && $0.stepSize == e && $0.langevinNoise == noise }.sorted { $0.seed < $1.seed }.map(\.divergedShare)
         }
-        let tr = try run.readCSV("trace.csv")
-        let tBeta = try tr.numbers("beta"), tEps = try tr.numbers("step_size"), tLevel = try tr.numbers("level"), tStep = try tr.numbers("step")
-        let tNoise = try tr.strings("langevin_noise")
-        let tNorm = try tr.numbers("mean_score_norm"), tSNR = try tr.numbers("snr"), tDist = try tr.numbers("mean_nearest_distance")
-        func finalMean(_ b: Double, _ e: Double, _ noise: String, _ v: [Double]) -> Estimate {
-            let last = Double(c.stepsPerLevel), lastLevel = Double(c.toy.sigmas.count - 1)
-            return Stats.meanCI(tBeta.indices.filter { tBeta[$0] == b && tEps[$0] == e && tNoise[$0] == noise && tLevel[$0] == lastLevel && tStep[$0] == last }.map { v[$0] })
+        let tr = try run.readRows(TraceRow.self, from: "trace.csv")
+        func finalMean(_ b: Double, _ e: Double, _ noise: String, _ v: (TraceRow) -> Double) -> Estimate {
+            let last = c.stepsPerLevel, lastLevel = c.toy.sigmas.count - 1
+            return Stats.meanCI(tr.filter { $0.beta == b && $0.stepSize == e && $0.langevinNoise == noise && $0.level == lastLevel && $0.step == last }.map(v))
         }
 
         var rows: [[String]] = []
@@ -280,7 +333,7 @@ struct HTE4Convergence: Experiment {
             for noise in noiseArms {
                 for e in c.stepSizes {
                     let sh = Stats.meanCI(shares(b, e, noise))
-                    let n = finalMean(b, e, noise, tNorm), snr = finalMean(b, e, noise, tSNR), d = finalMean(b, e, noise, tDist)
+                    let n = finalMean(b, e, noise, \.meanScoreNorm), snr = finalMean(b, e, noise, \.snr), d = finalMean(b, e, noise, \.meanNearestDistance)
                     rows.append([Format.significant(b, 3), Format.significant(b - 1, 3), Format.withError(ex.mean, ex.halfWidth), Format.significant(tx.mean, 3),
                                  "[1, \(Format.significant(fitRanges[b]!.upperBound, 3))]", noise, Format.significant(e, 3),
                                  Format.withError(n.mean, n.halfWidth), Format.withError(snr.mean, snr.halfWidth), Format.withError(d.mean, d.halfWidth),
@@ -294,12 +347,12 @@ struct HTE4Convergence: Experiment {
 
         // Figures: score norm and distance along the chain, per β, for each step size.
         var panels: [Panel] = []
-        for (name, v, ylabel) in [("mean ‖s_θ‖", tNorm, "mean score norm"), ("mean distance to nearest training point", tDist, "distance")] {
+        for (name, v, ylabel) in [("mean ‖s_θ‖", \TraceRow.meanScoreNorm, "mean score norm"), ("mean distance to nearest training point", \TraceRow.meanNearestDistance, "distance")] {
             for noise in noiseArms { for e in c.stepSizes {
                 panels.append(Panel(title: "\(name), ε = \(Format.significant(e, 3)), \(noise)", xLabel: "Langevin step (both levels)", yLabel: ylabel, key: "top right",
                                     series: c.betas.enumerated().map { (k, b) in
                                         var byStep: [Double: [Double]] = [:]
-                                        for i in tBeta.indices where tBeta[i] == b && tEps[i] == e && tNoise[i] == noise { byStep[tLevel[i] * Double(c.stepsPerLevel) + tStep[i], default: []].append(v[i]) }
+                                        for r in tr where r.beta == b && r.stepSize == e && r.langevinNoise == noise { byStep[Double(r.level) * Double(c.stepsPerLevel) + Double(r.step), default: []].append(r[keyPath: v]) }
                                         let xs = byStep.keys.sorted()
                                         return Series(x: xs, y: xs.map { Stats.mean(byStep[$0]!) }, title: "β = \(Format.significant(b, 3))", style: .lines, color: k)
                                     }))
@@ -309,11 +362,11 @@ struct HTE4Convergence: Experiment {
         try run.writeFigure(Figure(name: "magnitude_vs_distance", panels: [Panel(title: "learned score magnitude against distance from the data", xLabel: "distance to nearest training point",
             yLabel: "‖s_θ‖", logX: true, logY: true, key: "top left",
             series: c.betas.enumerated().flatMap { (k, b) -> [Series] in
-                let idx = mBeta.indices.filter { mBeta[$0] == b && mNorm[$0] > 0 }
-                let first = mSeed.min() ?? 0
-                let target = idx.filter { mSeed[$0] == first && mTarget[$0] > 0 }.sorted { mDist[$0] < mDist[$1] }
-                return [Series(x: idx.map { mDist[$0] }, y: idx.map { mNorm[$0] }, title: "β = \(Format.significant(b, 3)), slope \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3))", style: .points, color: k, weight: 0.5),
-                        Series(x: target.map { mDist[$0] }, y: target.map { mTarget[$0] }, title: "", style: .points, color: k, weight: 0.2)]
+                let points = mag.filter { $0.beta == b && $0.scoreNorm > 0 }
+                let first = mag.map(\.seed).min() ?? 0
+                let target = points.filter { $0.seed == first && $0.minimiserNorm > 0 }.sorted { $0.distance < $1.distance }
+                return [Series(x: points.map(\.distance), y: points.map(\.scoreNorm), title: "β = \(Format.significant(b, 3)), slope \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3))", style: .points, color: k, weight: 0.5),
+                        Series(x: target.map(\.distance), y: target.map(\.minimiserNorm), title: "", style: .points, color: k, weight: 0.2)]
             })]))
 
         // Verdict HT-C7. Issue 17: (1) per β the learned exponent minus the exact minimiser's
@@ -333,7 +386,7 @@ struct HTE4Convergence: Experiment {
         var untested: [String] = []
         if let eMax = c.stepSizes.max(), c.betas.contains(2) {
             for noise in noiseArms {
-                let betaTwoDiverged = dSeed.indices.filter { dBeta[$0] == 2 && dEps[$0] == eMax && dNoise[$0] == noise }.map { dBad[$0] }.reduce(0, +)
+                let betaTwoDiverged = div.filter { $0.beta == 2 && $0.stepSize == eMax && $0.langevinNoise == noise }.map(\.diverged).reduce(0, +)
                 for b in c.betas where b < 2 {
                     let statistic = "diverged share(β = 2) − diverged share(β = \(Format.significant(b, 3))) at ε = \(Format.significant(eMax, 3)), \(noise) Langevin noise"
                     let provenance = ThresholdProvenance.specRecon("spec §5 C7: \"with the same ε, β < 2 chains do not diverge where β = 2 chains sometimes do (notebook)\"")
@@ -349,7 +402,7 @@ struct HTE4Convergence: Experiment {
                 }
             }
         }
-        let seeds = Set(mSeed).count
+        let seeds = Set(mag.map(\.seed)).count
         let exponentSummary = c.betas.map { b in
             "β = \(Format.significant(b, 3)): learned \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3)), exact minimiser \(Format.significant(Stats.mean(targetExponents[b] ?? [.nan]), 3)), β − 1 = \(Format.significant(b - 1, 3))"
         }.joined(separator: "; ")

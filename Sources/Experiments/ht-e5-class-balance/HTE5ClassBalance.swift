@@ -145,7 +145,7 @@ struct HTE5ClassBalance: Experiment {
     }
 
     /// A row of balance.csv (typed CSV rows, issue 12: the header is these names).
-    struct BalanceRow: Codable {
+    struct BalanceRow: DocumentedRow {
         var seed: Int
         var beta: Double
         var langevinNoise: String
@@ -167,7 +167,139 @@ struct HTE5ClassBalance: Experiment {
             case entropyTwoClass = "entropy_two_class", klToUniform = "kl_to_uniform", klToTraining = "kl_to_training"
             case otherClassFraction = "other_class_fraction", divergedChains = "diverged_chains", entropyTenClass = "entropy_ten_class"
         }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k (models and chains of seed k use base seed + k; the arms of one seed share every stream but the training-noise shape)"),
+            .init("beta", "1", "GND shape β of the score network's training noise"),
+            .init("langevin_noise", "text", "Langevin-noise arm: gaussian (z ~ N(0, I), the released code; the primary test) or gnd-unscaled (z from GND(β) at unit scale)"),
+            .init("samples", "count", "samples (chains) drawn"),
+            .init("minority_samples", "count", "samples the classifier, its decision restricted to the minority and majority classes, assigns to the minority class"),
+            .init("minority_fraction", "fraction", "minority_samples / samples"),
+            .init("minority_low", "fraction", "lower end of the Wilson 95 % interval of minority_fraction (within this seed)"),
+            .init("minority_high", "fraction", "upper end of the Wilson 95 % interval"),
+            .init("entropy_two_class", "nats", "entropy of the two-class histogram (1 − f, f), f = minority_fraction; log 2 is balanced"),
+            .init("kl_to_uniform", "nats", "KL((1 − f, f) ‖ (½, ½))"),
+            .init("kl_to_training", "nats", "KL((1 − f, f) ‖ the training split's two-class proportions)"),
+            .init("other_class_fraction", "fraction", "share of samples whose ten-way predicted label is neither class"),
+            .init("diverged_chains", "count", "chains frozen for a non-finite value or one beyond the sampler's bound"),
+            .init("entropy_ten_class", "nats", "entropy of the ten-way predicted-class histogram"),
+        ]
     }
+
+    /// A row of quality.csv: sample-quality metrics of one (seed, β, arm) against the reference set.
+    struct QualityRow: DocumentedRow {
+        var seed: Int, beta: Double, langevinNoise: String
+        var fdFeatures: Double, kidFeatures: Double, precisionFeatures: Double, recallFeatures: Double, densityFeatures: Double, coverageFeatures: Double
+        var precisionPixels: Double, recallPixels: Double, densityPixels: Double, coveragePixels: Double
+        var nnDistanceSamplesMean: Double, nnDistanceReferenceMean: Double, valuesMoreThan01Outside: Int
+        enum CodingKeys: String, CodingKey {
+            case seed, beta, langevinNoise = "langevin_noise", fdFeatures = "fd_features", kidFeatures = "kid_features"
+            case precisionFeatures = "precision_features", recallFeatures = "recall_features", densityFeatures = "density_features"
+            case coverageFeatures = "coverage_features", precisionPixels = "precision_pixels", recallPixels = "recall_pixels"
+            case densityPixels = "density_pixels", coveragePixels = "coverage_pixels", nnDistanceSamplesMean = "nn_distance_samples_mean"
+            case nnDistanceReferenceMean = "nn_distance_reference_mean", valuesMoreThan01Outside = "values_more_than_0.1_outside"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("langevin_noise", "text", "Langevin-noise arm (gaussian or gnd-unscaled)"),
+            .init("fd_features", "squared feature units", "Fréchet distance between samples and reference images in the classifier's feature space"),
+            .init("kid_features", "squared feature units", "kernel inception distance (mean over subsets) in the classifier's feature space"),
+            .init("precision_features", "fraction", "PRDC precision (k = 5) in feature space"),
+            .init("recall_features", "fraction", "PRDC recall (k = 5) in feature space"),
+            .init("density_features", "1", "PRDC density (k = 5) in feature space (may exceed 1)"),
+            .init("coverage_features", "fraction", "PRDC coverage (k = 5) in feature space"),
+            .init("precision_pixels", "fraction", "PRDC precision on raw pixels"),
+            .init("recall_pixels", "fraction", "PRDC recall on raw pixels"),
+            .init("density_pixels", "1", "PRDC density on raw pixels"),
+            .init("coverage_pixels", "fraction", "PRDC coverage on raw pixels"),
+            .init("nn_distance_samples_mean", "pixel values (images in [0,1])", "mean Euclidean distance from a sample to its nearest training image"),
+            .init("nn_distance_reference_mean", "pixel values (images in [0,1])", "the same for the reference images (the baseline for memorisation)"),
+            .init("values_more_than_0.1_outside", "count", "sample pixel values non-finite or outside [−0.1, 1.1] (before clamping)"),
+        ]
+    }
+
+    /// A row of loss.csv: one model's mean training loss over one interval.
+    struct LossRow: DocumentedRow {
+        var seed: Int, beta: Double, intervalEndStep: Int, meanLoss: Double
+        enum CodingKeys: String, CodingKey { case seed, beta, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+        static let columns: [ColumnDoc] = [
+            .init("seed", "index", "seed index k of the model"),
+            .init("beta", "1", "GND shape β of the model's training noise"),
+            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
+            .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),
+        ]
+    }
+
+    /// A row of classifier.csv: one quantity about the classifier and the data.
+    struct ClassifierRow: DocumentedRow {
+        var quantity: String
+        var value: CSVNumber
+        static let columns: [ColumnDoc] = [
+            .init("quantity", "text", "ten_way_test_accuracy_all_classes (the classifier's recorded test accuracy on all ten classes), ten_way_accuracy_reference_set, restricted_accuracy_reference_set (decision restricted to the two classes), reference_minority_fraction_true, reference_minority_fraction_classified (restricted decision), training_minority_fraction, training_images, reference_images"),
+            .init("value", "fraction or count", "the quantity's value: accuracies and fractions in [0, 1], training_images and reference_images counts of images"),
+        ]
+    }
+
+    /// A row of summary.csv: one (arm, β) over seeds.
+    struct SummaryRow: DocumentedRow {
+        var langevinNoise: String, beta: Double, seeds: Int, minorityFraction: Double, minorityLow: Double, minorityHigh: Double
+        var entropyTwoClass: Double, entropyLow: Double, entropyHigh: Double, klToUniform: Double, klToTraining: Double
+        var otherClassFraction: Double, divergedChains: Double
+        enum CodingKeys: String, CodingKey {
+            case langevinNoise = "langevin_noise", beta, seeds, minorityFraction = "minority_fraction", minorityLow = "minority_low"
+            case minorityHigh = "minority_high", entropyTwoClass = "entropy_two_class", entropyLow = "entropy_low", entropyHigh = "entropy_high"
+            case klToUniform = "kl_to_uniform", klToTraining = "kl_to_training", otherClassFraction = "other_class_fraction", divergedChains = "diverged_chains"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("langevin_noise", "text", "Langevin-noise arm (gaussian or gnd-unscaled)"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("seeds", "count", "seeds averaged (n)"),
+            .init("minority_fraction", "fraction", "mean over seeds of balance.csv's minority_fraction"),
+            .init("minority_low", "fraction", "lower end of the Student-t 95 % interval over seeds (equal to the mean with one seed)"),
+            .init("minority_high", "fraction", "upper end of that interval"),
+            .init("entropy_two_class", "nats", "mean over seeds of the two-class entropy"),
+            .init("entropy_low", "nats", "lower end of its Student-t 95 % interval over seeds"),
+            .init("entropy_high", "nats", "upper end of that interval"),
+            .init("kl_to_uniform", "nats", "mean over seeds of KL(two-class ‖ uniform)"),
+            .init("kl_to_training", "nats", "mean over seeds of KL(two-class ‖ training proportions)"),
+            .init("other_class_fraction", "fraction", "mean over seeds of the share of samples of neither class"),
+            .init("diverged_chains", "count", "diverged chains summed over seeds (written as a number)"),
+        ]
+    }
+
+    /// A row of paired.csv: a β < 2 arm against β = 2, paired by seed.
+    struct PairedRow: DocumentedRow {
+        var langevinNoise: String, beta: Double, seeds: Int
+        var minorityDifference: Double, minorityDifferenceLow: Double, minorityDifferenceHigh: Double
+        var entropyGapDifference: Double, entropyGapDifferenceLow: Double, entropyGapDifferenceHigh: Double
+        enum CodingKeys: String, CodingKey {
+            case langevinNoise = "langevin_noise", beta, seeds, minorityDifference = "minority_difference"
+            case minorityDifferenceLow = "minority_difference_low", minorityDifferenceHigh = "minority_difference_high"
+            case entropyGapDifference = "entropy_gap_difference", entropyGapDifferenceLow = "entropy_gap_difference_low"
+            case entropyGapDifferenceHigh = "entropy_gap_difference_high"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("langevin_noise", "text", "Langevin-noise arm (gaussian or gnd-unscaled)"),
+            .init("beta", "1", "GND shape β < 2 of the arm compared with β = 2"),
+            .init("seeds", "count", "seeds paired (n)"),
+            .init("minority_difference", "fraction", "mean over seeds of minority_fraction(β) − minority_fraction(β = 2)"),
+            .init("minority_difference_low", "fraction", "lower end of its Student-t 95 % interval (not Bonferroni-widened; claims.json widens it)"),
+            .init("minority_difference_high", "fraction", "upper end of that interval"),
+            .init("entropy_gap_difference", "nats", "mean over seeds of |H(β) − log 2| − |H(2) − log 2|, H the two-class entropy (negative: β closer to balanced)"),
+            .init("entropy_gap_difference_low", "nats", "lower end of its Student-t 95 % interval"),
+            .init("entropy_gap_difference_high", "nats", "upper end of that interval"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("balance.csv", BalanceRow.self, "Class balance of the samples per seed, β and Langevin-noise arm (the classifier's decision restricted to the two classes)."),
+        CSVFileDoc("quality.csv", QualityRow.self, "Sample-quality metrics per seed, β and arm against the reference (test) set."),
+        CSVFileDoc("loss.csv", LossRow.self, "Training loss of each (seed, β) model, averaged per interval."),
+        CSVFileDoc("classifier.csv", ClassifierRow.self, "The classifier's accuracies and the data's minority fractions and sizes (the table caption and the reference lines)."),
+        CSVFileDoc("summary.csv", SummaryRow.self, "Per arm and β, means over seeds with Student-t intervals (tables/balance, figures/balance_vs_beta)."),
+        CSVFileDoc("paired.csv", PairedRow.self, "Paired-by-seed differences of each β < 2 against β = 2 (the HT-C9 checks)."),
+    ]
 
     /// The imbalanced subset of a split: every majority image and the first `minorityCount`
     /// minority images, in split order.
@@ -265,7 +397,7 @@ struct HTE5ClassBalance: Experiment {
         }
 
         // CSVs.
-        var balance: [BalanceRow] = [], quality: [[CSVCell]] = []
+        var balance: [BalanceRow] = [], quality: [QualityRow] = []
         for u in units {
             let p = Stats.proportionCI(successes: u.minority, trials: u.samples)
             let two = [1 - p.mean, p.mean]
@@ -277,34 +409,32 @@ struct HTE5ClassBalance: Experiment {
                 otherClassFraction: Double(u.otherClass) / Double(u.samples), divergedChains: u.diverged,
                 entropyTenClass: u.metrics.classBalance.entropy.value))
             let m = u.metrics
-            quality.append([.integer(u.seed), .number(u.beta), .text(u.arm),
-                            .number(m.features.frechetDistance), .number(m.features.kernelDistance.mean),
-                            .number(m.features.prdc.precision), .number(m.features.prdc.recall), .number(m.features.prdc.density), .number(m.features.prdc.coverage),
-                            .number(m.pixelPRDC.precision), .number(m.pixelPRDC.recall), .number(m.pixelPRDC.density), .number(m.pixelPRDC.coverage),
-                            .number(m.nearestTraining.mean), .number(m.referenceNearestTraining.mean),
-                            .integer(m.valuesFarOutsideUnitInterval)])
+            quality.append(QualityRow(
+                seed: u.seed, beta: u.beta, langevinNoise: u.arm,
+                fdFeatures: m.features.frechetDistance, kidFeatures: m.features.kernelDistance.mean,
+                precisionFeatures: m.features.prdc.precision, recallFeatures: m.features.prdc.recall, densityFeatures: m.features.prdc.density,
+                coverageFeatures: m.features.prdc.coverage, precisionPixels: m.pixelPRDC.precision, recallPixels: m.pixelPRDC.recall,
+                densityPixels: m.pixelPRDC.density, coveragePixels: m.pixelPRDC.coverage,
+                nnDistanceSamplesMean: m.nearestTraining.mean, nnDistanceReferenceMean: m.referenceNearestTraining.mean,
+                valuesMoreThan01Outside: m.valuesFarOutsideUnitInterval))
         }
         try run.writeRows(balance, to: "balance.csv")
-        try run.writeCSV("quality.csv", header: ["seed", "beta", "langevin_noise", "fd_features", "kid_features", "precision_features",
-                                                 "recall_features", "density_features", "coverage_features", "precision_pixels",
-                                                 "recall_pixels", "density_pixels", "coverage_pixels", "nn_distance_samples_mean",
-                                                 "nn_distance_reference_mean", "values_more_than_0.1_outside"], rows: quality)
-        try run.writeCSV("loss.csv", header: ["seed", "beta", "interval_end_step", "mean_loss"],
-                         rows: zip(models, summaries).flatMap { m, s in
-                             s.lossTrace.enumerated().map { i, l in
-                                 [.integer(m.seed), .number(m.beta), .integer(min((i + 1) * c.checkpointEvery, c.steps)), .number(l)] as [CSVCell]
-                             }
-                         })
-        try run.writeCSV("classifier.csv", header: ["quantity", "value"], rows: [
-            [.text("ten_way_test_accuracy_all_classes"), .number(classifier.record.testAccuracy)],
-            [.text("ten_way_accuracy_reference_set"), .number(Double(tenWayCorrect) / Double(test.labels.count))],
-            [.text("restricted_accuracy_reference_set"), .number(Double(restrictedCorrect) / Double(test.labels.count))],
-            [.text("reference_minority_fraction_true"), .number(Double(test.minorityCount) / Double(test.labels.count))],
-            [.text("reference_minority_fraction_classified"), .number(Double(realMinorityDecided) / Double(test.labels.count))],
-            [.text("training_minority_fraction"), .number(trainingFraction)],
-            [.text("training_images"), .integer(train.labels.count)],
-            [.text("reference_images"), .integer(test.labels.count)],
-        ])
+        try run.writeRows(quality, to: "quality.csv")
+        try run.writeRows(zip(models, summaries).flatMap { m, s in
+            s.lossTrace.enumerated().map { i, l in
+                LossRow(seed: m.seed, beta: m.beta, intervalEndStep: min((i + 1) * c.checkpointEvery, c.steps), meanLoss: l)
+            }
+        }, to: "loss.csv")
+        try run.writeRows([
+            ClassifierRow(quantity: "ten_way_test_accuracy_all_classes", value: .number(classifier.record.testAccuracy)),
+            ClassifierRow(quantity: "ten_way_accuracy_reference_set", value: .number(Double(tenWayCorrect) / Double(test.labels.count))),
+            ClassifierRow(quantity: "restricted_accuracy_reference_set", value: .number(Double(restrictedCorrect) / Double(test.labels.count))),
+            ClassifierRow(quantity: "reference_minority_fraction_true", value: .number(Double(test.minorityCount) / Double(test.labels.count))),
+            ClassifierRow(quantity: "reference_minority_fraction_classified", value: .number(Double(realMinorityDecided) / Double(test.labels.count))),
+            ClassifierRow(quantity: "training_minority_fraction", value: .number(trainingFraction)),
+            ClassifierRow(quantity: "training_images", value: .integer(train.labels.count)),
+            ClassifierRow(quantity: "reference_images", value: .integer(test.labels.count)),
+        ], to: "classifier.csv")
 
         // Grids: per arm, rows β, columns the first samples of seed 0 (same chains in every row).
         let shown = min(c.gridSamples, c.samples)
@@ -349,9 +479,8 @@ struct HTE5ClassBalance: Experiment {
     func render(in run: RunDirectory) throws {
         let c = config
         let b = try run.readRows(BalanceRow.self, from: "balance.csv")
-        let cls = try run.readCSV("classifier.csv")
-        let quantity = try cls.strings("quantity"), value = try cls.numbers("value")
-        func q(_ name: String) -> Double { quantity.firstIndex(of: name).map { value[$0] } ?? .nan }
+        let cls = try run.readRows(ClassifierRow.self, from: "classifier.csv")
+        func q(_ name: String) -> Double { cls.first { $0.quantity == name }?.value.value ?? .nan }
         let trainingFraction = q("training_minority_fraction")
         let arms = c.langevinArms.filter { a in b.contains { $0.langevinNoise == a } }
         let seeds = Array(Set(b.map(\.seed))).sorted()
@@ -381,21 +510,16 @@ struct HTE5ClassBalance: Experiment {
                     entropyGap: Stats.meanCI(zip(idx, reference).map { abs($0.0.entropyTwoClass - log(2.0)) - abs($0.1.entropyTwoClass - log(2.0)) })))
             }
         }
-        try run.writeCSV("summary.csv", header: ["langevin_noise", "beta", "seeds", "minority_fraction", "minority_low", "minority_high",
-                                                 "entropy_two_class", "entropy_low", "entropy_high", "kl_to_uniform", "kl_to_training",
-                                                 "other_class_fraction", "diverged_chains"],
-                         rows: summaries.map { s in
-                             [.text(s.arm), .number(s.beta), .integer(s.seeds), .number(s.fraction.mean), .number(s.fraction.low), .number(s.fraction.high),
-                              .number(s.entropy.mean), .number(s.entropy.low), .number(s.entropy.high), .number(s.klUniform), .number(s.klTraining),
-                              .number(s.other), .number(s.diverged)]
-                         })
-        try run.writeCSV("paired.csv", header: ["langevin_noise", "beta", "seeds", "minority_difference", "minority_difference_low",
-                                                "minority_difference_high", "entropy_gap_difference", "entropy_gap_difference_low",
-                                                "entropy_gap_difference_high"],
-                         rows: pairs.map { p in
-                             [.text(p.arm), .number(p.beta), .integer(p.seeds), .number(p.minority.mean), .number(p.minority.low), .number(p.minority.high),
-                              .number(p.entropyGap.mean), .number(p.entropyGap.low), .number(p.entropyGap.high)]
-                         })
+        try run.writeRows(summaries.map { s in
+            SummaryRow(langevinNoise: s.arm, beta: s.beta, seeds: s.seeds, minorityFraction: s.fraction.mean, minorityLow: s.fraction.low,
+                       minorityHigh: s.fraction.high, entropyTwoClass: s.entropy.mean, entropyLow: s.entropy.low, entropyHigh: s.entropy.high,
+                       klToUniform: s.klUniform, klToTraining: s.klTraining, otherClassFraction: s.other, divergedChains: s.diverged)
+        }, to: "summary.csv")
+        try run.writeRows(pairs.map { p in
+            PairedRow(langevinNoise: p.arm, beta: p.beta, seeds: p.seeds, minorityDifference: p.minority.mean, minorityDifferenceLow: p.minority.low,
+                      minorityDifferenceHigh: p.minority.high, entropyGapDifference: p.entropyGap.mean, entropyGapDifferenceLow: p.entropyGap.low,
+                      entropyGapDifferenceHigh: p.entropyGap.high)
+        }, to: "paired.csv")
         let table = summaries.map { s in
             [s.arm, Format.significant(s.beta, 3), "\(s.seeds)", Format.percent(s.fraction.mean),
              Format.interval(low: s.fraction.low, high: s.fraction.high, percent: true), Format.significant(s.entropy.mean, 3),

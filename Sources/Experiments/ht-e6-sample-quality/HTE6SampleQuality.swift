@@ -147,7 +147,7 @@ struct HTE6SampleQuality: Experiment {
         let c = config
         BLAS.setThreads(1)
         var rows: [Evaluated] = [], floors: [(String, ImageSampleMetrics)] = [], grids: [(Case, [[Float]])] = []
-        var lossRows: [[CSVCell]] = [], levelsRecord: [String: ImageNoiseLevels] = [:], classifiers: [String: ClassifierRecord] = [:]
+        var lossRows: [LossRow] = [], levelsRecord: [String: ImageNoiseLevels] = [:], classifiers: [String: ClassifierRecord] = [:]
         for cs in c.cases {
             let name = cs.dataset.rawValue
             let classifier = try ImageClassifier.load(from: URL(fileURLWithPath: cs.classifier), dataset: name)
@@ -174,7 +174,7 @@ struct HTE6SampleQuality: Experiment {
             }
             for (m, s) in zip(models, summaries) {
                 lossRows += s.lossTrace.enumerated().map { i, l in
-                    [.text(name), .integer(m.seed), .number(m.beta), .integer(min((i + 1) * cs.checkpointEvery, cs.steps)), .number(l)]
+                    LossRow(dataset: name, seed: m.seed, beta: m.beta, intervalEndStep: min((i + 1) * cs.checkpointEvery, cs.steps), meanLoss: l)
                 }
             }
 
@@ -219,30 +219,18 @@ struct HTE6SampleQuality: Experiment {
                                                                  classifier: classifier, trainingProportions: trainingCounts)))
         }
 
-        func metricCells(_ m: ImageSampleMetrics) -> [CSVCell] {
-            [.number(m.features.frechetDistance), .number(m.features.kernelDistance.mean), .number(m.features.kernelDistance.standardDeviation),
-             .number(m.features.prdc.precision), .number(m.features.prdc.recall), .number(m.features.prdc.density), .number(m.features.prdc.coverage),
-             .number(m.pixelPRDC.precision), .number(m.pixelPRDC.recall), .number(m.pixelPRDC.density), .number(m.pixelPRDC.coverage),
-             .number(m.classBalance.entropy.value), .number(m.classBalance.klToReference?.value ?? .nan),
-             .number(m.nearestTraining.mean), .integer(m.valuesFarOutsideUnitInterval), .integer(m.divergedChains)]
-        }
-        let metricHeader = ["fd_features", "kid_features", "kid_features_sd", "precision_features", "recall_features", "density_features",
-                            "coverage_features", "precision_pixels", "recall_pixels", "density_pixels", "coverage_pixels", "class_entropy",
-                            "kl_to_training_proportions", "nn_distance_training_mean", "values_more_than_0.1_outside", "diverged_chains"]
-        try run.writeCSV("metrics.csv", header: ["dataset", "seed", "beta", "samples"] + metricHeader,
-                         rows: rows.map { r in [.text(r.caseName), .integer(r.seed), .number(r.beta), .integer(r.metrics.predictedClasses.count)] + metricCells(r.metrics) })
-        try run.writeCSV("floor.csv", header: ["dataset", "images"] + metricHeader,
-                         rows: floors.map { f in [.text(f.0), .integer(f.1.predictedClasses.count)] + metricCells(f.1) })
-        try run.writeCSV("class_histogram.csv", header: ["dataset", "seed", "beta", "class", "count", "proportion"],
-                         rows: rows.flatMap { r in
-                             r.metrics.classBalance.counts.indices.map { k in
-                                 [.text(r.caseName), .integer(r.seed), .number(r.beta), .integer(k), .integer(r.metrics.classBalance.counts[k]),
-                                  .number(r.metrics.classBalance.proportions[k])] as [CSVCell]
-                             }
-                         })
-        try run.writeCSV("loss.csv", header: ["dataset", "seed", "beta", "interval_end_step", "mean_loss"], rows: lossRows)
-        try run.writeCSV("classifiers.csv", header: ["dataset", "test_accuracy"],
-                         rows: classifiers.keys.sorted().map { [.text($0), .number(classifiers[$0]!.testAccuracy)] })
+        try run.writeRows(rows.map { r in
+            MetricsRow(dataset: r.caseName, seed: r.seed, beta: r.beta, samples: r.metrics.predictedClasses.count, metrics: QualityMetrics(r.metrics))
+        }, to: "metrics.csv")
+        try run.writeRows(floors.map { f in FloorRow(dataset: f.0, images: f.1.predictedClasses.count, metrics: QualityMetrics(f.1)) }, to: "floor.csv")
+        try run.writeRows(rows.flatMap { r in
+            r.metrics.classBalance.counts.indices.map { k in
+                ClassHistogramRow(dataset: r.caseName, seed: r.seed, beta: r.beta, class: k, count: r.metrics.classBalance.counts[k],
+                                  proportion: r.metrics.classBalance.proportions[k])
+            }
+        }, to: "class_histogram.csv")
+        try run.writeRows(lossRows, to: "loss.csv")
+        try run.writeRows(classifiers.keys.sorted().map { ClassifierRow(dataset: $0, testAccuracy: classifiers[$0]!.testAccuracy) }, to: "classifiers.csv")
 
         for (cs, gridRows) in grids where gridRows.count == c.betas.count {
             let shown = min(c.gridSamples, cs.samples)
@@ -264,46 +252,193 @@ struct HTE6SampleQuality: Experiment {
         try run.writeConfig(Record(experiment: c, levels: levelsRecord, classifiers: classifiers))
     }
 
+    // MARK: - Rows
+
+    /// The sample-quality columns shared by metrics.csv and floor.csv (encoded into the
+    /// enclosing row, after its own columns).
+    struct QualityMetrics: Codable {
+        var fdFeatures: Double, kidFeatures: Double, kidFeaturesSD: Double
+        var precisionFeatures: Double, recallFeatures: Double, densityFeatures: Double, coverageFeatures: Double
+        var precisionPixels: Double, recallPixels: Double, densityPixels: Double, coveragePixels: Double
+        var classEntropy: Double, klToTrainingProportions: Double, nnDistanceTrainingMean: Double
+        var valuesMoreThan01Outside: Int, divergedChains: Int
+        enum CodingKeys: String, CodingKey {
+            case fdFeatures = "fd_features", kidFeatures = "kid_features", kidFeaturesSD = "kid_features_sd", precisionFeatures = "precision_features"
+            case recallFeatures = "recall_features", densityFeatures = "density_features", coverageFeatures = "coverage_features"
+            case precisionPixels = "precision_pixels", recallPixels = "recall_pixels", densityPixels = "density_pixels", coveragePixels = "coverage_pixels"
+            case classEntropy = "class_entropy", klToTrainingProportions = "kl_to_training_proportions"
+            case nnDistanceTrainingMean = "nn_distance_training_mean", valuesMoreThan01Outside = "values_more_than_0.1_outside", divergedChains = "diverged_chains"
+        }
+        init(_ m: ImageSampleMetrics) {
+            fdFeatures = m.features.frechetDistance; kidFeatures = m.features.kernelDistance.mean; kidFeaturesSD = m.features.kernelDistance.standardDeviation
+            precisionFeatures = m.features.prdc.precision; recallFeatures = m.features.prdc.recall
+            densityFeatures = m.features.prdc.density; coverageFeatures = m.features.prdc.coverage
+            precisionPixels = m.pixelPRDC.precision; recallPixels = m.pixelPRDC.recall; densityPixels = m.pixelPRDC.density; coveragePixels = m.pixelPRDC.coverage
+            classEntropy = m.classBalance.entropy.value; klToTrainingProportions = m.classBalance.klToReference?.value ?? .nan
+            nnDistanceTrainingMean = m.nearestTraining.mean; valuesMoreThan01Outside = m.valuesFarOutsideUnitInterval; divergedChains = m.divergedChains
+        }
+        static let columns: [ColumnDoc] = [
+            .init("fd_features", "squared feature units", "Fréchet distance to the test split in the feature space of the kit's classifier (its penultimate layer), not Inception's"),
+            .init("kid_features", "squared feature units", "kernel distance (KID) in that feature space, mean over subsets"),
+            .init("kid_features_sd", "squared feature units", "standard deviation of the KID over subsets"),
+            .init("precision_features", "fraction", "PRDC precision (k = 5) in feature space"),
+            .init("recall_features", "fraction", "PRDC recall (k = 5) in feature space"),
+            .init("density_features", "1", "PRDC density (k = 5) in feature space (may exceed 1)"),
+            .init("coverage_features", "fraction", "PRDC coverage (k = 5) in feature space"),
+            .init("precision_pixels", "fraction", "PRDC precision on raw pixels"),
+            .init("recall_pixels", "fraction", "PRDC recall on raw pixels"),
+            .init("density_pixels", "1", "PRDC density on raw pixels"),
+            .init("coverage_pixels", "fraction", "PRDC coverage on raw pixels"),
+            .init("class_entropy", "nats", "entropy of the classifier's predicted-class histogram (log 10 is uniform)"),
+            .init("kl_to_training_proportions", "nats", "KL(predicted-class proportions ‖ training-split proportions); nan when there is no reference"),
+            .init("nn_distance_training_mean", "pixel values (images in [0,1])", "mean Euclidean distance to the nearest training image"),
+            .init("values_more_than_0.1_outside", "count", "pixel values non-finite or outside [−0.1, 1.1] (before clamping)"),
+            .init("diverged_chains", "count", "chains frozen for divergence (0 for real images)"),
+        ]
+    }
+
+    /// A row of metrics.csv: the samples of one (case, seed, β).
+    struct MetricsRow: DocumentedRow {
+        var dataset: String, seed: Int, beta: Double, samples: Int
+        var metrics: QualityMetrics
+        enum CodingKeys: String, CodingKey { case dataset, seed, beta, samples }
+        init(dataset: String, seed: Int, beta: Double, samples: Int, metrics: QualityMetrics) {
+            self.dataset = dataset; self.seed = seed; self.beta = beta; self.samples = samples; self.metrics = metrics
+        }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            dataset = try c.decode(String.self, forKey: .dataset); seed = try c.decode(Int.self, forKey: .seed)
+            beta = try c.decode(Double.self, forKey: .beta); samples = try c.decode(Int.self, forKey: .samples)
+            metrics = try QualityMetrics(from: decoder)
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(dataset, forKey: .dataset); try c.encode(seed, forKey: .seed); try c.encode(beta, forKey: .beta); try c.encode(samples, forKey: .samples)
+            try metrics.encode(to: encoder)
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "case: digits8x8 or fashion-mnist (all ten classes)"),
+            .init("seed", "index", "seed index k of the score network (chains of seed k share starts and noise across β)"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("samples", "count", "samples (Langevin chains, Gaussian Langevin noise, EMA weights) scored against the test split"),
+        ] + QualityMetrics.columns
+    }
+
+    /// A row of floor.csv: real training images scored as if they were samples.
+    struct FloorRow: DocumentedRow {
+        var dataset: String, images: Int
+        var metrics: QualityMetrics
+        enum CodingKeys: String, CodingKey { case dataset, images }
+        init(dataset: String, images: Int, metrics: QualityMetrics) { self.dataset = dataset; self.images = images; self.metrics = metrics }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            dataset = try c.decode(String.self, forKey: .dataset); images = try c.decode(Int.self, forKey: .images)
+            metrics = try QualityMetrics(from: decoder)
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(dataset, forKey: .dataset); try c.encode(images, forKey: .images)
+            try metrics.encode(to: encoder)
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
+            .init("images", "count", "the first training images used (as many as samples per model, at most the split)"),
+        ] + QualityMetrics.columns
+    }
+
+    /// A row of class_histogram.csv: one class of one (case, seed, β)'s samples.
+    struct ClassHistogramRow: DocumentedRow {
+        var dataset: String, seed: Int, beta: Double, `class`: Int, count: Int, proportion: Double
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
+            .init("seed", "index", "seed index k"),
+            .init("beta", "1", "GND shape β of the training noise"),
+            .init("class", "label", "class label 0…9"),
+            .init("count", "count", "samples the classifier assigns to the class"),
+            .init("proportion", "fraction", "count / samples"),
+        ]
+    }
+
+    /// A row of loss.csv: one model's mean training loss over one interval.
+    struct LossRow: DocumentedRow {
+        var dataset: String, seed: Int, beta: Double, intervalEndStep: Int, meanLoss: Double
+        enum CodingKeys: String, CodingKey { case dataset, seed, beta, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
+            .init("seed", "index", "seed index k of the model"),
+            .init("beta", "1", "GND shape β of the model's training noise"),
+            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
+            .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),
+        ]
+    }
+
+    /// A row of classifiers.csv: the classifier of one case.
+    struct ClassifierRow: DocumentedRow {
+        var dataset: String, testAccuracy: Double
+        enum CodingKeys: String, CodingKey { case dataset, testAccuracy = "test_accuracy" }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
+            .init("test_accuracy", "fraction", "the classifier's recorded ten-way test accuracy"),
+        ]
+    }
+
+    /// A row of ratios.csv: FD(β)/FD(2) on one case.
+    struct FDRatioRow: DocumentedRow {
+        var dataset: String, beta: Double, seeds: Int, fdRatioToBeta2: Double, low: Double, high: Double
+        enum CodingKeys: String, CodingKey { case dataset, beta, seeds, fdRatioToBeta2 = "fd_ratio_to_beta_2", low, high }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
+            .init("beta", "1", "GND shape β ≠ 2 compared with β = 2"),
+            .init("seeds", "count", "seeds paired (n)"),
+            .init("fd_ratio_to_beta_2", "1", "geometric mean over seeds of fd_features(β) / fd_features(β = 2), paired by seed"),
+            .init("low", "1", "lower end of the Student-t 95 % interval of the mean log ratio, mapped back by exp (equal to the ratio with one seed)"),
+            .init("high", "1", "upper end of that interval"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("metrics.csv", MetricsRow.self, "Sample-quality proxies per case, seed and β (tables/quality, HT-C10)."),
+        CSVFileDoc("floor.csv", FloorRow.self, "The same metrics for real training images, the floor at this sample size (tables/quality)."),
+        CSVFileDoc("ratios.csv", FDRatioRow.self, "Feature-space FD ratio of each β to β = 2, paired by seed (HT-C10's recorded proxy)."),
+        CSVFileDoc("class_histogram.csv", ClassHistogramRow.self, "Predicted-class histogram of the samples per case, seed and β."),
+        CSVFileDoc("loss.csv", LossRow.self, "Training loss of every model, averaged per interval."),
+        CSVFileDoc("classifiers.csv", ClassifierRow.self, "Test accuracy of each case's classifier (the table caption)."),
+    ]
+
     func render(in run: RunDirectory) throws {
         let c = config
-        let m = try run.readCSV("metrics.csv")
-        let dataset = try m.strings("dataset"), seed = try m.numbers("seed"), beta = try m.numbers("beta")
-        let fd = try m.numbers("fd_features"), kid = try m.numbers("kid_features")
-        let pf = try m.numbers("precision_features"), rf = try m.numbers("recall_features"), cf = try m.numbers("coverage_features")
-        let pp = try m.numbers("precision_pixels"), rp = try m.numbers("recall_pixels"), ent = try m.numbers("class_entropy")
-        let f = try run.readCSV("floor.csv")
-        let fds = try f.strings("dataset"), ffd = try f.numbers("fd_features"), fkid = try f.numbers("kid_features")
-        let fpf = try f.numbers("precision_features"), frf = try f.numbers("recall_features"), fcf = try f.numbers("coverage_features")
-        let fpp = try f.numbers("precision_pixels"), frp = try f.numbers("recall_pixels"), fent = try f.numbers("class_entropy")
-        let cl = try run.readCSV("classifiers.csv")
-        let clNames = try cl.strings("dataset"), clAcc = try cl.numbers("test_accuracy")
-        let cases = c.cases.map(\.dataset.rawValue).filter { dataset.contains($0) }
+        let m = try run.readRows(MetricsRow.self, from: "metrics.csv")
+        let f = try run.readRows(FloorRow.self, from: "floor.csv")
+        let cl = try run.readRows(ClassifierRow.self, from: "classifiers.csv")
+        let cases = c.cases.map(\.dataset.rawValue).filter { name in m.contains { $0.dataset == name } }
 
         var table: [[String]] = [], ratios: [RatioRow] = []
         for name in cases {
             for b in c.betas {
-                let idx = m.rows.indices.filter { dataset[$0] == name && beta[$0] == b }.sorted { seed[$0] < seed[$1] }
-                guard !idx.isEmpty else { continue }
-                func avg(_ v: [Double]) -> String { Format.significant(Stats.mean(idx.map { v[$0] }), 3) }
-                table.append([name, Format.significant(b, 3), "\(idx.count)", avg(fd), avg(kid), avg(pf), avg(rf), avg(cf), avg(pp), avg(rp), avg(ent)])
+                let rows = m.filter { $0.dataset == name && $0.beta == b }.sorted { $0.seed < $1.seed }
+                guard !rows.isEmpty else { continue }
+                func avg(_ v: KeyPath<QualityMetrics, Double>) -> String { Format.significant(Stats.mean(rows.map { $0.metrics[keyPath: v] }), 3) }
+                table.append([name, Format.significant(b, 3), "\(rows.count)", avg(\.fdFeatures), avg(\.kidFeatures), avg(\.precisionFeatures), avg(\.recallFeatures),
+                              avg(\.coverageFeatures), avg(\.precisionPixels), avg(\.recallPixels), avg(\.classEntropy)])
             }
-            if let k = fds.firstIndex(of: name) {
-                table.append([name, "real images", "–", Format.significant(ffd[k], 3), Format.significant(fkid[k], 3), Format.significant(fpf[k], 3),
-                              Format.significant(frf[k], 3), Format.significant(fcf[k], 3), Format.significant(fpp[k], 3), Format.significant(frp[k], 3),
-                              Format.significant(fent[k], 3)])
+            if let floor = f.first(where: { $0.dataset == name })?.metrics {
+                table.append([name, "real images", "–", Format.significant(floor.fdFeatures, 3), Format.significant(floor.kidFeatures, 3),
+                              Format.significant(floor.precisionFeatures, 3), Format.significant(floor.recallFeatures, 3), Format.significant(floor.coverageFeatures, 3),
+                              Format.significant(floor.precisionPixels, 3), Format.significant(floor.recallPixels, 3), Format.significant(floor.classEntropy, 3)])
             }
-            let reference = m.rows.indices.filter { dataset[$0] == name && beta[$0] == 2 }.sorted { seed[$0] < seed[$1] }
+            let reference = m.filter { $0.dataset == name && $0.beta == 2 }.sorted { $0.seed < $1.seed }
             for b in c.betas where b != 2 {
-                let idx = m.rows.indices.filter { dataset[$0] == name && beta[$0] == b }.sorted { seed[$0] < seed[$1] }
+                let idx = m.filter { $0.dataset == name && $0.beta == b }.sorted { $0.seed < $1.seed }
                 guard idx.count == reference.count, !idx.isEmpty else { continue }
-                let logs = Stats.meanCI(zip(idx, reference).map { log(fd[$0.0] / fd[$0.1]) })
+                let logs = Stats.meanCI(zip(idx, reference).map { log($0.0.metrics.fdFeatures / $0.1.metrics.fdFeatures) })
                 ratios.append(RatioRow(dataset: name, beta: b, seeds: idx.count,
                                        ratio: Estimate(mean: exp(logs.mean), low: exp(logs.low), high: exp(logs.high), n: logs.n)))
             }
         }
-        try run.writeCSV("ratios.csv", header: ["dataset", "beta", "seeds", "fd_ratio_to_beta_2", "low", "high"],
-                         rows: ratios.map { [.text($0.dataset), .number($0.beta), .integer($0.seeds), .number($0.ratio.mean), .number($0.ratio.low), .number($0.ratio.high)] })
-        let accuracies = zip(clNames, clAcc).map { "\($0) \(Format.percent($1))" }.joined(separator: ", ")
+        try run.writeRows(ratios.map { FDRatioRow(dataset: $0.dataset, beta: $0.beta, seeds: $0.seeds, fdRatioToBeta2: $0.ratio.mean, low: $0.ratio.low, high: $0.ratio.high) },
+                          to: "ratios.csv")
+        let accuracies = cl.map { "\($0.dataset) \(Format.percent($0.testAccuracy))" }.joined(separator: ", ")
         try run.writeTable(Table(
             header: ["data", "β", "seeds", "FD (features)", "KID (features)", "precision (f)", "recall (f)", "coverage (f)", "precision (px)", "recall (px)", "class entropy"],
             rows: table,

@@ -142,7 +142,7 @@ struct ImageKitDemo: Experiment {
         // As many images as one sampling batch: the network's oneDNN primitives are made once per
         // batch shape, so the check and the sampler share them.
         let probe = test.images.gatherRows(Array(0..<min(100, c.samples, c.samplingBatch, test.count)))
-        var denoisingRows: [[CSVCell]] = []
+        var denoisingRows: [DenoisingRow] = []
         var noiseRNG = Xoshiro256(seed: options.seed, key: [0x6465_6E6F])
         var score = Tensor<Float>(shape: [0])
         for (i, sigma) in levels.sigmas.enumerated() {
@@ -155,9 +155,9 @@ struct ImageKitDemo: Experiment {
                 mse += e * e
             }
             mse /= Double(noisy.count)
-            denoisingRows.append([.integer(i), .number(sigma), .number(mse), .number(sigma * sigma)])
+            denoisingRows.append(DenoisingRow(level: i, sigma: sigma, tweedieMSEPerPixel: mse, noisyMSEPerPixel: sigma * sigma))
         }
-        try run.writeCSV("denoising.csv", header: ["level", "sigma", "tweedie_mse_per_pixel", "noisy_mse_per_pixel"], rows: denoisingRows)
+        try run.writeRows(denoisingRows, to: "denoising.csv")
         timings["denoising check"] = Self.seconds(since: t)
 
         t = Date()
@@ -178,21 +178,20 @@ struct ImageKitDemo: Experiment {
         timings["metrics"] = Self.seconds(since: t)
 
         t = Date()
-        try run.writeCSV("metrics.csv", header: ["metric", "value", "low", "high"], rows: metrics.csvRows)
+        try run.writeRows(metrics.metricRows, to: "metrics.csv")
         try run.writeJSON(metrics, to: "metrics.json")
         let total = trainingCounts.reduce(0, +)
-        try run.writeCSV("class_histogram.csv", header: ["class", "count", "proportion", "training_proportion"],
-                         rows: (0..<train.classes).map { k in
-                             [.integer(k), .integer(metrics.classBalance.counts[k]), .number(metrics.classBalance.proportions[k]),
-                              .number(trainingCounts[k] / total)]
-                         })
-        try run.writeCSV("samples.csv", header: ["chain", "predicted_class", "nn_distance_training", "diverged_at_step"],
-                         rows: (0..<c.samples).map { i in
-                             [.integer(i), .integer(metrics.predictedClasses[i]), .number(metrics.nearestTrainingDistances[i]),
-                              samples.divergence.frozenAtStep[i].map(CSVCell.integer) ?? .text("")]
-                         })
-        try run.writeCSV("loss.csv", header: ["interval_end_step", "mean_loss"],
-                         rows: summary.lossTrace.enumerated().map { i, l in [.integer(min((i + 1) * c.checkpointEvery, c.steps)), .number(l)] })
+        try run.writeRows((0..<train.classes).map { k in
+            ClassHistogramRow(class: k, count: metrics.classBalance.counts[k], proportion: metrics.classBalance.proportions[k],
+                              trainingProportion: trainingCounts[k] / total)
+        }, to: "class_histogram.csv")
+        try run.writeRows((0..<c.samples).map { i in
+            SampleRow(chain: i, predictedClass: metrics.predictedClasses[i], nnDistanceTraining: metrics.nearestTrainingDistances[i],
+                      divergedAtStep: samples.divergence.frozenAtStep[i])
+        }, to: "samples.csv")
+        try run.writeRows(summary.lossTrace.enumerated().map { i, l in
+            LossRow(intervalEndStep: min((i + 1) * c.checkpointEvery, c.steps), meanLoss: l)
+        }, to: "loss.csv")
 
         // Grids: samples (clamped to [0, 1]) and, for comparison, training images.
         let columns = min(10, c.samples)
@@ -226,13 +225,72 @@ struct ImageKitDemo: Experiment {
         for (part, s) in timings.sorted(by: { $0.value > $1.value }) { log(String(format: "%@: %@ took %.1f s", Self.experimentID, part, s)) }
     }
 
+    // MARK: - Rows
+
+    /// A row of denoising.csv: Tweedie denoising of test images at one noise level.
+    struct DenoisingRow: DocumentedRow {
+        var level: Int, sigma: Double, tweedieMSEPerPixel: Double, noisyMSEPerPixel: Double
+        enum CodingKeys: String, CodingKey {
+            case level, sigma, tweedieMSEPerPixel = "tweedie_mse_per_pixel", noisyMSEPerPixel = "noisy_mse_per_pixel"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("level", "index", "noise-level index i of the score network (0 = the largest σ)"),
+            .init("sigma", "pixels in [0,1]", "the level's noise standard deviation σ_i (Gaussian noise added to the probe images)"),
+            .init("tweedie_mse_per_pixel", "pixels² ([0,1] scale)", "mean over pixels and probe images of (x̃ + σ²·s_θ(x̃, σ) − x)², x̃ the noised test image"),
+            .init("noisy_mse_per_pixel", "pixels² ([0,1] scale)", "σ², the expected error of returning x̃ itself (the baseline)"),
+        ]
+    }
+
+    /// A row of class_histogram.csv: one class of the classifier's predictions on the samples.
+    struct ClassHistogramRow: DocumentedRow {
+        var `class`: Int, count: Int, proportion: Double, trainingProportion: Double
+        enum CodingKeys: String, CodingKey { case `class`, count, proportion, trainingProportion = "training_proportion" }
+        static let columns: [ColumnDoc] = [
+            .init("class", "label", "class label 0…9 (digit)"),
+            .init("count", "count", "samples the classifier assigns to the class"),
+            .init("proportion", "fraction", "count / samples"),
+            .init("training_proportion", "fraction", "share of the class in the training split"),
+        ]
+    }
+
+    /// A row of samples.csv: one Langevin chain.
+    struct SampleRow: DocumentedRow {
+        var chain: Int, predictedClass: Int, nnDistanceTraining: Double, divergedAtStep: Int?
+        enum CodingKeys: String, CodingKey {
+            case chain, predictedClass = "predicted_class", nnDistanceTraining = "nn_distance_training", divergedAtStep = "diverged_at_step"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("chain", "index", "chain index (row of images/samples.png, 10 per row)"),
+            .init("predicted_class", "label", "the classifier's predicted class of the final sample"),
+            .init("nn_distance_training", "pixel values (images in [0,1])", "Euclidean distance of the sample to its nearest training image"),
+            .init("diverged_at_step", "count", "global Langevin step (0-based over all levels) at which the chain was frozen for a non-finite value or one beyond the bound; empty when it never diverged"),
+        ]
+    }
+
+    /// A row of loss.csv: the mean training loss over one interval.
+    struct LossRow: DocumentedRow {
+        var intervalEndStep: Int, meanLoss: Double
+        enum CodingKeys: String, CodingKey { case intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+        static let columns: [ColumnDoc] = [
+            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last one cut at the step count)"),
+            .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),
+        ]
+    }
+
+    /// The CSV files of a run.
+    static let csvFiles = [
+        CSVFileDoc("denoising.csv", DenoisingRow.self, "Score quality per noise level: Tweedie denoising error of test images against the noisy input's."),
+        CSVFileDoc("metrics.csv", ImageMetricRow.self, "Sample-quality metrics of the Langevin samples (tables/metrics)."),
+        CSVFileDoc("class_histogram.csv", ClassHistogramRow.self, "Classes of the samples as the classifier predicts them, beside the training split's."),
+        CSVFileDoc("samples.csv", SampleRow.self, "One row per Langevin chain: predicted class, distance to the training set, divergence."),
+        CSVFileDoc("loss.csv", LossRow.self, "The score network's training loss, averaged per interval."),
+    ]
+
     func render(in run: RunDirectory) throws {
-        let m = try run.readCSV("metrics.csv")
-        let names = try m.strings("metric"), values = try m.numbers("value")
-        let lows = try m.strings("low"), highs = try m.strings("high")
-        let accuracy = names.firstIndex(of: "classifier_test_accuracy").map { values[$0] } ?? .nan
-        let rows = names.indices.map { i in
-            [names[i], Format.significant(values[i]), lows[i].isEmpty ? "" : "[\(Format.significant(Double(lows[i]) ?? .nan)), \(Format.significant(Double(highs[i]) ?? .nan))]"]
+        let m = try run.readRows(ImageMetricRow.self, from: "metrics.csv")
+        let accuracy = m.first { $0.metric == "classifier_test_accuracy" }?.value ?? .nan
+        let rows = m.map { r in
+            [r.metric, Format.significant(r.value), r.low.map { "[\(Format.significant($0)), \(Format.significant(r.high ?? .nan))]" } ?? ""]
         }
         try run.writeTable(Table(
             header: ["metric", "value", "interval"], rows: rows,
