@@ -92,6 +92,39 @@ public enum Validate {
         guard sigma.isFinite, sigma > 0 else { throw ValidationError("\(option) must be a positive number, got \(sigma)") }
     }
 
+    /// A training length: at least 1, at most `Limits.maximumSteps`.
+    public static func trainSteps(_ steps: Int?, option: String = "--train-steps") throws {
+        guard let s = steps else { return }
+        guard s >= 1 else { throw ValidationError("\(option) must be at least 1, got \(s)") }
+        try Limits.count(option, s, maximum: Limits.maximumSteps, reason: "training steps")
+    }
+
+    /// Langevin steps per noise level: at least `minimum`, at most 100,000.
+    public static func langevinSteps(_ steps: Int?, minimum: Int = 1, option: String = "--langevin-steps") throws {
+        guard let v = steps else { return }
+        guard v >= minimum else { throw ValidationError("\(option) must be at least \(minimum), got \(v)") }
+        try Limits.count(option, v, maximum: 100_000, reason: "Langevin steps per level")
+    }
+
+    /// Image samples scored with PRDC (k = 5 neighbours, so at least 6), within memory given
+    /// `bytesPerSample` (samples in Float and Double, and distances to `trainingImages` images).
+    public static func prdcSamples(_ samples: Int?, imagePixels: Int, trainingImages: Int, option: String = "--samples") throws {
+        guard let s = samples else { return }
+        guard s >= 6 else { throw ValidationError("\(option) must be at least 6 (PRDC uses k = 5 neighbours), got \(s)") }
+        try Limits.memory(option, s, bytesPerUnit: Double(imagePixels * 4 * 4 + 8 * trainingImages),
+                          estimate: "samples in Float and Double, and distances to the training set")
+    }
+
+    /// The U-Net's base channels C: a multiple of 8 (GroupNorm's 8 groups) in 8…256.
+    public static func baseChannels(_ channels: Int?, option: String = "--base-channels") throws {
+        if let v = channels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("\(option) must be a multiple of 8 in 8...256, got \(v)") }
+    }
+
+    /// A path option, when given, must not be empty.
+    public static func nonEmpty(_ path: String?, option: String) throws {
+        if let p = path, p.isEmpty { throw ValidationError("\(option) must not be empty") }
+    }
+
     /// Names one of the data sets `make data` builds.
     public static func dataset(_ name: String, option: String = "--dataset") throws {
         guard DatasetName(rawValue: name) != nil else {

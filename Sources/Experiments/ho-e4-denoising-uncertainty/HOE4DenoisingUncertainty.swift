@@ -91,9 +91,9 @@ struct HOE4DenoisingUncertainty: Experiment {
     }
 
     func validate() throws {
-        if let s = steps { guard s >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(s)") }; try Limits.count("--train-steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
+        try Validate.trainSteps(steps)
         if let v = evalImages { guard v >= 2 else { throw ValidationError("--eval-images must be at least 2, got \(v)") }; try Limits.count("--eval-images", v, maximum: 10_000, reason: "held-out images (one dense eigensolve each)") }
-        if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
+        try Validate.baseChannels(baseChannels)
     }
 
     /// One evaluated model: per image the clean x, x̃, m, the predicted variances, and more.

@@ -107,11 +107,11 @@ struct HOE6OzakiImages: Experiment {
     }
 
     func validate() throws {
-        if let v = trainingSteps { guard v >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(v)") }; try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
+        try Validate.trainSteps(trainingSteps)
         if let v = chains { guard v >= 1 else { throw ValidationError("--chains must be at least 1, got \(v)") }; try Limits.count("--chains", v, maximum: 5_000, reason: "chains per start kind") }
         if let v = steps { guard v >= 2 else { throw ValidationError("--langevin-steps must be at least 2, got \(v)") }; try Limits.count("--langevin-steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps") }
-        if let v = classifier, v.isEmpty { throw ValidationError("--classifier must not be empty") }
-        if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
+        try Validate.nonEmpty(classifier, option: "--classifier")
+        try Validate.baseChannels(baseChannels)
     }
 
     static let samplers: [LangevinStepRule] = [.ula, .ozakiDiagonal]

@@ -116,14 +116,11 @@ struct HTE5ClassBalance: Experiment {
     }
 
     func validate() throws {
-        if let s = trainSteps { guard s >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(s)") }; try Limits.count("--train-steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
-        if let s = samples {
-            guard s >= 6 else { throw ValidationError("--samples must be at least 6 (PRDC uses k = 5 neighbours), got \(s)") }
-            try Limits.memory("--samples", s, bytesPerUnit: 784 * 4 * 4 + 8 * 7000, estimate: "samples in Float and Double, and distances to the training set")
-        }
-        if let v = langevinSteps { guard v >= 1 else { throw ValidationError("--langevin-steps must be at least 1, got \(v)") }; try Limits.count("--langevin-steps", v, maximum: 100_000, reason: "Langevin steps per level") }
-        if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
-        if let p = classifier, p.isEmpty { throw ValidationError("--classifier must not be empty") }
+        try Validate.trainSteps(trainSteps)
+        try Validate.prdcSamples(samples, imagePixels: 784, trainingImages: 7000)
+        try Validate.langevinSteps(langevinSteps)
+        try Validate.baseChannels(baseChannels)
+        try Validate.nonEmpty(classifier, option: "--classifier")
     }
 
     /// One sampling unit's results: (seed, β, arm).

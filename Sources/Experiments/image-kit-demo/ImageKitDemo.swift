@@ -92,17 +92,14 @@ struct ImageKitDemo: Experiment {
     }
 
     func validate() throws {
-        if let s = steps { guard s >= 1 else { throw ValidationError("--train-steps must be at least 1, got \(s)") }; try Limits.count("--train-steps", s, maximum: Limits.maximumSteps, reason: "training steps") }
-        if let s = samples {
-            guard s >= 6 else { throw ValidationError("--samples must be at least 6 (PRDC uses k = 5 neighbours), got \(s)") }
-            try Limits.memory("--samples", s, bytesPerUnit: 64 * 4 * 4 + 8 * 1797, estimate: "8×8 samples in Float and Double, and distances to the training set")
-        }
-        if let p = classifier, p.isEmpty { throw ValidationError("--classifier must not be empty") }
+        try Validate.trainSteps(steps)
+        try Validate.prdcSamples(samples, imagePixels: 64, trainingImages: 1797)
+        try Validate.nonEmpty(classifier, option: "--classifier")
         if let v = sigmaMin { try Validate.sigma(v, option: "--sigma-min") }
         if let v = learningRate, !(v > 0 && v < 1) { throw ValidationError("--learning-rate must be in (0, 1), got \(v)") }
-        if let v = baseChannels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("--base-channels must be a multiple of 8 in 8...256, got \(v)") }
+        try Validate.baseChannels(baseChannels)
         if let v = stepRatio, !(v > 0 && v < 2) { throw ValidationError("--step-ratio must be in (0, 2), got \(v)") }
-        if let v = stepsPerLevel { guard v >= 1 else { throw ValidationError("--langevin-steps must be at least 1, got \(v)") }; try Limits.count("--langevin-steps", v, maximum: 100_000, reason: "Langevin steps per level") }
+        try Validate.langevinSteps(stepsPerLevel)
     }
 
     /// Seconds since `start`.
