@@ -49,7 +49,7 @@ public enum ExperimentRegistry {
         ],
         "ht-e4-convergence": [
             "chain_diagnostics": "Along annealed Langevin chains on the 2-D toy, per β and step: mean score norm and mean distance to the nearest training point (means over chains and seeds, no bars). Bears on HT-C7.",
-            "magnitude_vs_distance": "Learned score magnitude against distance to the nearest training point, per β (points: chain states), with the fitted log-log slope in the key, to compare with β − 1. Bears on HT-C7.",
+            "magnitude_vs_distance": "Learned score magnitude against distance to the nearest training point, one panel per β on common log axes (coloured points: chain states of all seeds; black: the exact minimiser of the notebook loss at seed 0's points), with the fitted log-log slope in each title, to compare with β − 1. Bears on HT-C7.",
         ],
         "ht-e5-class-balance": [
             "balance_vs_beta": "Minority fraction of samples (left) and entropy of the two-class histogram (right) against the training β, per Langevin-noise arm (offset ±0.01 in β so that bars do not hide each other); mean over seeds with Student-t 95% bars. Dashed: the training fraction, 50% and log 2. Bears on HT-C9.",

@@ -359,15 +359,21 @@ struct HTE4Convergence: Experiment {
             } }
         }
         try run.writeFigure(Figure(name: "chain_diagnostics", panels: panels, rows: 2, title: "HT-E4: score norm and distance to data along Langevin chains", panelWidth: 460, panelHeight: 360))
-        try run.writeFigure(Figure(name: "magnitude_vs_distance", panels: [Panel(title: "learned score magnitude against distance from the data", xLabel: "distance to nearest training point",
-            yLabel: "‖s_θ‖", logX: true, logY: true, key: "top left",
-            series: c.betas.enumerated().flatMap { (k, b) -> [Series] in
-                let points = mag.filter { $0.beta == b && $0.scoreNorm > 0 }
-                let first = mag.map(\.seed).min() ?? 0
-                let target = points.filter { $0.seed == first && $0.minimiserNorm > 0 }.sorted { $0.distance < $1.distance }
-                return [Series(x: points.map(\.distance), y: points.map(\.scoreNorm), title: "β = \(Format.significant(b, 3)), slope \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3))", style: .points, color: k, weight: 0.5),
-                        Series(x: target.map(\.distance), y: target.map(\.minimiserNorm), title: "", style: .points, color: k, weight: 0.2)]
-            })]))
+        // One panel per β on common axes, so that no β's points hide another's; the exact
+        // minimiser's magnitudes (seed 0) in black beside the learned ones.
+        let first = mag.map(\.seed).min() ?? 0
+        let positive = mag.filter { $0.scoreNorm > 0 }
+        let xs = positive.map(\.distance), ys = positive.map(\.scoreNorm) + positive.map(\.minimiserNorm).filter { $0 > 0 }
+        let xRange = (xs.min() ?? 1e-3, xs.max() ?? 10), yRange = (ys.min() ?? 1e-3, ys.max() ?? 10)
+        try run.writeFigure(Figure(name: "magnitude_vs_distance", panels: c.betas.enumerated().map { (k, b) -> Panel in
+            let points = positive.filter { $0.beta == b }
+            let target = points.filter { $0.seed == first && $0.minimiserNorm > 0 }.sorted { $0.distance < $1.distance }
+            return Panel(title: "β = \(Format.significant(b, 3)): learned slope \(Format.significant(Stats.mean(exponents[b] ?? [.nan]), 3))",
+                         xLabel: "distance to nearest training point", yLabel: "‖s_θ‖", logX: true, logY: true,
+                         xRange: (xRange.0 / 1.5)...(xRange.1 * 1.5), yRange: (yRange.0 / 1.5)...(yRange.1 * 1.5), key: "top left",
+                         series: [Series(x: points.map(\.distance), y: points.map(\.scoreNorm), title: "learned s_θ (all seeds)", style: .points, color: k, weight: 0.5),
+                                  Series(x: target.map(\.distance), y: target.map(\.minimiserNorm), title: "exact minimiser (seed \(first))", style: .points, color: 6, weight: 0.2)])
+        }, rows: 2, title: "HT-E4: learned score magnitude against distance from the data, per β"))
 
         // Verdict HT-C7. Issue 17: (1) per β the learned exponent minus the exact minimiser's
         // exponent on the same points, paired by seed, lies within ±0.25, fitted over [1, r₉₉(β)]
