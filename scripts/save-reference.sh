@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies complete full-scale results into reference/full/<id>/ (CSVs, config.json, claims.json,
-# complete.json and the Markdown tables; no figures, no units), so that a reviewer has the numbers
+# complete.json, COLUMNS.md and the Markdown tables; no figures, no units), so that a reviewer has the numbers
 # a rerun should reproduce, with the revision that produced them (config.json, complete.json).
 # Usage: scripts/save-reference.sh ID [ID ...]   (from results/full/)
 set -euo pipefail
@@ -10,6 +10,7 @@ for id in "$@"; do
   dst="reference/full/$id"
   rm -rf "$dst"; mkdir -p "$dst/tables"
   cp "$src"/*.csv "$src"/config.json "$src"/claims.json "$src"/complete.json "$dst"/
+  if [ -f "$src/COLUMNS.md" ]; then cp "$src/COLUMNS.md" "$dst"/; fi
   if ls "$src"/tables/*.md >/dev/null 2>&1; then cp "$src"/tables/*.md "$dst/tables/"; fi
   echo "save-reference: $dst ($(grep -o '"gitRevision" : "[0-9a-f]*"' "$src/config.json" | head -1))"
 done

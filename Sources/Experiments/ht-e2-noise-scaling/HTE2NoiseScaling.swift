@@ -262,7 +262,7 @@ struct HTE2NoiseScaling: Experiment {
     struct ScheduleRow: DocumentedRow {
         var dataset: String, dimension: Int, sigmaMax: Double, beta: Double, gammaNCSNv2: Double, levelsNCSNv2: Int
         var overlapNCSNv2MomentBand: Double, gammaIterativeQuantile: Double, levelsIterativeQuantile: Int, overlapIterativeQuantile: Double
-        var gammaIterativeMoment: Double, levelsIterativeMoment: Int, overlapIterativeMoment: Double
+        var gammaIterativeMoment: Double, levelsIterativeMoment: Int?, overlapIterativeMoment: Double
         enum CodingKeys: String, CodingKey {
             case dataset, dimension, sigmaMax = "sigma_max", beta, gammaNCSNv2 = "gamma_ncsnv2", levelsNCSNv2 = "levels_ncsnv2"
             case overlapNCSNv2MomentBand = "overlap_ncsnv2_schedule_moment_band", gammaIterativeQuantile = "gamma_iterative_quantile"
@@ -282,7 +282,7 @@ struct HTE2NoiseScaling: Experiment {
             .init("levels_iterative_quantile", "count", "L of the schedule with that mean γ"),
             .init("overlap_iterative_quantile", "fraction", "mean over seeds of its realised overlap (validation draw)"),
             .init("gamma_iterative_moment", "1", "mean over seeds of the iterative γ (moment band); nan where the band is degenerate"),
-            .init("levels_iterative_moment", "count", "L of that schedule; −1 where the moment band is degenerate (a sentinel kept for byte-identical outputs)"),
+            .init("levels_iterative_moment", "count", "L of that schedule; empty where the moment band is degenerate"),
             .init("overlap_iterative_moment", "fraction", "mean over seeds of its realised overlap; nan where degenerate"),
         ]
     }
@@ -390,7 +390,7 @@ struct HTE2NoiseScaling: Experiment {
                 scheduleRows.append(ScheduleRow(dataset: source.dataset, dimension: d, sigmaMax: s1, beta: c.beta, gammaNCSNv2: c.gammaG, levelsNCSNv2: lG,
                                                 overlapNCSNv2MomentBand: c.overlapGM.mean, gammaIterativeQuantile: c.gammaQ.mean, levelsIterativeQuantile: lQ,
                                                 overlapIterativeQuantile: c.overlapQ.mean, gammaIterativeMoment: c.gammaM?.mean ?? .nan,
-                                                levelsIterativeMoment: lM ?? -1, overlapIterativeMoment: c.overlapM?.mean ?? .nan))
+                                                levelsIterativeMoment: lM, overlapIterativeMoment: c.overlapM?.mean ?? .nan))
                 table.append([source.dataset, "\(d)", Format.significant(s1, 4), Format.significant(c.beta, 3),
                               Format.significant(c.gammaG, 5), "\(lG)", Format.withError(c.overlapGM.mean, c.overlapGM.halfWidth),
                               Format.withError(c.gammaQ.mean, c.gammaQ.halfWidth), "\(lQ)", Format.withError(c.overlapQ.mean, c.overlapQ.halfWidth),

@@ -434,7 +434,7 @@ struct HTE3ScoreError: Experiment {
                 schedules["\(s.name)|\(b)"] = sch
                 for (i, sigma) in sch.sigmas.enumerated() {
                     scheduleRows.append(ScheduleRow(dataset: s.name, dimension: s.dimension, beta: b, level: i, sigma: sigma, ratio: sch.ratio,
-                                                    evalScaleIndex: sch.evalLevels.firstIndex(of: i) ?? -1))
+                                                    evalScaleIndex: sch.evalLevels.firstIndex(of: i)))
                 }
             }
         }
@@ -467,7 +467,7 @@ struct HTE3ScoreError: Experiment {
 
     /// A row of schedules.csv: one noise level of the schedule of a (data set, β).
     struct ScheduleRow: DocumentedRow {
-        var dataset: String, dimension: Int, beta: Double, level: Int, sigma: Double, ratio: Double, evalScaleIndex: Int
+        var dataset: String, dimension: Int, beta: Double, level: Int, sigma: Double, ratio: Double, evalScaleIndex: Int?
         enum CodingKeys: String, CodingKey { case dataset, dimension, beta, level, sigma, ratio, evalScaleIndex = "eval_scale_index" }
         static let columns: [ColumnDoc] = [
             .init("dataset", "text", "mixture-D (10:1 two-cluster Gaussian mixture in D dimensions) or digits8x8 (N training images)"),
@@ -476,7 +476,7 @@ struct HTE3ScoreError: Experiment {
             .init("level", "index", "level index i (0 = σ_1, the largest)"),
             .init("sigma", "data units", "σ_i = σ_1/γ^i, σ_1 the largest pairwise distance of the training set"),
             .init("ratio", "1", "γ_β from HT-E2's iterative algorithm (the schedule's ratio; the same on every row of the schedule)"),
-            .init("eval_scale_index", "count", "index k of the evaluation scale τ_k this level serves (the trained level nearest τ_k in log σ); −1 when it serves none"),
+            .init("eval_scale_index", "count", "index k of the evaluation scale τ_k this level serves (the trained level nearest τ_k in log σ); empty when it serves none"),
         ]
     }
 
