@@ -47,7 +47,7 @@ let package = Package(
         // MARK: - Libraries
         .target(
             name: "TensorCore",
-            dependencies: ["CBLAS", "CLAPACKE", "CDNNL", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CLAPACKE", "CDNNL", "CSystemShims", .product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: fastSwift + v5
         ),
         .target(name: "ScoreKit", dependencies: ["TensorCore"], swiftSettings: fastSwift + v5),

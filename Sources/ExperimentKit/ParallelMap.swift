@@ -17,7 +17,9 @@ public func parallelMap<T>(_ count: Int, threads: Int, progress: (() -> Void)? =
     var next = 0
     results.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
+        let nice = Parallel.niceness
         DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
+            Parallel.adoptNiceness(nice)  // pool threads start at 0; keep a nice'd run nice'd
             while true {
                 lock.lock()
                 let i = next

@@ -2,6 +2,7 @@
 // GEMM, and the elementwise kernels between GEMMs (activations, Adam, losses) use the same count
 // so they do not become the serial bottleneck. Below `minimumChunk` elements per thread the
 // dispatch overhead (a few µs) outweighs the gain, so work runs inline.
+import CSystemShims
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -45,6 +46,17 @@ public enum Parallel {
         return try body()
     }
 
+    /// The scheduling niceness of the calling thread (Linux keeps one per thread).
+    public static var niceness: Int32 { shim_thread_niceness() }
+
+    /// Gives the calling (worker) thread `value` as its niceness. libdispatch's pool threads start
+    /// at niceness 0 whatever the process's, so without this a run started with `nice -n 10`
+    /// would still compete at full priority on every thread but its first; the threads that
+    /// oneDNN's and OpenBLAS's OpenMP runtimes create from a worker inherit the worker's value.
+    public static func adoptNiceness(_ value: Int32) {
+        if shim_thread_niceness() != value { _ = shim_set_thread_niceness(value) }
+    }
+
     /// Default work per thread below which a loop runs on the calling thread.
     public static let minimumChunk = 32_768
 
@@ -60,7 +72,9 @@ public enum Parallel {
             return
         }
         let per = ((count + t - 1) / t + 63) / 64 * 64
+        let nice = niceness
         DispatchQueue.concurrentPerform(iterations: t) { i in
+            adoptNiceness(nice)
             let lo = Swift.min(i * per, count)
             let hi = Swift.min(lo + per, count)
             if lo < hi { body(lo..<hi) }

@@ -149,6 +149,25 @@ import TestSupport
         #expect(calls == 5)
         #expect(throws: Boom.self) { try parallelMap(10, threads: 2) { i -> Int in if i == 7 { throw Boom() }; return i } }
     }
+    /// A nice'd run stays nice'd on every thread: parallelMap's pool workers (which libdispatch
+    /// starts at niceness 0) take the niceness of the thread that called them (forEachChunk does
+    /// the same; it is not exercised here because that needs the process-wide thread count).
+    /// Run from a fresh thread that lowers its own priority by 3 (always allowed).
+    @Test func workersAdoptTheCallersNiceness() throws {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var caller: Int32 = 0, seen: [Int32] = []
+        let thread = Thread {
+            caller = Parallel.niceness + 3
+            Parallel.adoptNiceness(caller)
+            seen = (try? parallelMap(8, threads: 4) { _ -> Int32 in usleep(2_000); return Parallel.niceness }) ?? []
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        #expect(seen.count == 8)
+        #expect(seen.allSatisfy { $0 == caller }, "workers' niceness \(seen), caller \(caller)")
+    }
+
     /// The group bootstrap of a ratio of sums: exact when every group has the same ratio, an
     /// interval that holds the point estimate otherwise, and repeatable for a fixed seed.
     @Test func groupBootstrap() {

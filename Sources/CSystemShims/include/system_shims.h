@@ -1,5 +1,6 @@
 // Linux system calls that Swift's Glibc module does not import (glibc declares them only under
-// _GNU_SOURCE). Used by DataIO to swap a finished results folder into place atomically.
+// _GNU_SOURCE). Used by DataIO to swap a finished results folder into place atomically, and by
+// TensorCore to give worker threads the niceness of the thread that started them.
 #ifndef SYSTEM_SHIMS_H
 #define SYSTEM_SHIMS_H
 
@@ -10,5 +11,14 @@ int shim_rename_exchange(const char *a, const char *b);
 /// Atomically renames `from` to `to`, failing with EEXIST instead of replacing an existing `to`
 /// (renameat2(RENAME_NOREPLACE)). Returns 0 on success, -1 with errno set otherwise.
 int shim_rename_noreplace(const char *from, const char *to);
+
+/// The scheduling niceness of the calling thread (Linux keeps one per thread: getpriority on
+/// its thread id).
+int shim_thread_niceness(void);
+
+/// Sets the calling thread's niceness to `value` (setpriority on its thread id). Returns 0 on
+/// success, -1 with errno set otherwise (e.g. EACCES when an unprivileged thread would raise its
+/// priority).
+int shim_set_thread_niceness(int value);
 
 #endif
