@@ -8,6 +8,7 @@
 #   make classifiers      the sample-quality classifiers (data/classifiers/*.h5, seeded)
 #   make image-kit-demo   the image kit end to end on the 8x8 digits (< 2 min; CI runs it)
 #   make bench-peers      ours against PyTorch and JAX twins (tools/peers; makes a venv)
+#   make bench-gemm-units full-scale HO-E1/HT-E3 units timed with OpenBLAS and with oneDNN GEMMs
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
 #   make replot           re-draw every figure from its saved gnuplot script
 #   make paper            the LaTeX report from whatever results exist (paper/build/report.pdf)
@@ -47,7 +48,7 @@ export OMP_WAIT_POLICY ?= passive
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper paper-reference verify compare test bench bench-peers clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -159,6 +160,12 @@ PEERS_VENV ?= .build/peers-venv
 bench-peers: build
 	@test -x $(PEERS_VENV)/bin/python || { python3 -m venv $(PEERS_VENV) && $(PEERS_VENV)/bin/pip install -q -r tools/peers/requirements.txt; }
 	tools/peers/bench-peers.sh $(BIN) $(PEERS_VENV) 2
+
+# Issue 13's before/after: sample full-scale units of HO-E1 and HT-E3 timed with every Float32
+# GEMM on OpenBLAS (the path before oneDNN) and with the default, alternating, into a scratch
+# folder (results/ is not touched). Run on an otherwise idle machine.
+bench-gemm-units: build
+	scripts/gemm-before-after.sh $(BIN) .build/bench-gemm-units 2
 
 clean-results:
 	rm -rf results

@@ -41,6 +41,7 @@ extension Experiment {
     /// Errors are reported as one clear line and a non-zero exit, never a crash dump.
     public func execute() throws {
         Parallel.configure(threads: options.threads)
+        OneDNN.float32GEMMBackend = options.float32GEMMBackend
         Interrupts.install()
         DataFileLog.shared.reset()
         let location = ResultLocation(final: options.outputURL(for: Self.experimentID))

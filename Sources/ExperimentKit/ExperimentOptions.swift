@@ -28,6 +28,9 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     @Option(help: "Threads for OpenBLAS, oneDNN and the elementwise kernels (pinned so runs repeat).")
     public var threads: Int = 2
 
+    @Option(name: .customLong("gemm-backend"), help: ArgumentHelp("The library of every Float32 GEMM: automatic (oneDNN for products of at least 2^15 multiply-adds, OpenBLAS below), openBLAS (the path before oneDNN came in) or oneDNN. For timing comparisons (scripts/gemm-before-after.sh); a value other than automatic is part of the run's identity, so its results never mix with the default's.", valueName: "library"))
+    public var gemmBackend: String = Float32GEMMBackend.automatic.rawValue
+
     @Flag(help: "Re-draw figures and tables from the CSV files of the complete result in the output folder; compute nothing.")
     public var renderOnly = false
 
@@ -45,6 +48,9 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// The parsed `--gemm-backend` value.
+    public var float32GEMMBackend: Float32GEMMBackend { Float32GEMMBackend(rawValue: gemmBackend) ?? .automatic }
+
     /// The parsed `--units` value (nil without the option).
     public var unitSelection: UnitSelection? { get throws { try unitSpec.map { try UnitSelection(parsing: $0) } } }
 
@@ -53,6 +59,9 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
         guard threads <= 64 else { throw ValidationError("--threads must be at most 64, got \(threads)") }
         if let s = seeds, s < 1 { throw ValidationError("--seeds must be at least 1, got \(s)") }
         if let o = out, o.isEmpty { throw ValidationError("--out must not be empty") }
+        guard Float32GEMMBackend(rawValue: gemmBackend) != nil else {
+            throw ValidationError("--gemm-backend must be \(Float32GEMMBackend.allCases.map(\.rawValue).joined(separator: ", ")), got \(gemmBackend)")
+        }
         if force && renderOnly { throw ValidationError("--force and --render-only exclude each other: --render-only computes nothing") }
         let modes = [("--render-only", renderOnly), ("--list-units", listUnits), ("--units", unitSpec != nil), ("--merge-only", mergeOnly)].filter(\.1).map(\.0)
         if modes.count > 1 { throw ValidationError("\(modes.joined(separator: " and ")) exclude each other: give one of them") }

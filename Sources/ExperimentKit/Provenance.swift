@@ -17,6 +17,8 @@ public struct Provenance: Codable, Sendable {
     public var swiftPackages: [String: String]?
     /// oneDNN's version (Float32 GEMM and convolutions).
     public var oneDNN: String?
+    /// The library of Float32 GEMMs (`--gemm-backend`: automatic, openBLAS or oneDNN).
+    public var float32GEMM: String?
     public var openBLAS: String
     /// OPENBLAS_THREAD_TIMEOUT in the environment (how long idle BLAS threads spin), or "default".
     public var openBLASThreadTimeout: String
@@ -36,7 +38,7 @@ public struct Provenance: Codable, Sendable {
         let toolchain = shell("swift", ["--version"]).flatMap { $0.split(separator: "\n").first.map(String.init) }
         return Provenance(
             gitRevision: rev, gitDirty: dirty, swift: PackageVersions.compiler, swiftToolchainOnPath: toolchain,
-            swiftPackages: PackageVersions.pinned, oneDNN: OneDNN.version, openBLAS: BLAS.configuration,
+            swiftPackages: PackageVersions.pinned, oneDNN: OneDNN.version, float32GEMM: OneDNN.float32GEMMBackend.rawValue, openBLAS: BLAS.configuration,
             openBLASThreadTimeout: ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default",
             ompWaitPolicy: ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "default",
             hdf5: HDF5Library.version, libpng: PNGLibrary.version, gnuplot: Gnuplot.version() ?? "not installed",

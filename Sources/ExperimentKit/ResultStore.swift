@@ -16,6 +16,7 @@
 // resumes from its finished units. `--out DIR` uses the same layout around DIR.
 import DataIO
 import Foundation
+import TensorCore
 
 /// The paths of one experiment's results at one scale.
 public struct ResultLocation: Sendable {
@@ -50,6 +51,9 @@ public struct RunIdentity: Codable, Sendable, Equatable {
     public var seeds: Int?
     /// SHA-256 of the experiment config as canonical (key-sorted) JSON.
     public var configSHA256: String
+    /// The Float32 GEMM library when not the default (`--gemm-backend`); nil for `automatic`, so
+    /// the identities of default runs are what they were before the option existed.
+    public var float32GEMM: String?
     /// SHA-256 of all of the above.
     public var hash: String
 
@@ -59,7 +63,9 @@ public struct RunIdentity: Codable, Sendable, Equatable {
         seed = options.seed
         seeds = options.seeds
         configSHA256 = Digest.sha256(try JSONFile.encoder().encode(config))
-        hash = Digest.sha256("\(experiment)|\(scale)|\(seed)|\(seeds.map(String.init) ?? "default")|\(configSHA256)")
+        let backend = options.float32GEMMBackend
+        float32GEMM = backend == .automatic ? nil : backend.rawValue
+        hash = Digest.sha256("\(experiment)|\(scale)|\(seed)|\(seeds.map(String.init) ?? "default")|\(configSHA256)" + (float32GEMM.map { "|gemm=" + $0 } ?? ""))
     }
 }
 
@@ -158,6 +164,6 @@ public enum ResultStoreError: Error, CustomStringConvertible {
 extension RunIdentity {
     /// "seed 3, 5 seeds, config 1a2b3c4d5e6f" for messages.
     public var summary: String {
-        "scale \(scale), seed \(seed), \(seeds.map { "\($0) seeds" } ?? "default seed count"), config \(configSHA256.prefix(12))"
+        "scale \(scale), seed \(seed), \(seeds.map { "\($0) seeds" } ?? "default seed count"), config \(configSHA256.prefix(12))" + (float32GEMM.map { ", Float32 GEMM \($0)" } ?? "")
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import ExperimentKit
+import TensorCore
 
 /// Counts the work units a toy run really computed (not loaded from the cache).
 final class UnitCounter: @unchecked Sendable {
@@ -151,6 +152,31 @@ struct ToyExperiment: Experiment {
         let kept = try FileManager.default.contentsOfDirectory(atPath: superseded.path)
         #expect(kept.count == 1)
         #expect(try bytes("rows.csv", in: superseded.appendingPathComponent(kept[0])) == old)
+    }
+
+    /// `--gemm-backend`: the default keeps the identity formula that existing caches were written
+    /// under; another library is another run, named in the summary that refusals print; an
+    /// unknown name is rejected. (No execute here: the backend is process-wide and other suites
+    /// run GEMMs concurrently; HTE4SmokeTests runs the option end to end in its own process.)
+    @Test func gemmBackendIsPartOfTheIdentityOnlyWhenNotDefault() throws {
+        let automatic = try toy([])
+        let id = try RunIdentity(experiment: "toy", options: automatic.options, config: automatic.config)
+        #expect(id.float32GEMM == nil && !id.summary.contains("GEMM"))
+        #expect(id.hash == Digest.sha256("toy|quick|0|default|\(id.configSHA256)"))
+        let blas = try toy(["--gemm-backend", "openBLAS"])
+        #expect(blas.options.float32GEMMBackend == .openBLAS)
+        let idBLAS = try RunIdentity(experiment: "toy", options: blas.options, config: blas.config)
+        #expect(idBLAS.float32GEMM == "openBLAS" && idBLAS.configSHA256 == id.configSHA256)
+        #expect(idBLAS.hash != id.hash && idBLAS != id && idBLAS.summary.hasSuffix(", Float32 GEMM openBLAS"))
+        let decoded = try JSONDecoder().decode(RunIdentity.self, from: JSONFile.encoder().encode(id))
+        #expect(decoded == id)
+        #expect(!String(decoding: try JSONFile.encoder().encode(id), as: UTF8.self).contains("float32GEMM"))
+        do {
+            _ = try toy(["--gemm-backend", "mkl"])
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(ToyExperiment.message(for: error).contains("--gemm-backend must be automatic, openBLAS, oneDNN, got mkl"))
+        }
     }
 
     /// --render-only refuses a folder whose data files changed after the run (cut at a line,

@@ -26,6 +26,40 @@ extension ExperimentSmoke {
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/figures/magnitude_vs_distance.pdf").path))
         }
 
+        /// Issue 13: `--gemm-backend openBLAS` (the before/after timings) through the real executable
+        /// in its own process, since the backend is process-wide: config.json and the completion
+        /// record name the library, a default run is refused over that folder as a different run,
+        /// and an unknown library is a one-line error.
+        @Test func gemmBackendIsRecordedAndSeparatesRuns() throws {
+            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            let exe = try #require([dir, dir.deletingLastPathComponent()].map { $0.appendingPathComponent("ht-e4-convergence") }
+                .first { FileManager.default.isExecutableFile(atPath: $0.path) }, "ht-e4-convergence executable not found near \(dir.path)")
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e4-gemm-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            func run(_ extra: [String]) throws -> (status: Int32, stderr: String) {
+                let process = Process(), err = Pipe()
+                process.executableURL = exe
+                process.arguments = ["--chains", "10", "--train-steps", "30", "--langevin-steps", "50", "--seeds", "1",
+                                     "--out", base.path, "--threads", "1"] + extra
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = err
+                process.environment = ProcessInfo.processInfo.environment.merging(["REPRO_QUIET": "1"]) { $1 }
+                try process.run()
+                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (process.terminationStatus, text)
+            }
+            let blas = try run(["--gemm-backend", "openBLAS"])
+            #expect(blas.status == 0, "\(blas.stderr)")
+            let config = try String(contentsOf: base.appendingPathComponent("config.json"), encoding: .utf8)
+            let record = try String(contentsOf: base.appendingPathComponent("complete.json"), encoding: .utf8)
+            #expect(config.contains("\"float32GEMM\" : \"openBLAS\"") && record.contains("\"float32GEMM\" : \"openBLAS\""))
+            let refused = try run([])
+            #expect(refused.status != 0 && refused.stderr.contains("Float32 GEMM openBLAS"), "\(refused.stderr)")
+            let unknown = try run(["--gemm-backend", "mkl"])
+            #expect(unknown.status != 0 && unknown.stderr.contains("--gemm-backend must be automatic, openBLAS, oneDNN, got mkl"), "\(unknown.stderr)")
+        }
+
         /// The exponent fit recovers an exact power law inside the range and ignores points outside;
         /// the 2-D Gaussian noise norm's 99 % quantile is √(2 ln 100) (chi with 2 d.o.f.).
         @Test func exponentAndSupport() {
