@@ -1,3 +1,4 @@
+import DataIO
 import Foundation
 import ExperimentKit
 import NeuralNet
@@ -30,6 +31,27 @@ extension ExperimentSmoke {
             #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/tables/arm_verdicts.md").path))
             let c1 = results.first { $0.claim == "HO-C1" }!
             #expect(!c1.checks.isEmpty && c1.checks.allSatisfy { $0.verdict == .supported && $0.provenance?.source == .ours })
+        }
+
+        /// Issue 17: a cell above the full-head limit gets the rank-r + diagonal head and a
+        /// head-floor unit on the same test points; the floor is a relative error in [0, 1] (the
+        /// diagonal alone gives at most 1) and HO-C2's notes quote it.
+        @Test func lowRankCellsReportTheirHeadFloor() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ho-e1-floor-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            let cmd = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "random-10", "--full-head-max-dimension", "5", "--train-steps", "20", "--test-points", "30",
+                                                           "--seeds", "1", "--out", base.path, "--threads", "2"]) as! HOE1HessianAccuracy
+            try cmd.run()
+            let (header, rows) = try CSVFile.read(from: base.appendingPathComponent("head_floor.csv"))
+            #expect(rows.count == 3, "one row per (σ, seed) cell of random-10 at quick scale (σ = 0.05, 0.1, 0.5): \(rows.count)")
+            func column(_ name: String) -> [String] { let i = header.firstIndex(of: name)!; return rows.map { $0[i] } }
+            #expect(column("dimension").allSatisfy { $0 == "10" } && column("rank").allSatisfy { $0 == "8" } && column("test_points").allSatisfy { $0 == "30" })
+            #expect(column("relative_frobenius_floor").compactMap(Double.init).allSatisfy { $0 >= 0 && $0 <= 1 + 1e-12 })
+            #expect(column("relative_frobenius_floor").compactMap(Double.init).count == 3)
+            let results = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("claims.json")))
+            #expect(results.first { $0.claim == "HO-C2" }!.notes.contains("Head representability (head_floor.csv)"))
+            try ExperimentSmoke.expectColumnDictionary(in: base)
         }
 
         /// The per-point error metrics on a hand-made 2×2 case.
