@@ -171,6 +171,7 @@ public enum Gnuplot {
             if !panel.legendOnly {
                 s += "set title \(quote(panel.title))\nset xlabel \(quote(panel.xLabel))\nset ylabel \(quote(panel.yLabel))\n"
                 s += panel.xRange.map { "set xrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale x\n"
+                if let step = xTicStep(panel) { s += "set xtics \(num(step))\n" }
                 s += panel.yRange.map { "set yrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale y\n"
                 s += panel.key == "off" ? "unset key\n" : "set key \(panel.key) box opaque samplen 2 spacing 1.1\n"
             }
@@ -260,6 +261,19 @@ public enum Gnuplot {
     }
 
     static func num(_ v: Double) -> String { v.isFinite ? "\(v)" : "nan" }
+
+    /// A 1/2/2.5/5 × 10^k tic step giving at most `maxXTics` intervals for a linear x axis whose
+    /// labels are four or more digits wide (gnuplot's own choice put ten such labels into a
+    /// narrow panel, where they ran together); nil otherwise (gnuplot chooses).
+    static let maxXTics = 5.0
+    static func xTicStep(_ panel: Panel) -> Double? {
+        guard !panel.logX, !panel.legendOnly else { return nil }
+        let xs = panel.xRange.map { [$0.lowerBound, $0.upperBound] } ?? panel.series.flatMap(\.x).filter(\.isFinite)
+        guard let lo = xs.min(), let hi = xs.max(), hi > lo, max(abs(lo), abs(hi)) >= 1000 else { return nil }
+        let raw = (hi - lo) / maxXTics
+        let magnitude = pow(10, floor(log10(raw)))
+        return [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw }!
+    }
     static func quote(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }

@@ -62,6 +62,23 @@ import TestSupport
         #expect(s.contains("title \"a \\\"q\\\"\""))
     }
 
+    /// Wide linear x labels (≥ 4 digits) get a 1/2/2.5/5 × 10^k step with at most 5 intervals
+    /// (ten "1000"-wide labels ran together in a narrow HO-E1 panel); narrow labels and log axes
+    /// are left to gnuplot.
+    @Test func wideLinearXAxesGetFewerTics() {
+        func step(_ x: [Double], logX: Bool = false, range: ClosedRange<Double>? = nil) -> Double? {
+            Gnuplot.xTicStep(Panel(title: "p", logX: logX, xRange: range, series: [Series(x: x, y: x.map { _ in 1 }, title: "s")]))
+        }
+        #expect(step([0, 10_000]) == 2000)
+        #expect(step([0, 4000]) == 1000)
+        #expect(step([0, 5750]) == 2000)
+        #expect(step([0, 1, 2]) == nil)
+        #expect(step([1, 100_000], logX: true) == nil)
+        #expect(step([0, 1], range: 0...12_000) == 2500)
+        let fig = Figure(name: "f", panels: [Panel(title: "p", series: [Series(x: [0, 10_000], y: [1, 2], title: "s")])])
+        #expect(Gnuplot.script(for: fig, terminal: "pngcairo", output: "f.png").contains("set xtics 2000.0\n"))
+    }
+
     /// Renders a real PNG and PDF when gnuplot is installed (CI installs it).
     @Test(.enabled(if: Gnuplot.version() != nil)) func rendersPNGAndPDF() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gnuplot-test-\(UUID().uuidString)")
