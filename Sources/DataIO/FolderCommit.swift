@@ -40,7 +40,7 @@ public enum FolderCommit {
     /// Recreates the tree `source` at `target` (which must not exist) with hard links to the same
     /// files: a cheap copy that is safe because every writer in this package replaces files by
     /// rename and never writes into an existing file.
-    public static func hardLinkTree(from source: URL, to target: URL) throws {
+    public static func hardLinkTree(from source: URL, to target: URL, skipExisting: Bool = false) throws {
         try AtomicFile.createFolder(target)
         let fm = FileManager.default
         guard let walker = fm.enumerator(atPath: source.path) else {
@@ -52,6 +52,8 @@ public enum FolderCommit {
             guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
                 try AtomicFile.createFolder(to)
+            } else if skipExisting && fm.fileExists(atPath: to.path) {
+                continue
             } else if link(from.path, to.path) != 0 {
                 throw DataIOError.notWritable(path: to.path, reason: "cannot link \(from.path) (\(String(cString: strerror(errno))))")
             }

@@ -152,10 +152,11 @@ extension Experiment {
         if options.force && !options.mergeOnly {
             FolderCommit.removeIfPresent(cache)
         } else if let record = existing, record.identity == identity,
-                  FileManager.default.fileExists(atPath: location.final.appendingPathComponent("units").path),
-                  !FileManager.default.fileExists(atPath: cache.path) {
-            // The same run is complete already: its units are reused, only merge and render run.
-            try FolderCommit.hardLinkTree(from: location.final.appendingPathComponent("units"), to: cache)
+                  FileManager.default.fileExists(atPath: location.final.appendingPathComponent("units").path) {
+            // The same run is complete already: its units are reused, only merge and render (and
+            // any unit group added since) run. A partial cache of the same identity left beside it
+            // (an interrupted earlier attempt) is completed from the committed units, not recomputed.
+            try FolderCommit.hardLinkTree(from: location.final.appendingPathComponent("units"), to: cache, skipExisting: true)
         }
         try AtomicFile.createFolder(location.staging)
         let run = try RunDirectory(experimentID: Self.experimentID, options: options, folder: location.staging, unitsCache: cache)

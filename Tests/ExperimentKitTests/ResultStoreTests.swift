@@ -121,6 +121,28 @@ struct ToyExperiment: Experiment {
         #expect(try bytes("rows.csv") == bytes("rows.csv", in: folder("reference")))
     }
 
+    /// A partial units cache of the same run left beside a complete result (an interrupted
+    /// earlier attempt, or a copied-in complete folder) is completed from the committed units:
+    /// the rerun computes nothing and matches the complete result byte for byte.
+    @Test func staleCacheBesideACompleteResultIsCompletedNotRecomputed() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let complete = try toy(["--out", folder().path])
+        try complete.execute()
+        let before = try bytes("rows.csv")
+        let location = ResultLocation(final: folder())
+        let cache = location.unitsCache(try RunIdentity(experiment: ToyExperiment.experimentID, options: complete.options, config: complete.config))
+        try FileManager.default.createDirectory(at: cache.appendingPathComponent("cells"), withIntermediateDirectories: true)
+        for k in 0..<2 {
+            try FileManager.default.copyItem(at: folder().appendingPathComponent("units/cells/cell-\(k).json"),
+                                             to: cache.appendingPathComponent("cells/cell-\(k).json"))
+        }
+        UnitCounter.shared.reset()
+        try toy(["--out", folder().path]).execute()
+        #expect(UnitCounter.shared.value == 0, "the four units missing from the stale cache come from the complete result")
+        #expect(try bytes("rows.csv") == before)
+        #expect(exists(folder().appendingPathComponent("units/cells/cell-5.json")) && !exists(cache))
+    }
+
     /// A writer that throws during merge/render (disk full) leaves the old complete result as it
     /// was, byte for byte, and no completion record for the new one.
     @Test func failingWriterLeavesOldResultIntact() throws {
