@@ -52,5 +52,24 @@ extension ExperimentSmoke {
             let sidecar = try JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: base.appendingPathComponent("a/run/images/samples-gaussian.json")))
             #expect(sidecar.rows.labels.count == 3 && sidecar.columns.labels.count == 12 && sidecar.pixelScale == 7)
         }
+
+        /// HT-C9's quality note: per-β pixel precision and nearest-image distance (Gaussian arm,
+        /// mean over seeds), and the caveat only where the precision is below the threshold.
+        @Test func qualityNoteFlagsOnlyUnrecognisableSamples() {
+            func row(_ seed: Int, _ beta: Double, _ arm: String, precision: Double, distance: Double) -> HTE5ClassBalance.QualityRow {
+                HTE5ClassBalance.QualityRow(seed: seed, beta: beta, langevinNoise: arm, fdFeatures: 1, kidFeatures: 1, precisionFeatures: 1, recallFeatures: 1,
+                                            densityFeatures: 1, coverageFeatures: 1, precisionPixels: precision, recallPixels: 1, densityPixels: 1,
+                                            coveragePixels: 1, nnDistanceSamplesMean: distance, nnDistanceReferenceMean: 4, valuesMoreThan01Outside: 0)
+            }
+            let rows = [row(0, 1, "gaussian", precision: 0.02, distance: 10), row(1, 1, "gaussian", precision: 0.04, distance: 12),
+                        row(0, 2, "gaussian", precision: 0.8, distance: 6), row(1, 2, "gaussian", precision: 0.7, distance: 6),
+                        row(0, 1.5, "gnd-unscaled", precision: 0.0, distance: 20)]
+            let note = HTE5ClassBalance.qualityNote(rows)
+            #expect(note.contains("β = 1.00: 0.030, β = 2.00: 0.75") && note.contains("11.0, 6.00 (real held-out images: 4.00)"), "\(note)")
+            #expect(note.contains("At β = 1.00 the pixel precision is below 0.1") && !note.contains("β = 1.50"), "\(note)")
+            let good = HTE5ClassBalance.qualityNote(rows.filter { $0.beta == 2 })
+            #expect(!good.isEmpty && !good.contains("below"))
+            #expect(HTE5ClassBalance.qualityNote([]).isEmpty)
+        }
     }
 }

@@ -554,7 +554,8 @@ struct HTE5ClassBalance: Experiment {
         try run.writeFigure(Figure(name: "balance_vs_beta", panels: [fracPanel, entPanel], rows: 1,
                                    title: "HT-E5, \(c.dataset.rawValue), \(seeds.count) seed(s): mean ± 95% CI over seeds", panelWidth: 700, panelHeight: 420))
 
-        try run.writeClaims(claims(paired: pairs, seeds: seeds.count, trainingFraction: trainingFraction))
+        try run.writeClaims(claims(paired: pairs, seeds: seeds.count, trainingFraction: trainingFraction,
+                                   qualityNote: Self.qualityNote(try run.readRows(QualityRow.self, from: "quality.csv"))))
         print(Table(header: ["noise", "β", "seeds", "minority", "CI", "H2", "KL u", "KL t", "neither"], rows: table).markdown())
     }
 
@@ -572,7 +573,30 @@ struct HTE5ClassBalance: Experiment {
     /// The smallest difference of minority fractions the check should detect (as HT-C8: 5 pp).
     static let smallestEffectOfInterest = 0.05
 
-    func claims(paired: [PairedDifference], seeds: Int, trainingFraction: Double) -> [ClaimResult] {
+    /// Pixel-space precision below this (ours) means hardly any sample lies near the reference
+    /// images: the classifier's two-class decision is then made on images of neither class.
+    static let unrecognisablePrecision = 0.1
+
+    /// Sample quality beside the balance (Gaussian Langevin noise, the primary arm), from the
+    /// numbers: pixel precision and nearest-image distance per β, and, where the precision is
+    /// near zero, what that does to the reading of the minority fraction.
+    static func qualityNote(_ quality: [QualityRow]) -> String {
+        let rows = quality.filter { $0.langevinNoise == "gaussian" }
+        let betas = Array(Set(rows.map(\.beta))).sorted()
+        guard !betas.isEmpty else { return "" }
+        func mean(_ b: Double, _ f: (QualityRow) -> Double) -> Double { Stats.mean(rows.filter { $0.beta == b }.map(f)) }
+        let precision = betas.map { b in "β = \(Format.significant(b, 3)): \(Format.significant(mean(b, \.precisionPixels), 2))" }
+        let distance = betas.map { b in Format.significant(mean(b, \.nnDistanceSamplesMean), 3) }
+        let reference = Format.significant(Stats.mean(rows.map(\.nnDistanceReferenceMean)), 3)
+        let poor = betas.filter { mean($0, \.precisionPixels) < unrecognisablePrecision }
+        var note = " Sample quality beside the balance (quality.csv, Gaussian Langevin noise, mean over seeds): pixel precision (k = 5) \(precision.joined(separator: ", ")); mean distance to the nearest training image \(distance.joined(separator: ", ")) (real held-out images: \(reference))."
+        if !poor.isEmpty {
+            note += " At \(poor.map { "β = \(Format.significant($0, 3))" }.joined(separator: " and ")) the pixel precision is below \(unrecognisablePrecision) (threshold: ours): hardly any sample lies near a real image, so the minority fraction there is the classifier's reading of images of neither class, not evidence of more balanced generation (images/samples-gaussian.png)."
+        }
+        return note
+    }
+
+    func claims(paired: [PairedDifference], seeds: Int, trainingFraction: Double, qualityNote: String = "") -> [ClaimResult] {
         // Primary test, fixed before any result: Gaussian Langevin noise (the released code), for
         // each β < 2 the paired-by-seed difference of minority fractions (> 0) and of the distance
         // of the two-class entropy from log 2 (< 0); a Bonferroni family over these checks.
@@ -606,6 +630,6 @@ struct HTE5ClassBalance: Experiment {
             claim: "HT-C9",
             scope: "On a 1:10 imbalanced image pair (\(config.dataset == .digits8x8 ? "8×8 digits 1 vs 8, the paper's own pair at 8×8" : "Fashion-MNIST trouser vs bag, standing in for MNIST 1 vs 8"); training minority fraction \(Format.percent(trainingFraction))), the minority fraction of samples is higher and the two-class entropy closer to log 2 for β < 2 than for β = 2.",
             experiment: Self.experimentID, command: "make ht-e5-class-balance SCALE=\(options.scale.rawValue)", checks: checks, seeds: seeds,
-            notes: "Primary test fixed before any result: Gaussian Langevin noise (the released code), Bonferroni-widened Student-t 95% intervals over \(seeds) seed(s) of paired differences (each seed's models share every stream but the training-noise shape). The GND(β) Langevin-noise arm (the Oct–Dec 2021 code; decisive on the HT-E0 toy) is reported in tables/balance, not in the verdict. The classifier's decision is restricted to the two classes; the share of samples of neither class is in the table. The paper's own classifier and measure are unknown (spec E5).")]
+            notes: "Primary test fixed before any result: Gaussian Langevin noise (the released code), Bonferroni-widened Student-t 95% intervals over \(seeds) seed(s) of paired differences (each seed's models share every stream but the training-noise shape). The GND(β) Langevin-noise arm (the Oct–Dec 2021 code; decisive on the HT-E0 toy) is reported in tables/balance, not in the verdict. The classifier's decision is restricted to the two classes; the share of samples of neither class is in the table. The paper's own classifier and measure are unknown (spec E5)." + qualityNote)]
     }
 }
