@@ -540,12 +540,18 @@ struct HTE5ClassBalance: Experiment {
                           title: "\(a) Langevin noise", style: .errorbars, color: color)
         }
         let betaRange = (c.betas.min() ?? 1) - 0.1 ... (c.betas.max() ?? 2) + 0.1
+        // The y range fits the data and the training fraction (a fixed 0…1 squeezed full-scale
+        // fractions of 0–6 % onto the axis); the 50 % line is drawn when it is in range and
+        // named as off scale otherwise.
+        let fracTop = min(1, 1.25 * max(trainingFraction.isFinite ? trainingFraction : 0,
+                                        summaries.map { $0.fraction.high.isFinite ? $0.fraction.high : $0.fraction.mean }.filter(\.isFinite).max() ?? 0, 0.02))
+        let halfInRange = fracTop >= 0.5
         let fracPanel = Panel(
-            title: "minority fraction of samples", xLabel: "β (training noise)", yLabel: "fraction", xRange: betaRange, yRange: 0...1, key: "outside right top",
+            title: "minority fraction of samples" + (halfInRange ? "" : " (balanced, 50 %, is off scale)"), xLabel: "β (training noise)", yLabel: "fraction",
+            xRange: betaRange, yRange: 0...(halfInRange ? 1 : fracTop), key: "outside right top",
             series: arms.enumerated().compactMap { series({ $0.fraction }, arm: $1, color: $0) } + [
                 Series(x: [betaRange.lowerBound, betaRange.upperBound], y: [trainingFraction, trainingFraction], title: "training fraction", color: 2, dashed: true),
-                Series(x: [betaRange.lowerBound, betaRange.upperBound], y: [0.5, 0.5], title: "balanced (50%)", color: 6, dashed: true),
-            ])
+            ] + (halfInRange ? [Series(x: [betaRange.lowerBound, betaRange.upperBound], y: [0.5, 0.5], title: "balanced (50%)", color: 6, dashed: true)] : []))
         let entPanel = Panel(
             title: "entropy of the two-class histogram", xLabel: "β (training noise)", yLabel: "nats", xRange: betaRange, yRange: 0...0.8, key: "outside right top",
             series: arms.enumerated().compactMap { series({ $0.entropy }, arm: $1, color: $0) } + [
