@@ -52,7 +52,7 @@ public enum ExperimentRegistry {
             "magnitude_vs_distance": "Learned score magnitude against distance to the nearest training point, one panel per β on common log axes (coloured points: chain states of all seeds; black: the exact minimiser of the notebook loss at seed 0's points), with the fitted log-log slope in each title, to compare with β − 1. Bears on HT-C7.",
         ],
         "ht-e5-class-balance": [
-            "balance_vs_beta": "Minority fraction of samples (left) and entropy of the two-class histogram (right) against the training β, per Langevin-noise arm (offset ±0.01 in β so that bars do not hide each other); mean over seeds with Student-t 95% bars. Dashed: the training fraction, 50% and log 2. Bears on HT-C9.",
+            "balance_vs_beta": "Minority fraction of samples (left) and entropy of the two-class histogram (right) against the training β, per Langevin-noise arm (offset ±0.01 in β so that bars do not hide each other); mean over seeds with Student-t 95% bars. Dashed: the training fraction, 50 % (when in range; the panel title says when it is off scale) and log 2. Bears on HT-C9.",
         ],
         "ho-e1-hessian-accuracy": [
             "error_vs_steps": "Relative Frobenius error of s₂ during training on a subset of the test points: autodiff Jacobian of the DSM-trained s̃₁ against the D2SM head (s̃₁ frozen), per data set; mean over seeds (no bars). Bears on HO-C2.",
