@@ -700,7 +700,9 @@ struct HOE1HessianAccuracy: Experiment {
         }
         if !dimPanels.isEmpty {
             let legend = Panel.legend(for: dimPanels.max { $0.series.count < $1.series.count }!.series)
-            try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels + [legend], title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
+            // Two rows once there are more than three slots (five in one row came out 3200 px wide).
+            try run.writeFigure(Figure(name: "error_vs_dimension", panels: dimPanels + [legend], rows: dimPanels.count + 1 > 3 ? 2 : 1,
+                                       title: "HO-E1: s₂ error against D (mean ± 95% CI over seeds)"))
         }
 
         // HO-C2: for D ≥ 10 and σ ∈ [0.05, 0.5], err(arm)/err(its autodiff baseline) < 1. The
