@@ -692,7 +692,7 @@ struct HOE1HessianAccuracy: Experiment {
                 let ns = names.filter { n in arms.contains { $0.dataset == n && $0.sigma == s && $0.arm == arm } }
                 if ns.isEmpty { continue }
                 let est = ns.map { n in Stats.meanCI(armRows(n, s, arm).map(\.relativeFrobenius)) }
-                series.append(Series(x: ns.map { Double(dim($0)) }, y: est.map { $0.mean }, yError: est.map { $0.halfWidth }, title: arm, style: .linespoints, color: k))
+                series.append(Series(x: ns.map { Double(dim($0)) }, y: est.map { $0.mean }, yError: est.map { $0.halfWidth }, title: arm, style: .errorbars, color: k))
             }
             if !series.isEmpty {
                 dimPanels.append(Panel(title: "σ = \(Format.significant(s, 2))", xLabel: "dimension D", yLabel: "relative Frobenius error", logX: true, logY: true, key: "off", series: series))
