@@ -183,7 +183,13 @@ public enum Gnuplot {
                 switch series.style {
                 case .lines: return "$d\(p)_\(k) using 1:2 with lines lc rgb '\(color)' \(lw)\(dash) \(t)"
                 case .steps: return "$d\(p)_\(k) using 1:2 with histeps lc rgb '\(color)' \(lw)\(dash) \(t)"
+                // A series with yError draws its bars whatever its style (the lines and points
+                // variants used to drop them silently while captions promised intervals).
+                case .points where series.yError != nil:
+                    return "$d\(p)_\(k) using 1:2:3 with yerrorbars lc rgb '\(color)' pt 7 ps \(num(0.5 * series.weight)) \(t)"
                 case .points: return "$d\(p)_\(k) using 1:2 with points lc rgb '\(color)' pt 7 ps \(num(0.5 * series.weight)) \(t)"
+                case .linespoints where series.yError != nil:
+                    return "$d\(p)_\(k) using 1:2:3 with yerrorlines lc rgb '\(color)' \(lw)\(dash) pt 7 ps \(num(0.6 * series.weight)) \(t)"
                 case .linespoints:
                     return "$d\(p)_\(k) using 1:2 with linespoints lc rgb '\(color)' \(lw)\(dash) pt 7 ps \(num(0.6 * series.weight)) \(t)"
                 case .errorbars:

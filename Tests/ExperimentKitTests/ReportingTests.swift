@@ -79,6 +79,20 @@ import TestSupport
         #expect(Gnuplot.script(for: fig, terminal: "pngcairo", output: "f.png").contains("set xtics 2000.0\n"))
     }
 
+    /// A series with yError draws its bars in the points and linespoints styles too (they used to
+    /// drop them while captions promised 95% intervals); without yError nothing changes.
+    @Test func seriesWithErrorsDrawBarsInEveryMarkerStyle() {
+        let fig = Figure(name: "f", panels: [Panel(title: "p", series: [
+            Series(x: [1, 2], y: [3, 4], yError: [0.5, 0.25], title: "lp", style: .linespoints),
+            Series(x: [1, 2], y: [3, 4], yError: [0.5, 0.25], title: "pt", style: .points),
+            Series(x: [1, 2], y: [3, 4], title: "plain", style: .linespoints),
+        ])])
+        let s = Gnuplot.script(for: fig, terminal: "pngcairo", output: "f.png")
+        #expect(s.contains("$d0_0 using 1:2:3 with yerrorlines") && s.contains("$d0_1 using 1:2:3 with yerrorbars"))
+        #expect(s.contains("$d0_2 using 1:2 with linespoints"))
+        #expect(s.contains("$d0_0 << EOD\n1.0 3.0 0.5\n2.0 4.0 0.25\nEOD"))
+    }
+
     /// Renders a real PNG and PDF when gnuplot is installed (CI installs it).
     @Test(.enabled(if: Gnuplot.version() != nil)) func rendersPNGAndPDF() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gnuplot-test-\(UUID().uuidString)")
