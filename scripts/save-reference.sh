@@ -12,5 +12,7 @@ for id in "$@"; do
   cp "$src"/*.csv "$src"/config.json "$src"/claims.json "$src"/complete.json "$dst"/
   if [ -f "$src/COLUMNS.md" ]; then cp "$src/COLUMNS.md" "$dst"/; fi
   if ls "$src"/tables/*.md >/dev/null 2>&1; then cp "$src"/tables/*.md "$dst/tables/"; fi
-  echo "save-reference: $dst ($(grep -o '"gitRevision" : "[0-9a-f]*"' "$src/config.json" | head -1))"
+  # The run's own revision is the one in config.json's provenance block (a data file's or a
+  # classifier's recorded revision may come first).
+  echo "save-reference: $dst ($(awk '/"provenance"/ { p = 1 } p && /"gitRevision"/ { print $0; exit }' "$src/config.json" | grep -o '"gitRevision" : "[0-9a-f]*"'))"
 done

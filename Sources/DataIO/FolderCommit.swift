@@ -37,9 +37,10 @@ public enum FolderCommit {
         }
     }
 
-    /// Recreates the tree `source` at `target` (which must not exist) with hard links to the same
-    /// files: a cheap copy that is safe because every writer in this package replaces files by
-    /// rename and never writes into an existing file.
+    /// Recreates the tree `source` at `target` with hard links to the same files: a cheap copy
+    /// that is safe because every writer in this package replaces files by rename and never
+    /// writes into an existing file. A file already at `target` is an error, or, with
+    /// `skipExisting`, kept (completing a partial tree).
     public static func hardLinkTree(from source: URL, to target: URL, skipExisting: Bool = false) throws {
         try AtomicFile.createFolder(target)
         let fm = FileManager.default

@@ -183,8 +183,8 @@ public enum Gnuplot {
                 switch series.style {
                 case .lines: return "$d\(p)_\(k) using 1:2 with lines lc rgb '\(color)' \(lw)\(dash) \(t)"
                 case .steps: return "$d\(p)_\(k) using 1:2 with histeps lc rgb '\(color)' \(lw)\(dash) \(t)"
-                // A series with yError draws its bars whatever its style (the lines and points
-                // variants used to drop them silently while captions promised intervals).
+                // A series with yError draws its bars in the marker styles too (points and
+                // linespoints dropped them silently while captions promised intervals).
                 case .points where series.yError != nil:
                     return "$d\(p)_\(k) using 1:2:3 with yerrorbars lc rgb '\(color)' pt 7 ps \(num(0.5 * series.weight)) \(t)"
                 case .points: return "$d\(p)_\(k) using 1:2 with points lc rgb '\(color)' pt 7 ps \(num(0.5 * series.weight)) \(t)"

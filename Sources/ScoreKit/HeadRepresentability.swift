@@ -27,7 +27,7 @@ public enum HeadRepresentability {
         var previous = Double.infinity
         for _ in 0..<max(iterations, 1) {
             // UUᵀ: the r largest positive eigenpairs of S − diag(d).
-            lowRank = [Double](repeating: 0, count: d * d)
+            for i in lowRank.indices { lowRank[i] = 0 }
             if rank > 0 {
                 var m = Tensor<Double>(shape: [d, d], scalars: matrix)
                 for i in 0..<d { m.scalars[i * d + i] -= diagonal[i] }

@@ -52,6 +52,18 @@ extension ExperimentSmoke {
             let results = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("claims.json")))
             #expect(results.first { $0.claim == "HO-C2" }!.notes.contains("Head representability (head_floor.csv)"))
             try ExperimentSmoke.expectColumnDictionary(in: base)
+            // A result committed before the head-floor group existed (no head_floor.csv in the
+            // folder or its record) still re-renders, without the floor sentence.
+            let location = ResultLocation(final: base)
+            var record = try #require(try CompletionRecord.read(location))
+            record.files.removeAll { $0.name == "head_floor.csv" }
+            try FileManager.default.removeItem(at: base.appendingPathComponent("head_floor.csv"))
+            try JSONFile.write(record, to: location.record)
+            let rerender = try HOE1HessianAccuracy.parseAsRoot(["--datasets", "random-10", "--full-head-max-dimension", "5", "--train-steps", "20", "--test-points", "30",
+                                                                "--seeds", "1", "--out", base.path, "--threads", "2", "--render-only"]) as! HOE1HessianAccuracy
+            try rerender.run()
+            let again = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("claims.json")))
+            #expect(!again.first { $0.claim == "HO-C2" }!.notes.contains("Head representability"))
         }
 
         /// The per-point error metrics on a hand-made 2×2 case.

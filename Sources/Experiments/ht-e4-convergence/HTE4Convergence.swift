@@ -84,8 +84,8 @@ struct HTE4Convergence: Experiment {
         if let v = chains, v < 2 { throw ValidationError("--chains must be at least 2, got \(v)") }
         if let v = iterations, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         // The trace figure needs at least one snapshot per level (one every snapshotEvery steps).
-        if let v = steps, v < Config.quick.snapshotEvery {
-            throw ValidationError("--langevin-steps must be at least \(Config.quick.snapshotEvery) (one trace snapshot every \(Config.quick.snapshotEvery) steps), got \(v)")
+        if let v = steps, v < config.snapshotEvery {
+            throw ValidationError("--langevin-steps must be at least \(config.snapshotEvery) (one trace snapshot every \(config.snapshotEvery) steps), got \(v)")
         }
         if let v = steps { try Limits.count("--langevin-steps", v, maximum: Limits.maximumSteps, reason: "Langevin steps per level") }
         if let v = iterations { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training iterations") }
