@@ -1,4 +1,5 @@
 import DataIO
+import SampleMetrics
 import ExperimentKit
 import Foundation
 import TensorCore
@@ -35,6 +36,68 @@ extension ExperimentSmoke {
             #expect(metrics.rows.count == 2 * 3)
             let claims = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/run/claims.json")))
             #expect(claims.map(\.claim) == ["HT-C10"] && claims[0].verdict == .proxyRecorded && claims[0].checks.count == 2)
+            let bootstrap = try CSVFile.read(from: base.appendingPathComponent("a/run/fd_chain_bootstrap.csv"))
+            #expect(bootstrap.rows.count == 2)
+        }
+
+        /// Gaussian features [n, 3] with mean `shift` in every coordinate.
+        static func features(_ n: Int, shift: Double, seed: UInt64) -> Tensor<Double> {
+            var rng = Xoshiro256(seed: seed)
+            return Tensor(shape: [n, 3], scalars: (0..<(3 * n)).map { _ in shift + rng.nextNormal() })
+        }
+
+        /// The chain bootstrap: identical samples across β give exactly 1 with a zero-width
+        /// interval; the point ratio is the geometric mean over seeds of directly computed FD
+        /// ratios; a β whose samples sit far from the reference gets an interval above 1 and one
+        /// sitting closer an interval below 1; the same seed gives the same interval.
+        @Test func chainBootstrapIntervals() throws {
+            let reference = FeatureGaussian(features: Self.features(2000, shift: 0, seed: 1))
+            let same = Self.features(300, shift: 0.3, seed: 2)
+            let flat = try HTE6SampleQuality.chainBootstrap(features: [[same, same, same]], reference: reference, betas: [1, 1.5, 2],
+                                                            resamples: 50, seed: 0)
+            #expect(flat.map(\.beta) == [1, 1.5])
+            for r in flat { #expect(r.ratio == 1 && r.low == 1 && r.high == 1) }
+
+            let seeds = (0..<2).map { k in
+                [Self.features(300, shift: 1.0, seed: 10 + UInt64(k)), Self.features(300, shift: 0.05, seed: 20 + UInt64(k)),
+                 Self.features(300, shift: 0.4, seed: 30 + UInt64(k))]
+            }
+            let r = try HTE6SampleQuality.chainBootstrap(features: seeds, reference: reference, betas: [1, 1.5, 2], resamples: 200, seed: 7)
+            let direct = try (0..<2).map { k in
+                try (0..<2).map { b in
+                    log(try FrechetDistance.between(FeatureGaussian(features: seeds[k][b]), reference)
+                        / FrechetDistance.between(FeatureGaussian(features: seeds[k][2]), reference))
+                }
+            }
+            let tolerance = 1e-12
+            #expect(abs(r[0].ratio - exp((direct[0][0] + direct[1][0]) / 2)) < tolerance * r[0].ratio)
+            #expect(abs(r[1].ratio - exp((direct[0][1] + direct[1][1]) / 2)) < tolerance * r[1].ratio)
+            #expect(r[0].low > 1 && r[0].low <= r[0].ratio && r[0].ratio <= r[0].high)
+            #expect(r[1].high < 1 && r[1].low <= r[1].ratio && r[1].ratio <= r[1].high)
+            let again = try HTE6SampleQuality.chainBootstrap(features: seeds, reference: reference, betas: [1, 1.5, 2], resamples: 200, seed: 7)
+            #expect(again.map(\.low) == r.map(\.low) && again.map(\.high) == r.map(\.high))
+        }
+
+        /// With one seed, HT-C10's check takes the chain bootstrap's interval and says it is
+        /// sampling variation only; with several seeds it keeps the interval over seeds.
+        @Test func oneSeedUsesChainInterval() throws {
+            let cmd = try HTE6SampleQuality.parseAsRoot(["--scale", "full"]) as! HTE6SampleQuality
+            let ratios = [HTE6SampleQuality.RatioRow(dataset: "fashion-mnist", beta: 1, seeds: 1, ratio: Estimate(mean: 1.3, low: 1.3, high: 1.3, n: 1)),
+                          HTE6SampleQuality.RatioRow(dataset: "digits8x8", beta: 1, seeds: 5, ratio: Estimate(mean: 1.2, low: 0.9, high: 1.5, n: 5))]
+            let bootstrap = [HTE6SampleQuality.ChainBootstrapRow(dataset: "fashion-mnist", beta: 1, seeds: 1, chains: 5000, resamples: 200,
+                                                                 fdRatioToBeta2: 1.3, low: 1.2, high: 1.4),
+                             HTE6SampleQuality.ChainBootstrapRow(dataset: "digits8x8", beta: 1, seeds: 5, chains: 1000, resamples: 200,
+                                                                 fdRatioToBeta2: 1.2, low: 1.1, high: 1.25)]
+            let claim = cmd.claims(ratios, bootstrap: bootstrap)[0]
+            #expect(claim.verdict == .proxyRecorded)
+            #expect(claim.checks[0].estimate.low == 1.2 && claim.checks[0].estimate.high == 1.4 && claim.checks[0].estimate.n == 5000)
+            #expect(claim.checks[0].reason?.contains("beyond sampling noise") == true)
+            #expect(claim.checks[1].estimate.low == 0.9 && claim.checks[1].estimate.high == 1.5)
+            #expect(claim.checks[1].reason == "no difference resolved")
+            #expect(claim.notes.contains("sampling variation only") && claim.notes.contains("chain bootstrap [1.10, 1.25]"))
+            // Without the file (a result merged before it existed) one seed has no interval.
+            let old = cmd.claims(ratios)[0]
+            #expect(old.checks[0].reason == "one seed, no interval")
         }
     }
 }
