@@ -23,7 +23,7 @@ extension ExperimentSmoke {
                 // Issue 19: the committed folder has a column dictionary naming every CSV and column.
                 try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
-            for f in ["mixing.csv", "left.csv", "loss.csv", "claims.json"] {
+            for f in ["mixing.csv", "left.csv", "chains.csv", "loss.csv", "claims.json"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             for f in ["images/chains-c-0.01.png", "images/chains-c-0.2.json", "models/score-diagonal.h5", "tables/mixing.md", "config.json"] {
@@ -31,6 +31,21 @@ extension ExperimentSmoke {
             }
             let claims = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/claims.json")))
             #expect(claims.map(\.claim) == ["HO-C8"] && claims[0].checks.count == 3)
+            // HO-C8 pairs chains: 2 seeds × 2 start kinds × 4 chains per step size.
+            for check in claims[0].checks { #expect(check.estimate.n == 16 && check.power?.counts == "chains") }
+            // chains.csv agrees with mixing.csv: per (seed, c, sampler, start) the mean of the
+            // chains' switches is the row's switches_per_chain.
+            let run = base.appendingPathComponent("a")
+            let chains = try CSVFile.read(from: run.appendingPathComponent("chains.csv"))
+            let mixing = try CSVFile.read(from: run.appendingPathComponent("mixing.csv"))
+            #expect(chains.rows.count == 3 * 2 * 2 * 2 * 4)
+            func col(_ f: (header: [String], rows: [[String]]), _ name: String) -> Int { f.header.firstIndex(of: name)! }
+            for row in mixing.rows {
+                let key = ["seed", "step_ratio", "sampler", "start"].map { row[col(mixing, $0)] }
+                let mine = chains.rows.filter { r in ["seed", "step_ratio", "sampler", "start"].map { r[col(chains, $0)] } == key }
+                let mean = mine.map { Double($0[col(chains, "switches")])! }.reduce(0, +) / Double(mine.count)
+                #expect(mine.count == 4 && abs(mean - Double(row[col(mixing, "switches_per_chain")])!) <= Tolerance.float64Ops)
+            }
         }
 
         /// Mixing statistics on hand-made class records (records at steps 0, 10, 20, 30).
