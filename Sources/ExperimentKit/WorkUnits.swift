@@ -87,9 +87,10 @@ public enum WorkUnitError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingUnits(let id, let missing, let total):
+        case .missingUnits(_, let missing, let total):
+            // No experiment prefix: Experiment.run() puts "error: <id>: " before every message.
             let shown = missing.prefix(8).joined(separator: ", ") + (missing.count > 8 ? ", …" : "")
-            return "\(id): --merge-only: \(missing.count) of \(total) work units are missing: \(shown); compute them with --units (scripts/slurm-submit.sh resubmits only these)"
+            return "--merge-only: \(missing.count) of \(total) work units are missing: \(shown); compute them with --units (scripts/slurm-submit.sh resubmits only these)"
         case .unmatched(let items, let listed, let stoppedAt):
             let later = stoppedAt.map { "; units after group '\($0)' are listed once it is complete" } ?? ""
             return "--units: \(items.joined(separator: ", ")) selects no unit: the run lists \(listed) units (0…\(max(0, listed - 1)), see --list-units)\(later)"
