@@ -38,6 +38,7 @@ extension ExperimentSmoke {
             #expect(claims.map(\.claim) == ["HT-C10"] && claims[0].verdict == .proxyRecorded && claims[0].checks.count == 2)
             let bootstrap = try CSVFile.read(from: base.appendingPathComponent("a/run/fd_chain_bootstrap.csv"))
             #expect(bootstrap.rows.count == 2)
+            #expect(claims[0].notes.contains("Class coverage (class_histogram.csv): digits8x8: class entropy"))
         }
 
         /// Gaussian features [n, 3] with mean `shift` in every coordinate.
@@ -76,6 +77,44 @@ extension ExperimentSmoke {
             #expect(r[1].high < 1 && r[1].low <= r[1].ratio && r[1].ratio <= r[1].high)
             let again = try HTE6SampleQuality.chainBootstrap(features: seeds, reference: reference, betas: [1, 1.5, 2], resamples: 200, seed: 7)
             #expect(again.map(\.low) == r.map(\.low) && again.map(\.high) == r.map(\.high))
+        }
+
+        /// A metrics or floor row from its flat CSV fields (the quality columns set to 0 except
+        /// those given).
+        static func row<R: Decodable>(_ type: R.Type, _ fields: [String: Any]) throws -> R {
+            var all: [String: Any] = [:]
+            for k in ["fd_features", "kid_features", "kid_features_sd", "precision_features", "recall_features", "density_features", "coverage_features",
+                      "precision_pixels", "recall_pixels", "density_pixels", "coverage_pixels", "class_entropy", "kl_to_training_proportions",
+                      "nn_distance_training_mean", "values_more_than_0.1_outside", "diverged_chains"] { all[k] = 0 }
+            for (k, v) in fields { all[k] = v }
+            return try JSONDecoder().decode(R.self, from: JSONSerialization.data(withJSONObject: all))
+        }
+
+        /// HT-C10's class-coverage sentence: entropies per β against the real images', the
+        /// largest class's pooled share, and the "all fail" remark only when every β is below
+        /// half the real entropy.
+        @Test func classCoverageSentence() throws {
+            typealias T = HTE6SampleQuality
+            func metrics(_ name: String, _ beta: Double, _ entropy: Double, _ fd: Double) throws -> T.MetricsRow {
+                try Self.row(T.MetricsRow.self, ["dataset": name, "seed": 0, "beta": beta, "samples": 10, "class_entropy": entropy, "fd_features": fd])
+            }
+            let m = try [metrics("fashion", 1, 0.6, 550), metrics("fashion", 2, 0.7, 532), metrics("digits", 1, 2.2, 48), metrics("digits", 2, 0.9, 30)]
+            let floors = try [Self.row(T.FloorRow.self, ["dataset": "fashion", "images": 10, "class_entropy": 2.3, "fd_features": 1.09]),
+                              Self.row(T.FloorRow.self, ["dataset": "digits", "images": 10, "class_entropy": 2.3, "fd_features": 2.4])]
+            let histogram = [T.ClassHistogramRow(dataset: "fashion", seed: 0, beta: 1, class: 8, count: 8, proportion: 0.8),
+                             T.ClassHistogramRow(dataset: "fashion", seed: 0, beta: 1, class: 6, count: 2, proportion: 0.2),
+                             T.ClassHistogramRow(dataset: "fashion", seed: 0, beta: 2, class: 8, count: 7, proportion: 0.7),
+                             T.ClassHistogramRow(dataset: "fashion", seed: 0, beta: 2, class: 0, count: 3, proportion: 0.3),
+                             T.ClassHistogramRow(dataset: "digits", seed: 0, beta: 1, class: 3, count: 5, proportion: 0.5),
+                             T.ClassHistogramRow(dataset: "digits", seed: 0, beta: 1, class: 4, count: 5, proportion: 0.5),
+                             T.ClassHistogramRow(dataset: "digits", seed: 0, beta: 2, class: 1, count: 10, proportion: 1)]
+            let text = T.classCoverage(metrics: m, floors: floors, histogram: histogram, betas: [1, 2])
+            #expect(text.contains("fashion: class entropy 0.600 (β = 1.00), 0.700 (β = 2.00) nats against 2.30"), "\(text)")
+            #expect(text.contains("80.0% (class 8), 70.0% (class 8)"), "\(text)")
+            #expect(text.contains("compare samplers that all fail (FD 532–550 against 1.09"), "\(text)")
+            // Digits: only β = 2 is below half; ties go to the lower class (3 over 4).
+            #expect(text.contains("50.0% (class 3), 100.0% (class 1); below 0.50 of the real images' entropy (threshold ours) at β = 2.00"), "\(text)")
+            #expect(text.components(separatedBy: "all fail").count == 2)
         }
 
         /// With one seed, HT-C10's check takes the chain bootstrap's interval and says it is

@@ -518,7 +518,8 @@ struct HTE6SampleQuality: Experiment {
         // still re-renders, without those intervals.
         let bootstrap = FileManager.default.fileExists(atPath: run.file("fd_chain_bootstrap.csv").path)
             ? try run.readRows(ChainBootstrapRow.self, from: "fd_chain_bootstrap.csv") : []
-        try run.writeClaims(claims(ratios, bootstrap: bootstrap))
+        let histogram = try run.readRows(ClassHistogramRow.self, from: "class_histogram.csv")
+        try run.writeClaims(claims(ratios, bootstrap: bootstrap, coverage: Self.classCoverage(metrics: m, floors: f, histogram: histogram, betas: c.betas)))
         print(Table(header: ["data", "β", "seeds", "FD", "KID", "P f", "R f", "C f", "P px", "R px", "H"], rows: table).markdown())
     }
 
@@ -531,10 +532,49 @@ struct HTE6SampleQuality: Experiment {
         var ratio: Estimate
     }
 
+    /// Below this fraction of the real images' class entropy (ours) a case's samples count as
+    /// missing most classes, and HT-C10's notes say that its FD ratios compare failing samplers.
+    static let collapsedEntropyFraction = 0.5
+
+    /// The class coverage of each case's samples beside the real images' (HT-C10's notes): the
+    /// class entropy per β (mean over seeds), the largest class's share (pooled over seeds) and
+    /// the FD range against the real-image floor. Computed from metrics.csv, floor.csv and
+    /// class_histogram.csv.
+    static func classCoverage(metrics: [MetricsRow], floors: [FloorRow], histogram: [ClassHistogramRow], betas: [Double]) -> String {
+        var parts: [String] = []
+        for floor in floors {
+            let name = floor.dataset
+            let here = betas.filter { b in metrics.contains { $0.dataset == name && $0.beta == b } }
+            guard !here.isEmpty else { continue }
+            let entropies = here.map { b in Stats.mean(metrics.filter { $0.dataset == name && $0.beta == b }.map(\.metrics.classEntropy)) }
+            let largest = here.map { b -> (share: Double, class: Int) in
+                let rows = histogram.filter { $0.dataset == name && $0.beta == b }
+                var counts: [Int: Int] = [:]
+                for r in rows { counts[r.class, default: 0] += r.count }
+                let total = max(counts.values.reduce(0, +), 1)
+                let top = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }
+                return (Double(top?.value ?? 0) / Double(total), top?.key ?? -1)
+            }
+            let fd = metrics.filter { $0.dataset == name }.map(\.metrics.fdFeatures)
+            let real = floor.metrics.classEntropy
+            var text = "\(name): class entropy " + zip(here, entropies).map { "\(Format.significant($1, 3)) (β = \(Format.significant($0, 3)))" }.joined(separator: ", ")
+                + " nats against \(Format.significant(real, 3)) for real images; the largest class takes "
+                + largest.map { "\(Format.percent($0.share)) (class \($0.class))" }.joined(separator: ", ")
+            let collapsed = zip(here, entropies).filter { $0.1 < collapsedEntropyFraction * real }.map(\.0)
+            if collapsed.count == here.count {
+                text += "; below \(Format.significant(collapsedEntropyFraction, 2)) of the real images' entropy at every β (threshold ours): the samples miss most classes, so the FD ratios here compare samplers that all fail (FD \(Format.significant(fd.min() ?? .nan, 3))–\(Format.significant(fd.max() ?? .nan, 3)) against \(Format.significant(floor.metrics.fdFeatures, 3)) for real images)"
+            } else if !collapsed.isEmpty {
+                text += "; below \(Format.significant(collapsedEntropyFraction, 2)) of the real images' entropy (threshold ours) at β = " + collapsed.map { Format.significant($0, 3) }.joined(separator: ", ")
+            }
+            parts.append(text)
+        }
+        return parts.isEmpty ? "" : "Class coverage (class_histogram.csv): " + parts.joined(separator: "; ") + "."
+    }
+
     /// HT-C10's recorded checks, one per (case, β ≠ 2). With several seeds the interval is over
     /// seeds (training and sampling variation); with one seed it is the chain bootstrap's
     /// (sampling variation only), and the sentence says so.
-    func claims(_ ratios: [RatioRow], bootstrap: [ChainBootstrapRow] = []) -> [ClaimResult] {
+    func claims(_ ratios: [RatioRow], bootstrap: [ChainBootstrapRow] = [], coverage: String = "") -> [ClaimResult] {
         var shows: [String] = []
         func interval(_ lo: Double, _ hi: Double) -> String { "[\(Format.significant(lo, 3)), \(Format.significant(hi, 3))]" }
         let checks = ratios.map { r -> ClaimCheck in
@@ -574,7 +614,7 @@ struct HTE6SampleQuality: Experiment {
             scope: "Sample quality of GND(β)-DSM against Gaussian DSM on \(ratios.map(\.dataset).uniqued().joined(separator: " and ")), measured with offline proxies (classifier-feature FD/KID, PRDC, class histogram), not the paper's Inception FID/IS/KID.",
             experiment: Self.experimentID, command: "make ht-e6-sample-quality SCALE=\(options.scale.rawValue)", checks: checks,
             seeds: ratios.map(\.seeds).min() ?? 0,
-            notes: "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only.")]
+            notes: "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only." + (coverage.isEmpty ? "" : " " + coverage))]
     }
 }
 
