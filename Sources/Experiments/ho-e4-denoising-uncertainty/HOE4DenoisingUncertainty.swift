@@ -68,6 +68,9 @@ struct HOE4DenoisingUncertainty: Experiment {
         /// Fashion-MNIST, C = 32, low-rank model only (a full head would need 784² outputs). Timed
         /// (issue 16): 20 steps at batch 32 took 20 s on 2 threads of the shared machine (1.0 s per
         /// step) and 20 evaluated images 3.6 s, so 6000 steps and 300 images ≈ 1.7 h, inside 2 h.
+        /// Measured at full scale (session 8): the one training unit runs on one thread (a lone
+        /// unit runs inline); 0.93 s per step alone, 7889 s for 6000 steps beside two other jobs;
+        /// the 300 images took 2 min.
         static let full: Config = {
             var c = Config()
             c.dataset = .fashionMNIST
