@@ -54,6 +54,7 @@ extension ExperimentSmoke {
             let m = HOE6OzakiImages.mixing(chains, recordSteps: [0, 10, 20, 30], reportSteps: [10, 20, 30], classCount: 4)
             #expect(m.left == [0, 0.5, 0.5])
             #expect(abs(m.switchesPerChain - 1) <= Tolerance.float64Ops)  // 2 switches over 2 chains
+            #expect(m.switches == [2, 0])
             // Pooled records after step 0: classes 1, 2, 1, 3, 3, 3 → p = (2, 1, 3)/6.
             let p = [2.0, 1, 3].map { $0 / 6 }
             #expect(abs(m.entropy + p.reduce(0) { $0 + $1 * log($1) }) <= Tolerance.float64Ops)

@@ -184,6 +184,8 @@ struct HOE6OzakiImages: Experiment {
     struct Mixing {
         /// Per report step: fraction of chains that left their start class by then.
         var left: [Double]
+        /// Per chain: class changes between consecutive records (chains.csv, HO-C8).
+        var switches: [Int]
         var switchesPerChain: Double
         /// Entropy (nats) of the class histogram pooled over chains and records after step 0.
         var entropy: Double
@@ -191,21 +193,21 @@ struct HOE6OzakiImages: Experiment {
 
     static func mixing(_ classes: [[Int]], recordSteps: [Int], reportSteps: [Int], classCount: Int) -> Mixing {
         var left = [Double](repeating: 0, count: reportSteps.count)
-        var switches = 0
+        var switches = [Int](repeating: 0, count: classes.count)
         var histogram = [Double](repeating: 0, count: classCount)
-        for chain in classes {
+        for (r, chain) in classes.enumerated() {
             let start = chain[0]
             for (i, t) in reportSteps.enumerated() {
                 if chain.indices.contains(where: { recordSteps[$0] <= t && chain[$0] != start }) { left[i] += 1 }
             }
             for j in 1..<chain.count {
-                if chain[j] != chain[j - 1] { switches += 1 }
+                if chain[j] != chain[j - 1] { switches[r] += 1 }
                 histogram[chain[j]] += 1
             }
         }
         let n = Double(classes.count), total = histogram.reduce(0, +)
         let entropy = histogram.reduce(0.0) { $1 > 0 ? $0 - ($1 / total) * log($1 / total) : $0 }
-        return Mixing(left: left.map { $0 / n }, switchesPerChain: Double(switches) / n, entropy: entropy)
+        return Mixing(left: left.map { $0 / n }, switches: switches, switchesPerChain: Double(switches.reduce(0, +)) / n, entropy: entropy)
     }
 
     func compute(in run: RunDirectory) throws {
@@ -263,13 +265,12 @@ struct HOE6OzakiImages: Experiment {
             for (s, rule) in Self.samplers.enumerated() {
                 for (kIndex, kind) in Self.startKinds.enumerated() {
                     let chains = Array(r.classes[s][(kIndex * c.chains)..<((kIndex + 1) * c.chains)])
+                    let m = Self.mixing(chains, recordSteps: r.recordSteps, reportSteps: c.reportSteps, classCount: classCount)
                     for (j, chain) in chains.enumerated() {
-                        let switches = zip(chain.dropFirst(), chain).reduce(0) { $0 + ($1.0 != $1.1 ? 1 : 0) }
                         chainRows.append(ChainRow(seed: task.seed, stepRatio: task.ratio, sampler: rule.rawValue, start: kind, chain: j,
-                                                  switches: switches, switchesPer1000Steps: Double(switches) * 1000 / Double(c.steps),
+                                                  switches: m.switches[j], switchesPer1000Steps: Double(m.switches[j]) * 1000 / Double(c.steps),
                                                   startClass: chain[0], finalClass: chain[chain.count - 1]))
                     }
-                    let m = Self.mixing(chains, recordSteps: r.recordSteps, reportSteps: c.reportSteps, classCount: classCount)
                     rows.append(MixingRow(seed: task.seed, stepRatio: task.ratio, stepSize: task.ratio * c.sigma * c.sigma, sampler: rule.rawValue, start: kind,
                                           switchesPerChain: m.switchesPerChain, switchesPer1000Steps: m.switchesPerChain * 1000 / Double(c.steps),
                                           pooledClassEntropyNats: m.entropy, divergedChainsAllStarts: r.diverged[s]))

@@ -209,8 +209,9 @@ struct HTE6SampleQuality: Experiment {
                 let metrics = try ImageSampleMetrics.evaluate(samples: samples, reference: test.images, training: train.images,
                                                               classifier: classifier, trainingProportions: trainingCounts)
                 rows.append(Evaluated(caseName: name, seed: m.seed, beta: m.beta, metrics: metrics))
-                sampleFeatures[m.seed][c.betas.firstIndex(of: m.beta)!] = classifier.evaluate(samples.clamped().images).features.converted(to: Double.self)
-                if m.seed == 0 { gridRows.append(Array(samples.clamped().images.scalars.prefix(min(c.gridSamples, cs.samples) * d))) }
+                let clamped = samples.clamped().images
+                sampleFeatures[m.seed][c.betas.firstIndex(of: m.beta)!] = classifier.evaluate(clamped).features.converted(to: Double.self)
+                if m.seed == 0 { gridRows.append(Array(clamped.scalars.prefix(min(c.gridSamples, cs.samples) * d))) }
             }
             grids.append((cs, gridRows))
             if c.betas.contains(2) {
