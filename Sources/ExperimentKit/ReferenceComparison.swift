@@ -12,6 +12,10 @@ public struct ReferenceComparison {
     /// The scale, for messages.
     public var scale: String
 
+    /// The largest relative difference at which a differing CSV is still "numerically close"
+    /// (ours: a few Float32 roundings, far below any interval's width).
+    public static let closeTolerance = 1e-6
+
     public init(tolerance: Double = 0.25, scale: String = "full") {
         self.tolerance = tolerance
         self.scale = scale
@@ -37,20 +41,31 @@ public struct ReferenceComparison {
                 "different runs: reference seed \(a.identity.seed), config \(a.identity.configSHA256.prefix(12)); rerun seed \(b.identity.seed), config \(b.identity.configSHA256.prefix(12)) — not comparable"])
         }
         var lines: [String] = [], passed = true
-        lines.append("reference git \(a.gitRevision.prefix(10)), rerun git \(b.gitRevision.prefix(10))")
-        // Files.
+        let (ma, mb) = (RunMachine.read(ref), RunMachine.read(rerun))
+        lines.append("reference: git \(a.gitRevision.prefix(10)), \(ma.summary)")
+        lines.append("rerun:     git \(b.gitRevision.prefix(10)), \(mb.summary)")
+        // Files: byte-identical, numerically close, or different.
         let rerunFiles = Dictionary(uniqueKeysWithValues: b.files.map { ($0.name, $0) })
-        var identical = 0
+        var identical = 0, close: [String] = [], different: [String] = []
         for f in a.files where f.name.hasSuffix(".csv") || f.name == "claims.json" {
             guard let g = rerunFiles[f.name] else { lines.append("\(f.name): missing from the rerun"); passed = false; continue }
             if f.sha256 == g.sha256 { identical += 1; continue }
             guard f.name.hasSuffix(".csv") else { lines.append("\(f.name): differs (see the checks below)"); continue }
             let diff = try csvDifference(ref.appendingPathComponent(f.name), rerun.appendingPathComponent(f.name))
-            if let problem = diff.problem { lines.append("\(f.name): \(problem)"); passed = false } else {
-                lines.append("\(f.name): numbers differ, largest relative difference \(Format.significant(diff.largest, 3))\(diff.column.map { " (column \($0))" } ?? "")")
+            if let problem = diff.problem { lines.append("\(f.name): \(problem)"); passed = false; continue }
+            let where_ = diff.column.map { " (column \($0))" } ?? ""
+            if diff.largest <= Self.closeTolerance {
+                close.append(f.name)
+                lines.append("\(f.name): numerically close, largest relative difference \(Format.significant(diff.largest, 3))\(where_)")
+            } else {
+                different.append(f.name)
+                lines.append("\(f.name): different, largest relative difference \(Format.significant(diff.largest, 3))\(where_)")
             }
         }
-        lines.append("\(identical) data file(s) byte-identical")
+        lines.append("files: \(identical) byte-identical, \(close.count) numerically close (relative difference ≤ \(Format.significant(Self.closeTolerance, 2))), \(different.count) different")
+        if !close.isEmpty || !different.isEmpty {
+            lines.append(Self.coverage(ma, mb, sameRevision: a.gitRevision == b.gitRevision))
+        }
         // Claims.
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -83,6 +98,21 @@ public struct ReferenceComparison {
         return Outcome(id: id, passed: passed, lines: lines)
     }
 
+    /// What the thread and ISA guarantee (README, "What is the same from run to run") says about
+    /// differing files between two runs of the same identity.
+    static func coverage(_ a: RunMachine, _ b: RunMachine, sameRevision: Bool) -> String {
+        guard let ia = a.isa, let ib = b.isa else {
+            return "guarantee: not covered: a run predates the ISA record (made before the thread-count fix of issue 26, when OpenBLAS's team and the loss's partial sums followed --threads); last-digit differences are expected"
+        }
+        if ia != ib {
+            return "guarantee: not covered: different ISA classes (\(ia) against \(ib)); the checks below decide"
+        }
+        if !sameRevision {
+            return "guarantee: same ISA class (\(ia)) but different revisions: code changes between them may move numbers; the checks below decide"
+        }
+        return "guarantee: VIOLATED: same ISA class (\(ia)) and revision, so every file should be byte-identical whatever the threads (\(a.threads.map(String.init) ?? "?") against \(b.threads.map(String.init) ?? "?")); please report this"
+    }
+
     /// The largest relative difference between two CSVs of the same shape, or the problem.
     public func csvDifference(_ a: URL, _ b: URL) throws -> (largest: Double, column: String?, problem: String?) {
         let (ha, ra) = try CSVFile.read(from: a)
@@ -101,5 +131,25 @@ public struct ReferenceComparison {
             }
         }
         return (largest, column, nil)
+    }
+}
+
+/// The machine facts a run's config.json records: thread count and oneDNN's ISA (nil when the
+/// run predates that record).
+struct RunMachine {
+    var threads: Int?
+    var isa: String?
+    var libraryThreads: Int?
+
+    static func read(_ folder: URL) -> RunMachine {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return RunMachine() }
+        let provenance = object["provenance"] as? [String: Any]
+        return RunMachine(threads: object["threads"] as? Int, isa: provenance?["oneDNNISA"] as? String,
+                          libraryThreads: provenance?["libraryThreads"] as? Int)
+    }
+
+    var summary: String {
+        "\(threads.map { "\($0) thread(s)" } ?? "threads not recorded"), oneDNN ISA \(isa ?? "not recorded")"
     }
 }

@@ -254,14 +254,3 @@ func uniformInit<S: TensorScalar, G: RandomNumberGenerator>(_ t: inout Tensor<S>
         for i in 0..<p.count { p[i] = S(rng.nextUniform(in: -bound, bound)) }
     }
 }
-
-/// Runs `body(i)` for i in 0..<n, concurrently when n > 1 (one task per index; callers pass
-/// n ≤ `Parallel.threads`). Unlike `Parallel.forEachChunk`, the index identifies the task, which
-/// lets each task write its own partial result.
-func parallelFor(_ n: Int, _ body: (Int) -> Void) {
-    if n <= 1 {
-        if n == 1 { body(0) }
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: n, execute: body)
-}

@@ -3,10 +3,11 @@
 //   L = (1/B) Σ_b w_b · ½ Σ_d (pred_bd − target_bd)²,    ∂L/∂pred_bd = w_b (pred_bd − target_bd) / B.
 //
 // This is the denoising-score-matching objective when pred = s(x̃), target = −z/σ and
-// w_b = λ(σ_b) (e.g. σ_b²). The pass is split into at most `Parallel.threads` contiguous element
-// ranges; each writes its part of dPred and a partial sum (accumulated in Double) into a stack
-// buffer, and the partial sums are added in a fixed order, so the value does not depend on
-// scheduling (it may differ in the last bits between thread counts).
+// w_b = λ(σ_b) (e.g. σ_b²). The pass is split into `Parallel.fixedChunkCount(total)` contiguous
+// element ranges, a number that depends on the size only; each writes its part of dPred and a
+// partial sum (accumulated in Double) into a stack buffer, and the partial sums are added in index
+// order, so the value is the same at every thread count (issue 26; the ranges used to follow
+// `Parallel.threads`, which changed the last bits between 1 and 2 threads).
 import TensorCore
 
 /// The weighted squared error ½·mean_b(w_b · ‖pred_b − target_b‖²) and its gradient.
@@ -33,7 +34,7 @@ public func weightedSquaredError<Scalar: TensorScalar>(
     let total = rows * cols
     guard total > 0 else { return 0 }
     let invB = 1 / Scalar(rows)
-    let chunks = Swift.max(1, Swift.min(Parallel.threads, total / Parallel.minimumChunk))
+    let chunks = Parallel.fixedChunkCount(total)
     let per = (total + chunks - 1) / chunks
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { partial in
         prediction.withUnsafeBufferPointer { pb in
@@ -42,7 +43,7 @@ public func weightedSquaredError<Scalar: TensorScalar>(
                     dPrediction.withUnsafeMutableBufferPointer { db in
                         let (p, t, g) = (pb.baseAddress!, tb.baseAddress!, db.baseAddress!)
                         let partialBase = partial.baseAddress!
-                        parallelFor(chunks) { chunk in
+                        Parallel.forEachPiece(chunks) { chunk in
                                 let lo = chunk * per
                                 let hi = Swift.min(lo + per, total)
                                 let sum = squaredErrorRange(p, t, wp, g, lo: lo, hi: hi, columns: cols, invB: invB)

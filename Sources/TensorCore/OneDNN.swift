@@ -10,8 +10,9 @@
 // Threads: Debian builds oneDNN with the OpenMP runtime (libgomp; dnnl_config.h says
 // DNNL_RUNTIME_OMP). An OpenMP team size is a per-thread setting (the nthreads-var ICV of the
 // calling thread), so every call first makes the calling thread's setting equal to
-// `Parallel.threads` (1 inside `Parallel.inline`, where outer task-parallel loops already use the
-// cores). oneDNN partitions work by the team size, so a fixed thread count gives repeatable sums.
+// `Parallel.libraryThreads` (1 unless a benchmark asked for more; always 1 inside
+// `Parallel.inline`). oneDNN partitions work by the team size, so its sums change in the last bits
+// with it; a team size that never follows `--threads` keeps results independent of it (issue 26).
 import CBLAS
 import CDNNL
 
@@ -38,13 +39,13 @@ public enum OneDNN {
     /// The OpenMP team size oneDNN would use for a call made from this thread.
     public static var threads: Int { Int(omp_get_max_threads()) }
 
-    /// Makes the calling thread's OpenMP team size equal to the thread count its work should use:
-    /// `Parallel.threads`, or 1 inside `Parallel.inline`. Cheap when already equal.
+    /// Makes the calling thread's OpenMP team size equal to the team size its work should use:
+    /// `Parallel.libraryThreads`, or 1 inside `Parallel.inline`. Cheap when already equal.
     /// - Parameter count: a team size to use instead (tests pin 2 threads without touching the
     ///   process-wide `Parallel.threads`).
     @inline(__always)
     public static func pinThreads(_ count: Int? = nil) {
-        let wanted = count ?? (Parallel.isInline ? 1 : Parallel.threads)
+        let wanted = count ?? (Parallel.isInline ? 1 : Parallel.libraryThreads)
         if omp_get_max_threads() != Int32(wanted) { omp_set_num_threads(Int32(wanted)) }
     }
 

@@ -17,20 +17,77 @@ private let inlineKey: pthread_key_t = {
     return key
 }()
 
-/// Process-wide parallelism settings for elementwise kernels.
+/// Process-wide parallelism settings.
+///
+/// Results must not depend on the thread count (issue 26). Two kinds of parallel work are
+/// therefore kept apart:
+///  * `threads` spreads *independent* pieces of work over cores: work units and tasks
+///    (ExperimentKit's `parallelMap`), elementwise kernels (`forEachChunk`, whose bodies touch
+///    only their own range) and reductions cut into a fixed number of pieces that does not depend
+///    on `threads` (`fixedChunkCount`). Who computes a piece changes with `threads`; the piece,
+///    and so every bit of the result, does not.
+///  * `libraryThreads` is the team size of OpenBLAS and oneDNN calls made outside `inline`. Both
+///    libraries cut a GEMM, a convolution or a LAPACK call into pieces by their team size, so
+///    their sums change in the last bits with it (measured on an AVX-512 host: a Float64 GEMM
+///    under the exact HT-E4 minimiser differed at 2 and at 1 OpenBLAS thread). It is 1 unless a
+///    caller asks for more; only the benchmarks do, to measure a library's own threading.
 public enum Parallel {
     nonisolated(unsafe) private static var _threads = 1
+    nonisolated(unsafe) private static var _libraryThreads = 1
 
-    /// Threads used by `forEachChunk`; set together with BLAS by `Parallel.configure(threads:)`.
+    /// Threads used by `forEachChunk`, fixed-chunk reductions and task-parallel loops; set by
+    /// `Parallel.configure(threads:)`.
     public static var threads: Int { _threads }
 
-    /// Sets the thread count for OpenBLAS, oneDNN (this thread's OpenMP team; other threads are
-    /// pinned at each oneDNN call) and the elementwise kernels.
-    public static func configure(threads: Int) {
+    /// The team size of OpenBLAS and oneDNN calls made outside `inline` (1 unless `configure`
+    /// was given more; calls inside `inline` always use 1).
+    public static var libraryThreads: Int { _libraryThreads }
+
+    /// Sets the thread count of the elementwise kernels and task-parallel loops, and the team size
+    /// of OpenBLAS and oneDNN (this thread's OpenMP team; other threads are pinned at each oneDNN
+    /// call).
+    /// - Parameter libraryThreads: OpenBLAS's and oneDNN's team size (default 1, which keeps
+    ///   every result independent of `threads`). A larger team is faster for one big GEMM but
+    ///   changes results in the last bits between team sizes: benchmarks only.
+    public static func configure(threads: Int, libraryThreads: Int = 1) {
         precondition(threads >= 1, "thread count must be at least 1, got \(threads)")
+        precondition(libraryThreads >= 1, "library thread count must be at least 1, got \(libraryThreads)")
         _threads = threads
-        BLAS.setThreads(threads)
+        _libraryThreads = libraryThreads
+        BLAS.setThreads(libraryThreads)
         OneDNN.pinThreads()
+    }
+
+    /// The number of pieces a reduction over `count` elements is cut into: one per
+    /// `minimumChunk` elements, at most `maximumChunks`, never depending on `threads`. The pieces'
+    /// partial sums, added in index order, then give the same bits at any thread count.
+    public static func fixedChunkCount(_ count: Int, minimumChunk: Int = Parallel.minimumChunk, maximumChunks: Int = 8) -> Int {
+        Swift.max(1, Swift.min(maximumChunks, count / Swift.max(minimumChunk, 1)))
+    }
+
+    /// Calls `body(i)` for every piece i in 0..<pieces, on up to `threads` threads (on the
+    /// calling thread inside `inline` or when `threads` is 1). The pieces are the caller's, so
+    /// what each computes does not depend on the thread count.
+    public static func forEachPiece(_ pieces: Int, _ body: (Int) -> Void) {
+        if pieces <= 1 || _threads <= 1 || isInline {
+            for i in 0..<pieces { body(i) }
+            return
+        }
+        let workers = Swift.min(_threads, pieces)
+        let nice = niceness
+        if workers == pieces {
+            DispatchQueue.concurrentPerform(iterations: pieces) { i in
+                adoptNiceness(nice)
+                body(i)
+            }
+            return
+        }
+        // More pieces than threads: worker w takes pieces w, w + workers, ... (the assignment
+        // changes with the thread count; each piece's result does not).
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            adoptNiceness(nice)
+            for i in stride(from: w, to: pieces, by: workers) { body(i) }
+        }
     }
 
     /// True on a thread inside `inline`: `forEachChunk` then runs its body on that thread.

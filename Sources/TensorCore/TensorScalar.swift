@@ -106,8 +106,9 @@ extension Double: TensorScalar {
     }
 }
 
-/// BLAS threading. OpenBLAS keeps its own pool; the harness pins it with `--threads` so that
-/// reductions inside GEMM repeat from run to run.
+/// BLAS threading. OpenBLAS keeps its own pool; `Parallel.configure` sets its size to
+/// `Parallel.libraryThreads` (1 unless a benchmark asks for more), so that a GEMM's or a LAPACK
+/// call's sums never depend on `--threads` (issue 26). Do not call `setThreads` elsewhere.
 public enum BLAS {
     /// Sets the number of OpenBLAS threads (overrides OPENBLAS_NUM_THREADS, upward too).
     public static func setThreads(_ n: Int) {
@@ -118,4 +119,7 @@ public enum BLAS {
     public static var threads: Int { Int(openblas_get_num_threads()) }
     /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Zen".
     public static var configuration: String { String(cString: openblas_get_config()) }
+    /// The kernel family OpenBLAS's DYNAMIC_ARCH picked (e.g. "Haswell"; OPENBLAS_CORETYPE
+    /// overrides the CPU's own).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
 }

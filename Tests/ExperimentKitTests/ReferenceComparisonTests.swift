@@ -30,14 +30,46 @@ import Testing
         let c = ReferenceComparison(tolerance: 0.25)
         let ref = try folder(root, "ref")
         let same = try c.compare("e", reference: ref, rerun: try folder(root, "same"))
-        #expect(same.passed && same.lines.contains("2 data file(s) byte-identical"))
+        #expect(same.passed && same.lines.contains { $0.hasPrefix("files: 2 byte-identical, 0 numerically close") })
+        #expect(!same.lines.contains { $0.hasPrefix("guarantee:") })
         let close = try c.compare("e", reference: ref, rerun: try folder(root, "close", value: 0.5000001, estimate: 1.04))
-        #expect(close.passed && close.lines.contains { $0.hasPrefix("data.csv: numbers differ") })
+        #expect(close.passed && close.lines.contains { $0.hasPrefix("data.csv: numerically close") })
+        // Issue 26/31: a CSV beyond the closeness tolerance is "different"; the checks still decide.
+        let far = try c.compare("e", reference: ref, rerun: try folder(root, "far", value: 0.6))
+        #expect(far.passed && far.lines.contains { $0.hasPrefix("data.csv: different, largest relative difference 0.167") })
+        #expect(far.lines.contains { $0.hasPrefix("files: 1 byte-identical, 0 numerically close") && $0.hasSuffix(", 1 different") })
+        #expect(far.lines.contains { $0.hasPrefix("guarantee: not covered: a run predates the ISA record") })
         let moved = try c.compare("e", reference: ref, rerun: try folder(root, "moved", estimate: 1.06))
         #expect(!moved.passed)
         let flipped = try c.compare("e", reference: ref, rerun: try folder(root, "flipped", estimate: 0.3, low: 0.1, high: 0.45))
         #expect(!flipped.passed && flipped.lines.contains { $0.contains("supported → not supported") })
         let other = try c.compare("e", reference: ref, rerun: try folder(root, "other", seed: 1))
         #expect(!other.passed && other.lines[0].hasPrefix("different runs"))
+    }
+
+    /// Issue 26: what the thread/ISA guarantee says about differing files, from each run's
+    /// config.json (threads, oneDNN ISA), and the runs' machines printed first.
+    @Test func saysWhetherTheGuaranteeCoversADifference() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("compare-isa-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func machine(_ dir: URL, threads: Int, isa: String) throws {
+            let json = "{\"threads\": \(threads), \"provenance\": {\"oneDNNISA\": \"\(isa)\", \"libraryThreads\": 1}}"
+            try json.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        }
+        let c = ReferenceComparison(tolerance: 0.25)
+        let ref = try folder(root, "ref")
+        try machine(ref, threads: 2, isa: "avx2")
+        let sameISA = try folder(root, "same-isa", value: 0.5000001)
+        try machine(sameISA, threads: 1, isa: "avx2")
+        let outcome = try c.compare("e", reference: ref, rerun: sameISA)
+        #expect(outcome.lines.contains("reference: git abc, 2 thread(s), oneDNN ISA avx2"))
+        #expect(outcome.lines.contains("rerun:     git abc, 1 thread(s), oneDNN ISA avx2"))
+        #expect(outcome.lines.contains { $0.hasPrefix("guarantee: VIOLATED: same ISA class (avx2) and revision") })
+        let otherISA = try folder(root, "other-isa", value: 0.5000001)
+        try machine(otherISA, threads: 2, isa: "avx512_core_bf16")
+        #expect(try c.compare("e", reference: ref, rerun: otherISA).lines
+            .contains("guarantee: not covered: different ISA classes (avx2 against avx512_core_bf16); the checks below decide"))
+        let a = RunMachine(threads: 2, isa: "avx2"), b = RunMachine(threads: 1, isa: "avx2")
+        #expect(ReferenceComparison.coverage(a, b, sameRevision: false).hasPrefix("guarantee: same ISA class (avx2) but different revisions"))
     }
 }

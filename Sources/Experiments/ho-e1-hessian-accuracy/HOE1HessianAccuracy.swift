@@ -359,10 +359,6 @@ struct HOE1HessianAccuracy: Experiment {
         }
         cells.sort { mixtures[$0.dataset]!.dimension > mixtures[$1.dataset]!.dimension }
         let progress = Progress(Self.experimentID, total: cells.count)
-        let threads = options.threads
-        // One BLAS thread per task (tasks run in parallel; elementwise kernels stay inline).
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(threads) }
         let base = options.seed
         let results = try run.units("cells", count: cells.count,
                                     key: { "\(cells[$0].dataset)_sigma-\(cells[$0].sigma)_seed-\(cells[$0].seed)" },

@@ -179,10 +179,6 @@ struct HOE3VarianceReduction: Experiment {
         let seeds = options.seedCount(Self.seedDefaults)
         let mixture = SyntheticMixtures.anisotropic2D()
         let base = options.seed
-        let threads = options.threads
-        // One BLAS thread per task (tasks run in parallel; elementwise kernels stay inline).
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(threads) }
 
         // (a) spreads at a fixed model, one task per (σ, form).
         let spreadTasks = c.sigmas.flatMap { s in SecondOrderForm.allCases.map { (sigma: s, form: $0) } }

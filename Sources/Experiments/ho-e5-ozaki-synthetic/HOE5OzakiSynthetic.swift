@@ -257,8 +257,6 @@ struct HOE5OzakiSynthetic: Experiment {
         }
         let base = options.seed
         let threads = options.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(threads) }
         // Learned scores per seed first (one task per seed), then every (seed, arm) chain run.
         let progress = Progress(Self.experimentID, total: seeds + seeds * arms.count)
         let learned = try parallelMap(seeds, threads: threads, progress: { progress.advance() }) { s -> (provider: () -> Provider, first: Double, second: Double) in

@@ -128,10 +128,6 @@ struct HTE0ToyBalance: Experiment {
         let tasks = (0..<seeds).flatMap { s in c.betas.flatMap { b in [false, true].map { (seed: s, beta: b, conditioned: $0) } } }
         let progress = Progress("\(Self.experimentID)", total: tasks.count)
         let base = options.seed
-        // The tasks run side by side on --threads threads; their GEMMs are tiny (16 wide), and
-        // OpenBLAS serialises concurrent multi-threaded calls, so each task uses one BLAS thread.
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(options.threads) }
         let results = try run.units("train-sample", count: tasks.count,
                                     key: { "seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)_conditioned-\(tasks[$0].conditioned ? 1 : 0)" },
                                     progress: { progress.advance() }) { k -> UnitRows in

@@ -444,10 +444,6 @@ struct HTE3ScoreError: Experiment {
         let tasks = sets.indices.flatMap { i in (0..<seeds).flatMap { s in c.betas.map { (set: i, seed: s, beta: $0) } } }
             .sorted { sets[$0.set].dimension > sets[$1.set].dimension }
         let progress = Progress(Self.experimentID, total: tasks.count)
-        let threads = options.threads
-        // One BLAS thread per task (tasks run in parallel; elementwise kernels stay inline).
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(threads) }
         let base = options.seed
         let results = try run.units("train-evaluate", count: tasks.count,
                                     key: { "\(sets[tasks[$0].set].name)_seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)" },

@@ -346,9 +346,6 @@ struct HTE5ClassBalance: Experiment {
         }
         func modelName(seed k: Int, beta: Double) -> String { "seed-\(k)_beta-\(Format.significant(beta, 3))" }
 
-        // Units run side by side, one thread each (oneDNN runs single-threaded inside them).
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(options.threads) }
         let models = (0..<seeds).flatMap { k in c.betas.map { (seed: k, beta: $0) } }
         let trainProgress = Progress("\(Self.experimentID) training", total: models.count)
         let summaries = try run.units("train", count: models.count, key: { modelName(seed: models[$0].seed, beta: models[$0].beta) },

@@ -142,7 +142,6 @@ struct HTE6SampleQuality: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let c = config
-        BLAS.setThreads(1)
         var rows: [Evaluated] = [], floors: [(String, ImageSampleMetrics)] = [], grids: [(Case, [[Float]])] = []
         var lossRows: [LossRow] = [], levelsRecord: [String: ImageNoiseLevels] = [:], classifiers: [String: ClassifierRecord] = [:]
         var bootstrapRows: [ChainBootstrapRow] = []

@@ -55,7 +55,7 @@ func runGEMMShapes(threadCounts: [Int], repeats: Int, seed: UInt64) {
     print("load average before: \(loadAverage())")
     var rng = Xoshiro256(seed: seed)
     for t in threadCounts {
-        Parallel.configure(threads: t)
+        Parallel.configure(threads: t, libraryThreads: t)
         print("")
         print("threads \(t)  (load average \(loadAverage()))   GFLOP/s best / median; ratio = oneDNN/OpenBLAS (medians)")
         print("  group  shape               m     n     k    OpenBLAS          oneDNN            ratio")

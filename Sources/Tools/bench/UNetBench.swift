@@ -50,7 +50,7 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
     print("")
     print("bench: U-Net DSM step, C = \(channels), \(side)×\(side), float32, batch \(batch), σ per example, Adam; convolutions \(backend.rawValue); oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
     for t in threadCounts {
-        Parallel.configure(threads: t)
+        Parallel.configure(threads: t, libraryThreads: t)
         let problem = DSMStep(sizes: [side * side], batch: batch, seed: seed, sampler: sampler, unetChannels: channels)
         guard case .unet(let net) = problem.network else { fatalError("U-Net bench without a U-Net") }
         for conv in net.convolutions { conv.backend = backend }

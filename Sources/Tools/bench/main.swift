@@ -389,7 +389,7 @@ struct Bench: ParsableCommand {
 
     func runExperiment() {
         for t in [1, 2, 1, 2] {
-            Parallel.configure(threads: t)
+            Parallel.configure(threads: t, libraryThreads: t)
             let problem = DSMStep(sizes: [784, 512, 512, 784], batch: batch, seed: seed, sampler: sampler)
             var t0 = nowNanoseconds()
             for _ in 0..<100 { problem.sampleNoise() }
@@ -440,7 +440,7 @@ struct Bench: ParsableCommand {
         }
         var failed = false
         for t in threadCounts {
-            Parallel.configure(threads: t)
+            Parallel.configure(threads: t, libraryThreads: t)
             for unet in [false, true] {
                 let runs: [[[Float]]] = (0..<2).map { _ in
                     let p = unet ? DSMStep(sizes: [784], batch: 16, seed: seed, sampler: sampler, unetChannels: 8)
@@ -466,7 +466,7 @@ struct Bench: ParsableCommand {
         let gemm = GEMMOnly(sizes: sizes, batch: batch, seed: seed)
         print("GEMM flops per step (3 forward + 3 weight-gradient + 2 input-gradient): \(Int(gemm.flops))")
         for t in threadCounts {
-            Parallel.configure(threads: t)
+            Parallel.configure(threads: t, libraryThreads: t)
             // Bare SGEMM at the step's shapes.
             for _ in 0..<warmup { gemm.run() }
             var gemmTimes: [Double] = []

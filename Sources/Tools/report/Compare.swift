@@ -9,8 +9,10 @@
 //     their largest relative difference, text exactly);
 //   - every claim check: its verdict must be the same, and its estimate must lie within a quarter
 //     of the reference interval's half-width of the reference estimate (or within 1e-9 relative
-//     when the interval has no width). Thread counts or BLAS builds that differ give small
-//     floating-point differences; these pass, and the largest one is printed.
+//     when the interval has no width). Differing CSVs are classed "numerically close" (largest
+//     relative difference ≤ 1e-6) or "different"; both pass when the checks agree, and the
+//     output says whether the thread/ISA guarantee covers them (README, "What is the same from
+//     run to run"), after printing both runs' revisions, threads and oneDNN ISA.
 // Exit status 1 when any experiment fails, so `make compare` can gate a rerun.
 import ArgumentParser
 import DataIO
