@@ -29,14 +29,20 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
     /// A claim with no stated direction or size (e.g. "competitive"), measured by a proxy: the
     /// numbers are recorded and described, not judged against a threshold.
     case proxyRecorded = "proxy recorded"
+    /// An image claim whose baseline sampler (β = 2, Gaussian Langevin noise) fails the quality
+    /// gate (`ImageQualityGate`, issue 27): its samples are not images good enough to read the
+    /// claim from, so no verdict is drawn; the notes give the failing numbers.
+    case notTestableAtThisScale = "not testable at this scale"
 }
 
 extension Verdict {
-    /// The verdict of a claim decided by several checks together: not supported if any check is,
+    /// The verdict of a claim decided by several checks together: not testable at this scale if
+    /// any check is (the image quality gate failed), else not supported if any check is,
     /// supported if every check is, not tested if no check was tested, inconclusive otherwise (a
     /// mix of supported and untested checks included, and with no checks at all).
     public static func combining(_ checks: [ClaimCheck]) -> Verdict {
         if checks.isEmpty { return .inconclusive }
+        if checks.contains(where: { $0.verdict == .notTestableAtThisScale }) { return .notTestableAtThisScale }
         if checks.contains(where: { $0.verdict == .notSupported }) { return .notSupported }
         if checks.allSatisfy({ $0.verdict == .supported }) { return .supported }
         if checks.allSatisfy({ $0.verdict == .notTested }) { return .notTested }

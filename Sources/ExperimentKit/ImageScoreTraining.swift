@@ -107,9 +107,13 @@ public struct ImageScoreTrainingConfig: Codable, Sendable, Equatable {
     public var batchSize: Int
     /// Adam's learning rate (constant).
     public var learningRate: Double
-    /// EMA decay (0.999 as NCSNv2; short runs may need less, since the average starts at the
-    /// initial weights and keeps decay^steps of them).
+    /// EMA decay (0.999 as NCSNv2; short runs may need less, since the plain average starts at
+    /// the initial weights and keeps decay^steps of them).
     public var emaDecay: Double
+    /// Whether the EMA is bias-corrected (normalised by 1 − d^t, so the initial weights carry no
+    /// weight; issue 27). nil means the plain average (and is left out of the JSON, so earlier
+    /// checkpoints and run identities stay valid).
+    public var emaBiasCorrected: Bool?
     /// Loss weight λ(σ) = σ^p.
     public var weightingPower: Double
     /// Steps between checkpoints.
@@ -119,7 +123,8 @@ public struct ImageScoreTrainingConfig: Codable, Sendable, Equatable {
 
     /// A configuration; see the properties.
     public init(baseChannels: Int, height: Int, width: Int, beta: Double, levels: ImageNoiseLevels, steps: Int, batchSize: Int,
-                learningRate: Double, emaDecay: Double = 0.999, weightingPower: Double = 2, checkpointEvery: Int, seed: UInt64) {
+                learningRate: Double, emaDecay: Double = 0.999, emaBiasCorrected: Bool? = nil, weightingPower: Double = 2,
+                checkpointEvery: Int, seed: UInt64) {
         self.baseChannels = baseChannels
         self.height = height
         self.width = width
@@ -129,6 +134,7 @@ public struct ImageScoreTrainingConfig: Codable, Sendable, Equatable {
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.emaDecay = emaDecay
+        self.emaBiasCorrected = emaBiasCorrected
         self.weightingPower = weightingPower
         self.checkpointEvery = checkpointEvery
         self.seed = seed
@@ -191,7 +197,7 @@ public final class ImageScoreTrainer: UNetLoopTrainer {
         var rng = Xoshiro256(seed: config.seed, key: [Stream.initialisation.rawValue])
         loop = UNetTrainingLoop(
             network: UNet<Float>(baseChannels: config.baseChannels, using: &rng), baseChannels: config.baseChannels, outputChannels: 1,
-            learningRate: config.learningRate, emaDecay: config.emaDecay, totalSteps: config.steps,
+            learningRate: config.learningRate, emaDecay: config.emaDecay, emaBiasCorrected: config.emaBiasCorrected ?? false, totalSteps: config.steps,
             checkpointEvery: config.checkpointEvery, configJSON: try config.json(), kind: "image-score-network (GND-DSM)")
     }
 

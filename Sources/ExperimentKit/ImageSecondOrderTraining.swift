@@ -70,13 +70,15 @@ public struct ImageSecondOrderTrainingConfig: Codable, Sendable, Equatable, Mode
     /// Adam's learning rate (constant).
     public var learningRate: Double
     public var emaDecay: Double
+    /// Whether the EMA is bias-corrected (see `ImageScoreTrainingConfig.emaBiasCorrected`).
+    public var emaBiasCorrected: Bool?
     public var checkpointEvery: Int
     public var seed: UInt64
 
     /// A configuration; see the properties.
     public init(baseChannels: Int, height: Int, width: Int, sigma: Double, structure: SecondOrderStructure, firstOrderWeight: Double = 10,
                 lossScale: Double, data: String, steps: Int, batchSize: Int, learningRate: Double, emaDecay: Double,
-                checkpointEvery: Int, seed: UInt64) {
+                emaBiasCorrected: Bool? = nil, checkpointEvery: Int, seed: UInt64) {
         self.baseChannels = baseChannels
         self.height = height
         self.width = width
@@ -89,6 +91,7 @@ public struct ImageSecondOrderTrainingConfig: Codable, Sendable, Equatable, Mode
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.emaDecay = emaDecay
+        self.emaBiasCorrected = emaBiasCorrected
         self.checkpointEvery = checkpointEvery
         self.seed = seed
     }
@@ -148,7 +151,7 @@ public final class ImageSecondOrderTrainer: UNetLoopTrainer {
         loop = UNetTrainingLoop(
             network: UNet<Float>(baseChannels: config.baseChannels, outputChannels: config.outputChannels, using: &rng),
             baseChannels: config.baseChannels, outputChannels: config.outputChannels, learningRate: config.learningRate,
-            emaDecay: config.emaDecay, totalSteps: config.steps, checkpointEvery: config.checkpointEvery,
+            emaDecay: config.emaDecay, emaBiasCorrected: config.emaBiasCorrected ?? false, totalSteps: config.steps, checkpointEvery: config.checkpointEvery,
             configJSON: try config.json(), kind: "image second-order network (DSM-VR + D2SM-A, \(config.structure))")
     }
 

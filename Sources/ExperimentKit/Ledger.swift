@@ -97,6 +97,9 @@ public enum Ledger {
     /// One check in a line: statistic, estimate [interval] against the threshold, the
     /// threshold's provenance, and the reason when a guard decided the verdict.
     public static func describe(_ c: ClaimCheck) -> String {
+        if c.verdict == .notTestableAtThisScale {
+            return "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] (not read: \(c.reason ?? "the baseline failed the quality gate"))"
+        }
         if c.verdict == .proxyRecorded {
             return "\(c.statistic): \(Format.significant(c.estimate.mean, 3)) [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))] (recorded against \(Format.significant(c.threshold, 3)), no verdict drawn)\(c.reason.map { "; \($0)" } ?? "")"
         }
@@ -112,7 +115,7 @@ public enum Ledger {
         Table(header: ["claim", "verdict", "checks (supported / total)", "weakest check", "experiment", "scale"],
               rows: entries.map { e in
                   let supported = e.checks.filter { $0.verdict == .supported }.count
-                  let weakest = e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
+                  let weakest = e.checks.first { $0.verdict == .notTestableAtThisScale } ?? e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
                       ?? e.checks.first { $0.verdict == .notTested } ?? e.checks.first { $0.verdict == .proxyRecorded }
                   let detail = weakest.map(Ledger.describe) ?? (e.checks.isEmpty ? e.notes : "all checks supported")
                   return [e.claim, e.verdict.rawValue, e.checks.isEmpty ? "–" : "\(supported) / \(e.checks.count)", detail,

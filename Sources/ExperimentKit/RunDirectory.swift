@@ -259,7 +259,8 @@ public final class RunDirectory {
     public func writeConfig<C: Encodable>(_ config: C) throws {
         let record = RunRecord(
             experiment: experimentID, scale: options.scale.rawValue, seed: options.seed, seeds: options.seeds,
-            threads: options.threads, config: config, provenance: provenance, dataFiles: DataFileLog.shared.entries,
+            threads: options.threads, config: config, derived: (config as? DerivedSettings)?.derivedSettings,
+            provenance: provenance, dataFiles: DataFileLog.shared.entries,
             wallTimeSeconds: Date().timeIntervalSince(started), finishedAt: ISO8601DateFormatter().string(from: Date()),
             commandLine: CommandLine.arguments.joined(separator: " "))
         try writeJSON(record, to: "config.json")
@@ -321,6 +322,8 @@ struct RunRecord<C: Encodable>: Encodable {
     var seeds: Int?
     var threads: Int
     var config: C
+    /// Settings computed from the config (`DerivedSettings`), e.g. the EMA's initial-weight share.
+    var derived: [String: Double]?
     var provenance: Provenance
     /// The data files read (path, SHA-256, bytes).
     var dataFiles: [DataFileLog.Entry]

@@ -31,14 +31,15 @@ public final class UNetTrainingLoop {
     private let baseChannels: Int, outputChannels: Int
     private var intervalLoss = 0.0, intervalSteps = 0
 
-    /// A fresh run of `network` with Adam at `learningRate` and an EMA of decay `emaDecay`.
-    init(network: UNet<Float>, baseChannels: Int, outputChannels: Int, learningRate: Double, emaDecay: Double,
+    /// A fresh run of `network` with Adam at `learningRate` and an EMA of decay `emaDecay`
+    /// (bias-corrected when `emaBiasCorrected`).
+    init(network: UNet<Float>, baseChannels: Int, outputChannels: Int, learningRate: Double, emaDecay: Double, emaBiasCorrected: Bool = false,
          totalSteps: Int, checkpointEvery: Int, configJSON: String, kind: String) {
         self.network = network
         self.baseChannels = baseChannels
         self.outputChannels = outputChannels
         optimizer = Adam<Float>(learningRate: learningRate)
-        ema = ExponentialMovingAverage(decay: emaDecay, of: network)
+        ema = ExponentialMovingAverage(decay: emaDecay, of: network, biasCorrected: emaBiasCorrected)
         self.totalSteps = totalSteps
         self.checkpointEvery = checkpointEvery
         self.configJSON = configJSON

@@ -122,11 +122,19 @@ public final class ExponentialMovingAverage<Scalar: TensorScalar> {
     public let names: [String]
     /// Number of updates applied.
     public internal(set) var updateCount = 0
+    /// Whether the average is bias-corrected (issue 27): the weights' average s_t normalised by
+    /// 1 − d^t, where s_0 = 0. The initial (random) weights then carry no weight once one update
+    /// has been made, instead of d^t of it (13.5 % after 2000 steps at d = 0.999).
+    public let biasCorrected: Bool
 
     /// Starts the average at a copy of the current parameters of `model`.
-    public init<Model: ParameterContainer>(decay: Double, of model: Model) where Model.Scalar == Scalar {
+    /// - Parameter biasCorrected: normalise by 1 − d^t (Adam's correction applied to the
+    ///   average; the same as the decay schedule d_t = d (1 − d^(t−1)) / (1 − d^t), which `update`
+    ///   uses so that the shadow is always the corrected average itself).
+    public init<Model: ParameterContainer>(decay: Double, of model: Model, biasCorrected: Bool = false) where Model.Scalar == Scalar {
         precondition(decay >= 0 && decay <= 1, "EMA decay must lie in [0, 1], got \(decay)")
         self.decay = decay
+        self.biasCorrected = biasCorrected
         var shadow: [Tensor<Scalar>] = []
         var names: [String] = []
         model.forEachParameter { name, value, _ in
@@ -137,14 +145,36 @@ public final class ExponentialMovingAverage<Scalar: TensorScalar> {
         self.names = names
     }
 
+    /// The decay applied by update number `t` (1-based): d, or for the bias-corrected average
+    /// d (1 − d^(t−1)) / (1 − d^t), which is 0 at t = 1 (the average starts at the first trained
+    /// weights) and tends to d.
+    public static func effectiveDecay(_ d: Double, update t: Int, biasCorrected: Bool) -> Double {
+        guard biasCorrected, d < 1 else { return d }
+        return d * (1 - _pow(d, Double(t - 1))) / (1 - _pow(d, Double(t)))
+    }
+
+    /// The share of the initial weights in an average after `updates` updates: d^updates for
+    /// the plain average started at the initial weights, 0 for the bias-corrected one (once it
+    /// has been updated). Recorded in the image experiments' config.json.
+    public static func initialWeightShare(decay d: Double, updates: Int, biasCorrected: Bool) -> Double {
+        if biasCorrected && updates >= 1 { return 0 }
+        return _pow(d, Double(updates))
+    }
+
+    /// The share of the initial weights in the current average.
+    public var initialWeightShare: Double {
+        Self.initialWeightShare(decay: decay, updates: updateCount, biasCorrected: biasCorrected)
+    }
+
     private func check(_ index: Int, _ name: String, _ count: Int) {
         precondition(index < shadow.count && shadow[index].count == count && names[index] == name,
                      "EMA: parameter \(name) does not match the averaged model")
     }
 
-    /// shadow ← decay·shadow + (1−decay)·θ for every parameter (call after each optimiser step).
+    /// shadow ← d_t·shadow + (1−d_t)·θ for every parameter (call after each optimiser step), with
+    /// d_t = `effectiveDecay(decay, update: t, biasCorrected:)`.
     public func update<Model: ParameterContainer>(from model: Model) where Model.Scalar == Scalar {
-        let d = Scalar(decay)
+        let d = Scalar(Self.effectiveDecay(decay, update: updateCount + 1, biasCorrected: biasCorrected))
         var index = 0
         model.forEachParameter { name, value, _ in
             check(index, name, value.count)

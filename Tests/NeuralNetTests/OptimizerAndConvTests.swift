@@ -118,6 +118,51 @@ func layerWithGradients(seed: UInt64) -> Linear<Double> {
         ema.copy(to: mlp)
         #expect(mlp.namedParameters().map(\.value) == averaged)
     }
+
+    /// Issue 27: the bias-corrected average, worked by hand. With d = 0.5 and the model at θ1, θ2,
+    /// θ3 when the three updates are made, s_t = d s_{t−1} + (1 − d) θ_t from s_0 = 0 gives
+    /// s_3 = 0.125 θ1 + 0.25 θ2 + 0.5 θ3, and s_3 / (1 − 0.5³) = (θ1 + 2 θ2 + 4 θ3) / 7: the
+    /// initial weights θ0 carry no weight. The plain average keeps d³ = 0.125 of θ0.
+    @Test func biasCorrectedAverageWorkedByHand() throws {
+        var rng = Xoshiro256(seed: 112)
+        let mlp = MLP<Double>(sizes: [2, 3, 2], activation: .softplus, using: &rng)
+        let theta0 = mlp.namedParameters()
+        let corrected = ExponentialMovingAverage<Double>(decay: 0.5, of: mlp, biasCorrected: true)
+        let plain = ExponentialMovingAverage<Double>(decay: 0.5, of: mlp)
+        var thetas: [[(name: String, value: Tensor<Double>)]] = []
+        for t in 1...3 {
+            for (name, value) in theta0 { try mlp.setParameter(named: name, to: value.map { $0 * Double(t + 1) + Double(t) }) }
+            thetas.append(mlp.namedParameters())
+            corrected.update(from: mlp)
+            plain.update(from: mlp)
+        }
+        for i in 0..<theta0.count {
+            let (a, b, c) = (thetas[0][i].value.scalars, thetas[1][i].value.scalars, thetas[2][i].value.scalars)
+            var expected = [Double](repeating: 0, count: a.count)
+            for k in 0..<a.count {
+                let sum: Double = a[k] + 2 * b[k] + 4 * c[k]
+                expected[k] = sum / 7
+            }
+            expectClose(corrected.shadow[i].scalars, expected, "bias-corrected EMA \(theta0[i].name)",
+                        rtol: Tolerance.float64Ops, atol: Tolerance.float64Ops)
+            let x0 = theta0[i].value.scalars
+            var plainExpected = [Double](repeating: 0, count: a.count)
+            for k in 0..<a.count {
+                let first: Double = 0.125 * x0[k] + 0.125 * a[k]
+                plainExpected[k] = first + 0.25 * b[k] + 0.5 * c[k]
+            }
+            expectClose(plain.shadow[i].scalars, plainExpected, "plain EMA \(theta0[i].name)",
+                        rtol: Tolerance.float64Ops, atol: Tolerance.float64Ops)
+        }
+        #expect(corrected.initialWeightShare == 0)
+        #expect(abs(plain.initialWeightShare - 0.125) < 1e-15)
+        // The share the image experiments record: 0.999^2000 ≈ 0.135 for the plain average.
+        #expect(abs(ExponentialMovingAverage<Float>.initialWeightShare(decay: 0.999, updates: 2000, biasCorrected: false) - 0.13520) < 1e-4)
+        #expect(ExponentialMovingAverage<Float>.initialWeightShare(decay: 0.999, updates: 2000, biasCorrected: true) == 0)
+        // The schedule starts at 0 (the first trained weights) and tends to d.
+        #expect(ExponentialMovingAverage<Float>.effectiveDecay(0.999, update: 1, biasCorrected: true) == 0)
+        #expect(abs(ExponentialMovingAverage<Float>.effectiveDecay(0.999, update: 100_000, biasCorrected: true) - 0.999) < 1e-12)
+    }
 }
 
 @Suite struct Conv2DForwardTests {

@@ -43,6 +43,10 @@ struct HTE6SampleQuality: Experiment {
     @Option(help: ScaleHelp.override("Override the samples per (case, seed, β).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
     @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T (every case).", quick: Config.caseValues(Config.quick, \.stepsPerLevel), full: Config.caseValues(Config.full, \.stepsPerLevel))) var langevinSteps: Int?
     @Option(help: "Classifier checkpoint of the digits case (default: data/classifiers/digits8x8.h5).") var classifier: String?
+    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8; every case).", quick: Config.caseValues(Config.quick, \.baseChannels), full: Config.caseValues(Config.full, \.baseChannels))) var width: Int?
+    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights (every case).", quick: Config.quick.cases.map { "\($0.emaDecay)" }.joined(separator: " / "), full: Config.full.cases.map { "\($0.emaDecay)" }.joined(separator: " / "))) var ema: Double?
+    @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.cases[0].emaBiasCorrected, full: Config.full.cases[0].emaBiasCorrected)) var emaBiasCorrection: Bool?
+    @Option(help: ScaleHelp.override("Override the training minibatch size (every case).", quick: Config.caseValues(Config.quick, \.batchSize), full: Config.caseValues(Config.full, \.batchSize))) var batch: Int?
 
     /// One data set with its model and sampling settings.
     struct Case: Codable {
@@ -53,6 +57,8 @@ struct HTE6SampleQuality: Experiment {
         var batchSize = 64
         var learningRate = 1e-3
         var emaDecay: Double
+        /// Bias-corrected EMA (issue 27; nil: the plain average, as the committed full-scale run).
+        var emaBiasCorrected: Bool? = nil
         var checkpointEvery: Int
         /// Samples per (seed, β), drawn in chunks of `chunk` chains (one work unit each).
         var samples: Int
@@ -78,7 +84,7 @@ struct HTE6SampleQuality: Experiment {
         var gridSamples = 20
 
         static let digitsQuick = Case(dataset: .digits8x8, classifier: ImageClassifier.path(for: .digits8x8), baseChannels: 8, steps: 1000,
-                                      emaDecay: 0.99, checkpointEvery: 250, samples: 200, chunk: 200, samplingBatch: 100, stepsPerLevel: 20, seeds: 1)
+                                      emaDecay: 0.99, emaBiasCorrected: true, checkpointEvery: 250, samples: 200, chunk: 200, samplingBatch: 100, stepsPerLevel: 20, seeds: 1)
         static let quick = Config(cases: [digitsQuick])
         /// Digits: C = 16, 2400 steps (the demo's diagnosis: recognisable digits), 1000 samples,
         /// 5 seeds. Fashion-MNIST: C = 8, one seed and the authors' schedule σ 1 → 0.01, L = 10,
@@ -110,6 +116,10 @@ struct HTE6SampleQuality: Experiment {
             if let v = langevinSteps { c.cases[i].stepsPerLevel = v }
             if let v = options.seeds { c.cases[i].seeds = v }
             if let p = classifier, c.cases[i].dataset == .digits8x8 { c.cases[i].classifier = p }
+            if let v = width { c.cases[i].baseChannels = v }
+            if let v = ema { c.cases[i].emaDecay = v }
+            if let v = emaBiasCorrection { c.cases[i].emaBiasCorrected = v }
+            if let v = batch { c.cases[i].batchSize = v }
         }
         return c
     }
@@ -119,6 +129,9 @@ struct HTE6SampleQuality: Experiment {
         try Validate.prdcSamples(samples, imagePixels: 784, trainingImages: 70_000)
         try Validate.langevinSteps(langevinSteps)
         try Validate.nonEmpty(classifier, option: "--classifier")
+        try Validate.width(width)
+        try Validate.ema(ema)
+        try Validate.batch(batch)
     }
 
     /// A chunk of samples (Float32 bytes, base64 in the unit's JSON).
@@ -158,7 +171,7 @@ struct HTE6SampleQuality: Experiment {
             log("\(Self.experimentID) \(name): \(levels.description)")
             func trainingConfig(seed k: Int, beta: Double) -> ImageScoreTrainingConfig {
                 ImageScoreTrainingConfig(baseChannels: cs.baseChannels, height: train.height, width: train.width, beta: beta, levels: levels,
-                                         steps: cs.steps, batchSize: cs.batchSize, learningRate: cs.learningRate, emaDecay: cs.emaDecay,
+                                         steps: cs.steps, batchSize: cs.batchSize, learningRate: cs.learningRate, emaDecay: cs.emaDecay, emaBiasCorrected: cs.emaBiasCorrected,
                                          checkpointEvery: cs.checkpointEvery, seed: options.seed &+ UInt64(k))
             }
             func modelName(seed k: Int, beta: Double) -> String { "\(name)_seed-\(k)_beta-\(Format.significant(beta, 3))" }
@@ -623,5 +636,13 @@ extension Array where Element: Hashable {
     func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
+    }
+}
+
+extension HTE6SampleQuality.Config: DerivedSettings {
+    var derivedSettings: [String: Double] {
+        Dictionary(uniqueKeysWithValues: cases.map {
+            ("ema_initial_weight_share_\($0.dataset.rawValue)", emaInitialWeightShare(decay: $0.emaDecay, steps: $0.steps, biasCorrected: $0.emaBiasCorrected))
+        })
     }
 }

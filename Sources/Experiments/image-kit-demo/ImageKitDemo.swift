@@ -34,7 +34,12 @@ struct ImageKitDemo: Experiment {
     @Option(help: "Classifier checkpoint (default: data/classifiers/digits8x8.h5).") var classifier: String?
     @Option(help: ScaleHelp.override("Override the smallest noise level σ_min.", quick: Config.quick.sigmaMin, full: Config.full.sigmaMin)) var sigmaMin: Double?
     @Option(help: ScaleHelp.override("Override Adam's learning rate.", quick: Config.quick.learningRate, full: Config.full.learningRate)) var learningRate: Double?
-    @Option(help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
+    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
+    /// The option's earlier name, still accepted (hidden from --help; issue 27: one name per meaning).
+    @Option(name: .customLong("base-channels"), help: .hidden) var baseChannelsAlias: Int?
+    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
+    @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.emaBiasCorrected, full: Config.full.emaBiasCorrected)) var emaBiasCorrection: Bool?
+    @Option(help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
     @Option(help: ScaleHelp.override("Override the Langevin step ratio ε/σ_L².", quick: Config.quick.stepRatio, full: Config.full.stepRatio)) var stepRatio: Double?
     @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
@@ -56,6 +61,9 @@ struct ImageKitDemo: Experiment {
         /// 0.99, not NCSNv2's 0.999: the average starts at the initial weights and keeps
         /// decay^steps of them (0.999^1200 = 0.30; 0.99^1200 ≈ 6e-6).
         var emaDecay = 0.99
+        /// Bias-corrected EMA (issue 27): on at the quick scale; nil (the plain average) at the
+        /// full scale until it is rerun with the image kit's budget.
+        var emaBiasCorrected: Bool? = nil
         var checkpointEvery = 100
         var samples = 100
         var samplingBatch = 100
@@ -66,7 +74,11 @@ struct ImageKitDemo: Experiment {
         var langevinNoise = LangevinNoise.gaussian
         var finalDenoise = true
 
-        static let quick = Config()
+        static let quick: Config = {
+            var c = Config()
+            c.emaBiasCorrected = true
+            return c
+        }()
         static let full: Config = {
             var c = Config()
             c.baseChannels = 32
@@ -85,7 +97,10 @@ struct ImageKitDemo: Experiment {
         if let p = classifier { c.classifier = p }
         if let v = sigmaMin { c.sigmaMin = v }
         if let v = learningRate { c.learningRate = v }
-        if let v = baseChannels { c.baseChannels = v }
+        if let v = width ?? baseChannelsAlias { c.baseChannels = v }
+        if let v = ema { c.emaDecay = v }
+        if let v = emaBiasCorrection { c.emaBiasCorrected = v }
+        if let v = batch { c.batchSize = v }
         if let v = stepRatio { c.stepRatio = v }
         if let v = stepsPerLevel { c.stepsPerLevel = v }
         return c
@@ -97,7 +112,10 @@ struct ImageKitDemo: Experiment {
         try Validate.nonEmpty(classifier, option: "--classifier")
         if let v = sigmaMin { try Validate.sigma(v, option: "--sigma-min") }
         if let v = learningRate, !(v > 0 && v < 1) { throw ValidationError("--learning-rate must be in (0, 1), got \(v)") }
-        try Validate.baseChannels(baseChannels)
+        try Validate.width(width)
+        try Validate.width(baseChannelsAlias, option: "--base-channels")
+        try Validate.ema(ema)
+        try Validate.batch(batch)
         if let v = stepRatio, !(v > 0 && v < 2) { throw ValidationError("--step-ratio must be in (0, 2), got \(v)") }
         try Validate.langevinSteps(stepsPerLevel)
     }
@@ -120,7 +138,7 @@ struct ImageKitDemo: Experiment {
         let levels = try ImageNoiseLevels.choose(rule: c.noiseLevelRule, images: train.images, beta: c.beta, sigmaMin: c.sigmaMin)
         let training = ImageScoreTrainingConfig(
             baseChannels: c.baseChannels, height: train.height, width: train.width, beta: c.beta, levels: levels, steps: c.steps,
-            batchSize: c.batchSize, learningRate: c.learningRate, emaDecay: c.emaDecay, checkpointEvery: c.checkpointEvery,
+            batchSize: c.batchSize, learningRate: c.learningRate, emaDecay: c.emaDecay, emaBiasCorrected: c.emaBiasCorrected, checkpointEvery: c.checkpointEvery,
             seed: options.seed)
         timings["noise levels"] = Self.seconds(since: t)
         log("\(Self.experimentID): \(levels.description)")
@@ -295,5 +313,11 @@ struct ImageKitDemo: Experiment {
                             "\(config.samples)", accuracy),
             label: "tab:image-kit-demo"), name: "metrics")
         print(Table(header: ["metric", "value", "interval"], rows: rows).markdown())
+    }
+}
+
+extension ImageKitDemo.Config: DerivedSettings {
+    var derivedSettings: [String: Double] {
+        ["ema_initial_weight_share": emaInitialWeightShare(decay: emaDecay, steps: steps, biasCorrected: emaBiasCorrected)]
     }
 }

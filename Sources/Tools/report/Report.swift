@@ -151,14 +151,15 @@ struct PaperCommand: ParsableCommand {
     /// (or was not run) with the reason.
     func summary(_ entries: [LedgerEntry]) -> String {
         let counts = Dictionary(grouping: entries, by: \.verdict).mapValues(\.count)
-        let order: [Verdict] = [.supported, .notSupported, .inconclusive, .proxyRecorded, .notTested, .incomplete, .notRun, .notReproducibleHere]
+        let order: [Verdict] = [.supported, .notSupported, .inconclusive, .proxyRecorded, .notTested, .notTestableAtThisScale, .incomplete, .notRun, .notReproducibleHere]
         let tally = order.compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
         var s = "\\section*{At a glance (scale \(paths.scale.rawValue))}\n"
         s += "Of \(entries.count) claims: \(Table.latexEscape(tally)). "
         s += "Each claim's verdict, its experiment and its checks are in Section~2 and Section~3.\n\n"
         s += "{\\footnotesize\\begin{tabular}{@{}llp{0.6\\linewidth}@{}}\\toprule claim & verdict & why (the deciding or weakest check, or what is missing)\\\\ \\midrule\n"
         for e in entries {
-            let weakest = e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
+            let weakest = e.checks.first { $0.verdict == .notTestableAtThisScale } ?? e.checks.first { $0.verdict == .notSupported }
+                ?? e.checks.first { $0.verdict == .inconclusive }
                 ?? e.checks.first { $0.verdict == .notTested } ?? e.checks.first { $0.verdict == .proxyRecorded }
             var why: String
             switch e.verdict {

@@ -1,0 +1,79 @@
+@testable import ExperimentKit
+import Foundation
+import Testing
+
+/// Issue 27: the quality gate on image verdicts, on hand-made numbers and claims.
+@Suite struct ImageQualityGateTests {
+    /// A HT-C9-like claim: one check per β < 2, both supported on their own.
+    func claim() -> ClaimResult {
+        let checks = [1.0, 1.5].map { b in
+            ClaimCheck(statistic: "minority fraction(β = \(b)) − minority fraction(β = 2), paired by seed",
+                       estimate: Estimate(mean: 0.05, low: 0.02, high: 0.08, n: 10), direction: .greaterThan, threshold: 0)
+        }
+        return ClaimResult(claim: "HT-C9", scope: "s", experiment: "ht-e5-class-balance", command: "c", checks: checks, seeds: 10, notes: "old notes")
+    }
+
+    static func beta(_ c: ClaimCheck) -> Double? {
+        guard let r = c.statistic.range(of: "(β = ") else { return nil }
+        let rest = c.statistic[r.upperBound...]
+        return rest.firstIndex(of: ")").flatMap { Double(rest[..<$0]) }
+    }
+
+    @Test func aPassingBaselineKeepsTheVerdict() {
+        let outcome = ImageQualityGate.evaluate(.init(label: "β = 2", pixelPrecision: 0.9, classEntropy: 2.1, realClassEntropy: 2.3,
+                                                      minorityFraction: 0.09, trainingMinorityFraction: 0.114))
+        #expect(outcome.passed && outcome.failures.isEmpty && outcome.conditions.count == 3)
+        let gated = ImageQualityGate.apply(outcome, to: claim(), betaOfCheck: Self.beta)
+        #expect(gated.verdict == .supported)
+        #expect(gated.checks.allSatisfy { $0.verdict == .supported })
+        #expect(gated.notes.hasPrefix("Quality gate passed by the baseline (β = 2): pixel precision 0.9 ≥ 0.5"))
+        #expect(gated.notes.hasSuffix("old notes") && gated.scope == "s")
+    }
+
+    /// Each condition fails on its own, names its numbers and threshold, and makes every check
+    /// and the claim "not testable at this scale".
+    @Test func aFailingBaselineMakesTheClaimNotTestable() {
+        let cases: [(ImageQualityGate.Baseline, String)] = [
+            (.init(label: "b", pixelPrecision: 0.1), "pixel precision 0.1 < 0.5"),
+            (.init(label: "b", pixelPrecision: 0.9, classEntropy: 0.63, realClassEntropy: 2.30), "class entropy 0.63 nats < 0.8 × 2.3 = 1.84"),
+            (.init(label: "b", pixelPrecision: 0.9, minorityFraction: 0.001, trainingMinorityFraction: 0.091), "minority fraction 0.1% outside a factor 2"),
+            (.init(label: "b", pixelPrecision: 0.9, minorityFraction: 0.3, trainingMinorityFraction: 0.091), "minority fraction 30.0% outside a factor 2"),
+            (.init(label: "b", pixelPrecision: .nan), "pixel precision nan"),
+        ]
+        for (baseline, phrase) in cases {
+            let outcome = ImageQualityGate.evaluate(baseline)
+            #expect(!outcome.passed && outcome.failures.count == 1, "\(baseline)")
+            #expect(outcome.failures[0].hasPrefix(phrase), "\(outcome.failures[0]) does not start with \(phrase)")
+            let gated = ImageQualityGate.apply(outcome, to: claim(), betaOfCheck: Self.beta)
+            #expect(gated.verdict == .notTestableAtThisScale)
+            #expect(gated.checks.allSatisfy { $0.verdict == .notTestableAtThisScale && ($0.reason ?? "").contains(phrase) })
+            #expect(gated.notes.hasPrefix("Not testable at this scale: the baseline sampler (b) fails the quality gate: \(outcome.failures[0])"))
+            #expect(gated.checks.map(\.estimate.mean) == [0.05, 0.05], "numbers are kept")
+        }
+    }
+
+    /// A β < 2 whose samples fail the precision condition while the baseline passes: its checks
+    /// are "not tested" (sampler failed), the others keep their verdicts.
+    @Test func aFailedSamplerIsNotCounted() {
+        let failed = ImageQualityGate.failedSamplers(pixelPrecision: [(1, 0.1), (1.5, 0.7), (2, 0.2)])
+        #expect(failed == [1])
+        let outcome = ImageQualityGate.evaluate(.init(label: "b", pixelPrecision: 0.9))
+        let gated = ImageQualityGate.apply(outcome, to: claim(), failedBetas: failed, betaOfCheck: Self.beta)
+        #expect(gated.checks.map(\.verdict) == [.notTested, .supported])
+        #expect(gated.checks[0].reason?.hasPrefix("sampler failed at β = 1") == true)
+        #expect(gated.verdict == .inconclusive)
+        #expect(gated.notes.contains("Sampler failed at β = 1 (pixel precision < 0.5)"))
+    }
+
+    /// The verdict outranks every other in a combination, and the ledger line names the reason.
+    @Test func combiningAndLedgerLine() {
+        var untestable = claim().checks[0]
+        untestable.verdict = .notTestableAtThisScale
+        untestable.reason = "baseline failed the quality gate: pixel precision 0.1 < 0.5"
+        var against = claim().checks[1]
+        against.verdict = .notSupported
+        #expect(Verdict.combining([against, untestable]) == .notTestableAtThisScale)
+        #expect(Ledger.describe(untestable).hasSuffix("(not read: baseline failed the quality gate: pixel precision 0.1 < 0.5)"))
+        #expect(Verdict(rawValue: "not testable at this scale") == .notTestableAtThisScale)
+    }
+}
