@@ -7,6 +7,7 @@
 #   make bench            the training-step benchmarks (MLP and U-Net DSM steps)
 #   make classifiers      the sample-quality classifiers (data/classifiers/*.h5, seeded)
 #   make image-kit-demo   the image kit end to end on the 8x8 digits (< 2 min; CI runs it)
+#   make image-budget     the image budget curve: baseline quality vs steps, width and T (issue 27)
 #   make bench-peers      ours against PyTorch and JAX twins (tools/peers; makes a venv)
 #   make bench-gemm-units full-scale HO-E1/HT-E3 units timed with OpenBLAS and with oneDNN GEMMs
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
@@ -48,7 +49,7 @@ export OMP_WAIT_POLICY ?= passive
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data classifiers image-kit-demo figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: all setup build data classifiers image-kit-demo image-budget figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -79,6 +80,12 @@ data/classifiers/%.h5: | build data/%.h5
 # The image kit end to end (tiny score network on the 8x8 digits, samples, grid, metrics).
 image-kit-demo: build | $(DATASETS) data/classifiers/digits8x8.h5
 	$(BIN)/image-kit-demo --scale quick --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
+
+# The image budget curve (issue 27): the β = 2 baseline's sample quality against training steps,
+# U-Net width and Langevin steps per level, which fixes the image experiments' full-scale budget
+# before any claim is read. Quick: digits only (≈ 2 min); full: digits and Fashion-MNIST.
+image-budget: build | $(DATASETS) $(SCALE_CLASSIFIERS)
+	$(BIN)/image-budget --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
 
 $(EXPERIMENTS): build | $(DATASETS) $(SCALE_CLASSIFIERS)
 	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)

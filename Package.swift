@@ -142,6 +142,10 @@ let package = Package(
             name: "image-kit-demo",
             dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/image-kit-demo", swiftSettings: fastSwift + v5),
+        .executableTarget(
+            name: "image-budget",
+            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", "SampleMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Experiments/image-budget", swiftSettings: fastSwift + v5),
 
         .executableTarget(
             name: "ht-e5-class-balance",
@@ -164,7 +168,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic", "image-kit-demo", "ht-e5-class-balance", "ht-e6-sample-quality", "ho-e4-denoising-uncertainty", "ho-e6-ozaki-images", "DataIO", "SampleMetrics"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic", "image-kit-demo", "image-budget", "ht-e5-class-balance", "ht-e6-sample-quality", "ho-e4-denoising-uncertainty", "ho-e6-ozaki-images", "DataIO", "SampleMetrics"], swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "DataIO", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
     ]
 )
