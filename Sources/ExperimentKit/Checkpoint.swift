@@ -25,6 +25,15 @@ public enum Checkpoint {
     }
 
     /// Loads the parameters stored at `url` into `model`; names and shapes must match exactly.
+    /// Issue 26 (defect 6): a checkpoint with NaN or infinite weights is refused, naming the file
+    /// and the tensor, instead of sampling from a network that can only diverge.
+    static func requireFinite<S: TensorScalar>(_ t: Tensor<S>, path: String, object: String) throws {
+        let bad = t.scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        guard bad == 0 else {
+            throw DataIOError.format(path: path, object: object, expected: "finite values", found: "\(bad) NaN or infinite value(s) of \(t.count)")
+        }
+    }
+
     public static func load<Model: ParameterContainer>(_ model: Model, from url: URL) throws where Model.Scalar: HDF5Scalar {
         let file = try HDF5File.open(url)
         defer { try? file.close() }
@@ -42,6 +51,7 @@ public enum Checkpoint {
             guard value.shape == current.shape else {
                 throw DataIOError.format(path: url.path, object: "parameters/\(name)", expected: "shape \(current.shape)", found: "shape \(value.shape)")
             }
+            try Self.requireFinite(value, path: url.path, object: "parameters/\(name)")
             try model.setParameter(named: name, to: value)
         }
     }
@@ -168,6 +178,7 @@ extension Checkpoint {
                 guard t.count == current.count else {
                     throw DataIOError.format(path: url.path, object: "\(group)/\(name)", expected: "\(current.count) values", found: "\(t.count)")
                 }
+                try Self.requireFinite(t, path: url.path, object: "\(group)/\(name)")
                 return t.reshaped(current.shape)
             }
         }

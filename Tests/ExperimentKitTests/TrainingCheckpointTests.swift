@@ -117,6 +117,35 @@ private struct TinyTraining {
         }
     }
 
+    /// Issue 26, defect 6: a checkpoint whose EMA weights (or parameters) hold a NaN is refused,
+    /// naming the file and the tensor, instead of feeding a sampler that can only diverge.
+    @Test func nonFiniteWeightsAreRefused() throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let model = TinyTraining.makeModel(seed: 3)
+        let ema = ExponentialMovingAverage(decay: 0.99, of: model)
+        ema.shadow[0].scalars[0] = .nan
+        let progress = TrainingProgress(step: 0, generators: ["batches": Xoshiro256(seed: 1)], config: "{}")
+        try Checkpoint.saveTraining(model: model, optimizer: Adam<Float>(), ema: ema, progress: progress, to: url)
+        do {
+            try Checkpoint.loadTraining(model: model, optimizer: Adam<Float>(), ema: ExponentialMovingAverage(decay: 0.99, of: model), from: url)
+            Issue.record("a NaN EMA weight was accepted")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains(url.lastPathComponent) && text.contains("ema/\(model.parameterNames[0])") && text.contains("1 NaN or infinite value(s)"), "\(text)")
+        }
+        var broken = model.parameter(named: model.parameterNames[1])!
+        broken.scalars[0] = .infinity
+        try model.setParameter(named: model.parameterNames[1], to: broken)
+        try Checkpoint.save(model, to: url)
+        do {
+            try Checkpoint.load(TinyTraining.makeModel(seed: 4), from: url)
+            Issue.record("an infinite parameter was accepted")
+        } catch {
+            #expect("\(error)".contains("parameters/\(model.parameterNames[1])"), "\(error)")
+        }
+    }
+
     /// Resuming with an EMA when the checkpoint has none (or another decay) is reported.
     @Test func emaMismatchIsReported() throws {
         let url = temporaryURL()
