@@ -148,6 +148,14 @@ extension Experiment {
         if let record = existing, record.identity != identity, !options.force {
             throw ResultStoreError.differentRun(path: location.final.path, found: record.identity.summary, requested: identity.summary)
         }
+        // Issue 26 (defect 1): a run never deletes what it did not create. A file at the output
+        // path is refused; a non-empty folder without a completion record (someone's folder, or
+        // a result whose complete.json was lost) is refused unless --force, which keeps it under
+        // .superseded/ like any replaced result.
+        let foreign = try Self.foreignContent(at: location.final)
+        if existing == nil, let entries = foreign, !options.force {
+            throw ResultStoreError.notAResult(path: location.final.path, entries: entries)
+        }
         let cache = location.unitsCache(identity)
         if options.force && !options.mergeOnly {
             FolderCommit.removeIfPresent(cache)
@@ -172,8 +180,18 @@ extension Experiment {
             _ = rmdir(location.unitsRoot.path)  // removes the folder only when no other run identity has units there
         }
         try commit(run, location: location, units: run.unitNames, dataFiles: DataFileLog.shared.entries, replaced: existing,
-                   keepOld: options.force)
+                   keepOld: options.force || (existing == nil && foreign != nil))
         log(String(format: "%@: done in %.1f s -> %@", Self.experimentID, Date().timeIntervalSince(start), location.final.path))
+    }
+
+    /// The number of entries at `url` when it is a non-empty folder (nil when it does not exist
+    /// or is empty); throws when it is a file (a run never replaces a file).
+    static func foreignContent(at url: URL) throws -> Int? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else { throw ResultStoreError.notAFolder(path: url.path) }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        return entries.isEmpty ? nil : entries.count
     }
 
     /// Writes the completion record into the staging folder and swaps it in. The replaced folder

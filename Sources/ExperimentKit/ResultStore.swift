@@ -148,6 +148,10 @@ public enum ResultStoreError: Error, CustomStringConvertible {
     case noCompleteResult(path: String, scale: String)
     case differentRun(path: String, found: String, requested: String)
     case tampered(path: String, reason: String)
+    /// `--out` names a regular file: a run never replaces it.
+    case notAFolder(path: String)
+    /// `--out` names a non-empty folder that is not a complete result (no completion record).
+    case notAResult(path: String, entries: Int)
 
     public var description: String {
         switch self {
@@ -157,6 +161,10 @@ public enum ResultStoreError: Error, CustomStringConvertible {
             return "\(p) holds a complete run of \(found), not \(requested); recompute with FORCE=1 (make) or --force (the old result is kept under .superseded/)"
         case .tampered(let p, let r):
             return "\(p): \(r); the folder was changed after its run: recompute it with FORCE=1 (make) or --force"
+        case .notAFolder(let p):
+            return "\(p) is a file, not a result folder; a run never replaces it: choose another --out or remove the file"
+        case .notAResult(let p, let n):
+            return "\(p) holds \(n) entr\(n == 1 ? "y" : "ies") but no \(CompletionRecord.fileName), so it is not a complete result and a run would replace it: choose another --out, or pass --force (FORCE=1) to keep its content under .superseded/ and run there"
         }
     }
 }

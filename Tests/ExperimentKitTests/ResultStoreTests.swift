@@ -176,6 +176,51 @@ struct ToyExperiment: Experiment {
         #expect(try bytes("rows.csv", in: superseded.appendingPathComponent(kept[0])) == old)
     }
 
+    /// Issue 26, defect 1: a run never deletes what it did not create. `--out` naming a file is
+    /// refused and the file kept; a non-empty folder without complete.json (someone's folder, or
+    /// a result whose record was lost) is refused, and with --force kept under .superseded/.
+    @Test func outNeverDeletesForeignContent() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let file = folder("notes.txt")
+        try "mine\n".write(to: file, atomically: true, encoding: .utf8)
+        do {
+            try toy(["--out", file.path]).execute()
+            Issue.record("a file was accepted as --out")
+        } catch {
+            #expect("\(error)".contains("notes.txt is a file, not a result folder"), "\(error)")
+        }
+        #expect(try String(contentsOf: file, encoding: .utf8) == "mine\n")
+
+        let mine = folder("mine")
+        try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+        try "keep me\n".write(to: mine.appendingPathComponent("thesis.tex"), atomically: true, encoding: .utf8)
+        do {
+            try toy(["--out", mine.path]).execute()
+            Issue.record("a foreign folder was replaced")
+        } catch {
+            #expect("\(error)".contains("holds 1 entry but no complete.json") && "\(error)".contains("--force"), "\(error)")
+        }
+        #expect(exists(mine.appendingPathComponent("thesis.tex")) && !exists(mine.appendingPathComponent("complete.json")))
+
+        // A result whose complete.json was lost: refused, then superseded (not deleted) with --force.
+        try toy(["--out", folder().path]).execute()
+        try FileManager.default.removeItem(at: folder().appendingPathComponent("complete.json"))
+        let old = try bytes("rows.csv")
+        #expect(throws: (any Error).self) { try toy(["--out", folder().path]).execute() }
+        try toy(["--out", folder().path, "--force"]).execute()
+        let superseded = ResultLocation(final: folder()).supersededRoot
+        let kept = try FileManager.default.contentsOfDirectory(atPath: superseded.path)
+        #expect(kept.count == 1)
+        #expect(try bytes("rows.csv", in: superseded.appendingPathComponent(kept[0])) == old)
+        #expect(exists(folder().appendingPathComponent("complete.json")))
+        // An empty folder is simply used.
+        let empty = folder("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        try toy(["--out", empty.path]).execute()
+        #expect(exists(empty.appendingPathComponent("complete.json")))
+    }
+
     /// `--gemm-backend`: the default keeps the identity formula that existing caches were written
     /// under; another library is another run, named in the summary that refusals print; an
     /// unknown name is rejected. (No execute here: the backend is process-wide and other suites
