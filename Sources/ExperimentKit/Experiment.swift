@@ -123,7 +123,15 @@ extension Experiment {
         let lock = try FileLock(location.lockFile, holder: holder)
         defer { withExtendedLifetime(lock) {} }
         // Under the lock nothing else writes here: whatever staging or temporary files exist are
-        // leftovers of an interrupted run.
+        // leftovers of an interrupted run. A staging folder that holds a completion record is a
+        // whole result (the old one, left there by a kill between a forced swap and its move
+        // aside, or a new one killed just before its swap): it is kept under .superseded/, never
+        // deleted (issue 26, defect 4).
+        if FileManager.default.fileExists(atPath: location.staging.appendingPathComponent(CompletionRecord.fileName).path) {
+            let aside = Self.supersededPath(location)
+            try FolderCommit.move(location.staging, to: aside)
+            log("\(Self.experimentID): a whole result left in \(location.staging.path) by an interrupted commit is kept in \(aside.path)")
+        }
         FolderCommit.removeIfPresent(location.staging)
         AtomicFile.removeStaleTemporaries(in: location.unitsRoot, recursive: true)
         let existing = try CompletionRecord.read(location)
@@ -175,13 +183,30 @@ extension Experiment {
         // COLUMNS.md (issue 19): after render, so it covers the renderer's CSVs too, and before
         // the completion record, which inventories it; it is committed with the folder.
         try run.writeColumnDictionary(Self.csvFiles)
-        if FileManager.default.fileExists(atPath: cache.path) {
-            try FolderCommit.move(cache, to: location.staging.appendingPathComponent("units"))
-            _ = rmdir(location.unitsRoot.path)  // removes the folder only when no other run identity has units there
-        }
+        // The units are linked into the result, not moved, and the cache is removed only after
+        // the commit: a kill in between leaves every finished unit where the next run finds it
+        // (issue 26, defect 3).
+        let hasCache = FileManager.default.fileExists(atPath: cache.path)
+        if hasCache { try FolderCommit.hardLinkTree(from: cache, to: location.staging.appendingPathComponent("units")) }
         try commit(run, location: location, units: run.unitNames, dataFiles: DataFileLog.shared.entries, replaced: existing,
                    keepOld: options.force || (existing == nil && foreign != nil))
+        if hasCache {
+            FolderCommit.removeIfPresent(cache)
+            _ = rmdir(location.unitsRoot.path)  // removes the folder only when no other run identity has units there
+        }
         log(String(format: "%@: done in %.1f s -> %@", Self.experimentID, Date().timeIntervalSince(start), location.final.path))
+    }
+
+    /// A new path under .superseded/ for a replaced result of `location`.
+    static func supersededPath(_ location: ResultLocation) -> URL {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        var aside = location.supersededRoot.appendingPathComponent("\(location.name)-\(stamp)")
+        var k = 1
+        while FileManager.default.fileExists(atPath: aside.path) {
+            k += 1
+            aside = location.supersededRoot.appendingPathComponent("\(location.name)-\(stamp)-\(k)")
+        }
+        return aside
     }
 
     /// The number of entries at `url` when it is a non-empty folder (nil when it does not exist
@@ -202,13 +227,19 @@ extension Experiment {
             identity: try RunIdentity(experiment: Self.experimentID, options: options, config: config), units: units,
             files: try CompletionRecord.inventory(of: run.url), dataFiles: dataFiles,
             gitRevision: run.provenance.gitRevision, committedAt: ISO8601DateFormatter().string(from: Date()))
+        // Where a replaced result will be kept must exist before anything is swapped in: a file
+        // named .superseded then stops the run with the old result still in place (defect 4).
+        if keepOld && FileManager.default.fileExists(atPath: location.final.path) {
+            try AtomicFile.createFolder(location.supersededRoot)
+        }
         try JSONFile.write(record, to: run.url.appendingPathComponent(CompletionRecord.fileName))
+        try FaultInjection.check(.beforeSwap, at: location.final)
         let exchanged = try FolderCommit.install(location.staging, at: location.final)
         guard exchanged else { return }
         // The previous folder is now at the staging path.
+        try FaultInjection.check(.afterSwap, at: location.final)
         if keepOld {
-            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-            let aside = location.supersededRoot.appendingPathComponent("\(location.name)-\(stamp)")
+            let aside = Self.supersededPath(location)
             try FolderCommit.move(location.staging, to: aside)
             log("\(Self.experimentID): the replaced result is kept in \(aside.path)")
         } else {
@@ -251,4 +282,30 @@ private func interruptHandler(_ signal: Int32) {
     let message: StaticString = "\ninterrupted: the last complete result is untouched; rerun the same command to resume from the finished work units\n"
     _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
     _exit(128 + signal)
+}
+
+/// Failures injected at named moments of a commit, for the tests of what a kill there leaves
+/// (issue 26, defects 3 and 4). Keyed by the result folder, so a test arms only its own folder;
+/// empty outside tests.
+public enum FaultInjection {
+    public enum Moment: Sendable { case beforeSwap, afterSwap }
+    public struct Injected: Error, CustomStringConvertible {
+        public var description: String { "injected failure at a commit moment (test)" }
+    }
+    nonisolated(unsafe) private static var armed: [String: Moment] = [:]
+    private static let lock = NSLock()
+
+    /// Makes the next commit into `folder` fail at `moment` (once).
+    public static func arm(_ moment: Moment, at folder: URL) {
+        lock.lock(); defer { lock.unlock() }
+        armed[folder.standardizedFileURL.path] = moment
+    }
+
+    static func check(_ moment: Moment, at folder: URL) throws {
+        lock.lock(); defer { lock.unlock() }
+        let key = folder.standardizedFileURL.path
+        guard armed[key] == moment else { return }
+        armed[key] = nil
+        throw Injected()
+    }
 }

@@ -221,6 +221,42 @@ struct ToyExperiment: Experiment {
         #expect(exists(empty.appendingPathComponent("complete.json")))
     }
 
+    /// Issue 26, defect 3: a kill during the final commit (after the units are in the staging
+    /// folder, before the swap) loses no finished unit: the next run computes none of them.
+    @Test func killBeforeTheSwapKeepsEveryUnit() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        UnitCounter.shared.reset()
+        FaultInjection.arm(.beforeSwap, at: folder())
+        #expect(throws: FaultInjection.Injected.self) { try toy(["--out", folder().path]).execute() }
+        #expect(UnitCounter.shared.value == 6)
+        UnitCounter.shared.reset()
+        try toy(["--out", folder().path]).execute()
+        #expect(UnitCounter.shared.value == 0, "finished units were recomputed")
+        #expect(exists(folder().appendingPathComponent("units")) && !exists(ResultLocation(final: folder()).unitsRoot))
+    }
+
+    /// Issue 26, defect 4: --force never loses the old result. A file named .superseded stops
+    /// the run before anything is swapped in; a kill between the swap and the move aside leaves
+    /// the old result in the staging folder, and the next run keeps it under .superseded/.
+    @Test func forceNeverLosesTheOldResult() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path]).execute()
+        let old = try bytes("rows.csv")
+        let location = ResultLocation(final: folder())
+        try "x".write(to: location.supersededRoot, atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try toy(["--out", folder().path, "--seed", "2", "--force"]).execute() }
+        #expect(try bytes("rows.csv") == old, "the old result was replaced although it could not be kept")
+        try FileManager.default.removeItem(at: location.supersededRoot)
+
+        FaultInjection.arm(.afterSwap, at: folder())
+        #expect(throws: FaultInjection.Injected.self) { try toy(["--out", folder().path, "--seed", "2", "--force"]).execute() }
+        #expect(try bytes("rows.csv") != old)  // the new result is in place; the old one in staging
+        try toy(["--out", folder().path, "--seed", "2"]).execute()  // a later run keeps it aside
+        let kept = try FileManager.default.contentsOfDirectory(atPath: location.supersededRoot.path)
+        #expect(kept.count == 1)
+        #expect(try bytes("rows.csv", in: location.supersededRoot.appendingPathComponent(kept[0])) == old)
+    }
+
     /// `--gemm-backend`: the default keeps the identity formula that existing caches were written
     /// under; another library is another run, named in the summary that refusals print; an
     /// unknown name is rejected. (No execute here: the backend is process-wide and other suites
