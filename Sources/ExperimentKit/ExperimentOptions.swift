@@ -129,6 +129,16 @@ public enum Validate {
         if let v = channels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("\(option) must be a multiple of 8 in 8...256, got \(v)") }
     }
 
+    /// A list option names each value once: a repeated value would be a second work unit (or
+    /// table row) of the same key. `--dimensions 64 64` gives "--dimensions has 64 twice; give
+    /// each value once".
+    public static func distinct<T: Hashable>(_ values: [T], option: String) throws {
+        var seen = Set<T>()
+        guard let repeated = values.first(where: { !seen.insert($0).inserted }) else { return }
+        let count = values.filter { $0 == repeated }.count
+        throw ValidationError("\(option) has \(ScaleHelp.describe(repeated)) \(count == 2 ? "twice" : "\(count) times"); give each value once")
+    }
+
     /// A path option, when given, must not be empty.
     public static func nonEmpty(_ path: String?, option: String) throws {
         if let p = path, p.isEmpty { throw ValidationError("\(option) must not be empty") }

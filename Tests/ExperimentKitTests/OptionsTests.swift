@@ -19,6 +19,19 @@ import TensorCore
         }
     }
 
+    /// Issue 26: a repeated list value (`--dimensions 64 64`) crashed the run ("unit keys must
+    /// be unique"); `Validate.distinct` refuses it at parse time.
+    @Test func listValuesAreDistinct() {
+        func refusal(_ check: () throws -> Void) -> String? {
+            do { try check(); return nil } catch { return "\(error)" }
+        }
+        #expect(refusal { try Validate.distinct([64, 196, 784], option: "--dimensions") } == nil)
+        #expect(refusal { try Validate.distinct([Int](), option: "--dimensions") } == nil)
+        #expect(refusal { try Validate.distinct([64, 64], option: "--dimensions") } == "--dimensions has 64 twice; give each value once")
+        #expect(refusal { try Validate.distinct(["a", "b", "a", "a"], option: "--datasets") } == "--datasets has a 3 times; give each value once")
+        #expect(refusal { try Validate.distinct([1.5, 2, 1.5], option: "--betas") } == "--betas has 1.5 twice; give each value once")
+    }
+
     @Test func betaSigmaAndDatasetChecks() {
         #expect(throws: ValidationError.self) { try Validate.beta(0.5) }
         #expect(throws: ValidationError.self) { try Validate.beta(.nan) }

@@ -77,6 +77,7 @@ struct HOE2Cost: Experiment {
 
     func validate() throws {
         if let d = dimensions.first(where: { $0 < 2 }) { throw ValidationError("--dimensions must be at least 2, got \(d)") }
+        try Validate.distinct(dimensions, option: "--dimensions")
         if let v = repeats, v < 1 { throw ValidationError("--repeats must be at least 1, got \(v)") }
         if let v = repeats { try Limits.count("--repeats", v, maximum: 10_000, reason: "timed repeats per method and D") }
         if let d = dimensions.max() {

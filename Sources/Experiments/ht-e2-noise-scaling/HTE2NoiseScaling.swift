@@ -89,6 +89,7 @@ struct HTE2NoiseScaling: Experiment {
         if let bad = dimensions.first(where: { !Config.quick.dimensions.contains($0) }) {
             throw ValidationError("--dimensions: \(bad) is not one of \(Config.quick.dimensions.map(String.init).joined(separator: " "))")
         }
+        try Validate.distinct(dimensions, option: "--dimensions")
     }
 
     /// A data set whose largest pairwise distance sets σ_1.

@@ -1,0 +1,70 @@
+// Issue 26's bad-input cases, replayed against every experiment's command line: each is refused at
+// parse time with one line that names the option, the bad value and what was expected (never a
+// crash with a backtrace, a "Missing value", or a silent run).
+import ArgumentParser
+import Foundation
+import Testing
+@testable import ho_e1_hessian_accuracy
+@testable import ho_e2_cost
+@testable import ho_e3_variance_reduction
+@testable import ho_e4_denoising_uncertainty
+@testable import ho_e5_ozaki_synthetic
+@testable import ho_e6_ozaki_images
+@testable import ht_e0_toy_balance
+@testable import ht_e1_concentration
+@testable import ht_e2_noise_scaling
+@testable import ht_e3_score_error
+@testable import ht_e4_convergence
+@testable import ht_e5_class_balance
+@testable import ht_e6_sample_quality
+@testable import image_kit_demo
+
+@Suite struct BadInputTests {
+    /// The error message `command` prints for `args`, or nil when they parse.
+    static func refusal(_ command: any ParsableCommand.Type, _ args: [String]) -> String? {
+        do {
+            _ = try command.parseAsRoot(args)
+            return nil
+        } catch {
+            return command.message(for: error)
+        }
+    }
+
+    /// A built experiment executable next to the test bundle.
+    static func executable(_ name: String) throws -> URL {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return try #require([dir, dir.deletingLastPathComponent()].map { $0.appendingPathComponent(name) }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }, "\(name) executable not found near \(dir.path)")
+    }
+
+    /// A repeated list value crashed with "unit keys must be unique" (exit 132), or, in ho-e2,
+    /// wrote every row twice.
+    @Test func repeatedListValues() {
+        let cases: [(any ParsableCommand.Type, [String], String)] = [
+            (HTE2NoiseScaling.self, ["--dimensions", "64", "64"], "--dimensions has 64 twice; give each value once"),
+            (HTE3ScoreError.self, ["--dimensions", "8", "8"], "--dimensions has 8 twice; give each value once"),
+            (HOE1HessianAccuracy.self, ["--datasets", "random-5", "random-5"], "--datasets has random-5 twice; give each value once"),
+            (HOE2Cost.self, ["--dimensions", "10", "10"], "--dimensions has 10 twice; give each value once"),
+            (HOE2Cost.self, ["--dimensions", "4", "8", "4", "4"], "--dimensions has 4 3 times; give each value once"),
+        ]
+        for (command, args, message) in cases {
+            #expect(Self.refusal(command, args) == message, "\(command) \(args)")
+        }
+        #expect(Self.refusal(HTE3ScoreError.self, ["--dimensions", "2", "8"]) == nil)
+    }
+
+    /// The crash case through the real executable: exit status 64 (a usage error) and the
+    /// message, no crash report.
+    @Test func repeatedListValueExitsCleanly() throws {
+        let process = Process(), err = Pipe()
+        process.executableURL = try Self.executable("ht-e2-noise-scaling")
+        process.arguments = ["--dimensions", "64", "64", "--out", FileManager.default.temporaryDirectory.appendingPathComponent("never-\(UUID().uuidString)").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 64, "\(process.terminationStatus): \(text)")
+        #expect(text.hasPrefix("Error: --dimensions has 64 twice; give each value once\n") && !text.contains("Fatal error"), "\(text)")
+    }
+}
