@@ -67,4 +67,11 @@ import Testing
         #expect(process.terminationReason == .exit && process.terminationStatus == 64, "\(process.terminationStatus): \(text)")
         #expect(text.hasPrefix("Error: --dimensions has 64 twice; give each value once\n") && !text.contains("Fatal error"), "\(text)")
     }
+
+    /// `--data-dir ''` reported "/digits8x8.h5: file not found".
+    @Test func emptyDataDirectory() {
+        for command in [HTE2NoiseScaling.self, HTE3ScoreError.self, HOE1HessianAccuracy.self] as [any ParsableCommand.Type] {
+            #expect(Self.refusal(command, ["--data-dir", ""]) == "--data-dir must not be empty", "\(command)")
+        }
+    }
 }

@@ -142,6 +142,7 @@ struct HOE1HessianAccuracy: Experiment {
             throw ValidationError("--datasets: unknown data set '\(bad)'; expected one of \(Self.knownDatasets.joined(separator: ", "))")
         }
         try Validate.distinct(datasets, option: "--datasets")
+        try Validate.nonEmpty(dataDir, option: "--data-dir")
         if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
         if let v = fullHeadMaxDimension, v < 1 { throw ValidationError("--full-head-max-dimension must be at least 1, got \(v)") }

@@ -90,6 +90,7 @@ struct HTE2NoiseScaling: Experiment {
             throw ValidationError("--dimensions: \(bad) is not one of \(Config.quick.dimensions.map(String.init).joined(separator: " "))")
         }
         try Validate.distinct(dimensions, option: "--dimensions")
+        try Validate.nonEmpty(dataDir, option: "--data-dir")
     }
 
     /// A data set whose largest pairwise distance sets σ_1.

@@ -116,6 +116,7 @@ struct HTE3ScoreError: Experiment {
     func validate() throws {
         if let d = dimensions.first(where: { $0 < 1 }) { throw ValidationError("--dimensions must be positive, got \(d)") }
         try Validate.distinct(dimensions, option: "--dimensions")
+        try Validate.nonEmpty(dataDir, option: "--data-dir")
         if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = evalPoints, v < 2 { throw ValidationError("--eval-points must be at least 2, got \(v)") }
         if let v = steps { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }
