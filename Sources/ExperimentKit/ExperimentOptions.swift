@@ -19,7 +19,7 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     @Option(help: "Base random seed; seed k of a multi-seed run uses seed + k.")
     public var seed: UInt64 = 0
 
-    @Option(help: "Number of independent seeds (default: the experiment's own choice for the scale).")
+    @Option(help: "Number of independent seeds, at most \(Limits.maximumSeeds) (default: the experiment's own choice for the scale).")
     public var seeds: Int?
 
     @Option(help: "Output folder (default: results/<scale>/<experiment-id>).")
@@ -58,6 +58,7 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard threads <= 64 else { throw ValidationError("--threads must be at most 64, got \(threads)") }
         if let s = seeds, s < 1 { throw ValidationError("--seeds must be at least 1, got \(s)") }
+        if let s = seeds { try Limits.count("--seeds", s, maximum: Limits.maximumSeeds, reason: "independent seeds; the largest protocol uses 20") }
         if let o = out, o.isEmpty { throw ValidationError("--out must not be empty") }
         guard Float32GEMMBackend(rawValue: gemmBackend) != nil else {
             throw ValidationError("--gemm-backend must be \(Float32GEMMBackend.allCases.map(\.rawValue).joined(separator: ", ")), got \(gemmBackend)")
@@ -195,6 +196,10 @@ public enum Limits {
     /// An upper bound on training and sampling step counts: far beyond every protocol here
     /// (the largest uses 10⁴), and small enough that counters and step-size schedules stay exact.
     public static let maximumSteps = 10_000_000
+
+    /// An upper bound on `--seeds`: far beyond every protocol here (the largest uses 20), and
+    /// small enough that the per-seed work units and their listing stay small.
+    public static let maximumSeeds = 1_000
 
     static func bytes(_ b: Double) -> String {
         b >= 1e9 ? String(format: "%.1f GB", b / 1e9) : String(format: "%.0f MB", b / 1e6)

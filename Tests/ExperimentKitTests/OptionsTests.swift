@@ -19,6 +19,23 @@ import TensorCore
         }
     }
 
+    /// The message ArgumentParser prints for `args` (validation included), or nil when they parse.
+    static func refusal(_ args: [String]) -> String? {
+        do {
+            _ = try ExperimentOptions.parse(args)
+            return nil
+        } catch {
+            return ExperimentOptions.message(for: error)
+        }
+    }
+
+    /// Issue 26: `--seeds 1000000000000` was accepted (and memory grew ~100 MB/s); it is bounded
+    /// like the size options.
+    @Test func seedsAreBounded() throws {
+        #expect(Self.refusal(["--seeds", "1000000000000"]) == "--seeds must be at most 1000 (independent seeds; the largest protocol uses 20), got 1000000000000")
+        #expect(try ExperimentOptions.parse(["--seeds", "1000"]).seeds == 1000)
+    }
+
     /// Issue 26: a repeated list value (`--dimensions 64 64`) crashed the run ("unit keys must
     /// be unique"); `Validate.distinct` refuses it at parse time.
     @Test func listValuesAreDistinct() {

@@ -74,4 +74,10 @@ import Testing
             #expect(Self.refusal(command, ["--data-dir", ""]) == "--data-dir must not be empty", "\(command)")
         }
     }
+
+    /// `--seeds 1000000000000` was accepted (and memory grew ~100 MB/s).
+    @Test func sharedOptionsThroughAnExperiment() {
+        #expect(Self.refusal(HTE2NoiseScaling.self, ["--seeds", "1000000000000"])
+                == "--seeds must be at most 1000 (independent seeds; the largest protocol uses 20), got 1000000000000")
+    }
 }
