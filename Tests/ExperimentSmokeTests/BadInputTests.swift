@@ -68,6 +68,33 @@ import Testing
         #expect(text.hasPrefix("Error: --dimensions has 64 twice; give each value once\n") && !text.contains("Fatal error"), "\(text)")
     }
 
+    /// A negative count was answered "Missing value for '--X'" (ArgumentParser read "-5" as an
+    /// option); now each experiment's own check says what the value must be.
+    @Test func negativeCountsSayWhatIsExpected() {
+        let cases: [(any ParsableCommand.Type, [String], String)] = [
+            (HTE0ToyBalance.self, ["--chains", "-5"], "--chains must be at least 10, got -5"),
+            (HTE1Concentration.self, ["--samples", "-200"], "--samples must be at least 200 (20 batches of 10), got -200"),
+            (HTE2NoiseScaling.self, ["--samples", "-1"], "--samples must be at least 500, got -1"),
+            (HTE3ScoreError.self, ["--eval-points", "-1"], "--eval-points must be at least 2, got -1"),
+            (HTE4Convergence.self, ["--train-steps", "-30"], "--train-steps must be at least 1, got -30"),
+            (HTE5ClassBalance.self, ["--samples", "-12"], "--samples must be at least 6 (PRDC uses k = 5 neighbours), got -12"),
+            (HTE6SampleQuality.self, ["--langevin-steps", "-2"], "--langevin-steps must be at least 1, got -2"),
+            (HOE1HessianAccuracy.self, ["--test-points", "-1"], "--test-points must be at least 2, got -1"),
+            (HOE2Cost.self, ["--repeats", "-2"], "--repeats must be at least 1, got -2"),
+            (HOE3VarianceReduction.self, ["--steps", "-10"], "--train-steps must be at least 1, got -10"),
+            (HOE4DenoisingUncertainty.self, ["--eval-images", "-2"], "--eval-images must be at least 2, got -2"),
+            (HOE5OzakiSynthetic.self, ["--chains", "-4"], "--chains must be at least 2, got -4"),
+            (HOE6OzakiImages.self, ["--chains", "-1"], "--chains must be at least 1, got -1"),
+            (ImageKitDemo.self, ["--sigma-min", "-0.3"], "--sigma-min must be a positive number, got -0.3"),
+            // The shared options, through an experiment.
+            (HTE4Convergence.self, ["--seeds", "-3"], "--seeds must be at least 1, got -3"),
+            (HTE4Convergence.self, ["--threads", "-1"], "--threads must be at least 1, got -1"),
+        ]
+        for (command, args, message) in cases {
+            #expect(Self.refusal(command, args) == message, "\(command) \(args)")
+        }
+    }
+
     /// `--data-dir ''` reported "/digits8x8.h5: file not found".
     @Test func emptyDataDirectory() {
         for command in [HTE2NoiseScaling.self, HTE3ScoreError.self, HOE1HessianAccuracy.self] as [any ParsableCommand.Type] {
@@ -75,8 +102,9 @@ import Testing
         }
     }
 
-    /// `--seeds 1000000000000` was accepted (and memory grew ~100 MB/s).
+    /// A repeated `--seed` silently took the last value; `--seeds 1000000000000` was accepted.
     @Test func sharedOptionsThroughAnExperiment() {
+        #expect(Self.refusal(HOE5OzakiSynthetic.self, ["--seed", "1", "--seed", "2"]) == "--seed is given 2 times (1, 2); give it once")
         #expect(Self.refusal(HTE2NoiseScaling.self, ["--seeds", "1000000000000"])
                 == "--seeds must be at most 1000 (independent seeds; the largest protocol uses 20), got 1000000000000")
     }

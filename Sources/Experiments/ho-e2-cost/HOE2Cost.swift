@@ -37,7 +37,7 @@ struct HOE2Cost: Experiment {
     @OptionGroup var options: ExperimentOptions
 
     @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the dimensions.", quick: Config.quick.dimensions, full: Config.full.dimensions)) var dimensions: [Int] = []
-    @Option(help: ScaleHelp.override("Override the timed repeats per method and D.", quick: Config.quick.repeats, full: Config.full.repeats)) var repeats: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the timed repeats per method and D.", quick: Config.quick.repeats, full: Config.full.repeats)) var repeats: Int?
 
     struct Config: Codable {
         var dimensions = [10, 20, 50, 100, 200, 500, 784]

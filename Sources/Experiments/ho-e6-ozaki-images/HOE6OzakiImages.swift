@@ -36,17 +36,17 @@ struct HOE6OzakiImages: Experiment {
         discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps of the score model.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the training steps of the score model.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
+    @Option(name: .customLong("training-steps"), parsing: .unconditional, help: .hidden) var trainingStepsAlias: Int?
     var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
-    @Option(help: ScaleHelp.override("Override the chains per start kind (test images, noise).", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
-    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the Langevin steps per chain.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the chains per start kind (test images, noise).", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("langevin-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per chain.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
-    @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
-    @Option(help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
+    @Option(parsing: .unconditional, help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8

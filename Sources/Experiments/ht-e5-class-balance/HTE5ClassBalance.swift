@@ -44,10 +44,10 @@ struct HTE5ClassBalance: Experiment {
         discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: ScaleHelp.override("Override the training steps per model.", quick: Config.quick.steps, full: Config.full.steps)) var trainSteps: Int?
-    @Option(help: ScaleHelp.override("Override the samples per (seed, β, Langevin-noise arm).", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
-    @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinSteps: Int?
-    @Option(help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training steps per model.", quick: Config.quick.steps, full: Config.full.steps)) var trainSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the samples per (seed, β, Langevin-noise arm).", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net base channels (a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var baseChannels: Int?
     @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
 
     struct Config: Codable {

@@ -39,9 +39,9 @@ struct HTE6SampleQuality: Experiment {
         abstract: "HT-E6: sample quality (classifier-feature FD/KID, PRDC, class histogram) of GND(β)-DSM score networks against Gaussian DSM (heavy-tailed spec E6; claim HT-C10, as a proxy).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: ScaleHelp.override("Override the training steps per model (every case).", quick: Config.caseValues(Config.quick, \.steps), full: Config.caseValues(Config.full, \.steps))) var trainSteps: Int?
-    @Option(help: ScaleHelp.override("Override the samples per (case, seed, β).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
-    @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T (every case).", quick: Config.caseValues(Config.quick, \.stepsPerLevel), full: Config.caseValues(Config.full, \.stepsPerLevel))) var langevinSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training steps per model (every case).", quick: Config.caseValues(Config.quick, \.steps), full: Config.caseValues(Config.full, \.steps))) var trainSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the samples per (case, seed, β).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per noise level T (every case).", quick: Config.caseValues(Config.quick, \.stepsPerLevel), full: Config.caseValues(Config.full, \.stepsPerLevel))) var langevinSteps: Int?
     @Option(help: "Classifier checkpoint of the digits case (default: data/classifiers/digits8x8.h5).") var classifier: String?
 
     /// One data set with its model and sampling settings.
