@@ -11,8 +11,28 @@ record="results/$scale/$id/complete.json"
 if [ "${FORCE:-0}" = "1" ]; then
   exec "$bin/$id" --scale "$scale" --seed "$seed" --threads "$threads" --force
 fi
-if [ -f "$record" ] && grep -q "\"seed\" *: *$seed *[,}]" "$record"; then
-  echo "$id: complete $scale result (seed $seed) exists; re-drawing from its CSVs (FORCE=1 recomputes)"
-  exec "$bin/$id" --render-only --scale "$scale" --seed "$seed" --threads "$threads"
+# The record's run identity, read with a JSON parser (complete.json is pretty-printed across
+# lines). Success means: the complete result there is this experiment at this scale and seed.
+complete_run_matches() {
+  python3 - "$record" "$id" "$scale" "$seed" <<'PY'
+import json, sys
+path, experiment, scale, seed = sys.argv[1:]
+try:
+    identity = json.load(open(path))["identity"]
+    same = (identity["experiment"], identity["scale"], identity["seed"]) == (experiment, scale, int(seed))
+except (OSError, ValueError, KeyError, TypeError):
+    same = False  # unreadable or damaged: the plain run names the problem
+sys.exit(0 if same else 1)
+PY
+}
+if [ -f "$record" ]; then
+  if ! command -v python3 >/dev/null; then
+    echo "$id: python3 is needed to read the run identity in $record (make setup installs it)" >&2
+    exit 1
+  fi
+  if complete_run_matches; then
+    echo "$id: complete $scale result (seed $seed) exists; re-drawing from its CSVs (FORCE=1 recomputes)"
+    exec "$bin/$id" --render-only --scale "$scale" --seed "$seed" --threads "$threads"
+  fi
 fi
 exec "$bin/$id" --scale "$scale" --seed "$seed" --threads "$threads"

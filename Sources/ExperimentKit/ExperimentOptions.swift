@@ -12,24 +12,31 @@ public enum Scale: String, CaseIterable, Codable, Sendable, ExpressibleByArgumen
 }
 
 /// Options shared by every experiment executable.
+///
+/// The single-valued options are stored as lists, so that `validate()` can refuse a repeat
+/// (`--seed 1 --seed 2` would otherwise run seed 2 without a word); the public properties
+/// (`seed`, `threads`, …) read the one value. The numeric ones parse their value
+/// unconditionally, so that `--seeds -3` reaches `validate()` and is refused as "must be at
+/// least 1" instead of ArgumentParser's "Missing value" (it reads "-3" as an option).
 public struct ExperimentOptions: ParsableArguments, Sendable {
-    @Option(help: "Protocol size: quick (default, minutes) or full (the spec's scaled-down protocol).")
-    public var scale: Scale = .quick
+    @Option(name: .customLong("scale"), help: ArgumentHelp("Protocol size: quick (default, minutes) or full (the spec's scaled-down protocol).", valueName: "scale"))
+    var scaleValues: [Scale] = []
 
-    @Option(help: "Base random seed; seed k of a multi-seed run uses seed + k.")
-    public var seed: UInt64 = 0
+    @Option(name: .customLong("seed"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Base random seed; seed k of a multi-seed run uses seed + k. (default: 0)", valueName: "seed"),
+            transform: { try ExperimentOptions.seedValue($0) })
+    var seedValues: [UInt64] = []
 
-    @Option(help: "Number of independent seeds (default: the experiment's own choice for the scale).")
-    public var seeds: Int?
+    @Option(name: .customLong("seeds"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Number of independent seeds, at most \(Limits.maximumSeeds) (default: the experiment's own choice for the scale).", valueName: "seeds"))
+    var seedsValues: [Int] = []
 
-    @Option(help: "Output folder (default: results/<scale>/<experiment-id>).")
-    public var out: String?
+    @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default: results/<scale>/<experiment-id>).", valueName: "out"))
+    var outValues: [String] = []
 
-    @Option(help: "Threads for OpenBLAS, oneDNN and the elementwise kernels (pinned so runs repeat).")
-    public var threads: Int = 2
+    @Option(name: .customLong("threads"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Threads for OpenBLAS, oneDNN and the elementwise kernels (pinned so runs repeat). (default: 2)", valueName: "threads"))
+    var threadsValues: [Int] = []
 
-    @Option(name: .customLong("gemm-backend"), help: ArgumentHelp("The library of every Float32 GEMM: automatic (oneDNN for products of at least 2^15 multiply-adds, OpenBLAS below), openBLAS (the path before oneDNN came in) or oneDNN. For timing comparisons (scripts/gemm-before-after.sh); a value other than automatic is part of the run's identity, so its results never mix with the default's.", valueName: "library"))
-    public var gemmBackend: String = Float32GEMMBackend.automatic.rawValue
+    @Option(name: .customLong("gemm-backend"), help: ArgumentHelp("The library of every Float32 GEMM: automatic (oneDNN for products of at least 2^15 multiply-adds, OpenBLAS below), openBLAS (the path before oneDNN came in) or oneDNN. For timing comparisons (scripts/gemm-before-after.sh); a value other than automatic is part of the run's identity, so its results never mix with the default's. (default: automatic)", valueName: "library"))
+    var gemmBackendValues: [String] = []
 
     @Flag(help: "Re-draw figures and tables from the CSV files of the complete result in the output folder; compute nothing.")
     public var renderOnly = false
@@ -41,12 +48,33 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     public var listUnits = false
 
     @Option(name: .customLong("units"), help: ArgumentHelp("Compute only these work units into the shared units cache and exit without merging: indices in --list-units order (3, 0-7) or names (group/key), comma-separated.", valueName: "spec"))
-    public var unitSpec: String?
+    var unitSpecValues: [String] = []
 
     @Flag(help: "Merge, render and commit from the units cache; refuse, naming them, if units are missing. Computes nothing. With --force it replaces a complete result of another configuration (kept under .superseded/) and keeps the cached units.")
     public var mergeOnly = false
 
     public init() {}
+
+    /// Protocol size (`--scale`; default quick).
+    public var scale: Scale { scaleValues.last ?? .quick }
+    /// Base random seed (`--seed`; default 0).
+    public var seed: UInt64 { seedValues.last ?? 0 }
+    /// Number of independent seeds (`--seeds`); nil: the experiment's default for the scale.
+    public var seeds: Int? { seedsValues.last }
+    /// Output folder (`--out`); nil: results/<scale>/<experiment-id>.
+    public var out: String? { outValues.last }
+    /// Threads for OpenBLAS, oneDNN and the elementwise kernels (`--threads`; default 2).
+    public var threads: Int { threadsValues.last ?? 2 }
+    /// The `--gemm-backend` text (default automatic).
+    public var gemmBackend: String { gemmBackendValues.last ?? Float32GEMMBackend.automatic.rawValue }
+    /// The `--units` text (nil without the option).
+    public var unitSpec: String? { unitSpecValues.last }
+
+    /// `--seed`'s value: a plain `UInt64` option would answer "-3" with only "invalid".
+    static func seedValue(_ text: String) throws -> UInt64 {
+        guard let v = UInt64(text) else { throw ValidationError("expected a whole number from 0 to \(UInt64.max)") }
+        return v
+    }
 
     /// The parsed `--gemm-backend` value.
     public var float32GEMMBackend: Float32GEMMBackend { Float32GEMMBackend(rawValue: gemmBackend) ?? .automatic }
@@ -55,9 +83,17 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     public var unitSelection: UnitSelection? { get throws { try unitSpec.map { try UnitSelection(parsing: $0) } } }
 
     public mutating func validate() throws {
+        let single: [(option: String, values: [String])] = [
+            ("--scale", scaleValues.map(\.rawValue)), ("--seed", seedValues.map(String.init)), ("--seeds", seedsValues.map(String.init)),
+            ("--out", outValues), ("--threads", threadsValues.map(String.init)), ("--gemm-backend", gemmBackendValues), ("--units", unitSpecValues),
+        ]
+        if let repeated = single.first(where: { $0.values.count > 1 }) {
+            throw ValidationError("\(repeated.option) is given \(repeated.values.count) times (\(repeated.values.joined(separator: ", "))); give it once")
+        }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard threads <= 64 else { throw ValidationError("--threads must be at most 64, got \(threads)") }
         if let s = seeds, s < 1 { throw ValidationError("--seeds must be at least 1, got \(s)") }
+        if let s = seeds { try Limits.count("--seeds", s, maximum: Limits.maximumSeeds, reason: "independent seeds; the largest protocol uses 20") }
         if let o = out, o.isEmpty { throw ValidationError("--out must not be empty") }
         guard Float32GEMMBackend(rawValue: gemmBackend) != nil else {
             throw ValidationError("--gemm-backend must be \(Float32GEMMBackend.allCases.map(\.rawValue).joined(separator: ", ")), got \(gemmBackend)")
@@ -129,6 +165,16 @@ public enum Validate {
         if let v = channels, !(v >= 8 && v % 8 == 0 && v <= 256) { throw ValidationError("\(option) must be a multiple of 8 in 8...256, got \(v)") }
     }
 
+    /// A list option names each value once: a repeated value would be a second work unit (or
+    /// table row) of the same key. `--dimensions 64 64` gives "--dimensions has 64 twice; give
+    /// each value once".
+    public static func distinct<T: Hashable>(_ values: [T], option: String) throws {
+        var seen = Set<T>()
+        guard let repeated = values.first(where: { !seen.insert($0).inserted }) else { return }
+        let count = values.filter { $0 == repeated }.count
+        throw ValidationError("\(option) has \(ScaleHelp.describe(repeated)) \(count == 2 ? "twice" : "\(count) times"); give each value once")
+    }
+
     /// A path option, when given, must not be empty.
     public static func nonEmpty(_ path: String?, option: String) throws {
         if let p = path, p.isEmpty { throw ValidationError("\(option) must not be empty") }
@@ -185,6 +231,10 @@ public enum Limits {
     /// An upper bound on training and sampling step counts: far beyond every protocol here
     /// (the largest uses 10⁴), and small enough that counters and step-size schedules stay exact.
     public static let maximumSteps = 10_000_000
+
+    /// An upper bound on `--seeds`: far beyond every protocol here (the largest uses 20), and
+    /// small enough that the per-seed work units and their listing stay small.
+    public static let maximumSeeds = 1_000
 
     static func bytes(_ b: Double) -> String {
         b >= 1e9 ? String(format: "%.1f GB", b / 1e9) : String(format: "%.0f MB", b / 1e6)

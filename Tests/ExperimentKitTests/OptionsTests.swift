@@ -19,6 +19,55 @@ import TensorCore
         }
     }
 
+    /// The message ArgumentParser prints for `args` (validation included), or nil when they parse.
+    static func refusal(_ args: [String]) -> String? {
+        do {
+            _ = try ExperimentOptions.parse(args)
+            return nil
+        } catch {
+            return ExperimentOptions.message(for: error)
+        }
+    }
+
+    /// Issue 26: `--seeds 1000000000000` was accepted (and memory grew ~100 MB/s); it is bounded
+    /// like the size options.
+    @Test func seedsAreBounded() throws {
+        #expect(Self.refusal(["--seeds", "1000000000000"]) == "--seeds must be at most 1000 (independent seeds; the largest protocol uses 20), got 1000000000000")
+        #expect(try ExperimentOptions.parse(["--seeds", "1000"]).seeds == 1000)
+    }
+
+    /// Issue 26: a negative number was answered "Missing value for '--seeds <seeds>'"
+    /// (ArgumentParser read "-3" as an option); the message says what the value must be.
+    @Test func negativeNumbersSayWhatIsExpected() {
+        #expect(Self.refusal(["--seeds", "-3"]) == "--seeds must be at least 1, got -3")
+        #expect(Self.refusal(["--threads", "-2"]) == "--threads must be at least 1, got -2")
+        #expect(Self.refusal(["--seed", "-3"]) == "The value '-3' is invalid for '--seed <seed>': expected a whole number from 0 to \(UInt64.max)")
+    }
+
+    /// Issue 26: `--seed 1 --seed 2` silently ran seed 2; a repeated single-valued shared option
+    /// is refused, naming both values, and one given once still parses.
+    @Test func repeatedSharedOptionsAreRefused() throws {
+        #expect(Self.refusal(["--seed", "1", "--seed", "2"]) == "--seed is given 2 times (1, 2); give it once")
+        #expect(Self.refusal(["--threads", "1", "--seeds", "2", "--threads", "1"]) == "--threads is given 2 times (1, 1); give it once")
+        #expect(Self.refusal(["--scale", "full", "--scale", "quick"]) == "--scale is given 2 times (full, quick); give it once")
+        #expect(Self.refusal(["--out", "a", "--out", "b", "--out", "c"]) == "--out is given 3 times (a, b, c); give it once")
+        let o = try ExperimentOptions.parse(["--seed", "7", "--seeds", "3", "--threads", "1", "--scale", "full", "--out", "x", "--gemm-backend", "openBLAS"])
+        #expect(o.seed == 7 && o.seeds == 3 && o.threads == 1 && o.scale == .full && o.out == "x" && o.float32GEMMBackend == .openBLAS)
+    }
+
+    /// Issue 26: a repeated list value (`--dimensions 64 64`) crashed the run ("unit keys must
+    /// be unique"); `Validate.distinct` refuses it at parse time.
+    @Test func listValuesAreDistinct() {
+        func refusal(_ check: () throws -> Void) -> String? {
+            do { try check(); return nil } catch { return "\(error)" }
+        }
+        #expect(refusal { try Validate.distinct([64, 196, 784], option: "--dimensions") } == nil)
+        #expect(refusal { try Validate.distinct([Int](), option: "--dimensions") } == nil)
+        #expect(refusal { try Validate.distinct([64, 64], option: "--dimensions") } == "--dimensions has 64 twice; give each value once")
+        #expect(refusal { try Validate.distinct(["a", "b", "a", "a"], option: "--datasets") } == "--datasets has a 3 times; give each value once")
+        #expect(refusal { try Validate.distinct([1.5, 2, 1.5], option: "--betas") } == "--betas has 1.5 twice; give each value once")
+    }
+
     @Test func betaSigmaAndDatasetChecks() {
         #expect(throws: ValidationError.self) { try Validate.beta(0.5) }
         #expect(throws: ValidationError.self) { try Validate.beta(.nan) }

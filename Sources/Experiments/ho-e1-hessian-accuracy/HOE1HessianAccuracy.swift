@@ -47,13 +47,13 @@ struct HOE1HessianAccuracy: Experiment {
 
     @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
     @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the data sets (anisotropic-2d, random-5, random-10, random-20, random-50, digits-64).", quick: Config.quick.datasets, full: Config.full.datasets)) var datasets: [String] = []
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps per network (the cap, where a plateau rule may stop earlier).", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the training steps per network (the cap, where a plateau rule may stop earlier).", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: ScaleHelp.override("Override the number of test points.", quick: Config.quick.testPoints, full: Config.full.testPoints)) var testPoints: Int?
-    @Option(help: "Network element type: float32 (default) or float64.") var precision: NetworkPrecision?
-    @Option(help: ScaleHelp.override("Override the largest D with a full D² s̃₂ head (above it: rank-r + diagonal, with its representability floor in head_floor.csv).", quick: Config.quick.fullHeadMaxDimension, full: Config.full.fullHeadMaxDimension)) var fullHeadMaxDimension: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the number of test points.", quick: Config.quick.testPoints, full: Config.full.testPoints)) var testPoints: Int?
+    @Option(parsing: .unconditional, help: "Network element type: float32 (default) or float64.") var precision: NetworkPrecision?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the largest D with a full D² s̃₂ head (above it: rank-r + diagonal, with its representability floor in head_floor.csv).", quick: Config.quick.fullHeadMaxDimension, full: Config.full.fullHeadMaxDimension)) var fullHeadMaxDimension: Int?
 
     struct Config: Codable {
         var datasets = ["anisotropic-2d", "random-5", "random-10", "random-20", "random-50", "digits-64"]
@@ -141,6 +141,8 @@ struct HOE1HessianAccuracy: Experiment {
         if let bad = datasets.first(where: { !Self.knownDatasets.contains($0) }) {
             throw ValidationError("--datasets: unknown data set '\(bad)'; expected one of \(Self.knownDatasets.joined(separator: ", "))")
         }
+        try Validate.distinct(datasets, option: "--datasets")
+        try Validate.nonEmpty(dataDir, option: "--data-dir")
         if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = testPoints, v < 2 { throw ValidationError("--test-points must be at least 2, got \(v)") }
         if let v = fullHeadMaxDimension, v < 1 { throw ValidationError("--full-head-max-dimension must be at least 1, got \(v)") }

@@ -37,7 +37,7 @@ struct HOE2Cost: Experiment {
     @OptionGroup var options: ExperimentOptions
 
     @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the dimensions.", quick: Config.quick.dimensions, full: Config.full.dimensions)) var dimensions: [Int] = []
-    @Option(help: ScaleHelp.override("Override the timed repeats per method and D.", quick: Config.quick.repeats, full: Config.full.repeats)) var repeats: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the timed repeats per method and D.", quick: Config.quick.repeats, full: Config.full.repeats)) var repeats: Int?
 
     struct Config: Codable {
         var dimensions = [10, 20, 50, 100, 200, 500, 784]
@@ -77,6 +77,7 @@ struct HOE2Cost: Experiment {
 
     func validate() throws {
         if let d = dimensions.first(where: { $0 < 2 }) { throw ValidationError("--dimensions must be at least 2, got \(d)") }
+        try Validate.distinct(dimensions, option: "--dimensions")
         if let v = repeats, v < 1 { throw ValidationError("--repeats must be at least 1, got \(v)") }
         if let v = repeats { try Limits.count("--repeats", v, maximum: 10_000, reason: "timed repeats per method and D") }
         if let d = dimensions.max() {

@@ -32,11 +32,11 @@ struct HOE3VarianceReduction: Experiment {
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override training steps per network.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override training steps per network.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: ScaleHelp.override("Override Monte Carlo samples for the fixed-model spread.", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override Monte Carlo samples for the fixed-model spread.", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
 
     struct Config: Codable {
         var sigmas = [0.01, 0.05, 0.1, 0.3, 1.0]

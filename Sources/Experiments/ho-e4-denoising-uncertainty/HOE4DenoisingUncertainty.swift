@@ -36,17 +36,17 @@ struct HOE4DenoisingUncertainty: Experiment {
         abstract: "HO-E4: posterior mean, variance and covariance eigen-images from learned s̃₁, s̃₂ on images; calibration (HO-C5) and stroke localisation (HO-C6).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps of each model.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the training steps of each model.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: ScaleHelp.override("Override the number of held-out images evaluated per model.", quick: Config.quick.evalImages, full: Config.full.evalImages)) var evalImages: Int?
-    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the number of held-out images evaluated per model.", quick: Config.quick.evalImages, full: Config.full.evalImages)) var evalImages: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 27: one name per meaning).
-    @Option(name: .customLong("base-channels"), help: .hidden) var baseChannelsAlias: Int?
-    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
+    @Option(name: .customLong("base-channels"), parsing: .unconditional, help: .hidden) var baseChannelsAlias: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
     @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.emaBiasCorrected, full: Config.full.emaBiasCorrected)) var emaBiasCorrection: Bool?
-    @Option(help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8

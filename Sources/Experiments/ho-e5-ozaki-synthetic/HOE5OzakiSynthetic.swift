@@ -40,14 +40,14 @@ struct HOE5OzakiSynthetic: Experiment {
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: ScaleHelp.override("Override the number of chains per arm.", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
-    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the number of Langevin steps.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the number of chains per arm.", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("langevin-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the number of Langevin steps.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps of the learned scores.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the training steps of the learned scores.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
+    @Option(name: .customLong("training-steps"), parsing: .unconditional, help: .hidden) var trainingStepsAlias: Int?
     var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
     @Option(help: "Element type of the learned networks: float32 (default) or float64.") var precision: NetworkPrecision?
 

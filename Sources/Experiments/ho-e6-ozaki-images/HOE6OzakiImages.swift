@@ -36,22 +36,22 @@ struct HOE6OzakiImages: Experiment {
         discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps of the score model.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the training steps of the score model.", quick: Config.quick.trainingSteps, full: Config.full.trainingSteps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("training-steps"), help: .hidden) var trainingStepsAlias: Int?
+    @Option(name: .customLong("training-steps"), parsing: .unconditional, help: .hidden) var trainingStepsAlias: Int?
     var trainingSteps: Int? { trainStepsOption ?? trainingStepsAlias }
-    @Option(help: ScaleHelp.override("Override the chains per start kind (test images, noise).", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
-    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the Langevin steps per chain.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the chains per start kind (test images, noise).", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("langevin-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per chain.", quick: Config.quick.steps, full: Config.full.steps)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
     @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
-    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 27: one name per meaning).
-    @Option(name: .customLong("base-channels"), help: .hidden) var baseChannelsAlias: Int?
-    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
+    @Option(name: .customLong("base-channels"), parsing: .unconditional, help: .hidden) var baseChannelsAlias: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
     @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.emaBiasCorrected, full: Config.full.emaBiasCorrected)) var emaBiasCorrection: Bool?
-    @Option(help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
 
     struct Config: Codable {
         var dataset = DatasetName.digits8x8

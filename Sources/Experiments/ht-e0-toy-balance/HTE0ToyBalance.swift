@@ -34,14 +34,14 @@ struct HTE0ToyBalance: Experiment {
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: ScaleHelp.override("Override the number of Langevin chains per arm.", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override training iterations.", quick: Config.quick.toy.iterations, full: Config.full.toy.iterations)) var trainStepsOption: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the number of Langevin chains per arm.", quick: Config.quick.chains, full: Config.full.chains)) var chains: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override training iterations.", quick: Config.quick.toy.iterations, full: Config.full.toy.iterations)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("iterations"), help: .hidden) var iterationsAlias: Int?
+    @Option(name: .customLong("iterations"), parsing: .unconditional, help: .hidden) var iterationsAlias: Int?
     var iterations: Int? { trainStepsOption ?? iterationsAlias }
-    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override Langevin steps per level.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinStepsOption: Int?
+    @Option(name: .customLong("langevin-steps"), parsing: .unconditional, help: ScaleHelp.override("Override Langevin steps per level.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { langevinStepsOption ?? stepsAlias }
 
     struct Config: Codable {

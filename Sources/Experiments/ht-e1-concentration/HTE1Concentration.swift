@@ -30,11 +30,14 @@ struct HTE1Concentration: Experiment {
     static let experimentID = "ht-e1-concentration"
     static let configuration = CommandConfiguration(
         commandName: experimentID,
-        abstract: "HT-E1: noise-norm concentration for GND noise (heavy-tailed spec §2; claims HT-C2, HT-C3).")
+        abstract: "HT-E1: noise-norm concentration for GND noise (heavy-tailed spec §2; claims HT-C2, HT-C3).",
+        // As every other experiment's: the generated synopsis would list the shared options with
+        // "..." (they are stored as lists so that a repeat can be refused, ExperimentOptions).
+        usage: "\(experimentID) <options>")
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: ScaleHelp.override("Override the number of noise vectors per (β, D) cell.", quick: Config.quick.samplesPerCell, full: Config.full.samplesPerCell))
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the number of noise vectors per (β, D) cell.", quick: Config.quick.samplesPerCell, full: Config.full.samplesPerCell))
     var samples: Int?
 
     /// Settings of one run; both scales are named values, never scattered literals.

@@ -34,7 +34,7 @@ struct HTE2NoiseScaling: Experiment {
 
     @OptionGroup var options: ExperimentOptions
 
-    @Option(help: ScaleHelp.override("Override the Monte Carlo draws of the norm law per (β, D, seed).", quick: Config.quick.samples, full: Config.full.samples))
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the Monte Carlo draws of the norm law per (β, D, seed).", quick: Config.quick.samples, full: Config.full.samples))
     var samples: Int?
 
     @Option(parsing: .upToNextOption, help: ScaleHelp.override("Restrict the dimensions (a subset of 64 196 784 3072).", quick: Config.quick.dimensions, full: Config.full.dimensions))
@@ -89,6 +89,8 @@ struct HTE2NoiseScaling: Experiment {
         if let bad = dimensions.first(where: { !Config.quick.dimensions.contains($0) }) {
             throw ValidationError("--dimensions: \(bad) is not one of \(Config.quick.dimensions.map(String.init).joined(separator: " "))")
         }
+        try Validate.distinct(dimensions, option: "--dimensions")
+        try Validate.nonEmpty(dataDir, option: "--data-dir")
     }
 
     /// A data set whose largest pairwise distance sets σ_1.

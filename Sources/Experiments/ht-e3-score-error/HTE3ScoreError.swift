@@ -52,11 +52,11 @@ struct HTE3ScoreError: Experiment {
     @Option(help: "Folder holding digits8x8.h5 (from make data).") var dataDir = "data"
     @Flag(help: "Leave out the 8×8 digits data set (synthetic mixtures only).") var noDigits = false
     @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the synthetic dimensions.", quick: Config.quick.dimensions, full: Config.full.dimensions)) var dimensions: [Int] = []
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override training steps.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override training steps.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: ScaleHelp.override("Override evaluation points per level and set.", quick: Config.quick.evalPoints, full: Config.full.evalPoints)) var evalPoints: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override evaluation points per level and set.", quick: Config.quick.evalPoints, full: Config.full.evalPoints)) var evalPoints: Int?
 
     struct Config: Codable {
         var betas: [Double] = [1, 1.5, 2]
@@ -115,6 +115,8 @@ struct HTE3ScoreError: Experiment {
 
     func validate() throws {
         if let d = dimensions.first(where: { $0 < 1 }) { throw ValidationError("--dimensions must be positive, got \(d)") }
+        try Validate.distinct(dimensions, option: "--dimensions")
+        try Validate.nonEmpty(dataDir, option: "--data-dir")
         if let v = steps, v < 1 { throw ValidationError("--train-steps must be at least 1, got \(v)") }
         if let v = evalPoints, v < 2 { throw ValidationError("--eval-points must be at least 2, got \(v)") }
         if let v = steps { try Limits.count("--train-steps", v, maximum: Limits.maximumSteps, reason: "training steps") }

@@ -44,15 +44,15 @@ struct HTE5ClassBalance: Experiment {
         discussion: seedDefaults.help)
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: ScaleHelp.override("Override the training steps per model.", quick: Config.quick.steps, full: Config.full.steps)) var trainSteps: Int?
-    @Option(help: ScaleHelp.override("Override the samples per (seed, β, Langevin-noise arm).", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
-    @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinSteps: Int?
-    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training steps per model.", quick: Config.quick.steps, full: Config.full.steps)) var trainSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the samples per (seed, β, Langevin-noise arm).", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 27: one name per meaning).
-    @Option(name: .customLong("base-channels"), help: .hidden) var baseChannelsAlias: Int?
-    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
+    @Option(name: .customLong("base-channels"), parsing: .unconditional, help: .hidden) var baseChannelsAlias: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
     @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.emaBiasCorrected, full: Config.full.emaBiasCorrected)) var emaBiasCorrection: Bool?
-    @Option(help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
     @Option(help: "Classifier checkpoint (default: data/classifiers/<dataset>.h5).") var classifier: String?
 
     struct Config: Codable {

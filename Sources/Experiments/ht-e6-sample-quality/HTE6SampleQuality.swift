@@ -39,14 +39,14 @@ struct HTE6SampleQuality: Experiment {
         abstract: "HT-E6: sample quality (classifier-feature FD/KID, PRDC, class histogram) of GND(β)-DSM score networks against Gaussian DSM (heavy-tailed spec E6; claim HT-C10, as a proxy).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: ScaleHelp.override("Override the training steps per model (every case).", quick: Config.caseValues(Config.quick, \.steps), full: Config.caseValues(Config.full, \.steps))) var trainSteps: Int?
-    @Option(help: ScaleHelp.override("Override the samples per (case, seed, β).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
-    @Option(help: ScaleHelp.override("Override the Langevin steps per noise level T (every case).", quick: Config.caseValues(Config.quick, \.stepsPerLevel), full: Config.caseValues(Config.full, \.stepsPerLevel))) var langevinSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training steps per model (every case).", quick: Config.caseValues(Config.quick, \.steps), full: Config.caseValues(Config.full, \.steps))) var trainSteps: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the samples per (case, seed, β).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per noise level T (every case).", quick: Config.caseValues(Config.quick, \.stepsPerLevel), full: Config.caseValues(Config.full, \.stepsPerLevel))) var langevinSteps: Int?
     @Option(help: "Classifier checkpoint of the digits case (default: data/classifiers/digits8x8.h5).") var classifier: String?
-    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8; every case).", quick: Config.caseValues(Config.quick, \.baseChannels), full: Config.caseValues(Config.full, \.baseChannels))) var width: Int?
-    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights (every case).", quick: Config.quick.cases.map { "\($0.emaDecay)" }.joined(separator: " / "), full: Config.full.cases.map { "\($0.emaDecay)" }.joined(separator: " / "))) var ema: Double?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8; every case).", quick: Config.caseValues(Config.quick, \.baseChannels), full: Config.caseValues(Config.full, \.baseChannels))) var width: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the EMA decay of the evaluated weights (every case).", quick: Config.quick.cases.map { "\($0.emaDecay)" }.joined(separator: " / "), full: Config.full.cases.map { "\($0.emaDecay)" }.joined(separator: " / "))) var ema: Double?
     @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.cases[0].emaBiasCorrected, full: Config.full.cases[0].emaBiasCorrected)) var emaBiasCorrection: Bool?
-    @Option(help: ScaleHelp.override("Override the training minibatch size (every case).", quick: Config.caseValues(Config.quick, \.batchSize), full: Config.caseValues(Config.full, \.batchSize))) var batch: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training minibatch size (every case).", quick: Config.caseValues(Config.quick, \.batchSize), full: Config.caseValues(Config.full, \.batchSize))) var batch: Int?
 
     /// One data set with its model and sampling settings.
     struct Case: Codable {

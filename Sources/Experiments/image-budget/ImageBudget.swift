@@ -28,7 +28,7 @@ struct ImageBudget: Experiment {
         abstract: "Image budget curve: β = 2 baseline quality against training steps, U-Net width and Langevin steps per level (issue 27; tests no claim).")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(help: ScaleHelp.override("Override the samples per (width, steps, T) cell (every case).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the samples per (width, steps, T) cell (every case).", quick: Config.caseValues(Config.quick, \.samples), full: Config.caseValues(Config.full, \.samples))) var samples: Int?
     @Option(parsing: .upToNextOption, help: "Override the data sets (digits8x8, fashion-mnist).") var datasets: [DatasetName] = []
     @Option(help: "Classifier checkpoint of the digits case (default: data/classifiers/digits8x8.h5).") var classifier: String?
     @Option(parsing: .upToNextOption, help: ScaleHelp.override("Override the U-Net widths (every case).", quick: Config.caseLists(Config.quick, \.widths), full: Config.caseLists(Config.full, \.widths))) var width: [Int] = []

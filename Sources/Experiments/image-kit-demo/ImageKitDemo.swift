@@ -26,24 +26,24 @@ struct ImageKitDemo: Experiment {
         abstract: "Image kit demo: train a tiny score network on the 8×8 digits, sample, write a grid and the sample metrics.")
 
     @OptionGroup var options: ExperimentOptions
-    @Option(name: .customLong("train-steps"), help: ScaleHelp.override("Override the training steps.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
+    @Option(name: .customLong("train-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the training steps.", quick: Config.quick.steps, full: Config.full.steps)) var trainStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps"), help: .hidden) var stepsAlias: Int?
+    @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(help: ScaleHelp.override("Override the number of samples.", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the number of samples.", quick: Config.quick.samples, full: Config.full.samples)) var samples: Int?
     @Option(help: "Classifier checkpoint (default: data/classifiers/digits8x8.h5).") var classifier: String?
-    @Option(help: ScaleHelp.override("Override the smallest noise level σ_min.", quick: Config.quick.sigmaMin, full: Config.full.sigmaMin)) var sigmaMin: Double?
-    @Option(help: ScaleHelp.override("Override Adam's learning rate.", quick: Config.quick.learningRate, full: Config.full.learningRate)) var learningRate: Double?
-    @Option(help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the smallest noise level σ_min.", quick: Config.quick.sigmaMin, full: Config.full.sigmaMin)) var sigmaMin: Double?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override Adam's learning rate.", quick: Config.quick.learningRate, full: Config.full.learningRate)) var learningRate: Double?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the U-Net width (base channels, a multiple of 8).", quick: Config.quick.baseChannels, full: Config.full.baseChannels)) var width: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 27: one name per meaning).
-    @Option(name: .customLong("base-channels"), help: .hidden) var baseChannelsAlias: Int?
-    @Option(help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
+    @Option(name: .customLong("base-channels"), parsing: .unconditional, help: .hidden) var baseChannelsAlias: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the EMA decay of the evaluated weights.", quick: Config.quick.emaDecay, full: Config.full.emaDecay)) var ema: Double?
     @Flag(inversion: .prefixedNo, help: ScaleHelp.emaBiasCorrection(quick: Config.quick.emaBiasCorrected, full: Config.full.emaBiasCorrected)) var emaBiasCorrection: Bool?
-    @Option(help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
-    @Option(help: ScaleHelp.override("Override the Langevin step ratio ε/σ_L².", quick: Config.quick.stepRatio, full: Config.full.stepRatio)) var stepRatio: Double?
-    @Option(name: .customLong("langevin-steps"), help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinStepsOption: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the training minibatch size.", quick: Config.quick.batchSize, full: Config.full.batchSize)) var batch: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override the Langevin step ratio ε/σ_L².", quick: Config.quick.stepRatio, full: Config.full.stepRatio)) var stepRatio: Double?
+    @Option(name: .customLong("langevin-steps"), parsing: .unconditional, help: ScaleHelp.override("Override the Langevin steps per noise level T.", quick: Config.quick.stepsPerLevel, full: Config.full.stepsPerLevel)) var langevinStepsOption: Int?
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
-    @Option(name: .customLong("steps-per-level"), help: .hidden) var stepsPerLevelAlias: Int?
+    @Option(name: .customLong("steps-per-level"), parsing: .unconditional, help: .hidden) var stepsPerLevelAlias: Int?
     var stepsPerLevel: Int? { langevinStepsOption ?? stepsPerLevelAlias }
 
     struct Config: Codable {
