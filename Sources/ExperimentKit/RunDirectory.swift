@@ -113,27 +113,33 @@ public final class RunDirectory {
         unitNames += names
         let folder = unitsCache?.appendingPathComponent(group)
         let fallback = unitsFallback?.appendingPathComponent(group)
-        func cached(_ i: Int) -> T? {
+        func cached(_ i: Int) throws -> T? {
             for dir in [folder, fallback].compactMap({ $0 }) {
                 let file = dir.appendingPathComponent("\(keys[i]).json")
-                if FileManager.default.fileExists(atPath: file.path), let value = try? JSONFile.read(T.self, from: file) { return value }
+                guard FileManager.default.fileExists(atPath: file.path), let value = try? JSONFile.read(T.self, from: file) else { continue }
+                try UnitStamp.verify(unit: names[i], file: file, stamp: dir.appendingPathComponent(UnitStamp.fileName(forKey: keys[i])))
+                return value
             }
             return nil
         }
         func compute(_ i: Int, into folder: URL) throws -> T {
             let start = Date()
             let value = try body(i)
-            try JSONFile.write(value, to: folder.appendingPathComponent("\(keys[i]).json"))
+            let file = folder.appendingPathComponent("\(keys[i]).json")
+            try JSONFile.write(value, to: file)
+            // The stamp after the unit: a kill between the two leaves an unstamped unit, which is
+            // accepted as computed (as units written before stamps existed are).
+            try UnitStamp.write(unit: names[i], file: file, to: folder.appendingPathComponent(UnitStamp.fileName(forKey: keys[i])))
             let timing = UnitTiming(seconds: Date().timeIntervalSince(start), threads: options.threads, host: ProcessInfo.processInfo.hostName,
                                     finishedAt: ISO8601DateFormatter().string(from: Date()))
             try? JSONFile.write(timing, to: folder.appendingPathComponent(UnitTiming.fileName(forKey: keys[i])))
             return value
         }
         /// Every unit from the cache, or nil when one is missing.
-        func loadAll() -> [T]? {
+        func loadAll() throws -> [T]? {
             var out: [T] = []
             out.reserveCapacity(count)
-            for i in 0..<count { guard let v = cached(i) else { return nil }; out.append(v) }
+            for i in 0..<count { guard let v = try cached(i) else { return nil }; out.append(v) }
             return out
         }
 
@@ -144,7 +150,7 @@ public final class RunDirectory {
             var loaded = 0
             let results = try parallelMap(count, threads: options.threads, progress: progress) { i -> T in
                 guard let folder else { return try body(i) }
-                if let value = cached(i) {
+                if let value = try cached(i) {
                     resumed.lock(); loaded += 1; resumed.unlock()
                     return value
                 }
@@ -155,19 +161,19 @@ public final class RunDirectory {
             return results
         case .plan:
             // "done" means readable, as the merge will need it.
-            let values = (0..<count).map(cached)
+            let values = try (0..<count).map(cached)
             for i in 0..<count where values[i] != nil { doneUnits.insert(names[i]) }
             if values.allSatisfy({ $0 != nil }) { return values.map { $0! } }
             throw UnitStop(incompleteGroup: group)
         case .cachedOnly:
-            if let all = loadAll() { return all }
-            let missing = (0..<count).filter { cached($0) == nil }.map { names[$0] }
+            if let all = try loadAll() { return all }
+            let missing = try (0..<count).filter { try cached($0) == nil }.map { names[$0] }
             throw WorkUnitError.missingUnits(experiment: experimentID, missing: missing, total: offset + count)
         case .only(let selection):
             guard let folder else { preconditionFailure("--units needs a units cache") }
             try AtomicFile.createFolder(folder)
             let chosen = (0..<count).filter { selection.contains(index: offset + $0, name: names[$0]) }
-            let todo = chosen.filter { cached($0) == nil }
+            let todo = try chosen.filter { try cached($0) == nil }
             _ = try parallelMap(todo.count, threads: options.threads, progress: progress) { j -> Bool in
                 _ = try compute(todo[j], into: folder)
                 return true
@@ -176,7 +182,7 @@ public final class RunDirectory {
             alreadyDoneUnits += chosen.count - todo.count
             // Go on to later groups only while the selection names units beyond this one.
             if !selection.extends(beyond: unitNames) { throw UnitStop(incompleteGroup: nil) }
-            if let all = loadAll() { return all }
+            if let all = try loadAll() { return all }
             throw UnitStop(incompleteGroup: group)
         }
     }

@@ -84,6 +84,10 @@ public struct UnitSelectionError: Error, CustomStringConvertible {
 public enum WorkUnitError: Error, CustomStringConvertible {
     case missingUnits(experiment: String, missing: [String], total: Int)
     case unmatched(items: [String], listed: Int, stoppedAt: String?)
+    /// A cached unit file differs from what its stamp recorded (edited, or swapped with another).
+    case unitChanged(path: String, reason: String)
+    /// A data file changed between the computation of a cached unit and now.
+    case dataChanged(unit: String, path: String, then: String, now: String)
 
     public var description: String {
         switch self {
@@ -91,6 +95,10 @@ public enum WorkUnitError: Error, CustomStringConvertible {
             // No experiment prefix: Experiment.run() puts "error: <id>: " before every message.
             let shown = missing.prefix(8).joined(separator: ", ") + (missing.count > 8 ? ", …" : "")
             return "--merge-only: \(missing.count) of \(total) work units are missing: \(shown); compute them with --units (scripts/slurm-submit.sh resubmits only these)"
+        case .unitChanged(let path, let reason):
+            return "\(path): \(reason); the units cache was changed after the unit was computed: delete the file to recompute it, or rerun with --force"
+        case .dataChanged(let unit, let path, let then, let now):
+            return "\(path) changed since the cached unit \(unit) was computed (SHA-256 \(then.prefix(12))… then, \(now.prefix(12))… now): resuming would mix data sets; restore the file or rerun with --force to recompute every unit"
         case .unmatched(let items, let listed, let stoppedAt):
             let later = stoppedAt.map { "; units after group '\($0)' are listed once it is complete" } ?? ""
             return "--units: \(items.joined(separator: ", ")) selects no unit: the run lists \(listed) units (0…\(max(0, listed - 1)), see --list-units)\(later)"
@@ -125,4 +133,45 @@ public struct UnitTiming: Codable, Sendable, Equatable {
     public var finishedAt: String
 
     public static func fileName(forKey key: String) -> String { "\(key).timing.json" }
+}
+
+/// What a work unit's result was computed from (issue 26, defects 5 and 7), written beside it as
+/// `<key>.stamp.json`: its name, the SHA-256 of its JSON file, and the data files the process had
+/// read when it was computed. A cached unit is used only when its file still has that digest and
+/// no data file it saw has changed since; a unit without a stamp (written before stamps existed,
+/// or killed between the two writes) is used as it is.
+public struct UnitStamp: Codable, Sendable, Equatable {
+    public var unit: String
+    public var sha256: String
+    /// Data file path → SHA-256 at the unit's computation.
+    public var dataFiles: [String: String]
+
+    public static func fileName(forKey key: String) -> String { "\(key).stamp.json" }
+
+    /// Stamps the unit file `file` (named `unit`) with the data files read so far.
+    static func write(unit: String, file: URL, to stamp: URL) throws {
+        let files = Dictionary(DataFileLog.shared.entries.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        try JSONFile.write(UnitStamp(unit: unit, sha256: try Digest.sha256(file: file), dataFiles: files), to: stamp)
+    }
+
+    /// Checks the unit file `file` against its stamp (when there is one) and the data files
+    /// read so far against the stamp's.
+    static func verify(unit: String, file: URL, stamp url: URL) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        guard let stamp = try? JSONFile.read(UnitStamp.self, from: url) else {
+            throw WorkUnitError.unitChanged(path: url.path, reason: "its stamp cannot be read")
+        }
+        guard stamp.unit == unit else {
+            throw WorkUnitError.unitChanged(path: file.path, reason: "it is stamped as unit \(stamp.unit), not \(unit) (files swapped?)")
+        }
+        let digest = try Digest.sha256(file: file)
+        guard digest == stamp.sha256 else {
+            throw WorkUnitError.unitChanged(path: file.path, reason: "its SHA-256 is \(digest.prefix(12))…, the stamp says \(stamp.sha256.prefix(12))…")
+        }
+        for entry in DataFileLog.shared.entries {
+            if let then = stamp.dataFiles[entry.path], then != entry.sha256 {
+                throw WorkUnitError.dataChanged(unit: unit, path: entry.path, then: then, now: entry.sha256)
+            }
+        }
+    }
 }

@@ -29,6 +29,7 @@ struct ToyExperiment: Experiment {
     @Option(name: .customLong("unit-count")) var units = 6
     @Option var failAtUnit: Int?
     @Flag var failRender = false
+    @Option var dataFile: String?
 
     struct Config: Codable { var units: Int }
     var config: Config { Config(units: units) }
@@ -40,6 +41,7 @@ struct ToyExperiment: Experiment {
 
     func compute(in run: RunDirectory) throws {
         let seed = Double(options.seed)
+        if let p = dataFile { try DataFileLog.shared.record(path: p) }
         let rows = try run.units("cells", count: units, key: { "cell-\($0)" }) { i -> [CSVCell] in
             if let f = failAtUnit, i >= f { throw InjectedFailure() }
             UnitCounter.shared.add()
@@ -255,6 +257,55 @@ struct ToyExperiment: Experiment {
         let kept = try FileManager.default.contentsOfDirectory(atPath: location.supersededRoot.path)
         #expect(kept.count == 1)
         #expect(try bytes("rows.csv", in: location.supersededRoot.appendingPathComponent(kept[0])) == old)
+    }
+
+    /// Issue 26, defect 5: a data file replaced between a kill and the resume is named, instead
+    /// of a result that mixes units of both files.
+    @Test func changedDataBetweenKillAndResumeIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let data = root.appendingPathComponent("data.h5")
+        try Data("first data set".utf8).write(to: data)
+        #expect(throws: InjectedFailure.self) { try toy(["--out", folder().path, "--data-file", data.path, "--fail-render"]).execute() }
+        try Data("another data set".utf8).write(to: data)
+        do {
+            try toy(["--out", folder().path, "--data-file", data.path]).execute()
+            Issue.record("units of another data file were resumed")
+        } catch {
+            #expect("\(error)".contains("data.h5 changed since the cached unit cells/cell-0 was computed"), "\(error)")
+        }
+        #expect(!exists(folder().appendingPathComponent("complete.json")))
+        // With the original file back, the run resumes every unit.
+        try Data("first data set".utf8).write(to: data)
+        UnitCounter.shared.reset()
+        try toy(["--out", folder().path, "--data-file", data.path]).execute()
+        #expect(UnitCounter.shared.value == 0)
+    }
+
+    /// Issue 26, defect 7: an edited unit file, or two swapped ones, in the units cache are
+    /// named instead of committed.
+    @Test func editedOrSwappedUnitFilesAreRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(throws: InjectedFailure.self) { try toy(["--out", folder().path, "--fail-render"]).execute() }
+        let location = ResultLocation(final: folder())
+        let cells = try #require(FileManager.default.enumerator(atPath: location.unitsRoot.path)?.allObjects as? [String])
+            .first { $0.hasSuffix("cells/cell-1.json") }.map { location.unitsRoot.appendingPathComponent($0).deletingLastPathComponent() }
+        let group = try #require(cells)
+        let one = group.appendingPathComponent("cell-1.json"), two = group.appendingPathComponent("cell-2.json")
+        let original = try Data(contentsOf: one)
+        try Data(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "0.333", with: "0.999").utf8).write(to: one)
+        do {
+            try toy(["--out", folder().path]).execute()
+            Issue.record("an edited unit was committed")
+        } catch {
+            #expect("\(error)".contains("cell-1.json: its SHA-256 is") && "\(error)".contains("--force"), "\(error)")
+        }
+        try original.write(to: one)
+        let second = try Data(contentsOf: two)
+        try second.write(to: one)
+        try original.write(to: two)
+        #expect(throws: WorkUnitError.self) { try toy(["--out", folder().path]).execute() }
+        #expect(!exists(folder().appendingPathComponent("complete.json")))
     }
 
     /// `--gemm-backend`: the default keeps the identity formula that existing caches were written
