@@ -134,7 +134,14 @@ extension Experiment {
         }
         FolderCommit.removeIfPresent(location.staging)
         AtomicFile.removeStaleTemporaries(in: location.unitsRoot, recursive: true)
-        let existing = try CompletionRecord.read(location)
+        // Checkpoint writes killed half-way leave temporaries in the model store (issue 26).
+        AtomicFile.removeStaleTemporaries(in: location.parent.appendingPathComponent(".models").appendingPathComponent(Self.experimentID))
+        let existing: CompletionRecord?
+        do {
+            existing = try CompletionRecord.read(location)
+        } catch ResultStoreError.damagedRecord where options.force && !renderOnly {
+            existing = nil  // recomputed; the damaged folder is kept under .superseded/ below
+        }
 
         if renderOnly {
             guard let record = existing else {

@@ -114,8 +114,14 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     public func seedCount(_ defaults: SeedDefaults) -> Int { seedCount(quick: defaults.quick, full: defaults.full) }
 
     /// The output folder for `experimentID`: results/<scale>/<id> unless `--out` names one.
+    /// The result folder, with symbolic links resolved (issue 26): two spellings of one folder
+    /// (a symlinked --out) then share one lock, one staging folder and one units cache.
     public func outputURL(for experimentID: String) -> URL {
-        URL(fileURLWithPath: out ?? "results/\(scale.rawValue)/\(experimentID)")
+        let url = URL(fileURLWithPath: out ?? "results/\(scale.rawValue)/\(experimentID)").standardizedFileURL
+        // Resolve links in the existing part of the path (the folder itself may not exist yet).
+        let resolvedParent = url.deletingLastPathComponent().resolvingSymlinksInPath()
+        let leaf = resolvedParent.appendingPathComponent(url.lastPathComponent)
+        return leaf.resolvingSymlinksInPath()
     }
 }
 

@@ -97,7 +97,12 @@ public struct CompletionRecord: Codable, Sendable {
     /// Reads the record of `location`, nil when the folder has none.
     public static func read(_ location: ResultLocation) throws -> CompletionRecord? {
         guard FileManager.default.fileExists(atPath: location.record.path) else { return nil }
-        return try JSONFile.read(CompletionRecord.self, from: location.record)
+        do {
+            return try JSONFile.read(CompletionRecord.self, from: location.record)
+        } catch {
+            // Issue 26: a damaged record names the way forward instead of blocking every run.
+            throw ResultStoreError.damagedRecord(path: location.record.path, reason: "\(error)")
+        }
     }
 
     /// Lists and hashes the files of `folder` (everything but this record and units/).
@@ -148,6 +153,8 @@ public enum ResultStoreError: Error, CustomStringConvertible {
     case noCompleteResult(path: String, scale: String)
     case differentRun(path: String, found: String, requested: String)
     case tampered(path: String, reason: String)
+    /// The completion record exists but cannot be read.
+    case damagedRecord(path: String, reason: String)
     /// `--out` names a regular file: a run never replaces it.
     case notAFolder(path: String)
     /// `--out` names a non-empty folder that is not a complete result (no completion record).
@@ -161,6 +168,8 @@ public enum ResultStoreError: Error, CustomStringConvertible {
             return "\(p) holds a complete run of \(found), not \(requested); recompute with FORCE=1 (make) or --force (the old result is kept under .superseded/)"
         case .tampered(let p, let r):
             return "\(p): \(r); the folder was changed after its run: recompute it with FORCE=1 (make) or --force"
+        case .damagedRecord(let p, let r):
+            return "\(p): the completion record is damaged (\(r)); rerun with --force (FORCE=1) to recompute: the damaged folder is kept under .superseded/"
         case .notAFolder(let p):
             return "\(p) is a file, not a result folder; a run never replaces it: choose another --out or remove the file"
         case .notAResult(let p, let n):

@@ -2,14 +2,13 @@
 /// (heavy-tailed spec E5, §6 E5a/E5b; claim HT-C9; issue 15).
 ///
 /// Data (the authors' protocol (b), MNIST 1-vs-8: the first ≈ 10 % of the minority class and all
-/// of the majority class): at quick scale the 8×8 digits, all 8s of the training split plus its
-/// first 18 1s; at full scale Fashion-MNIST, class 1 (Trouser, first 600) as the minority and class
-/// 8 (Bag, all 6000) as the majority. The reference (test) set is built the same way (Fashion-MNIST:
-/// the first 100 trousers and all bags, as the protocol's 100 1s and all 8s; digits: the same
-/// minority proportion as in training).
+/// of the majority class): at both scales the 8×8 digits, all 8s of the training split plus its
+/// first 14 1s (issue 28: the paper's own pair; until then the full scale used Fashion-MNIST
+/// trouser vs bag, whose β = 2 baseline made 0.1 % trousers against 9.1 % in training). The
+/// reference (test) set has the same minority proportion as training.
 ///
 /// Models: one U-Net score network per (seed, β), β ∈ {1, 1.5, 2}, with the same architecture,
-/// noise levels (NCSNv2 rule on the training set, β-independent), optimiser, steps and seed
+/// noise levels (the authors' σ 1 → 0.01, L = 10; β-independent), optimiser, steps and seed
 /// streams (ImageScoreTrainer: the arms of one seed share the initialisation, the minibatches, the
 /// levels and the noise stream, so they differ only in the GND shape). Samples: annealed Langevin
 /// from the EMA weights with NCSNv2's step rule ε_i = ε·σ_i²/σ_L², chains paired across β (chain c
@@ -37,7 +36,7 @@ import TensorCore
 @main
 struct HTE5ClassBalance: Experiment {
     static let experimentID = "ht-e5-class-balance"
-    static let seedDefaults = SeedDefaults(quick: 2, full: 5)
+    static let seedDefaults = SeedDefaults(quick: 2, full: 10)
     static let configuration = CommandConfiguration(
         commandName: experimentID,
         abstract: "HT-E5: class balance of samples from score networks trained with GND(β) noise on a 1:10 imbalanced image pair (heavy-tailed spec E5; claim HT-C9).",
@@ -92,24 +91,30 @@ struct HTE5ClassBalance: Experiment {
         /// Samples of seed 0 shown per β in the grids.
         var gridSamples = 20
 
+        /// Issue 28: the paper's own pair at both scales, 8×8 digits 1 vs 8: every 8 of the
+        /// training split and its first 14 ones (about a tenth as many, the spec's E5a; 9.1 %
+        /// minority), the test split at the same proportion. The authors' noise schedule σ 1 →
+        /// 0.01 with L = 10 levels is the primary (and only) arm: the NCSNv2-rule schedule as a
+        /// second arm does not fit this session's budget (decided before the run).
         static let quick = Config(
             dataset: .digits8x8, classifier: ImageClassifier.path(for: .digits8x8), minorityClass: 1, majorityClass: 8,
-            minorityTrainCount: 18, minorityTestCount: nil, baseChannels: 8, steps: 800, emaDecay: 0.99, emaBiasCorrected: true, checkpointEvery: 200,
-            samples: 100, samplingBatch: 100, stepsPerLevel: 20)
-        /// C = 8, not the issue's 32, and the authors' own Fashion-MNIST schedule: measured on
-        /// this machine kind (2 cores shared with other runs), one batch-64 U-Net training step
-        /// on 28×28 images takes 0.11–0.25 s at C = 8 (≈ 0.61 s at C = 16; C = 32, batch 128,
-        /// ≈ 4.5 s on two threads). The NCSNv2 rule gives L = 98 levels here (σ_1 = 21.75), so
-        /// T = 5 costs 491 forwards per batch (a pilot unit of 250 chains: 57 s at T = 1); the
-        /// authors' configs use σ 1 → 0.01 with L = 10 (spec E6 [CODE]), and T = 20 makes 201
-        /// (pilot: 78 s per 250 chains with their metrics). Budget: 15 models × 2000 steps
-        /// ≈ 5700 core-s, 30 units × 500 chains ≈ 4700 core-s: ≈ 1.5 h on 2 cores. Reported as
-        /// deviations in the README.
-        static let full = Config(
-            dataset: .fashionMNIST, classifier: ImageClassifier.path(for: .fashionMNIST), minorityClass: 1, majorityClass: 8,
-            minorityTrainCount: 600, minorityTestCount: 100, baseChannels: 8, steps: 2000, emaDecay: 0.999, checkpointEvery: 250,
+            minorityTrainCount: 14, minorityTestCount: nil, baseChannels: 16, steps: 800, emaDecay: 0.99, emaBiasCorrected: true, checkpointEvery: 200,
             noiseLevelRule: .fixedGeometric, fixedSigmaMax: 1, fixedLevelCount: 10,
-            samples: 500, samplingBatch: 250, stepsPerLevel: 20)
+            samples: 100, samplingBatch: 100, stepsPerLevel: 50)
+        /// Width 16, 2000 steps, EMA 0.99 bias-corrected, T = 100, chosen from the image-budget
+        /// curve on the digits at β = 2 (reference/full/image-budget, same schedule), fixed before
+        /// any β < 2 model was trained: at width 16 pixel precision is 0.96–0.99 and the class
+        /// entropy 2.28–2.29 nats (real images ≈ 2.3) from 2000 steps at every T, against
+        /// 0.83–0.92 and FD 31–50 at 500 steps; T = 20 already suffices at β = 2, but the curve
+        /// cannot speak for β = 1, whose bounded Laplace score moves a stray pixel at most
+        /// 0.14σ per step (issue 27), so T stays at the issue's default of 100. 10 seeds (issue
+        /// 28), 1000 samples per (seed, β, arm). Measured on this machine kind: ≈ 60 s of training
+        /// per model and 90–180 s per 1000 samples at T = 100 (one thread, beside another job).
+        static let full = Config(
+            dataset: .digits8x8, classifier: ImageClassifier.path(for: .digits8x8), minorityClass: 1, majorityClass: 8,
+            minorityTrainCount: 14, minorityTestCount: nil, baseChannels: 16, steps: 2000, emaDecay: 0.99, emaBiasCorrected: true, checkpointEvery: 250,
+            noiseLevelRule: .fixedGeometric, fixedSigmaMax: 1, fixedLevelCount: 10,
+            samples: 1000, samplingBatch: 250, stepsPerLevel: 100)
     }
 
     var config: Config {

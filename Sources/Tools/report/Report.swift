@@ -31,6 +31,15 @@ struct Paths: ParsableArguments {
 
     /// results/<scale>
     var scaleFolder: String { "\(results)/\(scale.rawValue)" }
+
+    /// Issue 26: a results root that does not exist is a mistyped path, not a paper with every
+    /// result missing (a missing scale folder below an existing root is: nothing run yet).
+    func validate() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: results, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--results \(results): no such folder (the results root, holding quick/ and full/; run make figures first)")
+        }
+    }
 }
 
 func ledgerEntries(_ paths: Paths) throws -> [LedgerEntry] {
