@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Copies complete full-scale results into reference/full/<id>/ (CSVs, config.json, claims.json,
-# complete.json, COLUMNS.md and the Markdown tables; no figures, no units), so that a reviewer has the numbers
-# a rerun should reproduce, with the revision that produced them (config.json, complete.json).
+# complete.json, COLUMNS.md, the Markdown tables and the image grids with their JSON sidecars; no
+# figures, no units, no models), so that a reviewer has the numbers a rerun should reproduce and
+# can see the samples without retraining, with the revision that produced them (config.json,
+# complete.json). Grids are copied only while an experiment's images/ stay under
+# MAX_GRID_KB (default 4096 KiB; issue 27: the reference must stay small enough for git).
 # Usage: scripts/save-reference.sh ID [ID ...]   (from results/full/)
 set -euo pipefail
 for id in "$@"; do
@@ -12,6 +15,16 @@ for id in "$@"; do
   cp "$src"/*.csv "$src"/config.json "$src"/claims.json "$src"/complete.json "$dst"/
   if [ -f "$src/COLUMNS.md" ]; then cp "$src/COLUMNS.md" "$dst"/; fi
   if ls "$src"/tables/*.md >/dev/null 2>&1; then cp "$src"/tables/*.md "$dst/tables/"; fi
+  if ls "$src"/images/*.png >/dev/null 2>&1; then
+    kb=$(du -ck "$src"/images/*.png "$src"/images/*.json 2>/dev/null | tail -n 1 | cut -f1)
+    if [ "$kb" -le "${MAX_GRID_KB:-4096}" ]; then
+      mkdir -p "$dst/images"
+      cp "$src"/images/*.png "$dst/images/"
+      if ls "$src"/images/*.json >/dev/null 2>&1; then cp "$src"/images/*.json "$dst/images/"; fi
+    else
+      echo "save-reference: $src/images is $kb KiB > MAX_GRID_KB=${MAX_GRID_KB:-4096}: grids not copied" >&2
+    fi
+  fi
   # The run's own revision is the one in config.json's provenance block (a data file's or a
   # classifier's recorded revision may come first).
   echo "save-reference: $dst ($(awk '/"provenance"/ { p = 1 } p && /"gitRevision"/ { print $0; exit }' "$src/config.json" | grep -o '"gitRevision" : "[0-9a-f]*"'))"

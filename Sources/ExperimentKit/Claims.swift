@@ -37,12 +37,18 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
 
 extension Verdict {
     /// The verdict of a claim decided by several checks together: not testable at this scale if
-    /// any check is (the image quality gate failed), else not supported if any check is,
+    /// every check is (the image quality gate failed; checks that are not testable are left out
+    /// otherwise), else not supported if any check is,
     /// supported if every check is, not tested if no check was tested, inconclusive otherwise (a
     /// mix of supported and untested checks included, and with no checks at all).
     public static func combining(_ checks: [ClaimCheck]) -> Verdict {
         if checks.isEmpty { return .inconclusive }
-        if checks.contains(where: { $0.verdict == .notTestableAtThisScale }) { return .notTestableAtThisScale }
+        // Checks whose baseline failed the image quality gate are not read: the claim is "not
+        // testable at this scale" when all are, and the others decide otherwise (e.g. one data
+        // set of two fails the gate).
+        let readable = checks.filter { $0.verdict != .notTestableAtThisScale }
+        if readable.isEmpty { return .notTestableAtThisScale }
+        if readable.count < checks.count { return combining(readable) }
         if checks.contains(where: { $0.verdict == .notSupported }) { return .notSupported }
         if checks.allSatisfy({ $0.verdict == .supported }) { return .supported }
         if checks.allSatisfy({ $0.verdict == .notTested }) { return .notTested }

@@ -95,6 +95,12 @@ public enum ImageQualityGate {
         byBeta.filter { $0.beta < 2 && !($0.precision >= minimumPixelPrecision) }.map(\.beta).sorted()
     }
 
+    /// Marks `check` as not testable because `outcome` (its baseline's gate) failed.
+    public static func markNotTestable(_ check: inout ClaimCheck, by outcome: Outcome) {
+        check.verdict = .notTestableAtThisScale
+        check.reason = "baseline failed the quality gate: \(outcome.failures.joined(separator: "; "))"
+    }
+
     /// `claim` with the gate applied: when the baseline fails, every check reads "not testable at
     /// this scale" (its number kept, the reason naming the failures) and so does the claim; when
     /// it passes, the checks whose β is in `failedBetas` (found by `betaOfCheck`) read "not
@@ -104,10 +110,7 @@ public enum ImageQualityGate {
         var checks = claim.checks
         var notes = claim.notes
         if !outcome.passed {
-            for i in checks.indices {
-                checks[i].verdict = .notTestableAtThisScale
-                checks[i].reason = "baseline failed the quality gate: \(outcome.failures.joined(separator: "; "))"
-            }
+            for i in checks.indices { markNotTestable(&checks[i], by: outcome) }
         } else if !failedBetas.isEmpty {
             for i in checks.indices {
                 guard let b = betaOfCheck(checks[i]), failedBetas.contains(b) else { continue }

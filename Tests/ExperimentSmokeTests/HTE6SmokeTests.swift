@@ -35,7 +35,9 @@ extension ExperimentSmoke {
             let metrics = try CSVFile.read(from: base.appendingPathComponent("a/run/metrics.csv"))
             #expect(metrics.rows.count == 2 * 3)
             let claims = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/run/claims.json")))
-            #expect(claims.map(\.claim) == ["HT-C10"] && claims[0].verdict == .proxyRecorded && claims[0].checks.count == 2)
+            // A tiny model rarely passes the image quality gate: then the claim says so (issue 27).
+            #expect(claims.map(\.claim) == ["HT-C10"] && claims[0].checks.count == 2)
+            #expect(claims[0].verdict == .proxyRecorded || (claims[0].verdict == .notTestableAtThisScale && claims[0].notes.contains("Not testable at this scale")))
             let bootstrap = try CSVFile.read(from: base.appendingPathComponent("a/run/fd_chain_bootstrap.csv"))
             #expect(bootstrap.rows.count == 2)
             #expect(claims[0].notes.contains("Class coverage (class_histogram.csv): digits8x8: class entropy"))
@@ -137,6 +139,24 @@ extension ExperimentSmoke {
             // Without the file (a result merged before it existed) one seed has no interval.
             let old = cmd.claims(ratios)[0]
             #expect(old.checks[0].reason == "one seed, no interval")
+        }
+
+        /// Issue 27: a data set whose β = 2 baseline fails the quality gate (Fashion-MNIST's blobs)
+        /// has its check read "not testable at this scale"; the other data set's record decides
+        /// the claim, and the notes give both gates.
+        @Test func qualityGatePerDataSet() throws {
+            let cmd = try HTE6SampleQuality.parseAsRoot(["--scale", "full"]) as! HTE6SampleQuality
+            let ratios = [HTE6SampleQuality.RatioRow(dataset: "digits8x8", beta: 1, seeds: 5, ratio: Estimate(mean: 1.2, low: 0.9, high: 1.5, n: 5)),
+                          HTE6SampleQuality.RatioRow(dataset: "fashion-mnist", beta: 1, seeds: 3, ratio: Estimate(mean: 1.3, low: 1.1, high: 1.5, n: 3))]
+            let pass = ImageQualityGate.evaluate(.init(label: "digits", pixelPrecision: 0.92, classEntropy: 2.2, realClassEntropy: 2.3))
+            let fail = ImageQualityGate.evaluate(.init(label: "fashion", pixelPrecision: 0.6, classEntropy: 0.63, realClassEntropy: 2.30))
+            let claim = cmd.claims(ratios, gates: ["digits8x8": pass, "fashion-mnist": fail])[0]
+            #expect(claim.checks.map(\.verdict) == [.proxyRecorded, .notTestableAtThisScale])
+            #expect(claim.checks[1].reason?.contains("class entropy 0.63 nats < 0.8 × 2.3 = 1.84") == true)
+            #expect(claim.verdict == .proxyRecorded)
+            #expect(claim.notes.hasPrefix("digits8x8: Quality gate passed") && claim.notes.contains("fashion-mnist: Not testable at this scale"))
+            let both = cmd.claims(ratios, gates: ["digits8x8": fail, "fashion-mnist": fail])[0]
+            #expect(both.verdict == .notTestableAtThisScale)
         }
     }
 }

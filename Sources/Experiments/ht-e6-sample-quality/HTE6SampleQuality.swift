@@ -532,7 +532,8 @@ struct HTE6SampleQuality: Experiment {
         let bootstrap = FileManager.default.fileExists(atPath: run.file("fd_chain_bootstrap.csv").path)
             ? try run.readRows(ChainBootstrapRow.self, from: "fd_chain_bootstrap.csv") : []
         let histogram = try run.readRows(ClassHistogramRow.self, from: "class_histogram.csv")
-        try run.writeClaims(claims(ratios, bootstrap: bootstrap, coverage: Self.classCoverage(metrics: m, floors: f, histogram: histogram, betas: c.betas)))
+        try run.writeClaims(claims(ratios, bootstrap: bootstrap, coverage: Self.classCoverage(metrics: m, floors: f, histogram: histogram, betas: c.betas),
+                                   gates: Self.qualityGates(metrics: m, floors: f)))
         print(Table(header: ["data", "β", "seeds", "FD", "KID", "P f", "R f", "C f", "P px", "R px", "H"], rows: table).markdown())
     }
 
@@ -587,7 +588,23 @@ struct HTE6SampleQuality: Experiment {
     /// HT-C10's recorded checks, one per (case, β ≠ 2). With several seeds the interval is over
     /// seeds (training and sampling variation); with one seed it is the chain bootstrap's
     /// (sampling variation only), and the sentence says so.
-    func claims(_ ratios: [RatioRow], bootstrap: [ChainBootstrapRow] = [], coverage: String = "") -> [ClaimResult] {
+    /// The image quality gate (issue 27) per data set, on its β = 2 baseline's samples (mean over
+    /// seeds): pixel precision, and class entropy against the real images' (floor.csv).
+    static func qualityGates(metrics: [MetricsRow], floors: [FloorRow]) -> [String: ImageQualityGate.Outcome] {
+        var gates: [String: ImageQualityGate.Outcome] = [:]
+        for name in metrics.map(\.dataset).uniqued() {
+            let base = metrics.filter { $0.dataset == name && $0.beta == 2 }
+            guard !base.isEmpty else { continue }
+            gates[name] = ImageQualityGate.evaluate(.init(
+                label: "β = 2, Gaussian Langevin noise, \(name), mean over \(base.count) seed(s)",
+                pixelPrecision: Stats.mean(base.map(\.metrics.precisionPixels)), classEntropy: Stats.mean(base.map(\.metrics.classEntropy)),
+                realClassEntropy: floors.first { $0.dataset == name }?.metrics.classEntropy))
+        }
+        return gates
+    }
+
+    func claims(_ ratios: [RatioRow], bootstrap: [ChainBootstrapRow] = [], coverage: String = "",
+                gates: [String: ImageQualityGate.Outcome] = [:]) -> [ClaimResult] {
         var shows: [String] = []
         func interval(_ lo: Double, _ hi: Double) -> String { "[\(Format.significant(lo, 3)), \(Format.significant(hi, 3))]" }
         let checks = ratios.map { r -> ClaimCheck in
@@ -617,17 +634,21 @@ struct HTE6SampleQuality: Experiment {
             text += " (\(source); \(what))"
             if r.seeds >= 2, let chains { text += ", chain bootstrap \(interval(chains.low, chains.high))" }
             shows.append(text)
-            return ClaimCheck.recorded(
+            var check = ClaimCheck.recorded(
                 statistic: "FD(β = \(b)) / FD(β = 2) in the classifier's feature space, \(r.dataset), paired by seed (\(r.seeds) seed(s))"
                     + (r.seeds < 2 && chains != nil ? "; interval: chain bootstrap, \(chains!.resamples) resamples of \(chains!.chains) chains paired across β" : ""),
                 estimate: estimate, reference: 1, reason: what)
+            if let gate = gates[r.dataset], !gate.passed { ImageQualityGate.markNotTestable(&check, by: gate) }
+            return check
         }
+        let gateNotes = ratios.map(\.dataset).uniqued().compactMap { name in gates[name].map { "\(name): \($0.sentence)" } }
         return [ClaimResult(
             claim: "HT-C10",
             scope: "Sample quality of GND(β)-DSM against Gaussian DSM on \(ratios.map(\.dataset).uniqued().joined(separator: " and ")), measured with offline proxies (classifier-feature FD/KID, PRDC, class histogram), not the paper's Inception FID/IS/KID.",
             experiment: Self.experimentID, command: "make ht-e6-sample-quality SCALE=\(options.scale.rawValue)", checks: checks,
             seeds: ratios.map(\.seeds).min() ?? 0,
-            notes: "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only." + (coverage.isEmpty ? "" : " " + coverage))]
+            notes: (gateNotes.isEmpty ? "" : gateNotes.joined(separator: " ") + " ")
+                + "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only." + (coverage.isEmpty ? "" : " " + coverage))]
     }
 }
 
