@@ -110,6 +110,49 @@ public enum Ledger {
         return s
     }
 
+    /// The check that decides (or most nearly decides) an entry's verdict: the first not
+    /// testable, not supported, inconclusive, not tested or recorded check, else (every check
+    /// supported) the one whose interval lies closest to its threshold, relative to its width.
+    public static func decidingCheck(_ e: LedgerEntry) -> ClaimCheck? {
+        for v in [Verdict.notTestableAtThisScale, .notSupported, .inconclusive, .notTested, .proxyRecorded] {
+            if let c = e.checks.first(where: { $0.verdict == v }) { return c }
+        }
+        return e.checks.min { a, b in margin(a) < margin(b) }
+    }
+
+    /// How far a supported check's interval lies from its threshold, in half-widths.
+    static func margin(_ c: ClaimCheck) -> Double {
+        let half = max((c.estimate.high - c.estimate.low) / 2, 1e-300)
+        switch c.direction {
+        case .greaterThan: return (c.estimate.low - c.threshold) / half
+        case .lessThan: return (c.threshold - c.estimate.high) / half
+        case .within:
+            let t = c.tolerance ?? 0
+            return min(c.estimate.low - (c.threshold - t), (c.threshold + t) - c.estimate.high) / half
+        }
+    }
+
+    /// One line per claim for the README's first screen (issue 31): the claim in words, its
+    /// verdict and its deciding number with its interval.
+    public static func findings(_ entries: [LedgerEntry]) -> String {
+        entries.map { e in
+            var line = "- **\(e.claim)** *\(e.verdict.rawValue)* — \(e.statement.trimmingCharacters(in: CharacterSet(charactersIn: ". ")))."
+            if let c = decidingCheck(e) {
+                line += " Deciding: \(c.statistic) = \(Format.significant(c.estimate.mean, 3))"
+                if c.estimate.low.isFinite && c.estimate.high.isFinite && c.estimate.low != c.estimate.high {
+                    line += " [\(Format.significant(c.estimate.low, 3)), \(Format.significant(c.estimate.high, 3))]"
+                }
+                if c.verdict != .proxyRecorded && c.verdict != .notTestableAtThisScale {
+                    line += " \(c.direction.rawValue) \(Format.significant(c.threshold, 3))\(c.tolerance.map { " ± \(Format.significant($0, 3))" } ?? "")"
+                }
+                line += " (\(c.sampleSizeDescription))."
+            } else if !e.notes.isEmpty {
+                line += " " + String(e.notes.prefix(160))
+            }
+            return line
+        }.joined(separator: "\n")
+    }
+
     /// The ledger as a table: claim, verdict, decisive numbers, experiment, scale.
     public static func table(_ entries: [LedgerEntry]) -> Table {
         Table(header: ["claim", "verdict", "checks (supported / total)", "weakest check", "experiment", "scale"],

@@ -80,3 +80,24 @@ import Testing
         #expect(Verdict(rawValue: "not testable at this scale") == .notTestableAtThisScale)
     }
 }
+
+/// Issue 31: the README's first screen has one line per claim with its verdict and deciding
+/// number, taken from the ledger.
+@Suite struct FindingsTests {
+    @Test func oneLinePerClaimWithTheDecidingNumber() {
+        let close = ClaimCheck(statistic: "ratio A", estimate: Estimate(mean: 1.1, low: 1.05, high: 1.15, n: 5), direction: .greaterThan, threshold: 1)
+        let far = ClaimCheck(statistic: "ratio B", estimate: Estimate(mean: 3, low: 2.9, high: 3.1, n: 5), direction: .greaterThan, threshold: 1)
+        let against = ClaimCheck(statistic: "gap C", estimate: Estimate(mean: -0.5, low: -0.7, high: -0.3, n: 10), direction: .greaterThan, threshold: 0)
+        let entries = [
+            LedgerEntry(claim: "HT-C1", paper: "p", statement: "First claim.", experiments: ["e"], commands: [], checks: [far, close],
+                        seeds: 5, verdict: .supported, scales: ["full"], notes: ""),
+            LedgerEntry(claim: "HT-C2", paper: "p", statement: "Second claim", experiments: ["e"], commands: [], checks: [far, against],
+                        seeds: 10, verdict: .notSupported, scales: ["full"], notes: ""),
+        ]
+        let lines = Ledger.findings(entries).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        // Supported: the check nearest its threshold decides (ratio A, not ratio B).
+        #expect(lines[0] == "- **HT-C1** *supported* — First claim. Deciding: ratio A = 1.10 [1.05, 1.15] > 1.00 (n = 5).")
+        #expect(lines[1].hasPrefix("- **HT-C2** *not supported* — Second claim. Deciding: gap C = -0.500 [-0.700, -0.300] > 0"))
+    }
+}

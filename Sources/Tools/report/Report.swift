@@ -73,21 +73,26 @@ struct LedgerCommand: ParsableCommand {
             to: dir.appendingPathComponent("claims-ledger.csv"))
         let table = Ledger.table(entries)
         try AtomicFile.write(Data(table.markdown().utf8), to: dir.appendingPathComponent("claims-ledger.md"))
-        if !paths.readme.isEmpty { try updateReadme(table) }
+        if !paths.readme.isEmpty { try updateReadme(table, findings: Ledger.findings(entries)) }
         print(table.markdown())
     }
 
-    /// Replaces the text between `<!-- ledger:begin -->` and `<!-- ledger:end -->`.
-    func updateReadme(_ table: Table) throws {
+    /// Replaces the text between `<!-- ledger:begin -->` and `<!-- ledger:end -->` with the
+    /// table, and between `<!-- findings:begin -->` and `<!-- findings:end -->` (the first
+    /// screen's one line per claim) with the findings.
+    func updateReadme(_ table: Table, findings: String) throws {
         let url = URL(fileURLWithPath: paths.readme)
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
-        let begin = "<!-- ledger:begin -->", end = "<!-- ledger:end -->"
-        guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else {
-            FileHandle.standardError.write(Data("report: \(paths.readme) has no \(begin) … \(end) markers; README not updated\n".utf8))
-            return
+        guard var text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let original = text
+        for (name, body) in [("ledger", table.markdown()), ("findings", findings)] {
+            let begin = "<!-- \(name):begin -->", end = "<!-- \(name):end -->"
+            guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else {
+                FileHandle.standardError.write(Data("report: \(paths.readme) has no \(begin) … \(end) markers; that part of the README not updated\n".utf8))
+                continue
+            }
+            text = text.replacingCharacters(in: b.upperBound..<e.lowerBound, with: "\n" + body + "\n")
         }
-        let updated = text.replacingCharacters(in: b.upperBound..<e.lowerBound, with: "\n" + table.markdown() + "\n")
-        if updated != text { try AtomicFile.write(Data(updated.utf8), to: url) }
+        if text != original { try AtomicFile.write(Data(text.utf8), to: url) }
     }
 }
 
