@@ -246,7 +246,12 @@ struct PaperCommand: ParsableCommand {
         }
         for g in e.images {
             let png = resultDir.appendingPathComponent("images/\(g).png")
-            guard FileManager.default.fileExists(atPath: png.path) else { continue }
+            // Issue 31: a declared grid that is not there is said in a visible box, not skipped
+            // (the committed references carried no grids before issue 27).
+            guard FileManager.default.fileExists(atPath: png.path) else {
+                s += "\\missingresult{\(Table.latexEscape("\(e.id)/images/\(g).png (no grid in this result)"))}\n"
+                continue
+            }
             let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
             s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth,height=0.75\\textheight,keepaspectratio]{\(rel)/images/\(g).png}\n"
             s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)). \(Table.latexEscape(runLabel)) Bears on \(Table.latexEscape(e.claims.joined(separator: ", "))) (grid \\nolinkurl{images/\(g).png}, layout in its JSON sidecar).}\\end{figure}\n"
