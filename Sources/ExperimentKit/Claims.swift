@@ -52,7 +52,8 @@ extension Verdict {
         if checks.contains(where: { $0.verdict == .notSupported }) { return .notSupported }
         if checks.allSatisfy({ $0.verdict == .supported }) { return .supported }
         if checks.allSatisfy({ $0.verdict == .notTested }) { return .notTested }
-        if checks.allSatisfy({ $0.verdict == .proxyRecorded }) { return .proxyRecorded }
+        if checks.allSatisfy({ $0.verdict == .proxyRecorded || $0.verdict == .notTested }),
+           checks.contains(where: { $0.verdict == .proxyRecorded }) { return .proxyRecorded }
         return .inconclusive
     }
 }

@@ -157,6 +157,10 @@ extension ExperimentSmoke {
             #expect(claim.notes.hasPrefix("digits8x8: Quality gate passed") && claim.notes.contains("fashion-mnist: Not testable at this scale"))
             let both = cmd.claims(ratios, gates: ["digits8x8": fail, "fashion-mnist": fail])[0]
             #expect(both.verdict == .notTestableAtThisScale)
+            // A β whose own samples fail the precision condition (digits β = 1 speckle) is not counted.
+            let speckle = cmd.claims(ratios, gates: ["digits8x8": pass, "fashion-mnist": fail], failedSamplers: ["digits8x8": [1]])[0]
+            #expect(speckle.checks[0].verdict == .notTested && speckle.checks[0].reason?.hasPrefix("sampler failed at β = 1.00") == true)
+            #expect(speckle.notes.contains("Sampler failed at β = 1.00"))
         }
     }
 }

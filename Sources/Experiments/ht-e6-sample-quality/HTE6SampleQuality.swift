@@ -533,7 +533,7 @@ struct HTE6SampleQuality: Experiment {
             ? try run.readRows(ChainBootstrapRow.self, from: "fd_chain_bootstrap.csv") : []
         let histogram = try run.readRows(ClassHistogramRow.self, from: "class_histogram.csv")
         try run.writeClaims(claims(ratios, bootstrap: bootstrap, coverage: Self.classCoverage(metrics: m, floors: f, histogram: histogram, betas: c.betas),
-                                   gates: Self.qualityGates(metrics: m, floors: f)))
+                                   gates: Self.qualityGates(metrics: m, floors: f), failedSamplers: Self.failedSamplers(metrics: m)))
         print(Table(header: ["data", "β", "seeds", "FD", "KID", "P f", "R f", "C f", "P px", "R px", "H"], rows: table).markdown())
     }
 
@@ -603,8 +603,22 @@ struct HTE6SampleQuality: Experiment {
         return gates
     }
 
+    /// Per data set, the β < 2 whose samples fail the gate's pixel-precision condition (mean
+    /// over seeds): "sampler failed", their checks not counted (issue 27).
+    static func failedSamplers(metrics: [MetricsRow]) -> [String: [Double]] {
+        var out: [String: [Double]] = [:]
+        for name in metrics.map(\.dataset).uniqued() {
+            let rows = metrics.filter { $0.dataset == name }
+            let betas = rows.map(\.beta).uniqued().sorted()
+            out[name] = ImageQualityGate.failedSamplers(pixelPrecision: betas.map { b in
+                (b, Stats.mean(rows.filter { $0.beta == b }.map(\.metrics.precisionPixels)))
+            })
+        }
+        return out
+    }
+
     func claims(_ ratios: [RatioRow], bootstrap: [ChainBootstrapRow] = [], coverage: String = "",
-                gates: [String: ImageQualityGate.Outcome] = [:]) -> [ClaimResult] {
+                gates: [String: ImageQualityGate.Outcome] = [:], failedSamplers: [String: [Double]] = [:]) -> [ClaimResult] {
         var shows: [String] = []
         func interval(_ lo: Double, _ hi: Double) -> String { "[\(Format.significant(lo, 3)), \(Format.significant(hi, 3))]" }
         let checks = ratios.map { r -> ClaimCheck in
@@ -638,10 +652,21 @@ struct HTE6SampleQuality: Experiment {
                 statistic: "FD(β = \(b)) / FD(β = 2) in the classifier's feature space, \(r.dataset), paired by seed (\(r.seeds) seed(s))"
                     + (r.seeds < 2 && chains != nil ? "; interval: chain bootstrap, \(chains!.resamples) resamples of \(chains!.chains) chains paired across β" : ""),
                 estimate: estimate, reference: 1, reason: what)
-            if let gate = gates[r.dataset], !gate.passed { ImageQualityGate.markNotTestable(&check, by: gate) }
+            if let gate = gates[r.dataset], !gate.passed {
+                ImageQualityGate.markNotTestable(&check, by: gate)
+            } else if failedSamplers[r.dataset]?.contains(r.beta) == true {
+                check.verdict = .notTested
+                check.reason = "sampler failed at β = \(b): its samples fail the pixel-precision condition of the quality gate (< \(Format.significant(ImageQualityGate.minimumPixelPrecision, 2))), so they are not evidence about sample quality"
+            }
             return check
         }
-        let gateNotes = ratios.map(\.dataset).uniqued().compactMap { name in gates[name].map { "\(name): \($0.sentence)" } }
+        let gateNotes = ratios.map(\.dataset).uniqued().compactMap { name in
+            gates[name].map { gate in
+                "\(name): \(gate.sentence)" + (gate.passed && !(failedSamplers[name] ?? []).isEmpty
+                    ? " Sampler failed at \(failedSamplers[name]!.map { "β = \(Format.significant($0, 3))" }.joined(separator: ", ")) (pixel precision < \(Format.significant(ImageQualityGate.minimumPixelPrecision, 2))): not counted."
+                    : "")
+            }
+        }
         return [ClaimResult(
             claim: "HT-C10",
             scope: "Sample quality of GND(β)-DSM against Gaussian DSM on \(ratios.map(\.dataset).uniqued().joined(separator: " and ")), measured with offline proxies (classifier-feature FD/KID, PRDC, class histogram), not the paper's Inception FID/IS/KID.",
