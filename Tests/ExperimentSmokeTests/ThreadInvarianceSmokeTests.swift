@@ -31,7 +31,7 @@ extension ExperimentSmoke {
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("threads-ht-e4-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: base) }
             for t in [1, 2] {
-                let cmd = try HTE4Convergence.parseAsRoot(["--chains", "10", "--train-steps", "20", "--langevin-steps", "40", "--seeds", "2",
+                let cmd = try HTE4Convergence.parseAsRoot(["--chains", "10", "--train-steps", "20", "--langevin-steps", "50", "--seeds", "2",
                                                            "--out", base.appendingPathComponent("threads-\(t)").path, "--threads", "\(t)"]) as! HTE4Convergence
                 try cmd.run()
             }
