@@ -79,6 +79,11 @@ let package = Package(
             path: "Sources/Tools/train-classifier", swiftSettings: fastSwift + v5),
 
         .executableTarget(
+            name: "resample",
+            dependencies: ["ExperimentKit", "DataIO", "ScoreKit", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/resample", swiftSettings: fastSwift + v5),
+
+        .executableTarget(
             name: "report",
             dependencies: ["ExperimentKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/report", swiftSettings: v5),

@@ -1,0 +1,71 @@
+// resample: new samples and grids from shipped score networks, without training (issue 27). Each
+// model file of reference/full/<id>/models/ (EMA weights plus the training configuration, see
+// ShippedModels.swift) is sampled with annealed Langevin (Gaussian noise, NCSNv2's step rule
+// ε_i = ratio·σ_i², T steps per level, the final denoise) and drawn as one row of a labelled grid
+// (rows: models, columns: chains), so that a reviewer can see full-scale samples in minutes.
+// Usage: resample --models reference/full/ht-e5-class-balance/models --out results/resample/ht-e5-class-balance
+import ArgumentParser
+import DataIO
+import ExperimentKit
+import Foundation
+import ScoreKit
+import TensorCore
+
+@main
+struct Resample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resample",
+        abstract: "Draw new samples and a labelled grid from shipped score networks (reference/full/<id>/models), without training.")
+
+    @Option(help: "Folder of shipped model files (*.h5).") var models: String
+    @Option(help: "Output folder (written: samples.png, samples.json).") var out: String
+    @Option(parsing: .unconditional, help: "Chains per model.") var samples = 10
+    @Option(parsing: .unconditional, help: "Langevin steps per noise level T.") var langevinSteps = 100
+    @Option(parsing: .unconditional, help: "ε/σ_L² (ε_i = ratio·σ_i²).") var stepRatio = 0.2
+    @Option(help: "Seed of the chains' starts and noise.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Threads (models are sampled side by side).") var threads = 2
+
+    func validate() throws {
+        guard (1...100).contains(samples) else { throw ValidationError("--samples must be between 1 and 100, got \(samples)") }
+        guard (1...10_000).contains(langevinSteps) else { throw ValidationError("--langevin-steps must be between 1 and 10000, got \(langevinSteps)") }
+        guard stepRatio > 0, stepRatio < 2 else { throw ValidationError("--step-ratio must be in (0, 2), got \(stepRatio)") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1...64, got \(threads)") }
+        guard !out.isEmpty else { throw ValidationError("--out must not be empty") }
+    }
+
+    func run() throws {
+        do {
+            Parallel.configure(threads: threads)
+            let folder = URL(fileURLWithPath: models)
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+            guard !names.isEmpty else { throw ValidationError("--models \(models): no .h5 model files there (make paper-reference's results ship them under reference/full/<id>/models)") }
+            let loaded = try names.map { try ShippedModel.load(folder.appendingPathComponent($0)) }
+            let shape = (loaded[0].config.height, loaded[0].config.width)
+            guard loaded.allSatisfy({ ($0.config.height, $0.config.width) == shape }) else {
+                throw ValidationError("--models \(models): the models have different image sizes; resample one experiment's models at a time")
+            }
+            let rows = try parallelMap(loaded.count, threads: threads) { k -> [Float] in
+                let (model, config) = loaded[k]
+                let sigmaL = config.levels.sigmas[config.levels.sigmas.count - 1]
+                let sampling = ImageSamplingConfig(stepSize: stepRatio * sigmaL * sigmaL, stepsPerLevel: langevinSteps, noise: .gaussian,
+                                                   finalDenoise: true, batchSize: samples)
+                return ImageSampler.sample(model: model, config: sampling, count: samples, seed: seed).clamped().images.scalars
+            }
+            let panels = Tensor<Float>(shape: [loaded.count * samples, shape.0 * shape.1], scalars: rows.flatMap { $0 })
+            let grid = LabelledImageGrid(
+                rows: GridAxis(name: "model", labels: names.map { String($0.dropLast(3)) }),
+                columns: GridAxis(name: "chain", labels: (0..<samples).map(String.init)),
+                panelHeight: shape.0, panelWidth: shape.1,
+                title: "resampled from the shipped models in \(models): Gaussian Langevin, T = \(langevinSteps), ε_i = \(stepRatio)·σ_i², seed \(seed)")
+            let target = URL(fileURLWithPath: out)
+            try AtomicFile.createFolder(target)
+            try grid.write(panels, name: "samples", in: target)
+            print("resample: \(names.count) model(s) × \(samples) chains -> \(target.appendingPathComponent("samples.png").path)")
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("error: resample: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
