@@ -2,7 +2,8 @@
 // cells separated and framed by padding lines. Images come as a tensor whose first dimension
 // indexes them and whose remaining elements are one image, channel-first ([N, H*W],
 // [N, H, W], [N, C, H, W] with C = 1 or 3); values are in [0, 1] and clamped (NaN becomes 0).
-// Fewer images than cells leaves the last cells in the padding colour.
+// Fewer images than cells leaves the last cells in the padding colour. With `pixelScale` k > 1
+// every image pixel becomes a k × k block (nearest neighbour), so that small images are legible.
 import Foundation
 import TensorCore
 
@@ -16,25 +17,32 @@ public struct ImageGrid: Sendable, Equatable {
     public var padding: Int
     /// Grey level of the padding, in [0, 1] (1 = white).
     public var paddingLevel: Float
+    /// Each image pixel is drawn as a pixelScale × pixelScale block (nearest neighbour).
+    public var pixelScale: Int
 
-    /// A grid of `rows × columns` cells with `padding`-pixel lines of grey `paddingLevel`.
-    public init(rows: Int, columns: Int, padding: Int = 1, paddingLevel: Float = 1) {
+    /// A grid of `rows × columns` cells with `padding`-pixel lines of grey `paddingLevel`, each
+    /// image pixel drawn `pixelScale` × `pixelScale`.
+    public init(rows: Int, columns: Int, padding: Int = 1, paddingLevel: Float = 1, pixelScale: Int = 1) {
         self.rows = rows
         self.columns = columns
         self.padding = padding
         self.paddingLevel = paddingLevel
+        self.pixelScale = pixelScale
     }
 
     /// The smallest near-square grid holding `count` images.
-    public init(fitting count: Int, padding: Int = 1, paddingLevel: Float = 1) {
+    public init(fitting count: Int, padding: Int = 1, paddingLevel: Float = 1, pixelScale: Int = 1) {
         let columns = max(1, Int(Double(count).squareRoot().rounded(.up)))
         let rows = max(1, (count + columns - 1) / columns)
-        self.init(rows: rows, columns: columns, padding: padding, paddingLevel: paddingLevel)
+        self.init(rows: rows, columns: columns, padding: padding, paddingLevel: paddingLevel, pixelScale: pixelScale)
     }
 
-    /// The pixel size of the grid for cells of `height × width`.
+    /// The pixel size of the grid for images of `height × width` (before scaling): cells are
+    /// `height·pixelScale × width·pixelScale`; cell (r, c) has its top-left pixel at
+    /// x = padding + c·(width·pixelScale + padding), y = padding + r·(height·pixelScale + padding).
     public func pixelSize(height: Int, width: Int) -> (width: Int, height: Int) {
-        (columns * width + (columns + 1) * padding, rows * height + (rows + 1) * padding)
+        let k = max(1, pixelScale)
+        return (columns * width * k + (columns + 1) * padding, rows * height * k + (rows + 1) * padding)
     }
 
     /// Converts a value in [0, 1] to a byte (clamped; NaN → 0).
@@ -49,10 +57,10 @@ public struct ImageGrid: Sendable, Equatable {
     /// - Throws: `.format` (path "<memory>") if the sizes do not fit.
     public func render<S: TensorScalar>(_ images: Tensor<S>, height: Int, width: Int, channels: Int = 1) throws -> PNGImage {
         let object = "ImageGrid \(rows)×\(columns)"
-        guard rows > 0, columns > 0, padding >= 0, height > 0, width > 0 else {
+        guard rows > 0, columns > 0, padding >= 0, height > 0, width > 0, pixelScale > 0 else {
             throw DataIOError.format(
-                path: "<memory>", object: object, expected: "positive rows, columns, height, width and padding ≥ 0",
-                found: "rows \(rows), columns \(columns), height \(height), width \(width), padding \(padding)")
+                path: "<memory>", object: object, expected: "positive rows, columns, height, width, pixel scale and padding ≥ 0",
+                found: "rows \(rows), columns \(columns), height \(height), width \(width), pixel scale \(pixelScale), padding \(padding)")
         }
         guard channels == 1 || channels == 3 else {
             throw DataIOError.format(path: "<memory>", object: object, expected: "1 or 3 channels", found: "\(channels)")
@@ -70,17 +78,21 @@ public struct ImageGrid: Sendable, Equatable {
         let size = pixelSize(height: height, width: width)
         let format: PNGImage.Format = channels == 1 ? .gray : .rgb
         var out = PNGImage(width: size.width, height: size.height, format: format, repeating: ImageGrid.byte(paddingLevel))
+        let k = pixelScale
         images.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
                 for n in 0..<count {
-                    let top = padding + (n / columns) * (height + padding)
-                    let left = padding + (n % columns) * (width + padding)
+                    let top = padding + (n / columns) * (height * k + padding)
+                    let left = padding + (n % columns) * (width * k + padding)
                     for c in 0..<channels {
                         let plane = n * perImage + c * height * width
                         for y in 0..<height {
-                            let rowStart = ((top + y) * size.width + left) * channels + c
                             for x in 0..<width {
-                                dst[rowStart + x * channels] = ImageGrid.byte(src[plane + y * width + x])
+                                let value = ImageGrid.byte(src[plane + y * width + x])
+                                for dy in 0..<k {
+                                    let rowStart = ((top + y * k + dy) * size.width + left + x * k) * channels + c
+                                    for dx in 0..<k { dst[rowStart + dx * channels] = value }
+                                }
                             }
                         }
                     }

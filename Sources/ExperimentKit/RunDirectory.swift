@@ -240,10 +240,13 @@ public final class RunDirectory {
     }
 
     /// Tiles `images` ([N, channels·height·width] in [0, 1]) into a grid and writes
-    /// images/<name>.png with libpng.
+    /// images/<name>.png with libpng: small images upscaled (nearest neighbour) to at least 56
+    /// pixels on the shorter side, 4 white pixels between them (no labels; see `writeLabelledGrid`).
     public func writeImageGrid<S: TensorScalar>(_ images: Tensor<S>, height: Int, width: Int, channels: Int = 1,
                                                 columns: Int? = nil, name: String) throws {
-        let grid = columns.map { ImageGrid(rows: (images.rows + $0 - 1) / $0, columns: $0) } ?? ImageGrid(fitting: images.rows)
+        let k = LabelledImageGrid.automaticScale(side: min(height, width))
+        let grid = columns.map { ImageGrid(rows: (images.rows + $0 - 1) / $0, columns: $0, padding: 4, pixelScale: k) }
+            ?? ImageGrid(fitting: images.rows, padding: 4, pixelScale: k)
         let target = file("images/\(name).png")
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try grid.render(images, height: height, width: width, channels: channels).write(to: target)

@@ -79,6 +79,30 @@ import Testing
         #expect(at(9, 4) == 255 && at(11, 5) == 255)
     }
 
+    /// With pixel scale 3, a 2×2 RGB image becomes a 6×6 block of 3×3 squares at
+    /// padding + c·(3·width + padding); the padding stays padding.
+    @Test func pixelScaleUpscalesNearestNeighbour() throws {
+        let image = Tensor<Float>(shape: [2, 3, 2, 2], scalars: (0..<24).map { Float($0) / 23 })
+        let grid = ImageGrid(rows: 1, columns: 2, padding: 2, paddingLevel: 0.5, pixelScale: 3)
+        #expect(grid.pixelSize(height: 2, width: 2) == (2 * 6 + 3 * 2, 6 + 2 * 2))
+        let png = try grid.render(image)
+        #expect(png.width == 18 && png.height == 10)
+        for n in 0..<2 {
+            for y in 0..<6 {
+                for x in 0..<6 {
+                    let expected = (0..<3).map { c in ImageGridTests.byte(image.scalars[n * 12 + c * 4 + (y / 3) * 2 + x / 3]) }
+                    #expect(Array(png.pixel(x: 2 + n * 8 + x, y: 2 + y)) == expected)
+                }
+            }
+        }
+        #expect(Array(png.pixel(x: 8, y: 5)) == [128, 128, 128] && Array(png.pixel(x: 17, y: 9)) == [128, 128, 128])
+        expectMessage(containing: ["pixel scale 0"]) {
+            _ = try ImageGrid(rows: 1, columns: 2, pixelScale: 0).render(image)
+        }
+    }
+
+    static func byte(_ v: Float) -> UInt8 { UInt8((Double(min(max(v, 0), 1)) * 255).rounded()) }
+
     @Test func pixelOrderClampingAndNaN() throws {
         // One 2×2 image: row-major [a b; c d].
         let image = Tensor<Double>(shape: [1, 2, 2], scalars: [-0.5, 0.5, 2, .nan])

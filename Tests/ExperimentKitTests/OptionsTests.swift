@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataIO
 import Foundation
 import Testing
 import TestSupport
@@ -111,7 +112,9 @@ import TensorCore
         #expect(throws: CSVColumnError.self) { try t.numbers("missing") }
         let images = Tensor<Float>(shape: [4, 9], repeating: 0.5)
         try run.writeImageGrid(images, height: 3, width: 3, name: "grid")
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("images/grid.png").path))
+        // 3×3 images drawn 19× (57 px, at least 56), 4 px apart, in a 2×2 grid.
+        let png = try PNGImage.read(from: dir.appendingPathComponent("images/grid.png"))
+        #expect(png.width == 2 * 57 + 3 * 4 && png.height == 2 * 57 + 3 * 4)
         try run.writeConfig(["k": 1])
         let leftovers = FileManager.default.enumerator(atPath: dir.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
