@@ -8,6 +8,7 @@
 #   make classifiers      the sample-quality classifiers (data/classifiers/*.h5, seeded)
 #   make image-kit-demo   the image kit end to end on the 8x8 digits (< 2 min; CI runs it)
 #   make image-budget     the image budget curve: baseline quality vs steps, width and T (issue 27)
+#   make resample ID=id   new samples from an image experiment's shipped full-scale models
 #   make bench-peers      ours against PyTorch and JAX twins (tools/peers; makes a venv)
 #   make bench-gemm-units full-scale HO-E1/HT-E3 units timed with OpenBLAS and with oneDNN GEMMs
 #   make <experiment-id>  one experiment, e.g. make ht-e1-concentration SCALE=full
@@ -49,7 +50,7 @@ export OMP_WAIT_POLICY ?= passive
 EXPERIMENTS := ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence ht-e5-class-balance ht-e6-sample-quality ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e4-denoising-uncertainty ho-e5-ozaki-synthetic ho-e6-ozaki-images
 DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 
-.PHONY: all setup build data classifiers image-kit-demo image-budget figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: all setup build data classifiers image-kit-demo image-budget resample figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -86,6 +87,12 @@ image-kit-demo: build | $(DATASETS) data/classifiers/digits8x8.h5
 # before any claim is read. Quick: digits only (≈ 2 min); full: digits and Fashion-MNIST.
 image-budget: build | $(DATASETS) $(SCALE_CLASSIFIERS)
 	$(BIN)/image-budget --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)
+
+# New samples from the shipped full-scale models of one image experiment, without training
+# (issue 27): results/resample/<id>/samples.png, one row per model.
+resample: build
+	@[ -n "$(ID)" ] || { echo "make resample ID=<image experiment id> (one with reference/full/<id>/models)"; exit 1; }
+	$(BIN)/resample --models reference/full/$(ID)/models --out results/resample/$(ID) --threads $(THREADS)
 
 $(EXPERIMENTS): build | $(DATASETS) $(SCALE_CLASSIFIERS)
 	$(BIN)/$@ --scale $(SCALE) --seed $(SEED) --threads $(THREADS) $(FORCE_FLAG)

@@ -5,6 +5,9 @@
 # can see the samples without retraining, with the revision that produced them (config.json,
 # complete.json). Grids are copied only while an experiment's images/ stay under
 # MAX_GRID_KB (default 4096 KiB; issue 27: the reference must stay small enough for git).
+# Trained image models are shipped as EMA weights only (`resample --export-only`, a quarter of a
+# training checkpoint) under models/: all of them when they fit in MAX_MODEL_KB (default 8192
+# KiB), else those of seed 0; `make resample ID=<id>` draws new samples from them.
 # Usage: scripts/save-reference.sh ID [ID ...]   (from results/full/)
 set -euo pipefail
 for id in "$@"; do
@@ -24,6 +27,21 @@ for id in "$@"; do
     else
       echo "save-reference: $src/images is $kb KiB > MAX_GRID_KB=${MAX_GRID_KB:-4096}: grids not copied" >&2
     fi
+  fi
+  if ls "$src"/models/*.h5 >/dev/null 2>&1; then
+    bin=${BIN:-.build/release}
+    [ -x "$bin/resample" ] || { echo "save-reference: $bin/resample not found (swift build -c release)" >&2; exit 1; }
+    tmp=$(mktemp -d)
+    "$bin/resample" --export-from "$src/models" --models "$tmp/all" --export-only >/dev/null
+    kb=$(du -sk "$tmp/all" | cut -f1)
+    mkdir -p "$dst/models"
+    if [ "$kb" -le "${MAX_MODEL_KB:-8192}" ]; then
+      cp "$tmp"/all/*.h5 "$dst/models/"
+    else
+      cp "$tmp"/all/*seed-0*.h5 "$dst/models/" 2>/dev/null || true
+      echo "save-reference: the models of $id take $kb KiB > MAX_MODEL_KB=${MAX_MODEL_KB:-8192}: only seed 0's are shipped" >&2
+    fi
+    rm -rf "$tmp"
   fi
   # The run's own revision is the one in config.json's provenance block (a data file's or a
   # classifier's recorded revision may come first).

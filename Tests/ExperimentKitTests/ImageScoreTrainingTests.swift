@@ -114,4 +114,31 @@ import TestSupport
         let clamped = one.clamped().images
         #expect(clamped.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
+
+    /// Issue 27: a shipped model (EMA weights + training configuration, no Adam state) scores
+    /// exactly as the trained model's EMA network, is a fraction of the checkpoint's size, and a
+    /// training checkpoint is refused where a shipped model is expected.
+    @Test func shippedModelScoresAsTheTrainedOne() throws {
+        try Parallel.inline {
+            let dir = folder()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let data = try Self.data()
+            let (trainer, summary) = try ImageScoreTraining.run(config: Self.config(), data: data, folder: dir, name: "m", quiet: true)
+            let shipped = dir.appendingPathComponent("shipped/m.h5")
+            try ShippedModel.export(checkpoint: URL(fileURLWithPath: summary.checkpoint), to: shipped)
+            let (model, config) = try ShippedModel.load(shipped)
+            #expect(config == Self.config())
+            let reference = ImageScoreModel(trainer: trainer)
+            let x = data.gatherRows([0, 1, 2])
+            var a = Tensor<Float>(shape: [0]), b = Tensor<Float>(shape: [0])
+            for level in [0, 4] {
+                model.score(x, level: level, into: &a)
+                reference.score(x, level: level, into: &b)
+                #expect(a.scalars == b.scalars, "level \(level)")
+            }
+            let sizes = try [summary.checkpoint, shipped.path].map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as! Int }
+            #expect(sizes[1] * 3 < sizes[0], "shipped \(sizes[1]) bytes against the checkpoint's \(sizes[0])")
+            #expect(throws: (any Error).self) { _ = try ShippedModel.load(URL(fileURLWithPath: summary.checkpoint)) }
+        }
+    }
 }

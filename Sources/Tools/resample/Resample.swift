@@ -18,7 +18,9 @@ struct Resample: ParsableCommand {
         abstract: "Draw new samples and a labelled grid from shipped score networks (reference/full/<id>/models), without training.")
 
     @Option(help: "Folder of shipped model files (*.h5).") var models: String
-    @Option(help: "Output folder (written: samples.png, samples.json).") var out: String
+    @Option(help: "First export the training checkpoints (*.h5) of this folder (a result's models/) into --models as shipped models.") var exportFrom: String?
+    @Flag(help: "Only export (with --export-from); draw nothing.") var exportOnly = false
+    @Option(help: "Output folder (written: samples.png, samples.json).") var out: String = ""
     @Option(parsing: .unconditional, help: "Chains per model.") var samples = 10
     @Option(parsing: .unconditional, help: "Langevin steps per noise level T.") var langevinSteps = 100
     @Option(parsing: .unconditional, help: "ε/σ_L² (ε_i = ratio·σ_i²).") var stepRatio = 0.2
@@ -30,13 +32,23 @@ struct Resample: ParsableCommand {
         guard (1...10_000).contains(langevinSteps) else { throw ValidationError("--langevin-steps must be between 1 and 10000, got \(langevinSteps)") }
         guard stepRatio > 0, stepRatio < 2 else { throw ValidationError("--step-ratio must be in (0, 2), got \(stepRatio)") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1...64, got \(threads)") }
-        guard !out.isEmpty else { throw ValidationError("--out must not be empty") }
+        guard exportOnly || !out.isEmpty else { throw ValidationError("--out is needed to draw samples (or pass --export-only)") }
+        guard !exportOnly || exportFrom != nil else { throw ValidationError("--export-only needs --export-from") }
     }
 
     func run() throws {
         do {
             Parallel.configure(threads: threads)
             let folder = URL(fileURLWithPath: models)
+            if let source = exportFrom {
+                let checkpoints = ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+                guard !checkpoints.isEmpty else { throw ValidationError("--export-from \(source): no .h5 training checkpoints there") }
+                for name in checkpoints {
+                    try ShippedModel.export(checkpoint: URL(fileURLWithPath: source).appendingPathComponent(name), to: folder.appendingPathComponent(name))
+                }
+                print("resample: exported \(checkpoints.count) model(s) from \(source) to \(models)")
+                if exportOnly { return }
+            }
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
             guard !names.isEmpty else { throw ValidationError("--models \(models): no .h5 model files there (make paper-reference's results ship them under reference/full/<id>/models)") }
             let loaded = try names.map { try ShippedModel.load(folder.appendingPathComponent($0)) }
