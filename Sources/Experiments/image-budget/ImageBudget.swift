@@ -290,6 +290,7 @@ struct ImageBudget: Experiment {
             ], rows: 1, title: "Image budget, \(cs.dataset.rawValue): β = 2 baseline against training steps, width and T", panelWidth: 520, panelHeight: 520))
         }
         try run.writeRows(knees, to: "knee.csv")
+        try run.writeClaims([])  // tests no claim; the ledger reads every result's claims.json
         try run.writeTable(Table(
             header: ["dataset", "width", "steps", "T", "pixel precision", "pixel recall", "class entropy", "/ real", "FD (features)", "far outside", "gate"],
             rows: tableRows,
