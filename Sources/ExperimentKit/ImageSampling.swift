@@ -314,6 +314,20 @@ extension RunDirectory {
         return model
     }
 
+    /// Records model `name` trained with `config` for `publishModels` without loading it, when
+    /// its checkpoint is in the model store (issue 26: a resumed or `--merge-only` run whose
+    /// sampling units were all cached loaded no model and so published none). Returns whether
+    /// the checkpoint was there.
+    @discardableResult
+    public func publishModel<C: ModelTrainingConfiguration>(_ name: String, config: C) throws -> Bool {
+        let url = try modelURL(name, config: config)
+        guard FileManager.default.fileExists(atPath: url.path) else { return false }
+        publishedModelsLock.lock()
+        publishedModels[name] = url
+        publishedModelsLock.unlock()
+        return true
+    }
+
     /// Hard-links every model loaded with `loadImageScoreModel` into models/<name>.h5 of the run
     /// (no copy), so that the committed result carries the models its numbers came from.
     public func publishModels() throws {

@@ -25,6 +25,22 @@ extension ExperimentSmoke {
         /// A tiny run (a classifier trained on 320 images for 1 epoch; 2 seeds × 3 β models of 6
         /// steps; 12 samples per arm, 2 Langevin steps per level) writes every file, twice
         /// identically for the same seed, and HT-C9 gets its four paired checks from the code.
+        /// Issue 26: a result merged from units computed elsewhere (`--units` then `--merge-only`,
+        /// as Slurm does), whose sampling units were all cached, still publishes its models.
+        @Test func mergeOnlyPublishesTheModels() throws {
+            setenv("REPRO_QUIET", "1", 1)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e5-merge-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: base) }
+            let classifierURL = try ExperimentSmoke.tinyDigitsClassifier(in: base)
+            let common = ["--train-steps", "4", "--samples", "12", "--langevin-steps", "1", "--seeds", "1", "--classifier", classifierURL.path,
+                          "--out", base.appendingPathComponent("run").path, "--threads", "2"]
+            try (HTE5ClassBalance.parseAsRoot(common + ["--units", "0-99"]) as! HTE5ClassBalance).run()
+            try (HTE5ClassBalance.parseAsRoot(common + ["--merge-only"]) as! HTE5ClassBalance).run()
+            for beta in ["1.00", "1.50", "2.00"] {
+                #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("run/models/seed-0_beta-\(beta).h5").path), "model β = \(beta) missing")
+            }
+        }
+
         @Test func producesFilesDeterministically() throws {
             setenv("REPRO_QUIET", "1", 1)
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("ht-e5-smoke-\(UUID().uuidString)")

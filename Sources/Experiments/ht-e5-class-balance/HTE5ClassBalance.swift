@@ -374,6 +374,9 @@ struct HTE5ClassBalance: Experiment {
             try run.trainImageScoreModel(modelName(seed: models[i].seed, beta: models[i].beta),
                                          config: trainingConfig(seed: models[i].seed, beta: models[i].beta), data: train.images, quiet: true)
         }
+        // Every trained model is published under models/, also when all sampling units were
+        // resumed and none was loaded (issue 26).
+        for m in models { try run.publishModel(modelName(seed: m.seed, beta: m.beta), config: trainingConfig(seed: m.seed, beta: m.beta)) }
 
         let sigmaL = levels.sigmas[levels.sigmas.count - 1]
         func sampling(arm: String, beta: Double) throws -> ImageSamplingConfig {

@@ -182,6 +182,7 @@ struct HTE6SampleQuality: Experiment {
                 try run.trainImageScoreModel(modelName(seed: models[i].seed, beta: models[i].beta),
                                              config: trainingConfig(seed: models[i].seed, beta: models[i].beta), data: train.images, quiet: true)
             }
+            for m in models { try run.publishModel(modelName(seed: m.seed, beta: m.beta), config: trainingConfig(seed: m.seed, beta: m.beta)) }
             for (m, s) in zip(models, summaries) {
                 lossRows += s.lossTrace.enumerated().map { i, l in
                     LossRow(dataset: name, seed: m.seed, beta: m.beta, intervalEndStep: min((i + 1) * cs.checkpointEvery, cs.steps), meanLoss: l)
