@@ -170,21 +170,20 @@ struct PaperCommand: ParsableCommand {
         var s = "\\section*{At a glance (scale \(paths.scale.rawValue))}\n"
         s += "Of \(entries.count) claims: \(Table.latexEscape(tally)). "
         s += "Each claim's verdict, its experiment and its checks are in Section~2 and Section~3.\n\n"
-        s += "{\\footnotesize\\begin{tabular}{@{}llp{0.6\\linewidth}@{}}\\toprule claim & verdict & why (the deciding or weakest check, or what is missing)\\\\ \\midrule\n"
+        // A longtable: with every deciding number in full the rows no longer fit one page.
+        s += "{\\footnotesize\\begin{longtable}{@{}llp{0.66\\linewidth}@{}}\\toprule claim & verdict & why (the deciding or weakest check with its value, or what is missing)\\\\ \\midrule\\endhead\n"
         for e in entries {
-            let weakest = e.checks.first { $0.verdict == .notTestableAtThisScale } ?? e.checks.first { $0.verdict == .notSupported }
-                ?? e.checks.first { $0.verdict == .inconclusive }
-                ?? e.checks.first { $0.verdict == .notTested } ?? e.checks.first { $0.verdict == .proxyRecorded }
-            var why: String
+            // Issue 31: the deciding check with its value and interval, never cut short.
+            let deciding = Ledger.decidingCheck(e)
+            let why: String
             switch e.verdict {
-            case .supported: why = "all \(e.checks.count) checks supported"
+            case .supported: why = "all \(e.checks.count) checks supported; nearest its threshold: " + (deciding.map(Ledger.describe) ?? "")
             case .notRun, .incomplete, .notReproducibleHere: why = e.notes
-            default: why = weakest.map { "\($0.statistic)\($0.reason.map { "; \($0)" } ?? "")" } ?? e.notes
+            default: why = deciding.map(Ledger.describe) ?? e.notes
             }
-            if why.count > 150 { why = String(why.prefix(147)) + "..." }
             s += "\(Table.latexEscape(e.claim)) & \(Table.latexEscape(e.verdict.rawValue)) & \(Table.latexEscape(why))\\\\\n"
         }
-        s += "\\bottomrule\\end{tabular}}\n"
+        s += "\\bottomrule\\end{longtable}}\n"
         return s
     }
 
