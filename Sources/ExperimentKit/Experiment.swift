@@ -260,9 +260,21 @@ extension Experiment {
         } catch let error as ValidationError {
             throw error
         } catch {
-            FileHandle.standardError.write(Data("error: \(Self.experimentID): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(Self.experimentID): \(Self.oneLine(error))\n".utf8))
             throw ExitCode.failure
         }
+    }
+
+    /// A Foundation file error as one line with its path and reason (issue 26: a full disk
+    /// printed a raw NSCocoaErrorDomain dump); other errors as they describe themselves.
+    static func oneLine(_ error: Error) -> String {
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return "\(error)" }
+        let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        var reason = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+        if reason == nil || reason!.isEmpty { reason = ns.localizedDescription }
+        if ns.code == NSFileWriteOutOfSpaceError { reason = "no space left on the device" }
+        return "\(path.map { "\($0): " } ?? "")\(reason ?? "file error \(ns.code)")"
     }
 }
 

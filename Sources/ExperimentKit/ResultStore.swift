@@ -126,6 +126,14 @@ public struct CompletionRecord: Codable, Sendable {
     /// config.json, claims.json): a file cut short, emptied, duplicated, edited or removed after
     /// the run is named, with what the record says.
     public func validate(folder: URL, only filter: (String) -> Bool = CompletionRecord.isDataBearing) throws {
+        // Issue 26: a data file the record does not list is named before anything is drawn
+        // (it used to fail only after rendering, naming the staging folder).
+        let listed = Set(files.map(\.name))
+        let present = ((FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String]) ?? [])
+            .filter { !$0.hasPrefix("units/") && filter($0) }.sorted()
+        if let extra = present.first(where: { !listed.contains($0) }) {
+            throw ResultStoreError.tampered(path: folder.appendingPathComponent(extra).path, reason: "not in the completion record (added after the run)")
+        }
         for file in files where filter(file.name) {
             let url = folder.appendingPathComponent(file.name)
             guard FileManager.default.fileExists(atPath: url.path) else {

@@ -308,6 +308,46 @@ struct ToyExperiment: Experiment {
         #expect(!exists(folder().appendingPathComponent("complete.json")))
     }
 
+    /// Issue 26, unclear cases: a symlinked --out is the same folder (one lock, one result); a
+    /// damaged complete.json names --force, which recomputes and keeps it aside; an extra CSV is
+    /// named before anything is drawn; a file error is one line with its path.
+    @Test func unclearCasesAreMadeClear() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try toy(["--out", folder().path]).execute()
+        let link = folder("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: folder())
+        let options = try ExperimentOptions.parse(["--out", link.path])
+        #expect(options.outputURL(for: "toy").path == folder().resolvingSymlinksInPath().path)
+        UnitCounter.shared.reset()
+        try toy(["--out", link.path]).execute()  // the same complete run: nothing recomputed, no second lock
+        #expect(UnitCounter.shared.value == 0)
+
+        // An extra CSV: named, before rendering.
+        try "a\n1\n".write(to: folder().appendingPathComponent("extra.csv"), atomically: true, encoding: .utf8)
+        do {
+            try toy(["--out", folder().path, "--render-only"]).execute()
+            Issue.record("an extra CSV was accepted")
+        } catch {
+            #expect("\(error)".contains("extra.csv: not in the completion record"), "\(error)")
+        }
+        #expect(!exists(ResultLocation(final: folder()).staging))
+        try FileManager.default.removeItem(at: folder().appendingPathComponent("extra.csv"))
+
+        // A damaged record: the error names --force; --force recomputes and keeps the folder aside.
+        try "{ not json".write(to: folder().appendingPathComponent("complete.json"), atomically: true, encoding: .utf8)
+        do {
+            try toy(["--out", folder().path]).execute()
+            Issue.record("a damaged record was accepted")
+        } catch {
+            #expect("\(error)".contains("the completion record is damaged") && "\(error)".contains("--force"), "\(error)")
+        }
+        try toy(["--out", folder().path, "--force"]).execute()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ResultLocation(final: folder()).supersededRoot.path).count == 1)
+
+        let full = NSError(domain: NSCocoaErrorDomain, code: NSFileWriteOutOfSpaceError, userInfo: [NSFilePathErrorKey: "/r/x.csv"])
+        #expect(ToyExperiment.oneLine(full) == "/r/x.csv: no space left on the device")
+    }
+
     /// `--gemm-backend`: the default keeps the identity formula that existing caches were written
     /// under; another library is another run, named in the summary that refusals print; an
     /// unknown name is rejected. (No execute here: the backend is process-wide and other suites
