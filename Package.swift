@@ -66,7 +66,7 @@ let package = Package(
 
         // MARK: - Tools (data preparation, benchmarks)
         .executableTarget(
-            name: "prepare-data", dependencies: ["DataIO", "ExperimentKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "prepare-data", dependencies: ["DataIO", "ExperimentKit", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/prepare-data", swiftSettings: v5),
         .executableTarget(
             name: "bench",

@@ -69,18 +69,6 @@ public struct Provenance: Codable, Sendable {
         return Set(line.split(separator: " ").filter { $0.hasPrefix("avx512") }.map(String.init)).sorted().joined(separator: ",")
     }
 
-    /// Runs a command and returns its trimmed stdout, or nil on failure.
-    static func shell(_ command: String, _ args: [String]) -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [command] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    /// Runs a command found on PATH and returns its trimmed stdout, or nil on failure.
+    static func shell(_ command: String, _ args: [String]) -> String? { ExternalProgram.output(of: command, args) }
 }

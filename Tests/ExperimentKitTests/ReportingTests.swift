@@ -154,3 +154,15 @@ import TestSupport
         #expect(try Data(contentsOf: png).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
     }
 }
+
+/// Issue 30: one helper runs outside programs, draining stdout and stderr at once; a program
+/// writing more than a pipe buffer (64 KiB) to stderr before its stdout used to hang gnuplot runs.
+@Suite struct ExternalProgramTests {
+    @Test func drainsBothPipes() throws {
+        let r = try ExternalProgram.run("/bin/sh", ["-c", "head -c 300000 /dev/zero | tr '\\\\0' x >&2; echo done; exit 3"])
+        #expect(r.status == 3 && r.stdout == "done\n" && r.stderr.count == 300_000)
+        #expect(ExternalProgram.output(of: "sh", ["-c", "echo ' hi '"]) == "hi")
+        #expect(ExternalProgram.output(of: "sh", ["-c", "exit 1"]) == nil)
+        #expect(ExternalProgram.output(of: "no-such-program-here", []) == nil)
+    }
+}

@@ -10,6 +10,7 @@
 import ArgumentParser
 import DataIO
 import Foundation
+import Reporting
 
 /// The data sets this tool can build.
 enum Target: String, CaseIterable {
@@ -62,19 +63,7 @@ struct ToolError: Error, CustomStringConvertible {
 
 /// Runs `command` with `arguments` (found on PATH) and returns its stdout, or nil if it could
 /// not be started or exited non-zero.
-func run(_ command: String, _ arguments: [String]) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [command] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-}
+func run(_ command: String, _ arguments: [String]) -> String? { ExternalProgram.output(of: command, arguments) }
 
 /// SHA-256 of a file (libcrypto).
 func sha256(_ url: URL) throws -> String {
