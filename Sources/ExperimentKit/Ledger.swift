@@ -114,6 +114,9 @@ public enum Ledger {
     /// testable, not supported, inconclusive, not tested or recorded check, else (every check
     /// supported) the one whose interval lies closest to its threshold, relative to its width.
     public static func decidingCheck(_ e: LedgerEntry) -> ClaimCheck? {
+        // A check with the claim's own verdict decides it (e.g. the recorded proxy of a claim
+        // whose other data set was not testable).
+        if e.verdict != .supported, let c = e.checks.first(where: { $0.verdict == e.verdict }) { return c }
         for v in [Verdict.notTestableAtThisScale, .notSupported, .inconclusive, .notTested, .proxyRecorded] {
             if let c = e.checks.first(where: { $0.verdict == v }) { return c }
         }
