@@ -260,11 +260,15 @@ struct ImageBudget: Experiment {
                                   Format.significant(r.recallPixels, 3), Format.significant(r.classEntropy, 3), Format.significant(r.classEntropy / realEntropy, 3),
                                   Format.significant(r.fdFeatures, 3), Format.percent(r.farOutsideShare), gate.passed ? "passes" : "fails"])
             }
+            let passing = mine.filter {
+                ImageQualityGate.evaluate(.init(label: "", pixelPrecision: $0.precisionPixels, classEntropy: $0.classEntropy, realClassEntropy: realEntropy)).passed
+            }.count
             if let k = Self.knee(mine, realEntropy: realEntropy, fraction: c.kneeFraction) {
                 knees.append(KneeRow(dataset: k.dataset, width: k.width, steps: k.steps, langevinSteps: k.langevinSteps, precisionPixels: k.precisionPixels,
-                                     classEntropyRatio: k.classEntropy / realEntropy, passesGate: true))
+                                     classEntropyRatio: k.classEntropy / realEntropy, passesGate: true, cellsPassingGate: passing))
             } else {
-                knees.append(KneeRow(dataset: cs.dataset.rawValue, width: 0, steps: 0, langevinSteps: 0, precisionPixels: .nan, classEntropyRatio: .nan, passesGate: false))
+                knees.append(KneeRow(dataset: cs.dataset.rawValue, width: 0, steps: 0, langevinSteps: 0, precisionPixels: .nan, classEntropyRatio: .nan,
+                                     passesGate: passing > 0, cellsPassingGate: passing))
             }
             // Figure: precision, entropy ratio and far-outside share against steps, a line per (width, T).
             var precision: [Series] = [], entropy: [Series] = [], outside: [Series] = []
@@ -298,8 +302,13 @@ struct ImageBudget: Experiment {
             caption: "Image budget (issue 27): the β = 2 baseline's samples (Gaussian Langevin noise, EMA \(c.cases.map { "\($0.emaDecay)" }.joined(separator: "/")), bias-corrected) at each width, training length and T; the quality gate needs pixel precision ≥ 0.5 and class entropy ≥ 0.8 × the real images' (thresholds ours). The knee (knee.csv) is the cheapest cell within \(Format.percent(c.kneeFraction)) of the best precision and entropy that passes the gate.",
             label: "tab:image-budget"), name: "budget")
         for k in knees {
-            log(k.passesGate ? "\(Self.experimentID): \(k.dataset): knee at width \(k.width), \(k.steps) steps, T = \(k.langevinSteps) (pixel precision \(Format.significant(k.precisionPixels, 3)), entropy ratio \(Format.significant(k.classEntropyRatio, 3)))"
-                             : "\(Self.experimentID): \(k.dataset): no cell passes the quality gate")
+            if k.width > 0 {
+                log("\(Self.experimentID): \(k.dataset): knee at width \(k.width), \(k.steps) steps, T = \(k.langevinSteps) (pixel precision \(Format.significant(k.precisionPixels, 3)), entropy ratio \(Format.significant(k.classEntropyRatio, 3)))")
+            } else if k.cellsPassingGate > 0 {
+                log("\(Self.experimentID): \(k.dataset): no knee: \(k.cellsPassingGate) cell(s) pass the quality gate, but none is within \(Format.percent(c.kneeFraction)) of the best precision and of the best entropy at once (the two peak at different T)")
+            } else {
+                log("\(Self.experimentID): \(k.dataset): no cell passes the quality gate")
+            }
         }
     }
 
@@ -367,9 +376,10 @@ struct ImageBudget: Experiment {
 
     struct KneeRow: DocumentedRow {
         var dataset: String, width: Int, steps: Int, langevinSteps: Int, precisionPixels: Double, classEntropyRatio: Double, passesGate: Bool
+        var cellsPassingGate: Int
         enum CodingKeys: String, CodingKey {
             case dataset, width, steps, langevinSteps = "langevin_steps", precisionPixels = "precision_pixels"
-            case classEntropyRatio = "class_entropy_ratio", passesGate = "passes_gate"
+            case classEntropyRatio = "class_entropy_ratio", passesGate = "passes_gate", cellsPassingGate = "cells_passing_gate"
         }
         static let columns: [ColumnDoc] = [
             .init("dataset", "name", "data set"),
@@ -379,6 +389,7 @@ struct ImageBudget: Experiment {
             .init("precision_pixels", "fraction", "its pixel precision"),
             .init("class_entropy_ratio", "1", "its class entropy / the real images'"),
             .init("passes_gate", "boolean", "whether any cell of the data set passes the quality gate"),
+            .init("cells_passing_gate", "count", "cells of the data set that pass the quality gate (a data set can have such cells and no knee when precision and entropy peak at different T)"),
         ]
     }
 
