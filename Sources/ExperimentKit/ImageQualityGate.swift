@@ -18,6 +18,10 @@ import Reporting
 /// A number in at most three significant digits without padding ("0.5", "1.84", "0.63").
 private func g(_ x: Double) -> String { String(format: "%.3g", x) }
 
+/// A fraction as a percentage with two decimals ("4.47%"), so that a value just outside a bound
+/// does not print as the bound itself.
+private func pct(_ x: Double) -> String { x.isFinite ? String(format: "%.2f%%", 100 * x) : "\(x)" }
+
 /// The image-verdict quality gate; see the file comment.
 public enum ImageQualityGate {
     /// Minimum class entropy of the baseline's samples, as a fraction of the real images' (ours).
@@ -81,7 +85,7 @@ public enum ImageQualityGate {
         }
         if let f = baseline.minorityFraction, let t = baseline.trainingMinorityFraction {
             let ok = f.isFinite && t > 0 && f >= t / calibrationFactor && f <= t * calibrationFactor
-            condition(ok, "minority fraction \(Format.percent(f)) \(ok ? "within" : "outside") a factor \(g(calibrationFactor)) of the training fraction \(Format.percent(t)) (\(Format.percent(t / calibrationFactor))–\(Format.percent(t * calibrationFactor)))")
+            condition(ok, "minority fraction \(pct(f)) \(ok ? "within" : "outside") a factor \(g(calibrationFactor)) of the training fraction \(pct(t)) (\(pct(t / calibrationFactor))–\(pct(t * calibrationFactor)))")
         }
         let passed = failures.isEmpty
         let sentence = passed

@@ -36,8 +36,8 @@ import Testing
         let cases: [(ImageQualityGate.Baseline, String)] = [
             (.init(label: "b", pixelPrecision: 0.1), "pixel precision 0.1 < 0.5"),
             (.init(label: "b", pixelPrecision: 0.9, classEntropy: 0.63, realClassEntropy: 2.30), "class entropy 0.63 nats < 0.8 × 2.3 = 1.84"),
-            (.init(label: "b", pixelPrecision: 0.9, minorityFraction: 0.001, trainingMinorityFraction: 0.091), "minority fraction 0.1% outside a factor 2"),
-            (.init(label: "b", pixelPrecision: 0.9, minorityFraction: 0.3, trainingMinorityFraction: 0.091), "minority fraction 30.0% outside a factor 2"),
+            (.init(label: "b", pixelPrecision: 0.9, minorityFraction: 0.001, trainingMinorityFraction: 0.091), "minority fraction 0.10% outside a factor 2"),
+            (.init(label: "b", pixelPrecision: 0.9, minorityFraction: 0.3, trainingMinorityFraction: 0.091), "minority fraction 30.00% outside a factor 2"),
             (.init(label: "b", pixelPrecision: .nan), "pixel precision nan"),
         ]
         for (baseline, phrase) in cases {
