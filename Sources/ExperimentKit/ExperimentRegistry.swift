@@ -86,7 +86,7 @@ public enum ExperimentRegistry {
                        reconstructs: "the paper's convergence discussion (score growth β − 1, divergence of Gaussian chains); no figure number known (unverified)",
                        figures: ["chain_diagnostics", "magnitude_vs_distance"], tables: ["convergence"], claims: ["HT-C7"]),
         ExperimentSpec(id: "ht-e5-class-balance", paper: "heavy-tailed", title: "Class balance of samples on a 1:10 imbalanced image pair (spec E5)",
-                       reconstructs: "the paper's imbalanced MNIST 1-vs-8 experiment (protocol (b) from the code's comments); the 8×8 digits (quick) and Fashion-MNIST trouser vs bag (full) stand in for MNIST; figure/table number unknown (unverified)",
+                       reconstructs: "the paper's imbalanced MNIST 1-vs-8 experiment (protocol (b) from the code's comments); the same 1-vs-8 pair on the 8×8 digits at both scales (issue 28; Fashion-MNIST trouser vs bag before it) stands in for 28×28 MNIST; figure/table number unknown (unverified)",
                        figures: ["balance_vs_beta"], tables: ["balance"], claims: ["HT-C9"],
                        images: ["samples-gaussian", "samples-gnd-unscaled"]),
         ExperimentSpec(id: "ht-e6-sample-quality", paper: "heavy-tailed", title: "Sample quality against Gaussian DSM, with offline proxies for FID/KID (spec E6)",
