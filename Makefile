@@ -23,7 +23,7 @@
 #                         per work unit), a merge job after each, a ledger + paper job at the end
 #   make units ID=<id> JOBS=N   one experiment's work units as N local processes, then the merge
 #
-# Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (OpenBLAS + kernels),
+# Variables: SCALE=quick|full (default quick), SEED=0, THREADS=2 (work units side by side; results do not depend on it),
 # FORCE=1 (recompute every unit; a replaced result is kept under results/$(SCALE)/.superseded/).
 # Results live in results/$(SCALE)/<id>/: quick runs never touch full results. Any run may be
 # interrupted (Ctrl-C, kill): the last complete result stays as it was, and the next run resumes

@@ -32,7 +32,7 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("out"), help: ArgumentHelp("Output folder (default: results/<scale>/<experiment-id>).", valueName: "out"))
     var outValues: [String] = []
 
-    @Option(name: .customLong("threads"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Threads for OpenBLAS, oneDNN and the elementwise kernels (pinned so runs repeat). (default: 2)", valueName: "threads"))
+    @Option(name: .customLong("threads"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Threads for work units, tasks and elementwise kernels; OpenBLAS and oneDNN run single-threaded, so results do not depend on it. (default: 2)", valueName: "threads"))
     var threadsValues: [Int] = []
 
     @Option(name: .customLong("gemm-backend"), help: ArgumentHelp("The library of every Float32 GEMM: automatic (oneDNN for products of at least 2^15 multiply-adds, OpenBLAS below), openBLAS (the path before oneDNN came in) or oneDNN. For timing comparisons (scripts/gemm-before-after.sh); a value other than automatic is part of the run's identity, so its results never mix with the default's. (default: automatic)", valueName: "library"))
@@ -63,7 +63,7 @@ public struct ExperimentOptions: ParsableArguments, Sendable {
     public var seeds: Int? { seedsValues.last }
     /// Output folder (`--out`); nil: results/<scale>/<experiment-id>.
     public var out: String? { outValues.last }
-    /// Threads for OpenBLAS, oneDNN and the elementwise kernels (`--threads`; default 2).
+    /// Threads for work units, tasks and elementwise kernels (`--threads`; default 2).
     public var threads: Int { threadsValues.last ?? 2 }
     /// The `--gemm-backend` text (default automatic).
     public var gemmBackend: String { gemmBackendValues.last ?? Float32GEMMBackend.automatic.rawValue }

@@ -139,14 +139,12 @@ public struct ReferenceComparison {
 struct RunMachine {
     var threads: Int?
     var isa: String?
-    var libraryThreads: Int?
 
     static func read(_ folder: URL) -> RunMachine {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return RunMachine() }
         let provenance = object["provenance"] as? [String: Any]
-        return RunMachine(threads: object["threads"] as? Int, isa: provenance?["oneDNNISA"] as? String,
-                          libraryThreads: provenance?["libraryThreads"] as? Int)
+        return RunMachine(threads: object["threads"] as? Int, isa: provenance?["oneDNNISA"] as? String)
     }
 
     var summary: String {
