@@ -91,7 +91,7 @@ public enum ExperimentRegistry {
                        images: ["samples-gaussian", "samples-gnd-unscaled"]),
         ExperimentSpec(id: "ht-e6-sample-quality", paper: "heavy-tailed", title: "Sample quality against Gaussian DSM, with offline proxies for FID/KID (spec E6)",
                        reconstructs: "the paper's FID/IS/KID table for MNIST, Fashion-MNIST and CIFAR-10 (numbers unavailable here); classifier-feature FD/KID and PRDC stand in for Inception metrics (unverified)",
-                       figures: [], tables: ["quality"], claims: ["HT-C10"],
+                       figures: [], tables: ["quality", "comparison"], claims: ["HT-C10"],
                        images: ["samples-digits8x8", "samples-fashion-mnist"]),
         ExperimentSpec(id: "ho-e1-hessian-accuracy", paper: "high-order", title: "Second-order score accuracy: D2SM against autodiff (spec E1)",
                        reconstructs: "the paper's accuracy comparison of D2SM with the Jacobian of a DSM-trained s₁ on synthetic data; figure/table number unknown (unverified, protocol [RECON])",

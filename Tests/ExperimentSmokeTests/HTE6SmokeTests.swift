@@ -162,5 +162,87 @@ extension ExperimentSmoke {
             #expect(speckle.checks[0].verdict == .notTested && speckle.checks[0].reason?.hasPrefix("sampler failed at β = 1.00") == true)
             #expect(speckle.notes.contains("Sampler failed at β = 1.00"))
         }
+    
+
+        // MARK: HT-C10's words (issue 28)
+
+        /// The exact sign test against binomial tails computed by hand.
+        @Test func signTestTails() {
+            typealias T = HTE6SampleQuality
+            let all = T.signTest([1, 2, 3, 4, 5])
+            #expect(all == T.SignTest(better: 5, worse: 0, ties: 0, pBetter: 1.0 / 32, pWorse: 1))
+            // 4 of 5 better: P(X ≥ 4) = 6/32; P(X ≥ 1) = 31/32.
+            let four = T.signTest([1, 1, 1, 1, -1])
+            #expect(abs(four.pBetter - 6.0 / 32) < 1e-12 && abs(four.pWorse - 31.0 / 32) < 1e-12)
+            // Ties are dropped: 3 better, 2 ties → n = 3, p = 1/8.
+            let tied = T.signTest([1, 1, 1, 0, 0])
+            #expect(tied.ties == 2 && abs(tied.pBetter - 0.125) < 1e-12)
+            #expect(T.minimumSeedsForSignTest == 5)
+            #expect(T.binomial(10, 3) == 120)
+        }
+
+        /// Hand-made metrics: β = 1.5 lower FD in every seed (better), β = 1 lower pixel precision
+        /// in every seed (worse); three seeds make every sign test "underpowered".
+        @Test func comparisonsFollowDirections() throws {
+            typealias T = HTE6SampleQuality
+            var m: [T.MetricsRow] = []
+            for seed in 0..<5 {
+                let s = Double(seed)
+                m.append(try Self.row(T.MetricsRow.self, ["dataset": "d", "seed": seed, "beta": 2.0, "samples": 10, "fd_features": 10 + s, "precision_pixels": 0.9, "class_entropy": 2.2]))
+                m.append(try Self.row(T.MetricsRow.self, ["dataset": "d", "seed": seed, "beta": 1.5, "samples": 10, "fd_features": 8 + s, "precision_pixels": 0.9, "class_entropy": 2.2]))
+                m.append(try Self.row(T.MetricsRow.self, ["dataset": "d", "seed": seed, "beta": 1.0, "samples": 10, "fd_features": 10 + s, "precision_pixels": 0.5, "class_entropy": 2.0]))
+            }
+            let floors = [try Self.row(T.FloorRow.self, ["dataset": "d", "images": 10, "class_entropy": 2.3])]
+            let c = T.comparisons(metrics: m, floors: floors, betas: [1, 1.5, 2])
+            func outcome(_ beta: Double, _ metric: String) -> String? { c.first { $0.beta == beta && $0.metric == metric }?.outcome }
+            #expect(c.count == 2 * T.comparedMetrics.count)
+            #expect(outcome(1.5, "FD (features)") == "better")
+            #expect(outcome(1.5, "pixel precision") == "no difference shown")
+            #expect(outcome(1, "pixel precision") == "worse")
+            #expect(outcome(1, "FD (features)") == "no difference shown")
+            // |2.0 − 2.3| > |2.2 − 2.3|: a wider gap to the real images' entropy is worse.
+            #expect(outcome(1, "class-entropy gap to real") == "worse")
+            #expect(outcome(1.5, "class-entropy gap to real") == "no difference shown")
+            let three = T.comparisons(metrics: m.filter { $0.seed < 3 }, floors: floors, betas: [1, 1.5, 2])
+            #expect(three.allSatisfy { $0.outcome == "underpowered" })
+        }
+
+        /// One test per word the rule can give.
+        @Test func wordsFromRules() {
+            typealias T = HTE6SampleQuality
+            func row(_ outcome: String, _ metric: String = "pixel precision", seeds: Int = 5) -> T.ComparisonRow {
+                T.ComparisonRow(dataset: "d", beta: 1, metric: metric, seeds: seeds, meanBeta: 0, meanBeta2: 0, seedsBetter: 0, seedsWorse: 0, ties: 0,
+                                pBetter: 1, pWorse: 1, outcome: outcome)
+            }
+            let quiet = [row("no difference shown")]
+            func ratio(_ m: Double, _ lo: Double, _ hi: Double) -> Estimate { Estimate(mean: m, low: lo, high: hi, n: 5) }
+            #expect(T.word(fdRatio: ratio(0.7, 0.6, 0.8), seeds: 5, comparisons: quiet, samplerFailed: false).word == .better)
+            #expect(T.word(fdRatio: ratio(1.5, 1.2, 1.8), seeds: 5, comparisons: quiet, samplerFailed: false).word == .worse)
+            let comp = T.word(fdRatio: ratio(1.0, 0.9, 1.1), seeds: 5, comparisons: quiet, samplerFailed: false)
+            #expect(comp.word == .competitive && comp.reason.contains("no sign test shows a difference"))
+            #expect(T.word(fdRatio: ratio(1.0, 0.5, 1.6), seeds: 5, comparisons: quiet, samplerFailed: false).word == .notResolved)
+            // The margin's edges are inside.
+            #expect(T.word(fdRatio: ratio(1.0, 0.8, 1.25), seeds: 5, comparisons: quiet, samplerFailed: false).word == .competitive)
+            let mixed = T.word(fdRatio: ratio(0.7, 0.6, 0.8), seeds: 5, comparisons: [row("worse")], samplerFailed: false)
+            #expect(mixed.word == .mixed && mixed.reason.contains("sign tests worse in pixel precision"))
+            #expect(T.word(fdRatio: ratio(1.0, 0.9, 1.1), seeds: 5, comparisons: [row("better")], samplerFailed: false).word == .mixed)
+            #expect(T.word(fdRatio: ratio(1.5, 1.2, 1.8), seeds: 5, comparisons: [row("worse")], samplerFailed: false).word == .worse)
+            #expect(T.word(fdRatio: ratio(1.5, 1.2, 1.8), seeds: 5, comparisons: quiet, samplerFailed: true).word == .samplerFailed)
+            let few = T.word(fdRatio: ratio(1.0, 0.9, 1.1), seeds: 3, comparisons: [row("underpowered", seeds: 3)], samplerFailed: false)
+            #expect(few.word == .competitive && few.reason.contains("underpowered (3 seeds; the smallest one-sided p is 0.125"))
+            #expect(T.word(fdRatio: nil, seeds: 1, comparisons: quiet, samplerFailed: false).word == .notResolved)
+        }
+
+        /// The claim's checks carry the word; the verdict stays "proxy recorded".
+        @Test func claimCarriesWords() throws {
+            let cmd = try HTE6SampleQuality.parseAsRoot(["--scale", "full"]) as! HTE6SampleQuality
+            let ratios = [HTE6SampleQuality.RatioRow(dataset: "d", beta: 1, seeds: 5, ratio: Estimate(mean: 0.7, low: 0.6, high: 0.8, n: 5))]
+            let c = [HTE6SampleQuality.ComparisonRow(dataset: "d", beta: 1, metric: "pixel recall", seeds: 5, meanBeta: 0.5, meanBeta2: 0.6, seedsBetter: 0,
+                                                     seedsWorse: 5, ties: 0, pBetter: 1, pWorse: 1.0 / 32, outcome: "worse")]
+            let claim = cmd.claims(ratios, comparisons: c)[0]
+            #expect(claim.verdict == .proxyRecorded)
+            #expect(claim.checks[0].reason?.hasPrefix("mixed: FD ratio 0.700 [0.600, 0.800] below 1; sign tests worse in pixel recall") == true, "\(claim.checks[0].reason ?? "")")
+            #expect(claim.notes.contains("rules fixed before the full-scale run"))
+        }
     }
 }

@@ -494,6 +494,7 @@ struct HTE6SampleQuality: Experiment {
         CSVFileDoc("floor.csv", FloorRow.self, "The same metrics for real training images, the floor at this sample size (tables/quality)."),
         CSVFileDoc("ratios.csv", FDRatioRow.self, "Feature-space FD ratio of each β to β = 2, paired by seed (HT-C10's recorded proxy)."),
         CSVFileDoc("fd_chain_bootstrap.csv", ChainBootstrapRow.self, "The same ratio's sampling-only interval: chains resampled, paired across β (HT-C10's notes; the only interval with one seed)."),
+        CSVFileDoc("comparisons.csv", ComparisonRow.self, "Each β < 2 against β = 2, per metric: per-seed exact sign tests paired by seed (tables/comparison, HT-C10's words, issue 28)."),
         CSVFileDoc("class_histogram.csv", ClassHistogramRow.self, "Predicted-class histogram of the samples per case, seed and β."),
         CSVFileDoc("loss.csv", LossRow.self, "Training loss of every model, averaged per interval."),
         CSVFileDoc("classifiers.csv", ClassifierRow.self, "Test accuracy of each case's classifier (the table caption)."),
@@ -542,8 +543,16 @@ struct HTE6SampleQuality: Experiment {
         let bootstrap = FileManager.default.fileExists(atPath: run.file("fd_chain_bootstrap.csv").path)
             ? try run.readRows(ChainBootstrapRow.self, from: "fd_chain_bootstrap.csv") : []
         let histogram = try run.readRows(ClassHistogramRow.self, from: "class_histogram.csv")
+        let comparisons = Self.comparisons(metrics: m, floors: f, betas: c.betas)
+        try run.writeRows(comparisons, to: "comparisons.csv")
+        try run.writeTable(Table(
+            header: ["data", "β", "metric", "seeds", "mean at β", "mean at β = 2", "seeds better / worse / tied", "p better", "p worse", "outcome"],
+            rows: comparisons.map { [$0.dataset, Format.significant($0.beta, 3), $0.metric, "\($0.seeds)", Format.significant($0.meanBeta, 3), Format.significant($0.meanBeta2, 3),
+                                     "\($0.seedsBetter) / \($0.seedsWorse) / \($0.ties)", Format.significant($0.pBetter, 2), Format.significant($0.pWorse, 2), $0.outcome] },
+            caption: "HT-E6: each β < 2 against β = 2, per-seed exact sign tests paired by seed (issue 28). Outcome \"better\" or \"worse\": one-sided p ≤ \(Format.significant(Self.signTestLevel, 2)) (ours), which needs at least \(Self.minimumSeedsForSignTest) seeds; with fewer, \"underpowered\". The class-entropy gap is |H − H(real images)|.",
+            label: "tab:ht-e6-comparison"), name: "comparison")
         try run.writeClaims(claims(ratios, bootstrap: bootstrap, coverage: Self.classCoverage(metrics: m, floors: f, histogram: histogram, betas: c.betas),
-                                   gates: Self.qualityGates(metrics: m, floors: f), failedSamplers: Self.failedSamplers(metrics: m)))
+                                   gates: Self.qualityGates(metrics: m, floors: f), failedSamplers: Self.failedSamplers(metrics: m), comparisons: comparisons))
         print(Table(header: ["data", "β", "seeds", "FD", "KID", "P f", "R f", "C f", "P px", "R px", "H"], rows: table).markdown())
     }
 
@@ -628,14 +637,15 @@ struct HTE6SampleQuality: Experiment {
     }
 
     func claims(_ ratios: [RatioRow], bootstrap: [ChainBootstrapRow] = [], coverage: String = "",
-                gates: [String: ImageQualityGate.Outcome] = [:], failedSamplers: [String: [Double]] = [:]) -> [ClaimResult] {
+                gates: [String: ImageQualityGate.Outcome] = [:], failedSamplers: [String: [Double]] = [:],
+                comparisons: [ComparisonRow] = []) -> [ClaimResult] {
         var shows: [String] = []
         func interval(_ lo: Double, _ hi: Double) -> String { "[\(Format.significant(lo, 3)), \(Format.significant(hi, 3))]" }
         let checks = ratios.map { r -> ClaimCheck in
             let b = Format.significant(r.beta, 3)
             let chains = bootstrap.first { $0.dataset == r.dataset && $0.beta == r.beta }
             var estimate = r.ratio
-            let what: String, source: String
+            var what: String, source: String
             if r.seeds >= 2 {
                 source = "\(r.seeds) seeds"
             } else if let chains {
@@ -653,9 +663,16 @@ struct HTE6SampleQuality: Experiment {
             } else {
                 what = "no difference resolved"
             }
+            let compared = comparisons.filter { $0.dataset == r.dataset && $0.beta == r.beta }
+            var words: String?
+            if !compared.isEmpty {
+                words = Self.word(fdRatio: r.seeds >= 2 ? r.ratio : nil, seeds: r.seeds, comparisons: compared,
+                                  samplerFailed: failedSamplers[r.dataset]?.contains(r.beta) == true).reason
+                what = words!
+            }
             var text = "\(r.dataset), β = \(b): FD ratio \(Format.significant(r.ratio.mean, 3))"
             if r.seeds >= 2 || chains != nil { text += " \(interval(estimate.low, estimate.high))" }
-            text += " (\(source); \(what))"
+            text += words == nil ? " (\(source); \(what))" : " (\(source)); \(what)"
             if r.seeds >= 2, let chains { text += ", chain bootstrap \(interval(chains.low, chains.high))" }
             shows.append(text)
             var check = ClaimCheck.recorded(
@@ -683,7 +700,9 @@ struct HTE6SampleQuality: Experiment {
             experiment: Self.experimentID, command: "make ht-e6-sample-quality SCALE=\(options.scale.rawValue)", checks: checks,
             seeds: ratios.map(\.seeds).min() ?? 0,
             notes: (gateNotes.isEmpty ? "" : gateNotes.joined(separator: " ") + " ")
-                + "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only." + (coverage.isEmpty ? "" : " " + coverage))]
+                + "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only."
+                + (comparisons.isEmpty ? "" : " The words (issue 28, rules fixed before the full-scale run, ours): \"better\"/\"worse\" when the FD ratio's interval over seeds lies below/above 1, \"competitive\" when it lies inside [\(Format.significant(Self.competitiveMargin.low, 2)), \(Format.significant(Self.competitiveMargin.high, 3))] (the 80–125 % convention), else \"not resolved\"; \"mixed\" when a per-seed sign test (one-sided p ≤ \(Format.significant(Self.signTestLevel, 2)), paired by seed; FD, KID, pixel precision and recall, nearest-training distance, class-entropy gap to real images; comparisons.csv) disagrees with that word.")
+                + (coverage.isEmpty ? "" : " " + coverage))]
     }
 }
 
