@@ -111,8 +111,8 @@ public enum ExperimentRegistry {
                        images: ["lowrank-denoising", "lowrank-variance", "lowrank-eigen", "full-mixture-variance", "full-mixture-eigen"]),
         ExperimentSpec(id: "ho-e6-ozaki-images", paper: "high-order", title: "Class mixing of diagonal-Ozaki against ULA chains on images (spec E6)",
                        reconstructs: "the abstract's natural-image Ozaki sampling, on 8×8 digits / Fashion-MNIST with classifier-based mixing metrics; figure number unknown (unverified, setup [RECON])",
-                       figures: [], tables: ["mixing"], claims: ["HO-C8"],
-                       images: ["chains-c-0.01", "chains-c-0.05", "chains-c-0.2"]),
+                       figures: ["histogram_distance"], tables: ["mixing"], claims: ["HO-C8"],
+                       images: ["chains-c-0.01", "chains-c-0.05", "chains-c-0.2", "chains-c-0.5", "chains-c-1.0", "chains-c-2.0", "chains-c-4.0"]),
     ]
 
     public static func spec(_ id: String) -> ExperimentSpec? { all.first { $0.id == id } }

@@ -1,6 +1,7 @@
 import DataIO
 import ExperimentKit
 import Foundation
+import ScoreKit
 import Testing
 import TestSupport
 @testable import ho_e6_ozaki_images
@@ -23,14 +24,27 @@ extension ExperimentSmoke {
                 // Issue 19: the committed folder has a column dictionary naming every CSV and column.
                 try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
-            for f in ["mixing.csv", "left.csv", "chains.csv", "loss.csv", "claims.json"] {
+            for f in ["mixing.csv", "left.csv", "chains.csv", "histogram_distance.csv", "reference_mix.csv", "loss.csv", "claims.json"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
-            for f in ["images/chains-c-0.01.png", "images/chains-c-0.2.json", "models/score-diagonal.h5", "tables/mixing.md", "config.json"] {
+            for f in ["images/chains-c-0.01.png", "images/chains-c-0.2.json", "images/chains-c-4.0.png", "figures/histogram_distance.png", "models/score-diagonal.h5", "tables/mixing.md", "config.json"] {
                 #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("a/\(f)").path), "\(f) missing")
             }
             let claims = try JSONDecoder().decode([ClaimResult].self, from: Data(contentsOf: base.appendingPathComponent("a/claims.json")))
-            #expect(claims.map(\.claim) == ["HO-C8"] && claims[0].checks.count == 3)
+            // One check per step size at which neither sampler diverged (issue 29).
+            let mixingRows = try CSVFile.read(from: base.appendingPathComponent("a/mixing.csv"))
+            let ratioColumn = mixingRows.header.firstIndex(of: "step_ratio")!, divergedColumn = mixingRows.header.firstIndex(of: "diverged_chains_all_starts")!
+            let samplerColumn = mixingRows.header.firstIndex(of: "sampler")!, precisionColumn = mixingRows.header.firstIndex(of: "pixel_precision_final")!
+            let stableRatios = Set(mixingRows.rows.map { $0[ratioColumn] }).filter { q in
+                Set(mixingRows.rows.map { $0[samplerColumn] }).allSatisfy { rule in
+                    let rows = mixingRows.rows.filter { $0[ratioColumn] == q && $0[samplerColumn] == rule }
+                    let precision = rows.map { Double($0[precisionColumn])! }.reduce(0, +) / Double(rows.count)
+                    return rows.allSatisfy { $0[divergedColumn] == "0" } && precision >= ImageQualityGate.minimumPixelPrecision
+                }
+            }
+            #expect(claims.map(\.claim) == ["HO-C8"] && claims[0].checks.count == stableRatios.count)
+            #expect(claims[0].checks.count == 7 || claims[0].notes.contains("Not compared at equal ε"))
+            #expect(claims[0].notes.contains("Verdict before: not supported"))
             // HO-C8 pairs chains: 2 seeds × 2 start kinds × 4 chains per step size.
             for check in claims[0].checks { #expect(check.estimate.n == 16 && check.power?.counts == "chains") }
             // chains.csv agrees with mixing.csv: per (seed, c, sampler, start) the mean of the
@@ -38,7 +52,7 @@ extension ExperimentSmoke {
             let run = base.appendingPathComponent("a")
             let chains = try CSVFile.read(from: run.appendingPathComponent("chains.csv"))
             let mixing = try CSVFile.read(from: run.appendingPathComponent("mixing.csv"))
-            #expect(chains.rows.count == 3 * 2 * 2 * 2 * 4)
+            #expect(chains.rows.count == 7 * 2 * 2 * 2 * 4)
             func col(_ f: (header: [String], rows: [[String]]), _ name: String) -> Int { f.header.firstIndex(of: name)! }
             for row in mixing.rows {
                 let key = ["seed", "step_ratio", "sampler", "start"].map { row[col(mixing, $0)] }
@@ -58,6 +72,75 @@ extension ExperimentSmoke {
             // Pooled records after step 0: classes 1, 2, 1, 3, 3, 3 → p = (2, 1, 3)/6.
             let p = [2.0, 1, 3].map { $0 / 6 }
             #expect(abs(m.entropy + p.reduce(0) { $0 + $1 * log($1) }) <= Tolerance.float64Ops)
+        }
+    
+
+        /// Persistent switches on hand-made records: flips shorter than `persist` records count
+        /// nothing; a class held long enough counts once; a return to the start class counts too.
+        @Test func persistentSwitchesKnownAnswers() {
+            typealias T = HOE6OzakiImages
+            #expect(T.persistentSwitches([0, 1, 0, 1, 0, 1, 0], persist: 3) == 0)
+            #expect(T.persistentSwitches([0, 1, 0, 2, 2, 2, 2], persist: 3) == 1)
+            #expect(T.persistentSwitches([0, 2, 2, 2, 0, 0, 0], persist: 3) == 2)
+            // A run that starts too close to the end is not counted.
+            #expect(T.persistentSwitches([0, 0, 0, 0, 0, 5, 5], persist: 3) == 0)
+            // persist = 1 counts every change, as the raw switches.
+            let chain = [1, 1, 2, 1, 3, 3]
+            #expect(T.persistentSwitches(chain, persist: 1) == T.mixing([chain], recordSteps: Array(0..<6), reportSteps: [5], classCount: 4).switches[0])
+            #expect(T.mixing([chain], recordSteps: Array(0..<6), reportSteps: [5], classCount: 4, persist: 2).persistentSwitches == [1])
+        }
+
+        /// Total variation against a closed form.
+        @Test func histogramDistanceKnownAnswers() {
+            typealias T = HOE6OzakiImages
+            #expect(abs(T.histogramDistance([0, 0, 1, 1], reference: [0.5, 0.5]) - 0) <= Tolerance.float64Ops)
+            #expect(abs(T.histogramDistance([0, 0, 0, 0], reference: [0.5, 0.5]) - 0.5) <= Tolerance.float64Ops)
+            #expect(abs(T.histogramDistance([2, 2], reference: [0.25, 0.25, 0.5]) - 0.5) <= Tolerance.float64Ops)
+        }
+
+        /// HO-C8 on hand-made chains: Ozaki makes more persistent switches at every stable c →
+        /// supported; a c where ULA diverged, or made speckle, is left out and listed; the own-best comparison picks
+        /// each sampler's smallest final distance among its stable steps.
+        @Test func claimsOnHandMadeRows() throws {
+            typealias T = HOE6OzakiImages
+            var c = T.Config()
+            c.stepRatios = [0.2, 2, 4]
+            var chains: [T.ChainRow] = [], mixing: [T.MixingRow] = []
+            for seed in 0..<2 {
+                for q in c.stepRatios {
+                    for (rule, extra) in [("ULA", 0), ("Ozaki-diagonal", 2)] {
+                        for kind in T.startKinds {
+                            for j in 0..<10 {
+                                let p = (j % 3) + extra
+                                chains.append(T.ChainRow(seed: seed, stepRatio: q, sampler: rule, start: kind, chain: j, switches: p + 1, switchesPer1000Steps: Double(p + 1),
+                                                         startClass: 0, finalClass: 0, persistentSwitches: p, persistentSwitchesPer1000Steps: Double(p)))
+                            }
+                            // ULA diverges at c = 2 and makes speckle (pixel precision 0.1) at c = 4.
+                            let diverged = rule == "ULA" && q == 2 ? 3 : 0
+                            let precision = rule == "ULA" && q == 4 ? 0.1 : 0.9
+                            let distance = rule == "ULA" ? (q == 0.2 ? 0.3 : 0.05) : (q == 4 ? 0.1 : 0.2)
+                            mixing.append(T.MixingRow(seed: seed, stepRatio: q, stepSize: q * 0.0625, sampler: rule, start: kind, switchesPerChain: 0, switchesPer1000Steps: 0,
+                                                      pooledClassEntropyNats: 0, divergedChainsAllStarts: diverged, persistentSwitchesPer1000Steps: 0, finalHistogramDistance: distance,
+                                                      pixelPrecisionFinal: precision))
+                        }
+                    }
+                }
+            }
+            let claim = T.claims(perChain: chains, mixing: mixing, config: c, seeds: 2, accuracy: 0.9, command: "make x")
+            #expect(claim.checks.count == 1 && claim.verdict == .supported)
+            #expect(abs(claim.checks[0].estimate.mean - 2) <= Tolerance.float64Ops && claim.checks[0].estimate.n == 40)
+            #expect(T.stableRatios(mixing, config: c) == ["ULA": [0.2], "Ozaki-diagonal": [0.2, 2, 4]])
+            #expect(claim.notes.contains("c = 2.0 (ULA 6 diverged, pixel precision 0.90; Ozaki-diagonal 0 diverged, pixel precision 0.90)"), "\(claim.notes)")
+            #expect(claim.notes.contains("c = 4.0 (ULA 0 diverged, pixel precision 0.10; Ozaki-diagonal 0 diverged"), "\(claim.notes)")
+            // ULA's only stable step is 0.2 (distance 0.3); Ozaki's best is c = 4 (0.1).
+            #expect(claim.notes.contains("ULA's best stable step c = 0.20 ends at distance 0.300") && claim.notes.contains("Ozaki's c = 4.0 at 0.100"), "\(claim.notes)")
+            // Fewer persistent switches for Ozaki → not supported.
+            let fewer = chains.map { r -> T.ChainRow in
+                var r = r
+                if r.sampler != "ULA" { r.persistentSwitches = 0; r.persistentSwitchesPer1000Steps = 0 }
+                return r
+            }
+            #expect(T.claims(perChain: fewer, mixing: mixing, config: c, seeds: 2, accuracy: 0.9, command: "make x").verdict == .notSupported)
         }
     }
 }
