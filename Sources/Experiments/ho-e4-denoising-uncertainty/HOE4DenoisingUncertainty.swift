@@ -113,17 +113,25 @@ struct HOE4DenoisingUncertainty: Experiment {
             c.checkpointEvery = 50  // learning curve at 250, 500, 750, 1000 steps
             return c
         }()
-        /// Full scale (issue 29; not run in this change): Fashion-MNIST low-rank arms A and B and
-        /// the digits-mixture full-head model, 3 seeds each, U-Net width C = 16, 6000 steps of
-        /// batch 32, Adam 1e-3, EMA 0.999 bias-corrected, learning curve at 1500/3000/4500/6000
-        /// steps, 300 held-out images.
+        /// Full scale (issue 29; intended, not yet run): the low-rank arms A and B on Fashion-MNIST
+        /// (28×28) and the full-head model on the 8×8-digits mixture, 3 seeds each (9 training
+        /// units), U-Net width C = 16, 6000 steps of batch 32, Adam 1e-3, EMA 0.999 bias-corrected
+        /// (the initial weights carry no weight), learning curve at 1500/3000/4500/6000 steps,
+        /// 300 held-out images per seed.
         /// Budget: reference/full/image-budget puts the Fashion-MNIST quality gate at width 16
-        /// from 2000 steps (digits: width 16 from 1000 steps); the audit (issue 29) saw the ratio
-        /// still falling between 1500 and 6000 steps, so 6000 steps (3× the gate) with the
-        /// learning-curve rule saying whether it stabilised. Width 32 (the earlier run, 0.93 s per
-        /// step alone) × 6 models would need ≈ 9 h of unit time, over the 3 h budget.
-        /// Time (measured at quick scale and with 20-step full-config probes on the shared
-        /// machine; see the issue-29 report): see the timing note in the commit that set these.
+        /// from 2000 steps (the digits at width 16 from 1000 steps); the audit (issue 29) saw the
+        /// ratio still falling between 1500 and 6000 steps (3.4 → 1.62), so 6000 steps (3× the
+        /// gate, the earlier run's count) with the learning-curve rule saying whether the ratio
+        /// stabilised. Width 32 (the earlier run: 0.93 s per step alone) × 6 Fashion-MNIST models
+        /// would need ≈ 9 h of unit time, over the issue's 3 h.
+        /// Time (issue 29, measured on the shared 2-core machine at load ≈ 6, beside a full-scale
+        /// run): a 40-step probe of this configuration took 28.8 s per Fashion-MNIST unit (two
+        /// side by side, 0.72 s per step under contention; ≈ 0.35 s per step alone, scaled from
+        /// the earlier C = 32 run by the width) and the digits-mixture unit ≈ 0.04 s per step;
+        /// 20 evaluated images per model ≈ 2 s. Estimate: 6 × 6000 × 0.35 s ≈ 3.5 h of unit time
+        /// for the Fashion-MNIST units plus ≈ 0.2 h for the mixture units, i.e. ≈ 1.9 h of wall
+        /// time with two units side by side, plus ≈ 5 min of evaluation (up to ≈ 3 h if the
+        /// machine stays as loaded as during the probe).
         static let full: Config = {
             var c = Config()
             c.dataset = .fashionMNIST
