@@ -74,11 +74,16 @@ public struct ImageSecondOrderTrainingConfig: Codable, Sendable, Equatable, Mode
     public var emaBiasCorrected: Bool?
     public var checkpointEvery: Int
     public var seed: UInt64
+    /// The D2SM loss form on the head (issue 29): nil is form A, the released code's moment form
+    /// (whose gradients reach s̃₁); `.b` is the covariance form ‖s̃₂ − (eeᵀ − I/σ²)‖² with s̃₁
+    /// detached, so s̃₁ learns from DSM-VR alone. nil keeps the identity (and checkpoints) of
+    /// every form-A configuration written before the option existed.
+    public var form: SecondOrderForm?
 
     /// A configuration; see the properties.
     public init(baseChannels: Int, height: Int, width: Int, sigma: Double, structure: SecondOrderStructure, firstOrderWeight: Double = 10,
                 lossScale: Double, data: String, steps: Int, batchSize: Int, learningRate: Double, emaDecay: Double,
-                emaBiasCorrected: Bool? = nil, checkpointEvery: Int, seed: UInt64) {
+                emaBiasCorrected: Bool? = nil, checkpointEvery: Int, seed: UInt64, form: SecondOrderForm? = nil) {
         self.baseChannels = baseChannels
         self.height = height
         self.width = width
@@ -94,13 +99,14 @@ public struct ImageSecondOrderTrainingConfig: Codable, Sendable, Equatable, Mode
         self.emaBiasCorrected = emaBiasCorrected
         self.checkpointEvery = checkpointEvery
         self.seed = seed
+        self.form = form
     }
 
     public var dimension: Int { height * width }
     /// Output channels of the U-Net: 1 (s̃₁) + the head's maps.
     public var outputChannels: Int { 1 + structure.width(dimension: dimension) / dimension }
     /// The D2SM objective on the head.
-    public var loss: SecondOrderDSM { SecondOrderDSM(dimension: dimension, sigma: sigma, structure: structure, form: .a, scale: lossScale) }
+    public var loss: SecondOrderDSM { SecondOrderDSM(dimension: dimension, sigma: sigma, structure: structure, form: form ?? .a, scale: lossScale) }
 
     /// Why this configuration cannot run, or nil.
     public var problem: String? {
@@ -152,7 +158,7 @@ public final class ImageSecondOrderTrainer: UNetLoopTrainer {
             network: UNet<Float>(baseChannels: config.baseChannels, outputChannels: config.outputChannels, using: &rng),
             baseChannels: config.baseChannels, outputChannels: config.outputChannels, learningRate: config.learningRate,
             emaDecay: config.emaDecay, emaBiasCorrected: config.emaBiasCorrected ?? false, totalSteps: config.steps, checkpointEvery: config.checkpointEvery,
-            configJSON: try config.json(), kind: "image second-order network (DSM-VR + D2SM-A, \(config.structure))")
+            configJSON: try config.json(), kind: "image second-order network (DSM-VR + D2SM-\((config.form ?? .a).rawValue.uppercased()), \(config.structure))")
     }
 
     func generator(_ role: Stream, step t: Int) -> Xoshiro256 { Xoshiro256(seed: config.seed, key: [role.rawValue, UInt64(t)]) }
@@ -265,6 +271,62 @@ extension RunDirectory {
         let trainer = try ImageSecondOrderTrainer(config: config, source: source)
         let resumed = try trainer.loop.runOrResume(checkpoint: url, name: name, quiet: quiet) { trainer.trainStep() }
         return ImageSecondOrderTrainingSummary(checkpoint: url.path, steps: trainer.step, resumedFromStep: resumed, lossTrace: trainer.lossTrace)
+    }
+
+    /// As `trainImageSecondOrderModel`, also keeping a copy of the checkpoint at each step of
+    /// `snapshots` (issue 29: the learning curve of HO-E4), named `<name>-step<s>` in the model
+    /// store with the configuration's hash. Step t of a run does not depend on its length (keyed
+    /// streams, constant learning rate, an EMA schedule in t alone), so a snapshot at s is the
+    /// model a run of s steps would give. Each step of `snapshots` must end a checkpoint interval
+    /// (a multiple of `checkpointEvery`) and lie below `steps`. A checkpoint already past a
+    /// missing snapshot is trained again from the start.
+    @discardableResult
+    public func trainImageSecondOrderModel(_ name: String, config: ImageSecondOrderTrainingConfig, source: ImageCleanSource, snapshots: [Int],
+                                           quiet: Bool = false) throws -> ImageSecondOrderTrainingSummary {
+        let steps = snapshots.sorted()
+        precondition(steps.allSatisfy { $0 > 0 && $0 < config.steps && $0 % config.checkpointEvery == 0 },
+                     "snapshots must be multiples of checkpointEvery below the step count")
+        let url = try modelURL(name, config: config)
+        if options.force {
+            FolderCommit.removeIfPresent(url)
+            for s in steps { FolderCommit.removeIfPresent(try snapshotURL(name, step: s, config: config)) }
+        }
+        var trainer = try ImageSecondOrderTrainer(config: config, source: source)
+        if FileManager.default.fileExists(atPath: url.path) { try trainer.resume(from: url) }
+        let resumed = trainer.step
+        for s in steps {
+            let snap = try snapshotURL(name, step: s, config: config)
+            if FileManager.default.fileExists(atPath: snap.path) { continue }
+            if trainer.step > s {
+                log("\(name): checkpoint at step \(trainer.step) is past the missing snapshot at \(s); training again from the start")
+                FolderCommit.removeIfPresent(url)
+                trainer = try ImageSecondOrderTrainer(config: config, source: source)
+            }
+            if trainer.step < s {
+                let progress = Progress("training \(name) to \(s)", total: s - trainer.step, quiet: quiet)
+                try trainer.loop.train(until: s, checkpoint: url, progress: progress) { trainer.trainStep() }
+            }
+            try AtomicFile.replace(snap) { try FileManager.default.copyItem(at: url, to: $0) }
+        }
+        if trainer.step < config.steps {
+            let progress = Progress("training \(name)", total: config.steps - trainer.step, quiet: quiet)
+            try trainer.loop.train(until: nil, checkpoint: url, progress: progress) { trainer.trainStep() }
+        }
+        return ImageSecondOrderTrainingSummary(checkpoint: url.path, steps: trainer.step, resumedFromStep: resumed, lossTrace: trainer.lossTrace)
+    }
+
+    /// Where `trainImageSecondOrderModel(_:config:source:snapshots:)` keeps the snapshot at `step`.
+    public func snapshotURL(_ name: String, step: Int, config: ImageSecondOrderTrainingConfig) throws -> URL {
+        try modelURL("\(name)-step\(step)", config: config)
+    }
+
+    /// The EMA model of the snapshot of `name` at `step` (not published).
+    public func loadImageSecondOrderSnapshot(_ name: String, step: Int, config: ImageSecondOrderTrainingConfig) throws -> ImageSecondOrderModel {
+        let url = try snapshotURL(name, step: step, config: config)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DataIOError.format(path: url.path, object: "snapshot \(name) at step \(step)", expected: "a checkpoint copy (its training unit has not run)", found: "no file")
+        }
+        return try ImageSecondOrderModel.load(checkpoint: url, config: config)
     }
 
     /// The EMA model of `name` trained with `config`; remembered for `publishModels`.

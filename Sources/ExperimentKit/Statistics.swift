@@ -155,6 +155,30 @@ public enum Stats {
                         high: values[Int(0.975 * Double(resamples - 1))], n: groups.count)
     }
 
+    /// Two-level percentile-bootstrap 95 % interval of the mean of group means (groups e.g.
+    /// seeds, values e.g. held-out images): each resample draws groups with replacement and,
+    /// inside each drawn group, values with replacement; every group weighs equally. With one
+    /// group it is the ordinary bootstrap of the mean (issue 29: HO-C5/C6 over seeds and images).
+    public static func twoLevelMeanBootstrapCI(_ groups: [[Double]], resamples: Int = 2000, seed: UInt64 = 0) -> Estimate {
+        precondition(!groups.isEmpty && groups.allSatisfy { !$0.isEmpty }, "twoLevelMeanBootstrapCI needs non-empty groups")
+        var rng = Xoshiro256(seed: seed)
+        var values = [Double]()
+        values.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            var total = 0.0
+            for _ in 0..<groups.count {
+                let g = groups[rng.nextIndex(groups.count)]
+                var m = 0.0
+                for _ in 0..<g.count { m += g[rng.nextIndex(g.count)] }
+                total += m / Double(g.count)
+            }
+            values.append(total / Double(groups.count))
+        }
+        values.sort()
+        return Estimate(mean: groups.map { mean($0) }.reduce(0, +) / Double(groups.count), low: values[Int(0.025 * Double(resamples - 1))],
+                        high: values[Int(0.975 * Double(resamples - 1))], n: groups.count)
+    }
+
     /// Percentile-bootstrap 95 % interval of a statistic of `groupCount` groups (e.g. seeds):
     /// each resample draws group indices with replacement and passes them to `statistic`, which
     /// also gives the point estimate on 0..<groupCount. For ratios of sums over seeds.
