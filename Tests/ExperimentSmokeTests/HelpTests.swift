@@ -58,7 +58,7 @@ import Testing
             (HTE3ScoreError.self, HTE3ScoreError.seedDefaults), (HTE4Convergence.self, HTE4Convergence.seedDefaults),
             (HTE5ClassBalance.self, HTE5ClassBalance.seedDefaults), (HOE1HessianAccuracy.self, HOE1HessianAccuracy.seedDefaults),
             (HOE3VarianceReduction.self, HOE3VarianceReduction.seedDefaults), (HOE5OzakiSynthetic.self, HOE5OzakiSynthetic.seedDefaults),
-            (HOE6OzakiImages.self, HOE6OzakiImages.seedDefaults),
+            (HOE6OzakiImages.self, HOE6OzakiImages.seedDefaults), (HOE4DenoisingUncertainty.self, HOE4DenoisingUncertainty.seedDefaults),
         ]
         for (command, defaults) in multiSeed {
             #expect(command.helpMessage(columns: 400).contains("Seeds (--seeds): quick \(defaults.quick), full \(defaults.full)."), "\(command)")
