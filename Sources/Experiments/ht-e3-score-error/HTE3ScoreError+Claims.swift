@@ -47,6 +47,13 @@ extension HTE3ScoreError {
                 return (rows.reduce(0) { $0 + $1.sigma * $1.sigma * $1.errorSame }, rows.reduce(0) { $0 + $1.sigma * $1.sigma * $1.errorFloorSame })
             }
             let perSeed = seedsHere.map { s in (sums(1, s), sums(2, s)) }
+            let floorStatistic = "\(n): (DSM error / own floor) β = 1 ÷ (DSM error / own floor) β = 2, points (a)"
+            let floorProvenance = ThresholdProvenance.ours("\"falls towards the model's approximation floor for β = 1 as for β = 2\" (spec §5 C1) read as: β = 1's excess over its own floor within a factor \(Self.comparableRatio) of β = 2's (factor fixed before any run)")
+            guard !perSeed.isEmpty else {
+                c1.append(.notTested(statistic: floorStatistic, direction: .lessThan, threshold: Self.comparableRatio, provenance: floorProvenance,
+                                     reason: "levels.csv has no rows for \(n)"))
+                continue
+            }
             let e = Stats.groupBootstrapCI(groupCount: perSeed.count, seed: UInt64(c.steps)) { picks in
                 let one = picks.reduce((0.0, 0.0)) { ($0.0 + perSeed[$1].0.dsm, $0.1 + perSeed[$1].0.floor) }
                 let two = picks.reduce((0.0, 0.0)) { ($0.0 + perSeed[$1].1.dsm, $0.1 + perSeed[$1].1.floor) }
@@ -54,9 +61,7 @@ extension HTE3ScoreError {
             }
             let excess = perSeed.reduce((0.0, 0.0, 0.0, 0.0)) { ($0.0 + $1.0.dsm, $0.1 + $1.0.floor, $0.2 + $1.1.dsm, $0.3 + $1.1.floor) }
             floorNotes.append("\(n): DSM/floor \(Format.significant(excess.0 / excess.1, 3)) (β = 1), \(Format.significant(excess.2 / excess.3, 3)) (β = 2)")
-            c1.append(ClaimCheck(statistic: "\(n): (DSM error / own floor) β = 1 ÷ (DSM error / own floor) β = 2, points (a)", estimate: e,
-                                 direction: .lessThan, threshold: Self.comparableRatio,
-                                 provenance: .ours("\"falls towards the model's approximation floor for β = 1 as for β = 2\" (spec §5 C1) read as: β = 1's excess over its own floor within a factor \(Self.comparableRatio) of β = 2's (factor fixed before any run)"),
+            c1.append(ClaimCheck(statistic: floorStatistic, estimate: e, direction: .lessThan, threshold: Self.comparableRatio, provenance: floorProvenance,
                                  power: CheckPower.ofInterval(e, counts: "seeds (bootstrap over seeds)")))
         }
         return (c1, floorNotes)
