@@ -41,7 +41,10 @@ extension Verdict {
     /// otherwise), else not supported if any check is,
     /// supported if every check is, not tested if no check was tested, inconclusive otherwise (a
     /// mix of supported and untested checks included, and with no checks at all).
+    /// Informational checks (`ClaimCheck.informational`) are left out.
     public static func combining(_ checks: [ClaimCheck]) -> Verdict {
+        let deciding = checks.filter { $0.informational != true }
+        if deciding.count < checks.count { return combining(deciding) }
         if checks.isEmpty { return .inconclusive }
         // Checks whose baseline failed the image quality gate are not read: the claim is "not
         // testable at this scale" when all are, and the others decide otherwise (e.g. one data
@@ -151,6 +154,10 @@ public struct ClaimCheck: Codable, Sendable {
     /// Why the verdict is "inconclusive" or "not tested" when a guard (collapsed interval, low
     /// power, untested event) decided it rather than the interval's position.
     public var reason: String?
+    /// True for a check reported beside the deciding ones (e.g. one added after an audit, issue
+    /// 30): it keeps its own verdict but never enters the claim's (`Verdict.combining`). Absent
+    /// (nil) for deciding checks, so claims.json files without it read as before.
+    public var informational: Bool?
 
     /// Relative width below which an interval counts as collapsed to a point.
     static let collapsedWidth = 1e-9
@@ -203,6 +210,14 @@ public struct ClaimCheck: Codable, Sendable {
         var check = ClaimCheck(statistic: statistic, estimate: estimate, direction: .within, threshold: reference)
         check.verdict = .proxyRecorded
         check.reason = reason
+        return check
+    }
+
+    /// This check marked as information only: its verdict is shown but does not decide the
+    /// claim's (issue 30).
+    public func asInformation() -> ClaimCheck {
+        var check = self
+        check.informational = true
         return check
     }
 

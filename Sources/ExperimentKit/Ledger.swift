@@ -107,6 +107,7 @@ public enum Ledger {
         s += "; \(c.sampleSizeDescription)"
         if let p = c.provenance { s += " (threshold: \(p.source.rawValue))" }
         if let r = c.reason, c.verdict != .supported { s += "; \(r)" }
+        if c.informational == true { s += " (information only: does not decide the claim)" }
         return s
     }
 
@@ -114,6 +115,9 @@ public enum Ledger {
     /// testable, not supported, inconclusive, not tested or recorded check, else (every check
     /// supported) the one whose interval lies closest to its threshold, relative to its width.
     public static func decidingCheck(_ e: LedgerEntry) -> ClaimCheck? {
+        // Information-only checks (issue 30) never decide.
+        var e = e
+        e.checks = e.checks.filter { $0.informational != true }
         // A check with the claim's own verdict decides it (e.g. the recorded proxy of a claim
         // whose other data set was not testable).
         if e.verdict != .supported, let c = e.checks.first(where: { $0.verdict == e.verdict }) { return c }
@@ -159,7 +163,10 @@ public enum Ledger {
     /// The ledger as a table: claim, verdict, decisive numbers, experiment, scale.
     public static func table(_ entries: [LedgerEntry]) -> Table {
         Table(header: ["claim", "verdict", "checks (supported / total)", "weakest check", "experiment", "scale"],
-              rows: entries.map { e in
+              rows: entries.map { entry in
+                  // Information-only checks (issue 30) are neither counted nor the weakest.
+                  var e = entry
+                  e.checks = entry.checks.filter { $0.informational != true }
                   let supported = e.checks.filter { $0.verdict == .supported }.count
                   let weakest = e.checks.first { $0.verdict == .notTestableAtThisScale } ?? e.checks.first { $0.verdict == .notSupported } ?? e.checks.first { $0.verdict == .inconclusive }
                       ?? e.checks.first { $0.verdict == .notTested } ?? e.checks.first { $0.verdict == .proxyRecorded }
