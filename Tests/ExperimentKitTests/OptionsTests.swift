@@ -138,3 +138,30 @@ import TensorCore
         #expect(PackageVersions.compiler.hasPrefix("6."))
     }
 }
+
+/// The Makefile's lists agree with the sources (issue 31): every experiment that loads an image
+/// classifier is in CLASSIFIER_EXPERIMENTS (so `make <id>` trains the classifiers first), and no
+/// other experiment waits for them; every experiment folder is in EXPERIMENTS.
+@Suite struct MakefileListTests {
+    @Test func classifierExperimentsMatchTheSources() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let makefile = try String(contentsOf: root.appendingPathComponent("Makefile"), encoding: .utf8)
+        func list(_ name: String) -> Set<String> {
+            guard let line = makefile.split(separator: "\n").first(where: { $0.hasPrefix("\(name) :=") }) else { return [] }
+            return Set(line.split(separator: "=", maxSplits: 1)[1].split(separator: " ").map(String.init))
+        }
+        let experimentsDir = root.appendingPathComponent("Sources/Experiments")
+        var usesClassifier: Set<String> = [], all: Set<String> = []
+        for id in try FileManager.default.contentsOfDirectory(atPath: experimentsDir.path) where id.hasPrefix("ht-e") || id.hasPrefix("ho-e") {
+            all.insert(id)
+            let dir = experimentsDir.appendingPathComponent(id)
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+                if text.contains("ImageClassifier") { usesClassifier.insert(id) }
+            }
+        }
+        #expect(all.count == 13)
+        #expect(list("EXPERIMENTS") == all)
+        #expect(list("CLASSIFIER_EXPERIMENTS") == usesClassifier)
+    }
+}
