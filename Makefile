@@ -19,6 +19,7 @@
 #   make compare [ID=id]  hold full-scale reruns (results/full) against reference/full
 #   make ledger           the claims ledger of $(SCALE) (results/$(SCALE)/claims-ledger.*)
 #   make readme           the README's ledger section, from the full-scale results
+#   make dist             the archive of the committed tree (dist/<name>-<rev>.tar.gz, git archive)
 #   make slurm            submit the grid at $(SCALE) to Slurm: a job array per experiment (one task
 #                         per work unit), a merge job after each, a ledger + paper job at the end
 #   make units ID=<id> JOBS=N   one experiment's work units as N local processes, then the merge
@@ -54,7 +55,7 @@ DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 # this list against the sources.
 CLASSIFIER_EXPERIMENTS := ht-e5-class-balance ht-e6-sample-quality ho-e6-ozaki-images
 
-.PHONY: all setup build data classifiers image-kit-demo image-budget resample figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: dist all setup build data classifiers image-kit-demo image-budget resample figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -193,3 +194,13 @@ clean-results:
 
 clean: clean-results
 	rm -rf .build
+
+# The archive an artifact evaluation would take (issue 31): the committed tree at HEAD, with the
+# reference results, shipped models and grids, and nothing untracked (no results/, data/ or
+# builds). Refuses a tree with uncommitted changes, which the archive would silently leave out.
+DIST_NAME := score-matching-repro
+dist:
+	@git diff --quiet HEAD || { echo "make dist: uncommitted changes; commit them first (git archive takes HEAD)"; exit 1; }
+	@mkdir -p dist
+	git archive --format=tar.gz --prefix=$(DIST_NAME)-$$(git rev-parse --short HEAD)/ -o dist/$(DIST_NAME)-$$(git rev-parse --short HEAD).tar.gz HEAD
+	@ls -l dist/$(DIST_NAME)-$$(git rev-parse --short HEAD).tar.gz
