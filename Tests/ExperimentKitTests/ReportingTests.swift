@@ -17,6 +17,15 @@ import TestSupport
         #expect(Table.latexEscape("2–3 — x") == "2--3 --- x")
     }
 
+    /// Issue 31: gnuplot-style sub- and superscripts are typeset, identifiers stay literal.
+    @Test func latexTypesetsSubscripts() {
+        #expect(Table.latexEscape("γ = σ_{i−1}/σ_i") == "$\\gamma$ = $\\sigma$$_{i- 1}$/$\\sigma$$_{i}$")
+        #expect(Table.latexEscape("‖ŝ₂ − s₂‖_F, σ_1 = 2, ||eps||_2, q_σ") .contains("$\\|$$_{F}$"))
+        #expect(Table.latexEscape("from σ_1 to σ_L").contains("$\\sigma$$_{1}$ to $\\sigma$$_{L}$"))
+        #expect(Table.latexEscape("q_σ").contains("$_{\\sigma }$"))
+        #expect(Table.latexEscape("error_vs_steps, a_b, HT_C1, x_10") == "error\\_vs\\_steps, a\\_b, HT\\_C1, x\\_10")
+    }
+
     @Test func markdownAndLatexLayout() {
         let t = Table(header: ["D", "β"], rows: [["10", "1|2"]], caption: "cap", label: "tab:x")
         let md = t.markdown()
