@@ -146,25 +146,26 @@ public struct Figure: Sendable {
     }
 
     /// The layout both outputs use, and the PDF font size: the requested grid when its text
-    /// prints at `PrintLayout.minimumPrintedFontPoints` or more; else the widest grid (fewest
-    /// rows) of fewer columns that does; else the grid printed largest, with the PDF font
-    /// raised until its text prints at the minimum (issue 31: no figure text below 7 pt).
+    /// prints at `PrintLayout.minimumPrintedFontPoints` or more, with the PDF font raised to at
+    /// most `PrintLayout.maximumPDFFontPoints` if need be (a figure that misses by a little keeps
+    /// its layout, which captions may describe as "left" and "right"); else the widest grid of
+    /// fewer columns that does; else the grid printed largest, with the PDF font raised until
+    /// its text prints at the minimum (issue 31: no figure text below 7 pt).
     public var printLayout: (rows: Int, columns: Int, pdfFont: Double) {
         let minimum = PrintLayout.minimumPrintedFontPoints
-        let font = PrintLayout.pdfFontPoints
-        let (rows, columns) = requestedLayout
-        if font * printScale(rows: rows, columns: columns) >= minimum {
-            return (rows, columns, font)
+        // The PDF font that prints at the minimum, rounded up to a quarter point.
+        func font(_ layout: (Int, Int)) -> Double {
+            max(PrintLayout.pdfFontPoints, (minimum / printScale(rows: layout.0, columns: layout.1) * 4).rounded(.up) / 4)
         }
+        let requested = requestedLayout
         let n = drawnPanels.count
-        let candidates = (1..<max(columns, 1)).reversed().map { c in ((n + c - 1) / c, c) }
-        if let fit = candidates.first(where: { font * printScale(rows: $0.0, columns: $0.1) >= minimum }) {
-            return (fit.0, fit.1, font)
+        let candidates = [(requested.rows, requested.columns)]
+            + (1..<max(requested.columns, 1)).reversed().map { c in ((n + c - 1) / c, c) }
+        if let fit = candidates.first(where: { font($0) <= PrintLayout.maximumPDFFontPoints }) {
+            return (fit.0, fit.1, font(fit))
         }
-        let best = ([(rows, columns)] + candidates).max { printScale(rows: $0.0, columns: $0.1) < printScale(rows: $1.0, columns: $1.1) }!
-        // Rounded up to a quarter point, so the printed size is at least the minimum.
-        let raised = (minimum / printScale(rows: best.0, columns: best.1) * 4).rounded(.up) / 4
-        return (best.0, best.1, max(font, raised))
+        let best = candidates.max { printScale(rows: $0.0, columns: $0.1) < printScale(rows: $1.0, columns: $1.1) }!
+        return (best.0, best.1, font(best))
     }
 }
 
@@ -173,9 +174,9 @@ public struct Figure: Sendable {
 /// The report includes every figure PDF at `width=\textwidth,height=0.75\textheight,keepaspectratio`
 /// (paper/report.tex's `\reportfigure`), so a figure of W × H inches is printed at
 /// scale min(textwidth / W, 0.75·textheight / H), and its text at `pdfFontPoints` × that scale.
-/// A figure whose text would print below `minimumPrintedFontPoints` wraps its panels into more
-/// rows (fewer columns), the same in the PNG and the PDF; only if no wrapping reaches it (a tall
-/// figure) does the PDF font grow. scripts/check-paper.sh holds these constants against the
+/// A figure whose text would print below `minimumPrintedFontPoints` gets a slightly larger PDF
+/// font (up to `maximumPDFFontPoints`) or, if that is not enough, wraps its panels into more
+/// rows (fewer columns), the same in the PNG and the PDF (`Figure.printLayout`). scripts/check-paper.sh holds these constants against the
 /// text block LaTeX reports, and every printed figure's font against the minimum.
 public enum PrintLayout {
     /// The report's \textwidth: A4 (210 mm) less 2 cm margins each side = 170 mm, in TeX points.
@@ -186,6 +187,8 @@ public enum PrintLayout {
     public static let minimumPrintedFontPoints = 7.0
     /// The PDF terminal's font size, at the PDF's own size.
     public static let pdfFontPoints = 9.0
+    /// The most the PDF font is raised to keep a figure's layout (a sixth above the default).
+    public static let maximumPDFFontPoints = 10.5
     /// PNG pixels per PDF inch (a 640 × 480 px panel is 4 × 3 in in the PDF).
     public static let pixelsPerInch = 160.0
     /// Height of an overall figure title, in PNG pixels.
