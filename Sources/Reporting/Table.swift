@@ -49,6 +49,40 @@ public struct Table: Sendable, Equatable {
         return out
     }
 
+    /// The table back from `markdown()` (caption, header, alignments, rows; the label is not in
+    /// the Markdown). Nil when `text` is not such a table. The report renders a result's table
+    /// from it when the result's LaTeX was written by an older `latex()` (issue 31: a stale
+    /// result's table printed at 3 pt) or is missing (the committed references keep only Markdown).
+    public init?(markdown text: String) {
+        var caption = ""
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        if let first = lines.first, first.hasPrefix("**"), first.hasSuffix("**"), first.count >= 4 {
+            caption = String(first.dropFirst(2).dropLast(2))
+            lines.removeFirst()
+        }
+        func cells(_ line: String) -> [String]? {
+            guard line.hasPrefix("| "), line.hasSuffix(" |") else { return nil }
+            // Split at " | " not preceded by a backslash (markdown() escapes "|" as "\|").
+            let inner = Array(line.dropFirst(2).dropLast(2))
+            var out: [String] = [], cell = ""
+            var i = 0
+            while i < inner.count {
+                if inner[i] == "\\", i + 1 < inner.count, inner[i + 1] == "|" { cell.append("|"); i += 2; continue }
+                if inner[i] == " ", i + 2 < inner.count, inner[i + 1] == "|", inner[i + 2] == " " { out.append(cell); cell = ""; i += 3; continue }
+                cell.append(inner[i]); i += 1
+            }
+            out.append(cell)
+            return out
+        }
+        guard lines.count >= 2, let header = cells(lines[0]), lines[1].hasPrefix("|") else { return nil }
+        let alignments = lines[1].split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.map { a -> Alignment in
+            a.hasPrefix(":") && a.hasSuffix(":") ? .center : (a.hasPrefix(":") ? .left : .right)
+        }
+        let rows = lines.dropFirst(2).compactMap(cells)
+        guard alignments.count == header.count, rows.count == lines.count - 2, rows.allSatisfy({ $0.count == header.count }) else { return nil }
+        self.init(header: header, rows: rows, caption: caption, alignments: alignments)
+    }
+
     /// Tables with more rows than this become a `longtable` that breaks across pages.
     public static let longTableRows = 40
 

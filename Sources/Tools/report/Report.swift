@@ -145,6 +145,9 @@ struct PaperCommand: ParsableCommand {
     func run() throws {
         let generated = URL(fileURLWithPath: paths.paper).appendingPathComponent("generated")
         try FileManager.default.createDirectory(at: generated, withIntermediateDirectories: true)
+        // Tables rendered here from a result's Markdown (see `section`); emptied on every run.
+        try? FileManager.default.removeItem(at: generated.appendingPathComponent("tables"))
+        try FileManager.default.createDirectory(at: generated.appendingPathComponent("tables"), withIntermediateDirectories: true)
         var ledger = Ledger.table(try ledgerEntries(paths))
         ledger.latexColumnSpec = "@{}p{1.3cm}p{2.0cm}p{1.3cm}p{6.6cm}p{2.8cm}p{0.9cm}@{}"
         // Its rows are tall (the weakest check in words): it must break across pages, or it
@@ -271,8 +274,23 @@ struct PaperCommand: ParsableCommand {
         }
         for t in e.tables {
             let tex = resultDir.appendingPathComponent("tables/\(t).tex")
-            s += FileManager.default.fileExists(atPath: tex.path)
-                ? "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).tex}\\input{\(rel)/tables/\(t).tex}}\n" : "\\missingresult{\(Table.latexEscape("\(e.id)/tables/\(t).tex"))}\n"
+            let md = resultDir.appendingPathComponent("tables/\(t).md")
+            let texts = (try? String(contentsOf: tex, encoding: .utf8))
+            // Issue 31: a table whose LaTeX an older Table.latex() wrote (no size report, shrunk to
+            // any size) or that has none (a reference not re-rendered) is rendered here from its
+            // Markdown, so that it gets today's layout and the 7 pt check sees it.
+            if texts.map({ !$0.contains("\\reporttablesize") }) ?? true,
+               let markdown = try? String(contentsOf: md, encoding: .utf8), let table = Table(markdown: markdown) {
+                let name = "\(e.id)-\(t).tex"
+                try? AtomicFile.write(Data(table.latex().utf8), to: URL(fileURLWithPath: paths.paper).appendingPathComponent("generated/tables/\(name)"))
+                s += "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).md}\\input{generated/tables/\(name)}}\n"
+                s += "{\\footnotesize (Table rendered by the report from \\nolinkurl{\(paths.scaleFolder)/\(e.id)/tables/\(t).md}: "
+                    + (texts == nil ? "the result has no LaTeX of it.)}\n\n" : "its LaTeX was written by an older version of the table code.)}\n\n")
+            } else if texts != nil {
+                s += "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).tex}\\input{\(rel)/tables/\(t).tex}}\n"
+            } else {
+                s += "\\missingresult{\(Table.latexEscape("\(e.id)/tables/\(t).tex"))}\n"
+            }
         }
         return s + "\\clearpage\n"
     }
