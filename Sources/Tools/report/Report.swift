@@ -7,6 +7,7 @@
 ///   report paper --scale S   -> paper/generated/*.tex (then latexmk builds paper/build/report.pdf)
 ///   report verify --claim HT-C2 --scale S -> prints one claim (after `make verify` re-ran its experiments)
 ///   report compare [--id ID]  -> holds results/full/<id> against reference/full/<id> (`make compare`)
+///   report figure-index --scale S -> figures/S/INDEX.md (thumbnails, captions, claims; scripts/collect-figures.sh)
 ///
 /// Only complete results folders (results/S/<id>/ with a completion record that matches their
 /// files) count; a claim whose experiments are not all complete is "incomplete".
@@ -20,7 +21,8 @@ import Reporting
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Claims ledger and report generation from results/ (computes nothing).",
-        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self, CompareCommand.self])
+        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self, CompareCommand.self,
+                      FigureIndexCommand.self])
 }
 
 struct Paths: ParsableArguments {
@@ -280,12 +282,12 @@ struct PaperCommand: ParsableCommand {
             // any size) or that has none (a reference not re-rendered) is rendered here from its
             // Markdown, so that it gets today's layout and the 7 pt check sees it.
             if texts.map({ !$0.contains("\\reporttablesize") }) ?? true,
-               let markdown = try? String(contentsOf: md, encoding: .utf8), let table = Table(markdown: markdown) {
+               let markdown = try? String(contentsOf: md, encoding: .utf8), var table = Table(markdown: markdown) {
                 let name = "\(e.id)-\(t).tex"
+                table.caption += " (Rendered by the report from \(paths.scaleFolder)/\(e.id)/tables/\(t).md: "
+                    + (texts == nil ? "the result has no LaTeX of it.)" : "its LaTeX was written by an older version of the table code.)")
                 try? AtomicFile.write(Data(table.latex().utf8), to: URL(fileURLWithPath: paths.paper).appendingPathComponent("generated/tables/\(name)"))
                 s += "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).md}\\input{generated/tables/\(name)}}\n"
-                s += "{\\footnotesize (Table rendered by the report from \\nolinkurl{\(paths.scaleFolder)/\(e.id)/tables/\(t).md}: "
-                    + (texts == nil ? "the result has no LaTeX of it.)}\n\n" : "its LaTeX was written by an older version of the table code.)}\n\n")
             } else if texts != nil {
                 s += "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).tex}\\input{\(rel)/tables/\(t).tex}}\n"
             } else {
