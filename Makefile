@@ -110,7 +110,7 @@ $(CLASSIFIER_EXPERIMENTS): build | $(DATASETS) $(SCALE_CLASSIFIERS)
 figures: build | $(DATASETS) $(SCALE_CLASSIFIERS)
 	@for e in $(EXPERIMENTS); do scripts/figure.sh $(BIN) $$e $(SCALE) $(SEED) $(THREADS) || exit 1; done
 	$(BIN)/report ledger --scale $(SCALE)
-	scripts/collect-figures.sh $(SCALE)
+	BIN=$(BIN) scripts/collect-figures.sh $(SCALE)
 
 # Tables are rendered with the figures; this re-renders both without recomputing what exists.
 tables: figures

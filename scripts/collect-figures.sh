@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gathers every figure and image grid of one scale under figures/<scale>/<experiment-id>/ (hard
 # links where possible, copies otherwise), from the complete result folders only, and writes
-# figures/<scale>/INDEX.md listing them with their source. Run by `make figures`.
+# figures/<scale>/INDEX.md: each with a thumbnail, its caption and the claims it supports (`report
+# figure-index`; a plain list when the report tool is not built). Run by `make figures`.
 # Usage: scripts/collect-figures.sh SCALE
 set -euo pipefail
 scale=${1:?usage: collect-figures.sh quick|full}
@@ -35,4 +36,8 @@ for dir in "$src"/*/; do
   echo >> "$index"
 done
 mv "$index" "$dst/INDEX.md"
+# The index with thumbnails, captions and the claims each figure supports (issue 31), when the
+# report tool is built; the plain list above otherwise.
+bin=${BIN:-.build/release}
+if [ -x "$bin/report" ]; then "$bin/report" figure-index --scale "$scale" --results "$(dirname "$src")" >/dev/null; fi
 echo "collect-figures: $count PNG figures and grids under $dst/ (index: $dst/INDEX.md)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies complete full-scale results into reference/full/<id>/ (CSVs, config.json, claims.json,
-# complete.json, COLUMNS.md, the Markdown tables and the image grids with their JSON sidecars; no
-# figures, no units, no models), so that a reviewer has the numbers a rerun should reproduce and
+# complete.json, COLUMNS.md, the Markdown tables, the units' timing records and the image grids
+# with their JSON sidecars; no figures, no unit results, no models), so that a reviewer has the numbers a rerun should reproduce and
 # can see the samples without retraining, with the revision that produced them (config.json,
 # complete.json). Grids are copied only while an experiment's images/ stay under
 # MAX_GRID_KB (default 4096 KiB; issue 27: the reference must stay small enough for git).
@@ -17,6 +17,14 @@ for id in "$@"; do
   rm -rf "$dst"; mkdir -p "$dst/tables"
   cp "$src"/*.csv "$src"/config.json "$src"/claims.json "$src"/complete.json "$dst"/
   if [ -f "$src/COLUMNS.md" ]; then cp "$src/COLUMNS.md" "$dst"/; fi
+  # The units' own times (a few hundred bytes each; issue 31: the report sums them, as
+  # scripts/unit-times.sh does, since config.json times only the run that committed).
+  for t in "$src"/units/*/*.timing.json; do
+    [ -e "$t" ] || continue
+    group=$(basename "$(dirname "$t")")
+    mkdir -p "$dst/units/$group"
+    cp "$t" "$dst/units/$group/"
+  done
   if ls "$src"/tables/*.md >/dev/null 2>&1; then cp "$src"/tables/*.md "$dst/tables/"; fi
   if ls "$src"/images/*.png >/dev/null 2>&1; then
     kb=$(du -ck "$src"/images/*.png "$src"/images/*.json 2>/dev/null | tail -n 1 | cut -f1)

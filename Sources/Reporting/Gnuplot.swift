@@ -108,6 +108,91 @@ public struct Figure: Sendable {
         self.panelWidth = panelWidth
         self.panelHeight = panelHeight
     }
+
+    /// The panels as drawn (issue 31: keys drawn over the data hid curves). When two or more
+    /// data panels each show a key with the same entries, those keys are switched off and one
+    /// legend panel (`Panel.legend`) is added in the next layout slot instead.
+    public var drawnPanels: [Panel] {
+        let data = panels.filter { !$0.legendOnly }
+        guard data.count >= 2, !panels.contains(where: \.legendOnly), data.allSatisfy({ $0.key != "off" }) else { return panels }
+        func entries(_ p: Panel) -> [String] {
+            p.series.filter { !$0.title.isEmpty }.map { "\($0.title)|\($0.style)|\($0.color ?? -1)|\($0.dashed)|\($0.yError != nil)" }
+        }
+        guard let first = data.first.map(entries), !first.isEmpty, data.allSatisfy({ entries($0) == first }) else { return panels }
+        var drawn = panels.map { p -> Panel in var q = p; q.key = "off"; return q }
+        drawn.append(Panel.legend(for: data[0].series))
+        return drawn
+    }
+
+    /// The requested grid, grown by a column when a merged legend panel does not fit in it.
+    var requestedLayout: (rows: Int, columns: Int) {
+        let n = drawnPanels.count
+        if layoutRows * layoutColumns >= n { return (layoutRows, layoutColumns) }
+        return (layoutRows, (n + layoutRows - 1) / layoutRows)
+    }
+
+    /// The figure's size in PNG pixels for `rows` × `columns` panels.
+    public func pixelSize(rows: Int, columns: Int) -> (width: Int, height: Int) {
+        (panelWidth * columns, panelHeight * rows + (title.isEmpty ? 0 : PrintLayout.titlePixels))
+    }
+
+    /// The scale at which the report prints the figure laid out as `rows` × `columns`
+    /// (the PDF is pixels / `PrintLayout.pixelsPerInch` inches; TeX points are 1/72.27 in).
+    public func printScale(rows: Int, columns: Int) -> Double {
+        let size = pixelSize(rows: rows, columns: columns)
+        let widthPoints = Double(size.width) / PrintLayout.pixelsPerInch * 72.27
+        let heightPoints = Double(size.height) / PrintLayout.pixelsPerInch * 72.27
+        return min(PrintLayout.printedWidthPoints / widthPoints, PrintLayout.printedHeightPoints / heightPoints)
+    }
+
+    /// The layout both outputs use, and the PDF font size: the requested grid when its text
+    /// prints at `PrintLayout.minimumPrintedFontPoints` or more, with the PDF font raised to at
+    /// most `PrintLayout.maximumPDFFontPoints` if need be (a figure that misses by a little keeps
+    /// its layout, which captions may describe as "left" and "right"); else the widest grid of
+    /// fewer columns that does; else the grid printed largest, with the PDF font raised until
+    /// its text prints at the minimum (issue 31: no figure text below 7 pt).
+    public var printLayout: (rows: Int, columns: Int, pdfFont: Double) {
+        let minimum = PrintLayout.minimumPrintedFontPoints
+        // The PDF font that prints at the minimum, rounded up to a quarter point.
+        func font(_ layout: (Int, Int)) -> Double {
+            max(PrintLayout.pdfFontPoints, (minimum / printScale(rows: layout.0, columns: layout.1) * 4).rounded(.up) / 4)
+        }
+        let requested = requestedLayout
+        let n = drawnPanels.count
+        let candidates = [(requested.rows, requested.columns)]
+            + (1..<max(requested.columns, 1)).reversed().map { c in ((n + c - 1) / c, c) }
+        if let fit = candidates.first(where: { font($0) <= PrintLayout.maximumPDFFontPoints }) {
+            return (fit.0, fit.1, font(fit))
+        }
+        let best = candidates.max { printScale(rows: $0.0, columns: $0.1) < printScale(rows: $1.0, columns: $1.1) }!
+        return (best.0, best.1, font(best))
+    }
+}
+
+/// How big a figure is printed, and the layout that keeps its text legible there (issue 31).
+///
+/// The report includes every figure PDF at `width=\textwidth,height=0.75\textheight,keepaspectratio`
+/// (paper/report.tex's `\reportfigure`), so a figure of W × H inches is printed at
+/// scale min(textwidth / W, 0.75·textheight / H), and its text at `pdfFontPoints` × that scale.
+/// A figure whose text would print below `minimumPrintedFontPoints` gets a slightly larger PDF
+/// font (up to `maximumPDFFontPoints`) or, if that is not enough, wraps its panels into more
+/// rows (fewer columns), the same in the PNG and the PDF (`Figure.printLayout`). scripts/check-paper.sh holds these constants against the
+/// text block LaTeX reports, and every printed figure's font against the minimum.
+public enum PrintLayout {
+    /// The report's \textwidth: A4 (210 mm) less 2 cm margins each side = 170 mm, in TeX points.
+    public static let printedWidthPoints = 170 / 25.4 * 72.27
+    /// 0.75 × the report's \textheight (297 mm less 2 cm margins = 257 mm), in TeX points.
+    public static let printedHeightPoints = 0.75 * 257 / 25.4 * 72.27
+    /// No text in a printed figure below this (issue 31).
+    public static let minimumPrintedFontPoints = 7.0
+    /// The PDF terminal's font size, at the PDF's own size.
+    public static let pdfFontPoints = 9.0
+    /// The most the PDF font is raised to keep a figure's layout (a sixth above the default).
+    public static let maximumPDFFontPoints = 10.5
+    /// PNG pixels per PDF inch (a 640 × 480 px panel is 4 × 3 in in the PDF).
+    public static let pixelsPerInch = 160.0
+    /// Height of an overall figure title, in PNG pixels.
+    public static let titlePixels = 40
 }
 
 /// Errors from figure rendering.
@@ -131,18 +216,24 @@ public enum Gnuplot {
 
     /// The script that draws `figure` to `output` with `terminal` ("pngcairo" or "pdfcairo").
     public static func script(for figure: Figure, terminal: String, output: String) -> String {
-        let w = figure.panelWidth * figure.layoutColumns
-        let h = figure.panelHeight * figure.layoutRows + (figure.title.isEmpty ? 0 : 40)
+        let layout = figure.printLayout
+        let (w, h) = figure.pixelSize(rows: layout.rows, columns: layout.columns)
         var s = "# Generated by the Reporting module from the experiment's CSV results; safe to edit and re-run.\n"
         if terminal == "pdfcairo" {
-            s += "set terminal pdfcairo enhanced font 'DejaVu Sans,9' size \(Double(w) / 160)in,\(Double(h) / 160)in linewidth 1.5\n"
+            // Read by scripts/check-paper.sh: the limits the layout was chosen for, and the font.
+            s += "# print layout: \(layout.rows)x\(layout.columns) panels, printed within \(num(PrintLayout.printedWidthPoints))pt x \(num(PrintLayout.printedHeightPoints))pt"
+                + " at scale \(num(figure.printScale(rows: layout.rows, columns: layout.columns))), text at least \(num(PrintLayout.minimumPrintedFontPoints))pt\n"
+            s += "set terminal pdfcairo enhanced font 'DejaVu Sans,\(num(layout.pdfFont))' size \(Double(w) / PrintLayout.pixelsPerInch)in,\(Double(h) / PrintLayout.pixelsPerInch)in linewidth 1.5\n"
         } else {
-            s += "set terminal pngcairo enhanced font 'DejaVu Sans,11' size \(w),\(h) linewidth 1.5\n"
+            // 11 px at the PDF's 9 pt, raised with it when the layout raised the PDF font.
+            let pngFont = (11 * layout.pdfFont / PrintLayout.pdfFontPoints * 2).rounded(.up) / 2
+            s += "set terminal pngcairo enhanced font 'DejaVu Sans,\(num(pngFont))' size \(w),\(h) linewidth 1.5\n"
         }
         s += "set output '\(output)'\n"
         s += "set datafile missing 'nan'\nset grid lc rgb '#bbbbbb' lw 0.5\nset border lw 1\n"
         // Data blocks first: gnuplot needs them defined before multiplot starts.
-        for (p, panel) in figure.panels.enumerated() {
+        let panels = figure.drawnPanels
+        for (p, panel) in panels.enumerated() {
             for (k, series) in panel.series.enumerated() {
                 s += "$d\(p)_\(k) << EOD\n"
                 for i in 0..<series.x.count {
@@ -154,12 +245,15 @@ public enum Gnuplot {
             }
         }
         let title = figure.title.isEmpty ? "" : " title \(quote(figure.title))"
-        s += "set multiplot layout \(figure.layoutRows),\(figure.layoutColumns)\(title)\n"
-        for (p, panel) in figure.panels.enumerated() {
+        s += "set multiplot layout \(layout.rows),\(layout.columns)\(title)\n"
+        // Panel titles wrap at word boundaries to the width of a panel at the PDF's font
+        // (about 0.55 em per character), instead of running into the next panel or off the page.
+        let titleCharacters = max(20, Int(Double(figure.panelWidth) / PrintLayout.pixelsPerInch * 72 / (layout.pdfFont * 0.55)))
+        for (p, panel) in panels.enumerated() {
             s += "unset logscale\n"
             if panel.legendOnly {
                 // Only the key: the series' single points lie outside the ranges.
-                s += "unset border\nunset xtics\nunset ytics\nunset xlabel\nunset ylabel\nunset grid\nset title \(quote(panel.title))\n"
+                s += "unset border\nunset xtics\nunset ytics\nunset xlabel\nunset ylabel\nunset grid\nset title \(quote(wrap(panel.title, titleCharacters)))\n"
                 s += "set xrange [0:1]\nset yrange [0:1]\nset key center center box opaque samplen 3 spacing 1.3\n"
             } else {
                 s += "set border lw 1\nset xtics\nset ytics\nset grid lc rgb '#bbbbbb' lw 0.5\n"
@@ -169,7 +263,7 @@ public enum Gnuplot {
             s += "set format x \(panel.logX ? "'10^{%T}'" : "'% h'")\n"
             s += "set format y \(panel.logY ? "'10^{%T}'" : "'% h'")\n"
             if !panel.legendOnly {
-                s += "set title \(quote(panel.title))\nset xlabel \(quote(panel.xLabel))\nset ylabel \(quote(panel.yLabel))\n"
+                s += "set title \(quote(wrap(panel.title, titleCharacters)))\nset xlabel \(quote(panel.xLabel))\nset ylabel \(quote(panel.yLabel))\n"
                 s += panel.xRange.map { "set xrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale x\n"
                 if let step = xTicStep(panel) { s += "set xtics \(num(step))\n" }
                 s += panel.yRange.map { "set yrange [\(num($0.lowerBound)):\(num($0.upperBound))]\n" } ?? "set autoscale y\n"
@@ -281,7 +375,25 @@ public enum Gnuplot {
         return [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw }!
     }
     static func quote(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    /// `text` broken into lines of at most `width` characters at spaces (a longer word stays whole).
+    static func wrap(_ text: String, _ width: Int) -> String {
+        guard text.count > width else { return text }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !line.isEmpty && line.count + 1 + word.count > width {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line += (line.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
     }
 
     static func executablePath(_ name: String) -> String? { ExternalProgram.find(name) }

@@ -17,6 +17,37 @@ import TestSupport
         #expect(Table.latexEscape("2–3 — x") == "2--3 --- x")
     }
 
+    /// Issue 31: gnuplot-style sub- and superscripts are typeset, identifiers stay literal.
+    @Test func latexTypesetsSubscripts() {
+        #expect(Table.latexEscape("γ = σ_{i−1}/σ_i") == "$\\gamma$ = $\\sigma$$_{i- 1}$/$\\sigma$$_{i}$")
+        #expect(Table.latexEscape("‖ŝ₂ − s₂‖_F, σ_1 = 2, ||eps||_2, q_σ") .contains("$\\|$$_{F}$"))
+        #expect(Table.latexEscape("from σ_1 to σ_L").contains("$\\sigma$$_{1}$ to $\\sigma$$_{L}$"))
+        #expect(Table.latexEscape("q_σ").contains("$_{\\sigma }$"))
+        #expect(Table.latexEscape("error_vs_steps, a_b, HT_C1, x_10") == "error\\_vs\\_steps, a\\_b, HT\\_C1, x\\_10")
+    }
+
+    /// Issue 31: LaTeX measures a table and falls back to 2-4 column groups, each repeating the
+    /// first column, in floats of one number; every printed tabular reports its size.
+    @Test func wideTablesSplitIntoColumnGroups() {
+        let t = Table(header: ["k"] + (1...8).map { "column \($0)" }, rows: [["a"] + (1...8).map { "\($0)" }], caption: "wide", label: "tab:w")
+        let tex = t.latex()
+        #expect(tex.contains("\\ifdim\\reporttablewidth>\\reporttablelimit"))
+        #expect(tex.contains("(continued, part 2 of 2)") && tex.contains("(continued, part 4 of 4)"))
+        #expect(tex.contains("\\reporttablesize{\\the\\wd0 }{\\the\\linewidth}{1/1}"))
+        #expect(tex.components(separatedBy: "\\label{tab:w}").count - 1 == 4)  // once per alternative
+        let groups = t.columnGroups(parts: 3)!
+        #expect(groups.flatMap { $0 } == Array(1...8) && groups.allSatisfy { !$0.isEmpty })
+        #expect(Table(header: ["a", "b"], rows: [["1", "2"]]).columnGroups(parts: 2) == nil)
+    }
+
+    /// The report re-renders a stale or missing LaTeX table from its Markdown: a round trip.
+    @Test func markdownRoundTrips() {
+        let t = Table(header: ["model", "β", "a|b"], rows: [["x", "1.5", "p | q"], ["", "2", "–"]], caption: "Cap: σ_1", alignments: [.left, .right, .center])
+        let back = Table(markdown: t.markdown())
+        #expect(back == t)
+        #expect(Table(markdown: "no table here") == nil)
+    }
+
     @Test func markdownAndLatexLayout() {
         let t = Table(header: ["D", "β"], rows: [["10", "1|2"]], caption: "cap", label: "tab:x")
         let md = t.markdown()
@@ -51,6 +82,49 @@ import TestSupport
 }
 
 @Suite struct GnuplotTests {
+    /// Issue 31: no figure prints its text below 7 pt at the report's width; panels wrap into
+    /// fewer columns when a slightly larger font is not enough, the PNG and the PDF alike.
+    @Test func layoutKeepsPrintedTextLegible() {
+        func panels(_ n: Int, key: String = "off") -> [Panel] {
+            (0..<n).map { i in Panel(title: "p\(i)", key: key, series: [Series(x: [0, 1], y: [0, 1], title: key == "off" ? "" : "a")]) }
+        }
+        for n in 1...9 {
+            for rows in 1...2 {
+                let fig = Figure(name: "f", panels: panels(n), rows: min(rows, n))
+                let l = fig.printLayout
+                #expect(l.rows * l.columns >= n)
+                #expect(l.pdfFont * fig.printScale(rows: l.rows, columns: l.columns) >= PrintLayout.minimumPrintedFontPoints - 1e-9)
+                let pdf = Gnuplot.script(for: fig, terminal: "pdfcairo", output: "f.pdf")
+                let png = Gnuplot.script(for: fig, terminal: "pngcairo", output: "f.png")
+                let grid = "set multiplot layout \(l.rows),\(l.columns)"
+                #expect(pdf.contains(grid) && png.contains(grid))
+            }
+        }
+        // Three 640-px panels in a row would print at 5 pt: they wrap into two columns.
+        let wide = Figure(name: "w", panels: panels(3), rows: 1).printLayout
+        #expect(wide.columns == 2 && wide.rows == 2 && wide.pdfFont == PrintLayout.pdfFontPoints)
+        // Two in a row print at 7.5 pt as they are.
+        let two = Figure(name: "t", panels: panels(2), rows: 1).printLayout
+        #expect(two.columns == 2 && two.rows == 1)
+    }
+
+    /// The same key in every panel becomes one legend panel instead of covering each panel's data.
+    @Test func repeatedKeysBecomeOneLegendPanel() {
+        let panels = (0..<2).map { i in Panel(title: "p\(i)", key: "top right", series: [Series(x: [0, 1], y: [0, 1], title: "β = 2", color: 0)]) }
+        let fig = Figure(name: "k", panels: panels, rows: 1)
+        #expect(fig.drawnPanels.count == 3)
+        #expect(fig.drawnPanels.last!.legendOnly)
+        #expect(fig.drawnPanels.dropLast().allSatisfy { $0.key == "off" })
+        var different = panels
+        different[1].series[0].title = "β = 1"
+        #expect(Figure(name: "d", panels: different).drawnPanels.count == 2)
+    }
+
+    @Test func longPanelTitlesWrap() {
+        #expect(Gnuplot.wrap("mean distance to nearest training point, ε = 0.1", 20) == "mean distance to\nnearest training\npoint, ε = 0.1")
+        #expect(Gnuplot.quote("a\nb") == "\"a\\nb\"")
+    }
+
     @Test func scriptHoldsDataAndStyles() {
         let fig = Figure(name: "f", panels: [Panel(title: "p", logX: true, series: [
             Series(x: [1, 2], y: [3, .nan], title: "a \"q\"", style: .lines, dashed: true),

@@ -312,7 +312,9 @@ struct HTE0ToyBalance: Experiment {
                       let e = sel.map { est($0, \.minorityFraction) }
                       return Series(x: sel.map(\.beta), y: e.map(\.mean), yError: e.map(\.halfWidth), title: n == "gnd-beta" ? "GND(β) noise" : (n == "unscaled-gaussian" ? "unscaled Gaussian noise" : "\(n) noise"),
                                     style: .errorbars, color: k)
-                  } + [Series(x: [1, 2], y: [1.0 / 11, 1.0 / 11], title: "data (1/11)", style: .lines, color: 6, dashed: true)])
+                  } + [Series(x: [0.9, 2.1], y: [1.0 / 11, 1.0 / 11], title: "data (1/11)", style: .lines, color: 6, dashed: true),
+                       // The caption promises it (issue 31): the balanced fraction.
+                       Series(x: [0.9, 2.1], y: [0.5, 0.5], title: "balanced (50%)", style: .lines, color: 3, dashed: true)])
         }
         try run.writeFigure(Figure(name: "minority_fraction", panels: panels, rows: 1, title: "HT-E0: minority-mode fraction of Langevin samples", panelWidth: 520, panelHeight: 420))
 

@@ -7,6 +7,7 @@
 ///   report paper --scale S   -> paper/generated/*.tex (then latexmk builds paper/build/report.pdf)
 ///   report verify --claim HT-C2 --scale S -> prints one claim (after `make verify` re-ran its experiments)
 ///   report compare [--id ID]  -> holds results/full/<id> against reference/full/<id> (`make compare`)
+///   report figure-index --scale S -> figures/S/INDEX.md (thumbnails, captions, claims; scripts/collect-figures.sh)
 ///
 /// Only complete results folders (results/S/<id>/ with a completion record that matches their
 /// files) count; a claim whose experiments are not all complete is "incomplete".
@@ -20,7 +21,8 @@ import Reporting
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Claims ledger and report generation from results/ (computes nothing).",
-        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self, CompareCommand.self])
+        subcommands: [LedgerCommand.self, PaperCommand.self, VerifyCommand.self, ExperimentsCommand.self, CompareCommand.self,
+                      FigureIndexCommand.self])
 }
 
 struct Paths: ParsableArguments {
@@ -145,6 +147,9 @@ struct PaperCommand: ParsableCommand {
     func run() throws {
         let generated = URL(fileURLWithPath: paths.paper).appendingPathComponent("generated")
         try FileManager.default.createDirectory(at: generated, withIntermediateDirectories: true)
+        // Tables rendered here from a result's Markdown (see `section`); emptied on every run.
+        try? FileManager.default.removeItem(at: generated.appendingPathComponent("tables"))
+        try FileManager.default.createDirectory(at: generated.appendingPathComponent("tables"), withIntermediateDirectories: true)
         var ledger = Ledger.table(try ledgerEntries(paths))
         ledger.latexColumnSpec = "@{}p{1.3cm}p{2.0cm}p{1.3cm}p{6.6cm}p{2.8cm}p{0.9cm}@{}"
         // Its rows are tall (the weakest check in words): it must break across pages, or it
@@ -194,7 +199,7 @@ struct PaperCommand: ParsableCommand {
         var s = ""
         for e in entries {
             s += "\\paragraph{\(Table.latexEscape(e.claim)): \(Table.latexEscape(e.verdict.rawValue)).} \(Table.latexEscape(e.statement))"
-            if !e.experiments.isEmpty { s += " \\emph{Experiments:} \\texttt{\(Table.latexEscape(e.experiments.joined(separator: ", ")))}; seeds \(e.seeds)." }
+            if !e.experiments.isEmpty { s += " \\emph{Experiments:} \\texttt{\(Table.latexEscape(e.experiments.joined(separator: ", ")))}; \(Table.latexEscape(seedsLabel(e)))." }
             s += "\n"
             if !e.checks.isEmpty {
                 s += "\\begin{itemize}\\setlength{\\itemsep}{0pt}\\footnotesize\n"
@@ -212,6 +217,19 @@ struct PaperCommand: ParsableCommand {
             s += "\n"
         }
         return s
+    }
+
+    /// The seed count of each experiment behind a claim, from its claims.json (issue 31: a claim
+    /// with a 1-seed Monte Carlo experiment beside a 10-seed one was headed "seeds 1", the minimum).
+    func seedsLabel(_ e: LedgerEntry) -> String {
+        let counts = e.experiments.map { id -> (String, Int) in
+            let url = URL(fileURLWithPath: paths.scaleFolder).appendingPathComponent(id).appendingPathComponent("claims.json")
+            let results = (try? Data(contentsOf: url)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [[String: Any]] } ?? []
+            let seeds = results.filter { $0["claim"] as? String == e.claim }.compactMap { $0["seeds"] as? Int }.max()
+            return (id, seeds ?? e.seeds)
+        }
+        if Set(counts.map(\.1)).count <= 1 { return "seeds \(counts.first?.1 ?? e.seeds)" }
+        return "seeds " + counts.map { "\($0.1) (\($0.0))" }.joined(separator: ", ")
     }
 
     /// Paths in the .tex are relative to paper/ (where latexmk runs).
@@ -235,7 +253,8 @@ struct PaperCommand: ParsableCommand {
         for f in e.figures {
             let pdf = resultDir.appendingPathComponent("figures/\(f).pdf")
             if FileManager.default.fileExists(atPath: pdf.path) {
-                s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth,height=0.75\\textheight,keepaspectratio]{\(rel)/figures/\(f).pdf}\n"
+                // \reportfigure (report.tex) logs the printed size for scripts/check-paper.sh's 7 pt check.
+                s += "\\begin{figure}[htbp]\\centering\\reportfigure{\(rel)/figures/\(f).pdf}\n"
                 // \nolinkurl (hyperref) breaks long paths at slashes; \texttt overflowed the margin.
                 let what = e.caption[f] ?? f.replacingOccurrences(of: "_", with: " ")
                 s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(what)) \(Table.latexEscape(runLabel)) (numbers in \\nolinkurl{\(paths.scaleFolder)/\(e.id)/figures/\(f).gp}).}\\end{figure}\n"
@@ -252,13 +271,28 @@ struct PaperCommand: ParsableCommand {
                 continue
             }
             let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
-            s += "\\begin{figure}[htbp]\\centering\\includegraphics[width=\\textwidth,height=0.75\\textheight,keepaspectratio]{\(rel)/images/\(g).png}\n"
+            s += "\\begin{figure}[htbp]\\centering\\reportfigure{\(rel)/images/\(g).png}\n"
             s += "\\caption{\(Table.latexEscape(e.id)): \(Table.latexEscape(title)). \(Table.latexEscape(runLabel)) Bears on \(Table.latexEscape(e.claims.joined(separator: ", "))) (grid \\nolinkurl{images/\(g).png}, layout in its JSON sidecar).}\\end{figure}\n"
         }
         for t in e.tables {
             let tex = resultDir.appendingPathComponent("tables/\(t).tex")
-            s += FileManager.default.fileExists(atPath: tex.path)
-                ? "{\\scriptsize\\input{\(rel)/tables/\(t).tex}}\n" : "\\missingresult{\(Table.latexEscape("\(e.id)/tables/\(t).tex"))}\n"
+            let md = resultDir.appendingPathComponent("tables/\(t).md")
+            let texts = (try? String(contentsOf: tex, encoding: .utf8))
+            // Issue 31: a table whose LaTeX an older Table.latex() wrote (no size report, shrunk to
+            // any size) or that has none (a reference not re-rendered) is rendered here from its
+            // Markdown, so that it gets today's layout and the 7 pt check sees it.
+            if texts.map({ !$0.contains("\\reporttablesize") }) ?? true,
+               let markdown = try? String(contentsOf: md, encoding: .utf8), var table = Table(markdown: markdown) {
+                let name = "\(e.id)-\(t).tex"
+                table.caption += " (Rendered by the report from \(paths.scaleFolder)/\(e.id)/tables/\(t).md: "
+                    + (texts == nil ? "the result has no LaTeX of it.)" : "its LaTeX was written by an older version of the table code.)")
+                try? AtomicFile.write(Data(table.latex().utf8), to: URL(fileURLWithPath: paths.paper).appendingPathComponent("generated/tables/\(name)"))
+                s += "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).md}\\input{generated/tables/\(name)}}\n"
+            } else if texts != nil {
+                s += "{\\scriptsize\\def\\reporttablename{\(rel)/tables/\(t).tex}\\input{\(rel)/tables/\(t).tex}}\n"
+            } else {
+                s += "\\missingresult{\(Table.latexEscape("\(e.id)/tables/\(t).tex"))}\n"
+            }
         }
         return s + "\\clearpage\n"
     }
@@ -271,7 +305,7 @@ struct PaperCommand: ParsableCommand {
         }
         let prov = obj["provenance"] as? [String: Any] ?? [:]
         var parts = ["scale \(obj["scale"] ?? "?")", "seed \(obj["seed"] ?? "?")", "threads \(obj["threads"] ?? "?")",
-                     String(format: "wall time %.1f s", obj["wallTimeSeconds"] as? Double ?? .nan),
+                     timeSummary(folder: url.deletingLastPathComponent(), runSeconds: obj["wallTimeSeconds"] as? Double ?? .nan),
                      "git \(String(describing: prov["gitRevision"] ?? "?").prefix(10))\((prov["gitDirty"] as? Bool) == true ? " (dirty)" : "")"]
         if let seeds = obj["seeds"] as? Int { parts.insert("seeds \(seeds)", at: 2) }
         let cfg = (obj["config"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { k, v -> String in
@@ -282,6 +316,38 @@ struct PaperCommand: ParsableCommand {
         return "{\\sloppy\\paragraph{Settings.} " + Table.latexEscape(parts.joined(separator: "; ")) + ". {\\footnotesize "
             + Table.latexEscape(cfg.joined(separator: "; ")) + ".}\\par}\n\n"
     }
+}
+
+/// Issue 31: config.json's wall time is that of the run that committed the folder, which may only
+/// have merged work units computed before (2–30 s for runs of hours). The sum of the units' own
+/// times (units/<group>/<key>.timing.json, as scripts/unit-times.sh reads them) is the compute.
+func timeSummary(folder: URL, runSeconds: Double) -> String {
+    let units = folder.appendingPathComponent("units")
+    let files = ((FileManager.default.enumerator(atPath: units.path)?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(".timing.json") }
+    let seconds = files.compactMap { name -> Double? in
+        guard let data = try? Data(contentsOf: units.appendingPathComponent(name)),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return obj["seconds"] as? Double
+    }
+    let run = "wall time of the committing run \(duration(runSeconds))"
+    if !seconds.isEmpty {
+        return "unit time \(duration(seconds.reduce(0, +))) summed over \(seconds.count) work unit(s) (longest \(duration(seconds.max()!))); \(run)"
+    }
+    let record = (try? Data(contentsOf: folder.appendingPathComponent(CompletionRecord.fileName)))
+        .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+    let unitCount = (record?["units"] as? [Any])?.count ?? 0
+    if unitCount > 0 {
+        return "\(run), which may only have merged its \(unitCount) work unit(s) computed before; their times are not kept in this folder (no units/ timing files)"
+    }
+    return "wall time \(duration(runSeconds)) (the whole run)"
+}
+
+/// "42.0 s", "12.5 min", "8.2 h".
+func duration(_ s: Double) -> String {
+    guard s.isFinite else { return "unknown" }
+    if s < 120 { return String(format: "%.1f s", s) }
+    if s < 7200 { return String(format: "%.1f min", s / 60) }
+    return String(format: "%.1f h", s / 3600)
 }
 
 struct ExperimentsCommand: ParsableCommand {
