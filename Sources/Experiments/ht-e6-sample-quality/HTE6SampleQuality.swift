@@ -698,7 +698,7 @@ struct HTE6SampleQuality: Experiment {
             claim: "HT-C10",
             scope: "Sample quality of GND(β)-DSM against Gaussian DSM on \(ratios.map(\.dataset).uniqued().joined(separator: " and ")), measured with offline proxies (classifier-feature FD/KID, PRDC, class histogram), not the paper's Inception FID/IS/KID.",
             experiment: Self.experimentID, command: "make ht-e6-sample-quality SCALE=\(options.scale.rawValue)", checks: checks,
-            seeds: ratios.map(\.seeds).min() ?? 0,
+            seeds: ratios.map(\.seeds).max() ?? 0,
             notes: (gateNotes.isEmpty ? "" : gateNotes.joined(separator: " ") + " ")
                 + "The paper's claim has no stated direction or size (spec §5 C10: record, don't assert), so the proxy is recorded, not judged. What it shows: " + shows.joined(separator: "; ") + ". Intervals over seeds are Student-t of the log ratio, mapped back; chain-bootstrap intervals (percentile, each seed's chains resampled with the same indices for every β, the test split fixed) show the sampling variation of the proxy only."
                 + (comparisons.isEmpty ? "" : " The words (issue 28, rules fixed before the full-scale run, ours): \"better\"/\"worse\" when the FD ratio's interval over seeds lies below/above 1, \"competitive\" when it lies inside [\(Format.significant(Self.competitiveMargin.low, 2)), \(Format.significant(Self.competitiveMargin.high, 3))] (the 80–125 % convention), else \"not resolved\"; \"mixed\" when a per-seed sign test (one-sided p ≤ \(Format.significant(Self.signTestLevel, 2)), paired by seed; FD, KID, pixel precision and recall, nearest-training distance, class-entropy gap to real images; comparisons.csv) disagrees with that word.")
