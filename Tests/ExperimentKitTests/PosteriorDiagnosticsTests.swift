@@ -259,3 +259,37 @@ import TestSupport
         }
     }
 }
+
+/// Shipping one-σ second-order models (HO-E4, HO-E6; save-reference and `resample`): the shipped
+/// file scores exactly as the trained model's EMA network and is smaller than the checkpoint;
+/// the two shipped kinds are told apart.
+@Suite(.serialized) struct ShippedSecondOrderModelTests {
+    @Test func shippedSecondOrderModelEvaluatesAsTheTrainedOne() throws {
+        try Parallel.inline {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-second-order-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let config = ImageSecondOrderFormTests.config(steps: 4)
+            let data = try syntheticImages(count: 20, seed: 7).images
+            let trainer = try ImageSecondOrderTrainer(config: config, source: .images(data))
+            let checkpoint = dir.appendingPathComponent("m.h5")
+            try trainer.train(checkpoint: checkpoint)
+            let shipped = dir.appendingPathComponent("shipped/m.h5")
+            try ShippedModel.export(checkpoint: checkpoint, to: shipped)
+            #expect(try ShippedModel.kind(of: shipped) == ShippedModel.secondOrderKind)
+            let model = try ShippedModel.loadSecondOrder(shipped)
+            #expect(model.config == config)
+            let reference = try ImageSecondOrderModel.load(checkpoint: checkpoint, config: config)
+            let x = data.gatherRows([0, 1, 2])
+            var s1 = Tensor<Float>(shape: [0]), h1 = Tensor<Float>(shape: [0]), s2 = Tensor<Float>(shape: [0]), h2 = Tensor<Float>(shape: [0])
+            model.evaluate(x, score: &s1, head: &h1)
+            reference.evaluate(x, score: &s2, head: &h2)
+            #expect(s1.scalars == s2.scalars && h1.scalars == h2.scalars)
+            let sizes = try [checkpoint.path, shipped.path].map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as! Int }
+            #expect(sizes[1] * 2 < sizes[0], "shipped \(sizes[1]) bytes against the checkpoint's \(sizes[0])")
+            // A shipped second-order file is not an annealed score network, and vice versa.
+            #expect(throws: (any Error).self) { _ = try ShippedModel.load(shipped) }
+            #expect(throws: (any Error).self) { _ = try ShippedModel.loadSecondOrder(checkpoint) }
+        }
+    }
+}

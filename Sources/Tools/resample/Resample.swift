@@ -3,6 +3,7 @@
 // ShippedModels.swift) is sampled with annealed Langevin (Gaussian noise, NCSNv2's step rule
 // ε_i = ratio·σ_i², T steps per level, the final denoise) and drawn as one row of a labelled grid
 // (rows: models, columns: chains), so that a reviewer can see full-scale samples in minutes.
+// One-σ second-order models (HO-E4, HO-E6) are sampled with ULA on q_σ and denoised (below).
 // Usage: resample --models reference/full/ht-e5-class-balance/models --out results/resample/ht-e5-class-balance
 import ArgumentParser
 import DataIO
@@ -51,6 +52,14 @@ struct Resample: ParsableCommand {
             }
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
             guard !names.isEmpty else { throw ValidationError("--models \(models): no .h5 model files there (make paper-reference's results ship them under reference/full/<id>/models)") }
+            let kinds = try names.map { try ShippedModel.kind(of: folder.appendingPathComponent($0)) }
+            if kinds.allSatisfy({ $0 == ShippedModel.secondOrderKind }) {
+                try resampleSecondOrder(names: names, folder: folder)
+                return
+            }
+            guard !kinds.contains(ShippedModel.secondOrderKind) else {
+                throw ValidationError("--models \(models): holds both annealed score networks and one-σ second-order networks; resample one experiment's models at a time")
+            }
             let loaded = try names.map { try ShippedModel.load(folder.appendingPathComponent($0)) }
             let shape = (loaded[0].config.height, loaded[0].config.width)
             guard loaded.allSatisfy({ ($0.config.height, $0.config.width) == shape }) else {
@@ -75,9 +84,52 @@ struct Resample: ParsableCommand {
             print("resample: \(names.count) model(s) × \(samples) chains -> \(target.appendingPathComponent("samples.png").path)")
         } catch let e as ValidationError {
             throw e
+        } catch let e as ExitCode {
+            throw e
         } catch {
             FileHandle.standardError.write(Data("error: resample: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// One-σ second-order models (HO-E4, HO-E6): ULA chains on q_σ from Uniform[0, 1] pixels,
+    /// T = --langevin-steps steps at ε = ratio·σ², then the Tweedie denoise x + σ²s̃₁(x), clamped
+    /// to [0, 1]; one grid row per model.
+    func resampleSecondOrder(names: [String], folder: URL) throws {
+        let loaded = try names.map { try ShippedModel.loadSecondOrder(folder.appendingPathComponent($0)) }
+        let shape = (loaded[0].config.height, loaded[0].config.width)
+        guard loaded.allSatisfy({ ($0.config.height, $0.config.width) == shape }) else {
+            throw ValidationError("--models \(models): the models have different image sizes; resample one experiment's models at a time")
+        }
+        let d = shape.0 * shape.1
+        let rows = try parallelMap(loaded.count, threads: threads) { k -> [Float] in
+            let model = loaded[k]
+            let sigma = model.config.sigma
+            let ula = OzakiLangevin(rule: .ula, stepSize: stepRatio * sigma * sigma, bound: 1e3)
+            var rng = Xoshiro256(seed: seed, key: [0x7265_7361])
+            var x = Tensor<Float>(shape: [samples, d], scalars: (0..<(samples * d)).map { _ in Float(rng.nextUniform()) })
+            var noise = ChainNoise(seed: seed, count: samples)
+            var z = Tensor<Float>(shape: [samples, d])
+            var divergence = ChainDivergence(chains: samples)
+            var score = Tensor<Float>(shape: [0]), head = Tensor<Float>(shape: [0])
+            for t in 0..<langevinSteps {
+                model.evaluate(x, score: &score, head: &head)
+                noise.fill(&z)
+                _ = ula.stepImages(&x, score: score, diagonal: nil, noise: z, divergence: &divergence, step: t)
+            }
+            model.evaluate(x, score: &score, head: &head)
+            let s2 = Float(sigma * sigma)
+            return (0..<x.count).map { min(1, max(0, x.scalars[$0] + s2 * score.scalars[$0])) }
+        }
+        let panels = Tensor<Float>(shape: [loaded.count * samples, d], scalars: rows.flatMap { $0 })
+        let grid = LabelledImageGrid(
+            rows: GridAxis(name: "model", labels: names.map { String($0.dropLast(3)) }),
+            columns: GridAxis(name: "chain", labels: (0..<samples).map(String.init)),
+            panelHeight: shape.0, panelWidth: shape.1,
+            title: "resampled from the shipped one-σ models in \(models): ULA on q_σ, T = \(langevinSteps), ε = \(stepRatio)·σ², Tweedie-denoised, seed \(seed)")
+        let target = URL(fileURLWithPath: out)
+        try AtomicFile.createFolder(target)
+        try grid.write(panels, name: "samples", in: target)
+        print("resample: \(names.count) one-σ model(s) × \(samples) chains -> \(target.appendingPathComponent("samples.png").path)")
     }
 }
