@@ -159,11 +159,57 @@ struct PaperCommand: ParsableCommand {
         try AtomicFile.write(Data(ledgerTeX.utf8), to: generated.appendingPathComponent("ledger.tex"))
         try AtomicFile.write(Data(claimsSection(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("claims.tex"))
         try AtomicFile.write(Data(summary(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("summary.tex"))
+        try AtomicFile.write(Data(Self.abstractFindings(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("abstract-findings.tex"))
+        try AtomicFile.write(Data(Self.conclusion(try ledgerEntries(paths)).utf8), to: generated.appendingPathComponent("conclusion.tex"))
         for paper in ["heavy-tailed", "high-order"] {
             let body = ExperimentRegistry.all.filter { $0.paper == paper }.map(section).joined(separator: "\n")
             try AtomicFile.write(Data(body.utf8), to: generated.appendingPathComponent("\(paper).tex"))
         }
-        print("report: wrote \(generated.path)/{summary,ledger,claims,heavy-tailed,high-order}.tex")
+        print("report: wrote \(generated.path)/{summary,abstract-findings,conclusion,ledger,claims,heavy-tailed,high-order}.tex")
+    }
+
+    /// The verdict groups of the abstract and the conclusion (issue 31), in reading order, with
+    /// the heading each gets in the conclusion.
+    static let findingGroups: [(verdicts: [Verdict], heading: String, abstract: String)] = [
+        ([.supported], "Reproduced at this scale (supported)", "supported"),
+        ([.notSupported], "Not reproduced (not supported: a check's interval lies on the other side of its threshold)", "not supported"),
+        ([.inconclusive], "Inconclusive (neither side resolved)", "inconclusive"),
+        ([.proxyRecorded], "Recorded through a proxy, not judged", "recorded through a proxy"),
+        ([.notTestableAtThisScale, .notTested], "Not testable at this scale, or not tested", "not testable at this scale or not tested"),
+        ([.incomplete, .notRun, .notReproducibleHere], "Not run, incomplete or not reproducible here", "not run or incomplete"),
+    ]
+
+    /// The abstract's sentence of findings: how many claims fall in each verdict group, and which.
+    static func abstractFindings(_ entries: [LedgerEntry]) -> String {
+        let parts = findingGroups.compactMap { group -> String? in
+            let ids = entries.filter { group.verdicts.contains($0.verdict) }.map(\.claim)
+            return ids.isEmpty ? nil : "\(ids.count) \(group.abstract) (\(ids.joined(separator: ", ")))"
+        }
+        return Table.latexEscape("Of the \(entries.count) claims, " + parts.joined(separator: "; ") + ". ")
+            + "Section~\\ref{sec:conclusion} says, claim by claim, what reproduced, what did not, and what could not be tested at this scale and why.\n"
+    }
+
+    /// The conclusion: per verdict group, each claim's statement and the check that decided it
+    /// (or the notes' reason where nothing was measured), generated from the ledger.
+    static func conclusion(_ entries: [LedgerEntry]) -> String {
+        var s = "\\section{Conclusion: what reproduced, what did not, and what could not be tested}\\label{sec:conclusion}\n"
+        s += "Generated from the claims ledger: each claim under its verdict, with the check that decided it.\n"
+        for group in findingGroups {
+            let here = entries.filter { group.verdicts.contains($0.verdict) }
+            guard !here.isEmpty else { continue }
+            s += "\\subsection*{\(Table.latexEscape(group.heading))}\n\\begin{itemize}\\setlength{\\itemsep}{1pt}\\small\n"
+            for e in here {
+                let why: String
+                switch e.verdict {
+                case .notRun, .incomplete, .notReproducibleHere: why = e.notes
+                default: why = Ledger.decidingCheck(e).map(Ledger.describe) ?? e.notes
+                }
+                s += "\\item \\textbf{\(Table.latexEscape(e.claim))} (\(Table.latexEscape(e.verdict.rawValue))): \(Table.latexEscape(e.statement)) "
+                    + "\\emph{\(Table.latexEscape(e.verdict == .supported ? "Nearest its threshold" : "Deciding"))}: \(Table.latexEscape(why))\n"
+            }
+            s += "\\end{itemize}\n"
+        }
+        return s
     }
 
     /// Page one: the verdict counts, each claim's verdict in one line, and what did not reproduce
