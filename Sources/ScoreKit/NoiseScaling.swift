@@ -81,6 +81,16 @@ public struct NoiseNormLaw: Sendable {
         standardDeviation = (r.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(samples - 1)).squareRoot()
     }
 
+    /// A law from sorted norms (callers sort; see `init(beta:dimension:norms:)`).
+    init(beta: Double, dimension: Int, sortedNormsUnchecked r: [Double]) {
+        self.beta = beta
+        self.dimension = dimension
+        sortedNorms = r
+        let m = r.reduce(0, +) / Double(r.count)
+        mean = m
+        standardDeviation = (r.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(r.count - 1)).squareRoot()
+    }
+
     /// The empirical quantile at probability p (linear interpolation between order statistics).
     public func quantile(_ p: Double) -> Double {
         let h = p * Double(sortedNorms.count - 1)

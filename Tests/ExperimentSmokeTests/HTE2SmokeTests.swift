@@ -46,8 +46,8 @@ extension ExperimentSmoke {
             }
             let claims = try String(contentsOf: a.appendingPathComponent("claims.json"), encoding: .utf8)
             #expect(claims.contains("HT-C4") && claims.contains("HT-C5"))
-            // Issue 17: HT-C4 on the fixed reference law, HT-C5 on paired continuous L.
-            #expect(claims.contains("reference-law overlap") && claims.contains("paired by seed"))
+            // Issue 30: HT-C4 per run under the exact law; issue 17: HT-C5 on paired continuous L.
+            #expect(claims.contains("exact-law overlap") && claims.contains("paired by seed"))
             let ratios = try String(contentsOf: a.appendingPathComponent("ratios.csv"), encoding: .utf8)
             #expect(ratios.hasPrefix(HTE2NoiseScaling.RatioRow.header.joined(separator: ",")))
             #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("figures/overlap_by_level.pdf").path))

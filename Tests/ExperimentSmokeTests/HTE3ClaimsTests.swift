@@ -28,9 +28,21 @@ import Testing
         }
     }
 
+    /// HT-C1's DSM-identity rows of one data set: per β, two scales (σ = 1, 0.5) of 10⁴ draws
+    /// each with E[s·∇log q] = 10/σ² and mean difference `relative`·10/σ², sd `sd`/σ².
+    static func identity(_ name: String, betas: [Double], relative: Double = 0.001, sd: Double = 5) -> [E.IdentityRow] {
+        betas.flatMap { b in
+            [1.0, 0.5].enumerated().map { k, sigma in
+                E.IdentityRow(dataset: name, dimension: 8, beta: b, scaleIndex: k, sigma: sigma, draws: 10_000, meanTargetProduct: 10 * (1 + relative) / (sigma * sigma),
+                              meanScoreProduct: 10 / (sigma * sigma), meanDifference: relative * 10 / (sigma * sigma), sdDifference: sd / (sigma * sigma))
+            }
+        }
+    }
+
     /// HT-C1 rows of one data set: per β, each seed's DSM error and floor (one level, σ = 1),
-    /// and traced errors `start` at step 0 and `end` at `steps`.
-    static func c1Results(_ name: String, dsm: [Double: [Double]], floor: Double, start: Double, end: [Double], steps: Int) -> E.Results {
+    /// and traced errors `start` at step 0 and `end` at `steps`; identity rows per β.
+    static func c1Results(_ name: String, dsm: [Double: [Double]], floor: Double, start: Double, end: [Double], steps: Int,
+                          identityRelative: Double = 0.001) -> E.Results {
         var levels: [E.LevelRow] = [], curves: [E.CurveRow] = []
         for b in dsm.keys.sorted() {
             for (k, e) in dsm[b]!.enumerated() {
@@ -41,7 +53,8 @@ import Testing
                 curves.append(E.CurveRow(dataset: name, dimension: 8, beta: b, seed: k, step: steps, relativeErrorSame: end[k], relativeErrorCommon: end[k]))
             }
         }
-        return E.Results(summary: summary(name, 8, offShell: [1: [0.5, 0.5, 0.5, 0.5, 0.5], 2: [0.5, 0.5, 0.5, 0.5, 0.5]]), levels: levels, curves: curves)
+        return E.Results(summary: summary(name, 8, offShell: [1: [0.5, 0.5, 0.5, 0.5, 0.5], 2: [0.5, 0.5, 0.5, 0.5, 0.5]]), levels: levels, curves: curves,
+                         identity: identity(name, betas: dsm.keys.sorted(), relative: identityRelative))
     }
 
     static func claim(_ id: String, _ results: E.Results, _ c: E.Config) -> ClaimResult {
@@ -98,47 +111,98 @@ import Testing
 
     // MARK: - HT-C1
 
-    /// The error falls to a fifth and β = 1's excess over its floor is 1.2× β = 2's: supported.
+    static func identityChecks(_ c: ClaimResult) -> [ClaimCheck] { c.checks.filter { $0.statistic.contains("DSM identity") } }
+    static func learnedChecks(_ c: ClaimResult) -> [ClaimCheck] { c.checks.filter { !$0.statistic.contains("DSM identity") } }
+
+    /// The identity holds, the error falls to a fifth and β = 1's excess over its (learnable,
+    /// relative error 0.1) floor is 1.2× β = 2's: supported.
     @Test func htC1Supported() {
         let r = Self.c1Results("mixture-8", dsm: [1: [1.2, 1.25, 1.15, 1.2, 1.22], 2: [1.0, 1.02, 0.98, 1.0, 1.01]], floor: 1, start: 1,
                                end: [0.2, 0.21, 0.19, 0.2, 0.22], steps: 100)
         let c = Self.claim("HT-C1", r, Self.config(steps: 100))
-        #expect(c.checks.count == 2 && c.checks.allSatisfy { $0.verdict == .supported })
+        #expect(Self.identityChecks(c).count == 2 && Self.learnedChecks(c).count == 2)
+        #expect(c.checks.allSatisfy { $0.verdict == .supported && $0.informational != true })
         #expect(c.verdict == .supported)
+        #expect(c.notes.contains("\"supported\"") && c.notes.contains("issue 30"))
     }
 
-    /// The error does not fall and β = 1's excess is 5× β = 2's: not supported.
+    /// Known answer of the identity statistic: (Σσ² mean d)/(Σσ² E[s·∇log q]) = `relative`, with
+    /// half-width 1.96·√(Σσ⁴ sd²/M)/Σσ² E[s·∇log q] = 1.96·√(2·25/10⁴)/20.
+    @Test func htC1IdentityStatisticKnownAnswer() {
+        let r = E.Results(summary: [], levels: [], curves: [], identity: Self.identity("mixture-8", betas: [1], relative: 0.003))
+        let e = E.identityEstimate(r, "mixture-8", 1)!
+        #expect(abs(e.mean - 0.003) < 1e-12)
+        #expect(abs(e.halfWidth - 1.959963984540054 * (2 * 25 / 1e4).squareRoot() / 20) < 1e-12)
+        #expect(e.n == 20_000)
+    }
+
+    /// The learned checks fail but the identity holds on a data set whose floor is not learnable
+    /// (relative error 0.5 ≥ 0.3): the learned checks are information only and the identity
+    /// decides, supported.
+    @Test func htC1FloorNotLearnable() {
+        let r = Self.c1Results("mixture-512", dsm: [1: [5, 5.1, 4.9, 5, 5.05], 2: [1.0, 1.02, 0.98, 1.0, 1.01]], floor: 5, start: 1,
+                               end: [0.9, 0.91, 0.89, 0.9, 0.92], steps: 100)
+        let c = Self.claim("HT-C1", r, Self.config(steps: 100))
+        let learned = Self.learnedChecks(c)
+        #expect(learned.count == 2 && learned.allSatisfy { $0.informational == true && $0.statistic.contains("floor not learnable, relative error 0.500") })
+        #expect(c.verdict == .supported)
+        #expect(c.notes.contains("not learnable, information only"))
+    }
+
+    /// The error does not fall and β = 1's excess is 5× β = 2's (learnable floor): not supported.
     @Test func htC1NotSupported() {
         let r = Self.c1Results("mixture-8", dsm: [1: [5, 5.1, 4.9, 5, 5.05], 2: [1.0, 1.02, 0.98, 1.0, 1.01]], floor: 1, start: 1,
                                end: [0.9, 0.91, 0.89, 0.9, 0.92], steps: 100)
         let c = Self.claim("HT-C1", r, Self.config(steps: 100))
-        #expect(c.checks.allSatisfy { $0.verdict == .notSupported })
+        #expect(Self.learnedChecks(c).allSatisfy { $0.verdict == .notSupported })
         #expect(c.verdict == .notSupported)
     }
 
-    /// The fall straddles ½: inconclusive.
+    /// A discrepancy of 20 % between E[s·t] and E[s·∇log q] (e.g. a target off by a scale): the
+    /// identity check is not supported, and so is the claim.
+    @Test func htC1IdentityNotSupported() {
+        let r = Self.c1Results("mixture-8", dsm: [1: [1.2, 1.25, 1.15, 1.2, 1.22], 2: [1.0, 1.02, 0.98, 1.0, 1.01]], floor: 1, start: 1,
+                               end: [0.2, 0.21, 0.19, 0.2, 0.22], steps: 100, identityRelative: 0.2)
+        let c = Self.claim("HT-C1", r, Self.config(steps: 100))
+        #expect(Self.identityChecks(c).allSatisfy { $0.verdict == .notSupported })
+        #expect(c.verdict == .notSupported)
+    }
+
+    /// A discrepancy whose interval straddles the tolerance's edge 0.01: inconclusive.
+    @Test func htC1IdentityInconclusive() {
+        let r = Self.c1Results("mixture-8", dsm: [1: [1.2, 1.25, 1.15, 1.2, 1.22], 2: [1.0, 1.02, 0.98, 1.0, 1.01]], floor: 1, start: 1,
+                               end: [0.2, 0.21, 0.19, 0.2, 0.22], steps: 100, identityRelative: 0.01)
+        let c = Self.claim("HT-C1", r, Self.config(steps: 100))
+        #expect(Self.identityChecks(c).allSatisfy { $0.verdict == .inconclusive })
+        #expect(c.verdict == .inconclusive)
+    }
+
+    /// The fall straddles ½ (learnable floor): inconclusive.
     @Test func htC1Inconclusive() {
         let r = Self.c1Results("mixture-8", dsm: [1: [1.2, 1.25, 1.15, 1.2, 1.22], 2: [1.0, 1.02, 0.98, 1.0, 1.01]], floor: 1, start: 1,
                                end: [0.3, 0.7, 0.45, 0.6, 0.5], steps: 100)
         let c = Self.claim("HT-C1", r, Self.config(steps: 100))
-        #expect(c.checks[0].verdict == .inconclusive)
+        #expect(Self.learnedChecks(c)[0].verdict == .inconclusive)
         #expect(c.verdict == .inconclusive)
     }
 
-    /// Without β = 1 and β = 2 there is nothing to compare: no checks, inconclusive.
+    /// Without β = 1 and β = 2 there is nothing to compare: only the identity checks, which decide.
     @Test func htC1NoBetaPair() {
-        let r = Self.c1Results("mixture-8", dsm: [1.5: [1, 1, 1, 1, 1]], floor: 1, start: 1, end: [0.2, 0.2, 0.2, 0.2, 0.2], steps: 100)
+        let r = Self.c1Results("mixture-8", dsm: [1.5: [1, 1, 1, 1, 1], 2: [1, 1, 1, 1, 1]], floor: 1, start: 1, end: [0.2, 0.2, 0.2, 0.2, 0.2], steps: 100)
         let c = Self.claim("HT-C1", r, Self.config(betas: [1.5, 2], steps: 100))
-        #expect(c.checks.isEmpty && c.verdict == .inconclusive)
+        #expect(c.checks.count == 2 && Self.identityChecks(c).count == 2 && c.verdict == .supported)
     }
 }
 
 extension HTE3ClaimsTests {
-    /// A data set with no levels rows: HT-C1's floor check reads "not tested" (no crash).
-    @Test func htC1NotTestedWithoutLevels() {
+    /// A run configured before issue 30 (no identity.csv) and a data set with no levels rows: the
+    /// identity checks and the floor check read "not tested" (no crash), never supported.
+    @Test func htC1NotTestedWithoutLevelsOrIdentity() {
         let r = E.Results(summary: Self.summary("mixture-8", 8, offShell: [1: [0.5, 0.5, 0.5, 0.5, 0.5], 2: [0.5, 0.5, 0.5, 0.5, 0.5]]), levels: [], curves: [])
         let c = Self.claim("HT-C1", r, Self.config())
-        #expect(c.checks.count == 2 && c.checks[1].verdict == .notTested && c.checks[1].reason == "levels.csv has no rows for mixture-8")
+        #expect(Self.identityChecks(c).count == 2 && Self.identityChecks(c).allSatisfy { $0.verdict == .notTested && $0.reason?.contains("before issue 30") == true })
+        let floor = Self.learnedChecks(c).first { $0.statistic.contains("own floor") }
+        #expect(floor?.verdict == .notTested && floor?.reason == "levels.csv has no rows for mixture-8")
         #expect(c.verdict != .supported && c.verdict != .notSupported)
     }
 }

@@ -18,7 +18,7 @@ extension ExperimentSmoke {
                 // Issue 19: the committed folder has a column dictionary naming every CSV and column.
                 try ExperimentSmoke.expectColumnDictionary(in: base.appendingPathComponent(name))
             }
-            for f in ["schedules.csv", "levels.csv", "curves.csv", "summary.csv"] {
+            for f in ["schedules.csv", "levels.csv", "curves.csv", "summary.csv", "identity.csv"] {
                 #expect(try Data(contentsOf: base.appendingPathComponent("a/\(f)")) == Data(contentsOf: base.appendingPathComponent("b/\(f)")), "\(f) differs")
             }
             let claims = try String(contentsOf: base.appendingPathComponent("a/claims.json"), encoding: .utf8)

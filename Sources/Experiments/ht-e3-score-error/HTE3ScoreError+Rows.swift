@@ -103,12 +103,36 @@ extension HTE3ScoreError {
         ]
     }
 
+    /// A row of identity.csv: HT-C1's Monte-Carlo check of the DSM identity at one (data set, β,
+    /// evaluation scale) (issue 30).
+    struct IdentityRow: DocumentedRow {
+        var dataset: String, dimension: Int, beta: Double, scaleIndex: Int, sigma: Double, draws: Int
+        var meanTargetProduct: Double, meanScoreProduct: Double, meanDifference: Double, sdDifference: Double
+        enum CodingKeys: String, CodingKey {
+            case dataset, dimension, beta, scaleIndex = "scale_index", sigma, draws, meanTargetProduct = "mean_target_product"
+            case meanScoreProduct = "mean_score_product", meanDifference = "mean_difference", sdDifference = "sd_difference"
+        }
+        static let columns: [ColumnDoc] = [
+            .init("dataset", "text", "mixture-D or digits8x8"),
+            .init("dimension", "count", "D"),
+            .init("beta", "1", "GND shape β of the noise kernel"),
+            .init("scale_index", "index", "evaluation scale k (0 = τ_1 = σ_1, the largest)"),
+            .init("sigma", "data units", "the noise scale τ_k (α = √2τ_k)"),
+            .init("draws", "count", "Monte-Carlo pairs (x̃, t): x̃ = x_j + ε, j uniform over the training set, t the DSM target (kernel score at ε), drawn by the training code's batch maker"),
+            .init("mean_target_product", "1/σ²", "mean of s(x̃)·t, with s = ∇log q_τ (the exact score of the perturbed training set) as test function"),
+            .init("mean_score_product", "1/σ²", "mean of s(x̃)·∇log q_τ(x̃) = E‖∇log q_τ‖²"),
+            .init("mean_difference", "1/σ²", "mean of d = s(x̃)·(t − ∇log q_τ(x̃)); the DSM identity says its expectation is 0"),
+            .init("sd_difference", "1/σ²", "sample standard deviation of d (standard error = sd/√draws)"),
+        ]
+    }
+
     /// The CSV files of a run.
     static let csvFiles = [
         CSVFileDoc("summary.csv", SummaryRow.self, "Score errors of each (data set, β, seed) model aggregated over the evaluation scales (tables/score_error, figures/error_vs_dimension, HT-C6)."),
         CSVFileDoc("levels.csv", LevelRow.self, "Score errors per model and evaluation scale, with the held-out DSM loss and HT-C1's floor (figures/error_by_level, HT-C1)."),
         CSVFileDoc("curves.csv", CurveRow.self, "Aggregate relative error during training (figures/error_vs_steps, HT-C1's fall check)."),
         CSVFileDoc("schedules.csv", ScheduleRow.self, "The noise levels of each (data set, β), shared by all seeds."),
+        CSVFileDoc("identity.csv", IdentityRow.self, "HT-C1's Monte-Carlo check of the DSM identity E[s·t] = E[s·∇log q] per data set, β and evaluation scale (tables/dsm_identity, HT-C1; issue 30)."),
     ]
 
     // MARK: - Results
@@ -118,6 +142,8 @@ extension HTE3ScoreError {
         var summary: [SummaryRow]
         var levels: [LevelRow]
         var curves: [CurveRow]
+        /// HT-C1's DSM-identity rows (issue 30); empty for a run configured before issue 30.
+        var identity: [IdentityRow] = []
 
         /// The data sets, by dimension, then name.
         var dataSets: [String] {
@@ -138,7 +164,8 @@ extension HTE3ScoreError {
 
     static func readResults(from run: RunDirectory) throws -> Results {
         Results(summary: try run.readRows(SummaryRow.self, from: "summary.csv"), levels: try run.readRows(LevelRow.self, from: "levels.csv"),
-                curves: try run.readRows(CurveRow.self, from: "curves.csv"))
+                curves: try run.readRows(CurveRow.self, from: "curves.csv"),
+                identity: FileManager.default.fileExists(atPath: run.file("identity.csv").path) ? try run.readRows(IdentityRow.self, from: "identity.csv") : [])
     }
 
     static func seedCount(of results: Results) -> Int { Set(results.summary.map(\.seed)).count }

@@ -96,6 +96,19 @@ extension HTE4Convergence {
     struct ExponentFits {
         var fitRanges: [Double: ClosedRange<Double>] = [:]
         var exponents: [Double: [Double]] = [:], targetExponents: [Double: [Double]] = [:], differences: [Double: [Double]] = [:]
+        /// Issue 30: the range every β's training inputs reach, [1, min_β r₉₉(β)], and per β and
+        /// seed (keyed by seed, for pairing across β) the learned and the exact minimiser's
+        /// exponents over it.
+        var commonRange: ClosedRange<Double> = 1...1
+        var commonExponents: [Double: [Int: Double]] = [:], commonTargetExponents: [Double: [Int: Double]] = [:]
+
+        /// Per seed present for both β, exponent(a) − exponent(b) over the common range, in seed
+        /// order (learned, or the exact minimiser's with `minimiser`).
+        func orderingDifferences(_ a: Double, _ b: Double, minimiser: Bool = false) -> [Double] {
+            let e = minimiser ? commonTargetExponents : commonExponents
+            guard let ea = e[a], let eb = e[b] else { return [] }
+            return ea.keys.sorted().compactMap { s in eb[s].map { ea[s]! - $0 } }
+        }
     }
 
     static func exponentFits(_ results: Results, config c: Config) -> ExponentFits {
@@ -116,6 +129,19 @@ extension HTE4Convergence {
                 f.exponents[b, default: []].append(learned)
                 f.targetExponents[b, default: []].append(target)
                 f.differences[b, default: []].append(learned - target)
+            }
+        }
+        // Issue 30: the ordering across β is read on one range for all β.
+        f.commonRange = Self.fitLower...max(Self.fitLower, c.betas.compactMap { f.fitRanges[$0]?.upperBound }.min() ?? Self.fitLower)
+        for b in c.betas {
+            for s in Set(mag.map(\.seed)).sorted() {
+                let points = mag.filter { $0.beta == b && $0.seed == s }
+                if let learned = Self.exponent(distances: points.map(\.distance), norms: points.map(\.scoreNorm), in: f.commonRange) {
+                    f.commonExponents[b, default: [:]][s] = learned
+                }
+                if let target = Self.exponent(distances: points.map(\.distance), norms: points.map(\.minimiserNorm), in: f.commonRange) {
+                    f.commonTargetExponents[b, default: [:]][s] = target
+                }
             }
         }
         return f

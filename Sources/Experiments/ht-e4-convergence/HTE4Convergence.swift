@@ -18,7 +18,11 @@
 /// the nearest training point) is fitted only where the claim applies — distances in
 /// [1, r₉₉(β)], r₉₉ the 99 % quantile of the largest level's noise norm, inside the region the
 /// training inputs cover — and the learned exponent is tested against s*'s exponent on the same
-/// points; β − 1 is reported beside them.
+/// points; β − 1 is reported beside them. Issue 30: the toy data are drawn per seed (shared by
+/// that seed's β), HT-C7's exponent half tests the ordering of the learned exponents across β on
+/// the range every β's inputs reach (paired by seed), and the step grid was extended from
+/// {0.1, 0.4} until β = 2 chains diverge (at quick scale they first did at ε = 2.4); the
+/// divergence half is read at the smallest ε where a β = 2 chain diverged.
 import ArgumentParser
 import ExperimentKit
 import Foundation
@@ -52,8 +56,9 @@ struct HTE4Convergence: TypedVerdicts {
         var betas: [Double] = [1, 1.25, 1.5, 2]
         /// The data set and the notebook's training recipe (shared with the other toy experiment).
         var toy = ImbalancedToy.notebook
-        /// Langevin steps, fixed before any run (0.1 is the notebook's).
-        var stepSizes: [Double] = [0.1, 0.4]
+        /// Langevin steps (0.1 is the notebook's). Issue 30: extended from {0.1, 0.4}, where β = 2
+        /// chains almost never diverged, until they do; fixed before the full rerun.
+        var stepSizes: [Double] = [0.1, 0.4, 0.8, 1.2, 1.6, 2.4, 3.2]
         var stepsPerLevel = 1_000
         var chains = 1_000
         var snapshotEvery = 50
@@ -67,6 +72,10 @@ struct HTE4Convergence: TypedVerdicts {
         var langevinNoises: [String]? = ["unscaled-gaussian", "laplace-sigma-scaled"]
         /// The fit's upper distance: this quantile of the largest level's noise norm (issue 17).
         var supportQuantile: Double? = 0.99
+        /// Issue 30: the toy data are drawn per seed (shared by that seed's β), so the data
+        /// draw's variation is inside the interval over seeds; nil (a run configured before
+        /// issue 30) means one draw shared by all seeds.
+        var dataPerSeed: Bool? = true
 
         static let quick: Config = { var c = Config(); c.chains = 200; return c }()
         static let full = Config()
@@ -96,6 +105,10 @@ struct HTE4Convergence: TypedVerdicts {
     }
 
     static func data(_ c: Config, using rng: inout Xoshiro256) -> Tensor<Float> { c.toy.data(using: &rng) }
+
+    /// The generator of seed k's toy data draw (issue 30: the data are drawn per seed, so their
+    /// variation is inside the interval over seeds).
+    static func dataGenerator(base: UInt64, seed: Int) -> Xoshiro256 { Xoshiro256(seed: base, key: [0xDA7A, UInt64(seed)]) }
 
     /// The Langevin noise of an arm name.
     static func noise(_ name: String) throws -> LangevinNoise {
@@ -153,27 +166,27 @@ struct HTE4Convergence: TypedVerdicts {
     func compute(in run: RunDirectory) throws {
         let c = config
         let seeds = options.seedCount(Self.seedDefaults)
-        var dataRNG = Xoshiro256(seed: options.seed, stream: 0)
-        let data = Self.data(c, using: &dataRNG)
-        var near: [Double] = []
-        for i in stride(from: 0, to: data.rows, by: c.distanceSubsample) { near.append(Double(data[i, 0])); near.append(Double(data[i, 1])) }
         let tasks = (0..<seeds).flatMap { s in c.betas.map { (seed: s, beta: $0) } }
         let noises = try (c.langevinNoises ?? ["unscaled-gaussian"]).map { ($0, try Self.noise($0)) }
         let pts = Self.magnitudePoints(c)
-        // Nearest-point distances of the magnitude points, and the exact minimiser's norms there
-        // (one per β; the points and data are shared by all seeds).
-        let pointDistances = (0..<pts.rows).map { Self.nearest(Double(pts[$0, 0]), Double(pts[$0, 1]), near) }
-        let dataDouble = Tensor<Double>(shape: data.shape, scalars: data.scalars.map(Double.init))
         let ptsDouble = Tensor<Double>(shape: pts.shape, scalars: pts.scalars.map(Double.init))
-        let targetNorms = try parallelMap(c.betas.count, threads: options.threads) { k -> [Double] in
-            let sStar = MultiLevelDSMMinimiser(data: dataDouble, sigmas: c.toy.sigmas, beta: c.betas[k], levelWeights: c.toy.sigmas).scores(ptsDouble)
-            return (0..<pts.rows).map { (sStar[$0, 0] * sStar[$0, 0] + sStar[$0, 1] * sStar[$0, 1]).squareRoot() }
-        }
         let progress = Progress(Self.experimentID, total: tasks.count)
         let base = options.seed
         let results = try run.units("train-sample", count: tasks.count, key: { "seed-\(tasks[$0].seed)_beta-\(tasks[$0].beta)" },
                                     progress: { progress.advance() }) { k -> UnitRows in
             let task = tasks[k]
+            // The toy data: one draw per seed, shared by that seed's β (issue 30), or, in a run
+            // configured before issue 30, one draw shared by every seed.
+            var dataRNG = c.dataPerSeed == true ? Self.dataGenerator(base: base, seed: task.seed) : Xoshiro256(seed: base, stream: 0)
+            let data = Self.data(c, using: &dataRNG)
+            var near: [Double] = []
+            for i in stride(from: 0, to: data.rows, by: c.distanceSubsample) { near.append(Double(data[i, 0])); near.append(Double(data[i, 1])) }
+            // Nearest-point distances of the magnitude points, and the exact minimiser's norms
+            // there (for this seed's data and β).
+            let pointDistances = (0..<pts.rows).map { Self.nearest(Double(pts[$0, 0]), Double(pts[$0, 1]), near) }
+            let dataDouble = Tensor<Double>(shape: data.shape, scalars: data.scalars.map(Double.init))
+            let sStar = MultiLevelDSMMinimiser(data: dataDouble, sigmas: c.toy.sigmas, beta: task.beta, levelWeights: c.toy.sigmas).scores(ptsDouble)
+            let targetNorms = (0..<pts.rows).map { (sStar[$0, 0] * sStar[$0, 0] + sStar[$0, 1] * sStar[$0, 1]).squareRoot() }
             var rng = Xoshiro256(seed: base &+ UInt64(k + 1) &* 0x9E37_79B9)
             let model = Self.train(c, beta: task.beta, data: data, using: &rng)
             var trace: [TraceRow] = [], summary: [DivergenceRow] = []
@@ -210,11 +223,10 @@ struct HTE4Convergence: TypedVerdicts {
             } }
             // Magnitude against distance at the shared points, beside the exact minimiser's.
             let s = model.forward(pts, retainForBackward: false)
-            let betaIndex = c.betas.firstIndex(of: task.beta)!
             var mags: [MagnitudeRow] = []
             for i in 0..<pts.rows {
                 let m = (Double(s[i, 0]) * Double(s[i, 0]) + Double(s[i, 1]) * Double(s[i, 1])).squareRoot()
-                mags.append(MagnitudeRow(seed: task.seed, beta: task.beta, distance: pointDistances[i], scoreNorm: m, minimiserNorm: targetNorms[betaIndex][i]))
+                mags.append(MagnitudeRow(seed: task.seed, beta: task.beta, distance: pointDistances[i], scoreNorm: m, minimiserNorm: targetNorms[i]))
             }
             return UnitRows(try UnitRows.cells(trace), try UnitRows.cells(summary), try UnitRows.cells(mags))
         }
