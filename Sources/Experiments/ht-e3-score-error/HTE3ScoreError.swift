@@ -62,7 +62,7 @@ struct HTE3ScoreError: TypedVerdicts {
     /// The option's earlier name, still accepted (hidden from --help; issue 19: one name per meaning).
     @Option(name: .customLong("steps"), parsing: .unconditional, help: .hidden) var stepsAlias: Int?
     var steps: Int? { trainStepsOption ?? stepsAlias }
-    @Option(parsing: .unconditional, help: ScaleHelp.override("Override evaluation points per level and set.", quick: Config.quick.evalPoints, full: Config.full.evalPoints)) var evalPoints: Int?
+    @Option(parsing: .unconditional, help: ScaleHelp.override("Override evaluation points per level and set (also caps the DSM identity's Monte-Carlo draws at 10 × this).", quick: Config.quick.evalPoints, full: Config.full.evalPoints)) var evalPoints: Int?
 
     struct Config: Codable {
         var betas: [Double] = [1, 1.5, 2]
@@ -119,7 +119,11 @@ struct HTE3ScoreError: TypedVerdicts {
         if !dimensions.isEmpty { c.dimensions = dimensions }
         if noDigits { c.digits = false }
         if let v = steps { c.steps = v }
-        if let v = evalPoints { c.evalPoints = v; c.curvePoints = min(c.curvePoints, v); c.floorPoolPoints = min(c.floorPoolPoints ?? 16_000, 8 * v) }
+        if let v = evalPoints {
+            c.evalPoints = v; c.curvePoints = min(c.curvePoints, v); c.floorPoolPoints = min(c.floorPoolPoints ?? 16_000, 8 * v)
+            // A smaller evaluation also caps the identity's Monte-Carlo draws (the smoke tests).
+            if let d = c.identityDraws { c.identityDraws = min(d, 10 * v) }
+        }
         return c
     }
 
