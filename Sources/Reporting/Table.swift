@@ -98,19 +98,30 @@ public struct Table: Sendable, Equatable {
     /// scripts/check-paper.sh.
     public func latex() -> String {
         let spec = latexColumnSpec ?? alignments.map(Table.specLetter).joined()
-        let head = header.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n"
+        let all = Array(header.indices)
+        let splits = latexColumnSpec == nil ? (2...4).compactMap { columnGroups(parts: $0) }.map { $0.map { [0] + $0 } } : []
         if breaksAcrossPages || rows.count > Table.longTableRows {
-            var out = "\\begin{longtable}{\(spec)}\n"
-            if !caption.isEmpty { out += "\\caption{\(Table.latexEscape(caption))}" + (label.isEmpty ? "" : "\\label{\(label)}") + "\\\\\n" }
-            out += "\\toprule\n" + head + "\\midrule\n\\endfirsthead\n\\toprule\n" + head + "\\midrule\n\\endhead\n\\bottomrule\n\\endlastfoot\n"
-            for r in rows { out += r.map(Table.latexEscape).joined(separator: " & ") + " \\\\\n" }
-            // Not shrunk: printed at the surrounding font.
-            return out + "\\end{longtable}\n\\ifdefined\\reporttablesize\\reporttablesize{long}{\\the\\linewidth}{1/1}\\fi\n"
+            // Not shrunk: printed at the surrounding font. One wider than the line is split into
+            // 2, 3 or 4 longtables of consecutive columns (each repeating the first), the fewest
+            // whose widest part fits the line, measured by LaTeX as below.
+            let whole = longTables(parts: [all], spec: spec)
+            guard !splits.isEmpty else { return whole }
+            var out = "\\begingroup\n\\sbox0{\(tabular(columns: all, spec: spec))}\\xdef\\reporttablewidth{\\the\\wd0}%\n"
+            for (i, parts) in splits.enumerated() where i < splits.count - 1 {
+                out += "\\gdef\\reporttablewidest\(Table.letter(i)){0pt}%\n"
+                for p in parts {
+                    out += "\\sbox0{\(tabular(columns: p, spec: nil))}\\ifdim\\wd0>\\reporttablewidest\(Table.letter(i))\\relax\\xdef\\reporttablewidest\(Table.letter(i)){\\the\\wd0}\\fi\n"
+                }
+            }
+            out += "\\endgroup\n"
+            var body = longTables(parts: splits.last!, spec: nil)
+            for i in (0..<(splits.count - 1)).reversed() {
+                body = "\\ifdim\\reporttablewidest\(Table.letter(i))>\\linewidth\\relax\n" + body + "\\else\n" + longTables(parts: splits[i], spec: nil) + "\\fi\n"
+            }
+            return out + "\\ifdim\\reporttablewidth>\\linewidth\\relax\n" + body + "\\else\n" + whole + "\\fi\n"
         }
         // Measured first, outside any float, at the table's font: the full tabular and every
         // split's widest part, kept in global macros (typesetting may reuse scratch registers).
-        let all = Array(header.indices)
-        let splits = latexColumnSpec == nil ? (2...4).compactMap { columnGroups(parts: $0) }.map { $0.map { [0] + $0 } } : []
         var out = "\\begingroup\\small\n"
         out += "\\sbox0{\(tabular(columns: all, spec: spec))}\\xdef\\reporttablewidth{\\the\\wd0}%\n"
         // The widest tabular that still prints at the minimum font: font size × line width / minimum.
@@ -132,6 +143,27 @@ public struct Table: Sendable, Equatable {
         }
         out += "\\ifdim\\reporttablewidth>\\reporttablelimit\\relax\n" + body + "\\else\n" + whole + "\\fi\n"
         return out
+    }
+
+    /// One `longtable` per part (header repeated on every page): the first with the caption and
+    /// label, the others with the same number, captioned "(continued, part k of n)".
+    func longTables(parts: [[Int]], spec: String?) -> String {
+        parts.enumerated().map { k, columns in
+            let s = spec ?? columns.map { Table.specLetter(alignments[$0]) }.joined()
+            let head = columns.map { Table.latexEscape(header[$0]) }.joined(separator: " & ") + " \\\\\n"
+            var out = (k == 0 ? "" : "\\addtocounter{table}{-1}") + "\\begin{longtable}{\(s)}\n"
+            if k == 0 {
+                if !caption.isEmpty {
+                    out += "\\caption{\(Table.latexEscape(caption))" + (parts.count > 1 ? " (in \(parts.count) parts, each repeating the first column)" : "") + "}"
+                    out += (label.isEmpty ? "" : "\\label{\(label)}") + "\\\\\n"
+                }
+            } else {
+                out += "\\caption{(continued, part \(k + 1) of \(parts.count))}\\\\\n"
+            }
+            out += "\\toprule\n" + head + "\\midrule\n\\endfirsthead\n\\toprule\n" + head + "\\midrule\n\\endhead\n\\bottomrule\n\\endlastfoot\n"
+            for r in rows { out += columns.map { Table.latexEscape(r[$0]) }.joined(separator: " & ") + " \\\\\n" }
+            return out + "\\end{longtable}\n\\ifdefined\\reporttablesize\\reporttablesize{long}{\\the\\linewidth}{\(k + 1)/\(parts.count)}\\fi\n"
+        }.joined()
     }
 
     static func letter(_ i: Int) -> String { String("ABCDEFGH"[String.Index(utf16Offset: i, in: "ABCDEFGH")]) }

@@ -73,6 +73,26 @@ import TestSupport
         #expect(Table(header: ["k"], rows: [["1"]]).latex().contains("\\begin{table}"))
     }
 
+    /// A longtable cannot be shrunk, so one wider than the line (the quick ht-e4 table overran
+    /// it by 278 pt and failed CI's `make paper`) falls back, as LaTeX measures it, to 2, 3 or 4
+    /// longtables of consecutive columns, each repeating the first, with every row in each part.
+    @Test func wideLongTablesSplitIntoColumnGroups() {
+        let n = Table.longTableRows + 1
+        let header = ["key"] + (1...8).map { "column \($0)" }
+        let t = Table(header: header, rows: (0..<n).map { i in ["k\(i)"] + (1...8).map { "v\($0)" } }, caption: "wide", label: "tab:wide")
+        let tex = t.latex()
+        #expect(tex.contains("\\ifdim\\reporttablewidth>\\linewidth"))
+        // The whole table, then the 2-, 3- and 4-part splits: 1 + 2 + 3 + 4 longtables.
+        #expect(tex.components(separatedBy: "\\begin{longtable}").count - 1 == 10)
+        // Each row's key is in every longtable (the repeated first column) and in every tabular
+        // LaTeX measures (the whole table and the 2- and 3-part splits): 10 + 6.
+        #expect(tex.components(separatedBy: "k\(n - 1) & ").count - 1 == 16)
+        #expect(tex.components(separatedBy: "continued, part 4 of 4").count - 1 == 1)
+        // Continued parts keep the table's number; the label is set once per alternative.
+        #expect(tex.contains("\\addtocounter{table}{-1}\\begin{longtable}"))
+        #expect(!tex.contains("\\begin{table}"))
+    }
+
     @Test func numberFormatting() {
         #expect(Format.significant(0.0123456, 3) == "0.0123")
         #expect(Format.significant(123.456, 4) == "123.5")
