@@ -17,6 +17,31 @@ let fastSwift: [SwiftSetting] = [
 ]
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
+// MARK: - Experiments
+// One executable per experiment id, each in Sources/Experiments/<id>. The ids' one list is
+// ExperimentKit's ExperimentRegistry; ExperimentListTests checks this list, the Makefile's
+// EXPERIMENTS and the smoke tests' commands against it (scripts/slurm-submit.sh asks
+// `report experiments`).
+let experiments: [(id: String, dependencies: [Target.Dependency])] = [
+    ("ht-e0-toy-balance",           ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting"]),
+    ("ht-e1-concentration",         ["ExperimentKit", "ScoreKit", "Reporting"]),
+    ("ht-e2-noise-scaling",         ["ExperimentKit", "ScoreKit", "DataIO", "Reporting"]),
+    ("ht-e3-score-error",           ["ExperimentKit", "ScoreKit", "NeuralNet", "DataIO", "Reporting"]),
+    ("ht-e4-convergence",           ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting"]),
+    ("ht-e5-class-balance",         ["ExperimentKit", "ScoreKit", "DataIO", "SampleMetrics", "Reporting"]),
+    ("ht-e6-sample-quality",        ["ExperimentKit", "ScoreKit", "DataIO", "SampleMetrics", "Reporting"]),
+    ("ho-e1-hessian-accuracy",      ["ExperimentKit", "ScoreKit", "NeuralNet", "DataIO", "Reporting"]),
+    ("ho-e2-cost",                  ["ExperimentKit", "NeuralNet", "Reporting"]),
+    ("ho-e3-variance-reduction",    ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting"]),
+    ("ho-e4-denoising-uncertainty", ["ExperimentKit", "ScoreKit", "DataIO", "Reporting"]),
+    ("ho-e5-ozaki-synthetic",       ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting"]),
+    ("ho-e6-ozaki-images",          ["ExperimentKit", "ScoreKit", "DataIO", "Reporting"]),
+]
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let experimentTargets: [Target] = experiments.map {
+    .executableTarget(name: $0.id, dependencies: $0.dependencies + [argumentParser], path: "Sources/Experiments/\($0.id)", swiftSettings: fastSwift + v5)
+}
+
 let package = Package(
     name: "ScoreMatchingRepro",
     platforms: [.macOS(.v13)],
@@ -88,61 +113,7 @@ let package = Package(
             dependencies: ["ExperimentKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/report", swiftSettings: v5),
 
-        // MARK: - Experiments (one executable per experiment id)
-        .executableTarget(
-            name: "ht-e1-concentration",
-            dependencies: ["ExperimentKit", "ScoreKit", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e1-concentration", swiftSettings: fastSwift + v5),
-        .executableTarget(
-            name: "ht-e2-noise-scaling",
-            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e2-noise-scaling", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ht-e0-toy-balance",
-            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e0-toy-balance", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ht-e3-score-error",
-            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e3-score-error", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ht-e4-convergence",
-            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e4-convergence", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ho-e1-hessian-accuracy",
-            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ho-e1-hessian-accuracy", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ho-e3-variance-reduction",
-            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ho-e3-variance-reduction", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ho-e5-ozaki-synthetic",
-            dependencies: ["ExperimentKit", "ScoreKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ho-e5-ozaki-synthetic", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ho-e2-cost",
-            dependencies: ["ExperimentKit", "NeuralNet", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ho-e2-cost", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ho-e4-denoising-uncertainty",
-            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ho-e4-denoising-uncertainty", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ho-e6-ozaki-images",
-            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ho-e6-ozaki-images", swiftSettings: fastSwift + v5),
-
+        // MARK: - Image-kit tools (experiment executables outside the claims)
         .executableTarget(
             name: "image-kit-demo",
             dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -151,16 +122,6 @@ let package = Package(
             name: "image-budget",
             dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "Reporting", "SampleMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Experiments/image-budget", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ht-e5-class-balance",
-            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "SampleMetrics", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e5-class-balance", swiftSettings: fastSwift + v5),
-
-        .executableTarget(
-            name: "ht-e6-sample-quality",
-            dependencies: ["ExperimentKit", "ScoreKit", "DataIO", "SampleMetrics", "Reporting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Experiments/ht-e6-sample-quality", swiftSettings: fastSwift + v5),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: v5),
@@ -173,7 +134,8 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "ht-e1-concentration", "ht-e2-noise-scaling", "ht-e0-toy-balance", "ht-e3-score-error", "ht-e4-convergence", "ho-e1-hessian-accuracy", "ho-e2-cost", "ho-e3-variance-reduction", "ho-e5-ozaki-synthetic", "image-kit-demo", "image-budget", "ht-e5-class-balance", "ht-e6-sample-quality", "ho-e4-denoising-uncertainty", "ho-e6-ozaki-images", "DataIO", "SampleMetrics"], swiftSettings: v5),
+            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "image-kit-demo", "image-budget", "DataIO", "SampleMetrics"]
+                + experiments.map { .target(name: $0.id) }, swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "DataIO", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
-    ]
+    ] + experimentTargets
 )

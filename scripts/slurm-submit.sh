@@ -39,10 +39,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $SCALE in quick|full) ;; *) echo "slurm-submit.sh: SCALE must be quick or full, got '$SCALE'" >&2; exit 2 ;; esac
-[ ${#specs[@]} -gt 0 ] || specs=(ht-e0-toy-balance ht-e1-concentration ht-e2-noise-scaling ht-e3-score-error ht-e4-convergence
-                                ht-e5-class-balance ht-e6-sample-quality
-                                ho-e1-hessian-accuracy ho-e2-cost ho-e3-variance-reduction ho-e5-ozaki-synthetic
-                                ho-e4-denoising-uncertainty ho-e6-ozaki-images)
+if [ ${#specs[@]} -eq 0 ]; then
+  # Every experiment, from the one list of ids (ExperimentKit's ExperimentRegistry).
+  [ -x "$BIN/report" ] || { echo "slurm-submit.sh: $BIN/report not found: build first (swift build -c release)" >&2; exit 2; }
+  read -r -a specs <<<"$("$BIN/report" experiments)"
+fi
 command -v sbatch >/dev/null || { echo "slurm-submit.sh: sbatch not found: run this on a Slurm login node" >&2; exit 2; }
 
 export SCALE SEED BIN RESULTS

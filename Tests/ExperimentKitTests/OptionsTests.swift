@@ -165,3 +165,49 @@ import TensorCore
         #expect(list("CLASSIFIER_EXPERIMENTS") == usesClassifier)
     }
 }
+
+/// Issue 30: one list of experiment ids. ExperimentRegistry is that list; the other places that
+/// must name every id (the experiment folders, Package.swift's `experiments`, the Makefile's
+/// EXPERIMENTS) are checked against it here, and the smoke tests' commands in HelpTests.
+/// scripts/slurm-submit.sh and `make verify` ask `report experiments` instead of keeping a copy.
+@Suite struct ExperimentListTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let ids = ExperimentRegistry.all.map(\.id)
+
+    @Test func registryHasNoDuplicatesAndMatchesTheFolders() throws {
+        #expect(Set(Self.ids).count == Self.ids.count)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("Sources/Experiments").path)
+            .filter { $0.hasPrefix("ht-e") || $0.hasPrefix("ho-e") }
+        #expect(Set(folders) == Set(Self.ids))
+    }
+
+    @Test func packageManifestListsEveryExperiment() throws {
+        let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        guard let start = manifest.range(of: "let experiments: [(id: String, dependencies: [Target.Dependency])] = [") else {
+            Issue.record("Package.swift: no `let experiments` list")
+            return
+        }
+        let rest = manifest[start.upperBound...]
+        let body = rest[..<(rest.range(of: "\n]")?.lowerBound ?? rest.endIndex)]
+        let listed = body.split(separator: "\n").compactMap { line -> String? in
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("(\""), let end = t.dropFirst(2).firstIndex(of: "\"") else { return nil }
+            return String(t[t.index(t.startIndex, offsetBy: 2)..<end])
+        }
+        #expect(listed == Self.ids.sorted { Self.packageOrder($0) < Self.packageOrder($1) })
+        #expect(Set(listed) == Set(Self.ids))
+    }
+
+    /// Package.swift lists the ids by paper, then number (ht-e0 … ht-e6, ho-e1 … ho-e6).
+    static func packageOrder(_ id: String) -> String { (id.hasPrefix("ht") ? "0" : "1") + id }
+
+    @Test func makefileAndSlurmScriptFollowTheRegistry() throws {
+        let makefile = try String(contentsOf: Self.root.appendingPathComponent("Makefile"), encoding: .utf8)
+        let line = makefile.split(separator: "\n").first { $0.hasPrefix("EXPERIMENTS :=") }
+        let listed = line.map { $0.split(separator: "=", maxSplits: 1)[1].split(separator: " ").map(String.init) } ?? []
+        #expect(Set(listed) == Set(Self.ids) && listed.count == Self.ids.count)
+        let slurm = try String(contentsOf: Self.root.appendingPathComponent("scripts/slurm-submit.sh"), encoding: .utf8)
+        #expect(slurm.contains("report\" experiments"))
+        for id in Self.ids { #expect(!slurm.contains(id), "scripts/slurm-submit.sh keeps its own copy of \(id)") }
+    }
+}

@@ -397,14 +397,20 @@ func duration(_ s: Double) -> String {
 }
 
 struct ExperimentsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "experiments", abstract: "List the experiment ids that test a claim (for make verify).")
-    @Option(help: "Claim id, e.g. HT-C8.") var claim: String
+    static let configuration = CommandConfiguration(
+        commandName: "experiments",
+        abstract: "List the experiment ids, in report order (the one list: ExperimentRegistry), or those that test a claim (for make verify).")
+    @Option(help: "Claim id, e.g. HT-C8; without it, every experiment id.") var claim: String?
 
     func run() throws {
+        let known = ExperimentRegistry.all.map(\.id)
+        guard let claim else {
+            print(known.joined(separator: " "))
+            return
+        }
         guard let spec = ClaimRegistry.spec(claim) else {
             throw ValidationError("unknown claim '\(claim)'; expected one of \(ClaimRegistry.all.map(\.id).joined(separator: ", "))")
         }
-        let known = Set(ExperimentRegistry.all.map(\.id))
         print(spec.experiments.filter { known.contains($0) }.joined(separator: " "))
     }
 }
