@@ -60,3 +60,38 @@ import Testing
         #expect(throws: CSVRowError.self) { try run.writeRows([Nested(values: [1, 2])], to: "nested.csv") }
     }
 }
+
+/// Issue 30: the shared loss-trace row writes the columns the five per-experiment LossRow types
+/// wrote (the model's columns, then interval_end_step and mean_loss), documents them in that
+/// order, cuts the last interval at the step count, and reads back.
+@Suite struct LossTraceRowTests {
+    struct Model: LossTraceModel, Equatable {
+        var dataset: String, seed: Int, beta: Double
+        static let columns: [ColumnDoc] = [.init("dataset", "text", "d"), .init("seed", "index", "s"), .init("beta", "1", "b")]
+        static let lossDescription = "mean test loss"
+    }
+    struct NoModel: LossTraceModel, Equatable {
+        static let columns: [ColumnDoc] = []
+        static let lossDescription = "mean loss of the one model"
+    }
+
+    @Test func columnsIntervalsAndRoundTrip() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("loss-trace-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let run = try RunDirectory(experimentID: "loss-trace-test", options: try ExperimentOptions.parse(["--out", tmp.appendingPathComponent("run").path]))
+        let rows = LossTraceRow.rows([3.5, 2.25, 1.125], every: 400, steps: 1000, model: Model(dataset: "digits8x8", seed: 2, beta: 1.5))
+        #expect(rows.map(\.intervalEndStep) == [400, 800, 1000])
+        try run.writeRows(rows, to: "loss.csv")
+        let (header, raw) = try CSVFile.read(from: run.file("loss.csv"))
+        #expect(header == ["dataset", "seed", "beta", "interval_end_step", "mean_loss"])
+        #expect(header == LossTraceRow<Model>.header)
+        #expect(raw[2] == ["digits8x8", "2", "1.5", "1000", "1.125"])
+        let back = try run.readRows(LossTraceRow<Model>.self, from: "loss.csv")
+        #expect(back.map(\.model) == rows.map(\.model) && back.map(\.meanLoss) == [3.5, 2.25, 1.125])
+        #expect(LossTraceRow<Model>.columns.last?.meaning == "mean test loss")
+
+        try run.writeRows(LossTraceRow.rows([0.5], every: 10, steps: 10, model: NoModel()), to: "one.csv")
+        let (oneHeader, oneRaw) = try CSVFile.read(from: run.file("one.csv"))
+        #expect(oneHeader == ["interval_end_step", "mean_loss"] && oneRaw == [["10", "0.5"]])
+    }
+}

@@ -438,7 +438,7 @@ struct HOE4DenoisingUncertainty: Experiment {
         try run.writeRows(structRows, to: "structure.csv")
         try run.writeRows(eigRows, to: "eigenvalues.csv")
         try run.writeRows(zip(arms, summaries).flatMap { a, s in
-            s.lossTrace.enumerated().map { LossRow(model: a.model, seed: a.seedIndex, intervalEndStep: min(($0 + 1) * c.checkpointEvery, c.steps), meanLoss: $1) }
+            LossRow.rows(s.lossTrace, every: c.checkpointEvery, steps: c.steps, model: LossModel(model: a.model, seed: a.seedIndex))
         }, to: "loss.csv")
 
         // Grids for the first images of seed 0.
@@ -625,17 +625,16 @@ struct HOE4DenoisingUncertainty: Experiment {
         ]
     }
 
-    /// A row of loss.csv: one model's mean training loss over one interval.
-    struct LossRow: DocumentedRow {
-        var model: String, seed: Int, intervalEndStep: Int, meanLoss: Double
-        enum CodingKeys: String, CodingKey { case model, seed, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+    /// loss.csv's model columns.
+    struct LossModel: LossTraceModel {
+        var model: String, seed: Int
         static let columns: [ColumnDoc] = [
             .init("model", "text", HOE4DenoisingUncertainty.modelDoc),
             .init("seed", "index", HOE4DenoisingUncertainty.seedDoc),
-            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
-            .init("mean_loss", "1", "mean joint training loss σ⁴·(firstOrderWeight·DSM-VR/σ² + D2SM, form A or B) over the interval's minibatches"),
         ]
+        static let lossDescription = "mean joint training loss σ⁴·(firstOrderWeight·DSM-VR/σ² + D2SM, form A or B) over the interval's minibatches"
     }
+    typealias LossRow = LossTraceRow<LossModel>
 
     /// The CSV files of a run.
     static let csvFiles = [

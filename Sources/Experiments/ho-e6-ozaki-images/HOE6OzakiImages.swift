@@ -389,8 +389,7 @@ struct HOE6OzakiImages: Experiment {
         try run.writeRows(chainRows, to: "chains.csv")
         try run.writeRows(distanceRows, to: "histogram_distance.csv")
         try run.writeRows(referenceMix.enumerated().map { ReferenceMixRow(class: $0.offset, proportion: $0.element) }, to: "reference_mix.csv")
-        try run.writeRows(summary.lossTrace.enumerated().map { LossRow(intervalEndStep: min(($0 + 1) * c.checkpointEvery, c.trainingSteps), meanLoss: $1) },
-                          to: "loss.csv")
+        try run.writeRows(LossRow.rows(summary.lossTrace, every: c.checkpointEvery, steps: c.trainingSteps, model: LossModel()), to: "loss.csv")
         // Snapshot grids of seed 0: rows = (sampler, chain), columns = snapshot steps.
         for (i, task) in tasks.enumerated() where task.seed == 0 {
             let r = runs[i]
@@ -515,15 +514,12 @@ struct HOE6OzakiImages: Experiment {
         ]
     }
 
-    /// A row of loss.csv: the mean training loss over one interval.
-    struct LossRow: DocumentedRow {
-        var intervalEndStep: Int, meanLoss: Double
-        enum CodingKeys: String, CodingKey { case intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
-        static let columns: [ColumnDoc] = [
-            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
-            .init("mean_loss", "1", "mean joint training loss (10·DSM-VR/σ² + D2SM-A, scaled by σ⁴) over the interval's minibatches"),
-        ]
+    /// loss.csv: one model, no model columns.
+    struct LossModel: LossTraceModel {
+        static let columns: [ColumnDoc] = []
+        static let lossDescription = "mean joint training loss (10·DSM-VR/σ² + D2SM-A, scaled by σ⁴) over the interval's minibatches"
     }
+    typealias LossRow = LossTraceRow<LossModel>
 
     /// The CSV files of a run.
     static let csvFiles = [

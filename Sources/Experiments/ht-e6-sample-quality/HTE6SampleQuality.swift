@@ -193,9 +193,7 @@ struct HTE6SampleQuality: Experiment {
             }
             for m in models { try run.publishModel(modelName(seed: m.seed, beta: m.beta), config: trainingConfig(seed: m.seed, beta: m.beta)) }
             for (m, s) in zip(models, summaries) {
-                lossRows += s.lossTrace.enumerated().map { i, l in
-                    LossRow(dataset: name, seed: m.seed, beta: m.beta, intervalEndStep: min((i + 1) * cs.checkpointEvery, cs.steps), meanLoss: l)
-                }
+                lossRows += LossRow.rows(s.lossTrace, every: cs.checkpointEvery, steps: cs.steps, model: LossModel(dataset: name, seed: m.seed, beta: m.beta))
             }
 
             let sigmaL = levels.sigmas[levels.sigmas.count - 1]
@@ -435,18 +433,17 @@ struct HTE6SampleQuality: Experiment {
         ]
     }
 
-    /// A row of loss.csv: one model's mean training loss over one interval.
-    struct LossRow: DocumentedRow {
-        var dataset: String, seed: Int, beta: Double, intervalEndStep: Int, meanLoss: Double
-        enum CodingKeys: String, CodingKey { case dataset, seed, beta, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+    /// loss.csv's model columns.
+    struct LossModel: LossTraceModel {
+        var dataset: String, seed: Int, beta: Double
         static let columns: [ColumnDoc] = [
             .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
             .init("seed", "index", "seed index k of the model"),
             .init("beta", "1", "GND shape β of the model's training noise"),
-            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
-            .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),
         ]
+        static let lossDescription = "mean GND-DSM training loss over the interval's minibatches"
     }
+    typealias LossRow = LossTraceRow<LossModel>
 
     /// A row of classifiers.csv: the classifier of one case.
     struct ClassifierRow: DocumentedRow {

@@ -204,9 +204,7 @@ struct ImageKitDemo: Experiment {
             SampleRow(chain: i, predictedClass: metrics.predictedClasses[i], nnDistanceTraining: metrics.nearestTrainingDistances[i],
                       divergedAtStep: samples.divergence.frozenAtStep[i])
         }, to: "samples.csv")
-        try run.writeRows(summary.lossTrace.enumerated().map { i, l in
-            LossRow(intervalEndStep: min((i + 1) * c.checkpointEvery, c.steps), meanLoss: l)
-        }, to: "loss.csv")
+        try run.writeRows(LossRow.rows(summary.lossTrace, every: c.checkpointEvery, steps: c.steps, model: LossModel()), to: "loss.csv")
 
         // Grids: samples (clamped to [0, 1]) and, for comparison, training images.
         let columns = min(10, c.samples)
@@ -282,15 +280,12 @@ struct ImageKitDemo: Experiment {
         ]
     }
 
-    /// A row of loss.csv: the mean training loss over one interval.
-    struct LossRow: DocumentedRow {
-        var intervalEndStep: Int, meanLoss: Double
-        enum CodingKeys: String, CodingKey { case intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
-        static let columns: [ColumnDoc] = [
-            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last one cut at the step count)"),
-            .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),
-        ]
+    /// loss.csv: one model, no model columns.
+    struct LossModel: LossTraceModel {
+        static let columns: [ColumnDoc] = []
+        static let lossDescription = "mean GND-DSM training loss over the interval's minibatches"
     }
+    typealias LossRow = LossTraceRow<LossModel>
 
     /// The CSV files of a run.
     static let csvFiles = [
