@@ -19,6 +19,8 @@
 #   make compare [ID=id]  hold full-scale reruns (results/full) against reference/full
 #   make ledger           the claims ledger of $(SCALE) (results/$(SCALE)/claims-ledger.*)
 #   make readme           the README's ledger section, from the full-scale results
+#   make format [FILES=…] apply .swift-format to FILES (default: the Swift files changed since main)
+#   make format-lint      count the lines that break .swift-format's rules, per rule (reports, never fails)
 #   make dist             the archive of the committed tree (dist/<name>-<rev>.tar.gz, git archive)
 #   make slurm            submit the grid at $(SCALE) to Slurm: a job array per experiment (one task
 #                         per work unit), a merge job after each, a ledger + paper job at the end
@@ -55,7 +57,7 @@ DATASETS    := data/fashion-mnist.h5 data/digits8x8.h5
 # this list against the sources.
 CLASSIFIER_EXPERIMENTS := ht-e5-class-balance ht-e6-sample-quality ho-e6-ozaki-images
 
-.PHONY: dist all setup build data classifiers image-kit-demo image-budget resample figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
+.PHONY: dist format format-lint all setup build data classifiers image-kit-demo image-budget resample figures tables ledger readme paper paper-reference verify compare test bench bench-peers bench-gemm-units clean clean-results replot slurm units $(EXPERIMENTS)
 
 all: figures tables
 
@@ -188,6 +190,18 @@ bench-peers: build
 # folder (results/ is not touched). Run on an otherwise idle machine.
 bench-gemm-units: build
 	scripts/gemm-before-after.sh $(BIN) .build/bench-gemm-units 2
+
+# The formatter configuration (issue 30): 4-space indentation, lines up to 140 characters,
+# layout rules only. The code base predates it; format what you touch.
+FILES ?= $(shell git diff --name-only --diff-filter=AM main -- '*.swift' 2>/dev/null)
+format:
+	@[ -n "$(FILES)" ] || { echo "make format: no Swift files changed since main (pass FILES=...)"; exit 0; }
+	$(SWIFT) format --in-place --configuration .swift-format $(FILES)
+
+format-lint:
+	@$(SWIFT) format lint --recursive --configuration .swift-format Sources Tests 2>&1 \
+	  | sed -n 's/.*warning: \[\([A-Za-z]*\)\].*/\1/p' | sort | uniq -c | sort -rn
+	@echo "lines over 140 characters: $$(find Sources Tests -name '*.swift' -exec cat {} + | awk 'length > 140' | wc -l)"
 
 clean-results:
 	rm -rf results

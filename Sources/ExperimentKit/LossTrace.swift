@@ -44,7 +44,9 @@ public struct LossTraceRow<Model: LossTraceModel>: DocumentedRow, Sendable {
 
     public static var columns: [ColumnDoc] {
         Model.columns + [
-            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
+            .init(
+                "interval_end_step", "count",
+                "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
             .init("mean_loss", "1", Model.lossDescription),
         ]
     }
