@@ -80,17 +80,16 @@ extension HTE5ClassBalance {
         ]
     }
 
-    /// A row of loss.csv: one model's mean training loss over one interval.
-    struct LossRow: DocumentedRow {
-        var seed: Int, beta: Double, intervalEndStep: Int, meanLoss: Double
-        enum CodingKeys: String, CodingKey { case seed, beta, intervalEndStep = "interval_end_step", meanLoss = "mean_loss" }
+    /// loss.csv's model columns.
+    struct LossModel: LossTraceModel {
+        var seed: Int, beta: Double
         static let columns: [ColumnDoc] = [
             .init("seed", "index", "seed index k of the model"),
             .init("beta", "1", "GND shape β of the model's training noise"),
-            .init("interval_end_step", "count", "last training step of the interval (every checkpointEvery steps, the last cut at the step count)"),
-            .init("mean_loss", "1", "mean GND-DSM training loss over the interval's minibatches"),
         ]
+        static let lossDescription = "mean GND-DSM training loss over the interval's minibatches"
     }
+    typealias LossRow = LossTraceRow<LossModel>
 
     /// A row of classifier.csv: one quantity about the classifier and the data.
     struct ClassifierRow: DocumentedRow {

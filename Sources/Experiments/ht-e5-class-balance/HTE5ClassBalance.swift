@@ -282,9 +282,7 @@ struct HTE5ClassBalance: TypedVerdicts {
         try run.writeRows(balance, to: "balance.csv")
         try run.writeRows(quality, to: "quality.csv")
         try run.writeRows(zip(models, summaries).flatMap { m, s in
-            s.lossTrace.enumerated().map { i, l in
-                LossRow(seed: m.seed, beta: m.beta, intervalEndStep: min((i + 1) * c.checkpointEvery, c.steps), meanLoss: l)
-            }
+            LossRow.rows(s.lossTrace, every: c.checkpointEvery, steps: c.steps, model: LossModel(seed: m.seed, beta: m.beta))
         }, to: "loss.csv")
         try run.writeRows([
             ClassifierRow(quantity: "ten_way_test_accuracy_all_classes", value: .number(classifier.record.testAccuracy)),
