@@ -97,50 +97,5 @@ extension ExperimentSmoke {
             #expect(abs(T.histogramDistance([0, 0, 0, 0], reference: [0.5, 0.5]) - 0.5) <= Tolerance.float64Ops)
             #expect(abs(T.histogramDistance([2, 2], reference: [0.25, 0.25, 0.5]) - 0.5) <= Tolerance.float64Ops)
         }
-
-        /// HO-C8 on hand-made chains: Ozaki makes more persistent switches at every stable c →
-        /// supported; a c where ULA diverged, or made speckle, is left out and listed; the own-best comparison picks
-        /// each sampler's smallest final distance among its stable steps.
-        @Test func claimsOnHandMadeRows() throws {
-            typealias T = HOE6OzakiImages
-            var c = T.Config()
-            c.stepRatios = [0.2, 2, 4]
-            var chains: [T.ChainRow] = [], mixing: [T.MixingRow] = []
-            for seed in 0..<2 {
-                for q in c.stepRatios {
-                    for (rule, extra) in [("ULA", 0), ("Ozaki-diagonal", 2)] {
-                        for kind in T.startKinds {
-                            for j in 0..<10 {
-                                let p = (j % 3) + extra
-                                chains.append(T.ChainRow(seed: seed, stepRatio: q, sampler: rule, start: kind, chain: j, switches: p + 1, switchesPer1000Steps: Double(p + 1),
-                                                         startClass: 0, finalClass: 0, persistentSwitches: p, persistentSwitchesPer1000Steps: Double(p)))
-                            }
-                            // ULA diverges at c = 2 and makes speckle (pixel precision 0.1) at c = 4.
-                            let diverged = rule == "ULA" && q == 2 ? 3 : 0
-                            let precision = rule == "ULA" && q == 4 ? 0.1 : 0.9
-                            let distance = rule == "ULA" ? (q == 0.2 ? 0.3 : 0.05) : (q == 4 ? 0.1 : 0.2)
-                            mixing.append(T.MixingRow(seed: seed, stepRatio: q, stepSize: q * 0.0625, sampler: rule, start: kind, switchesPerChain: 0, switchesPer1000Steps: 0,
-                                                      pooledClassEntropyNats: 0, divergedChainsAllStarts: diverged, persistentSwitchesPer1000Steps: 0, finalHistogramDistance: distance,
-                                                      pixelPrecisionFinal: precision))
-                        }
-                    }
-                }
-            }
-            let claim = T.claims(perChain: chains, mixing: mixing, config: c, seeds: 2, accuracy: 0.9, command: "make x")
-            #expect(claim.checks.count == 1 && claim.verdict == .supported)
-            #expect(abs(claim.checks[0].estimate.mean - 2) <= Tolerance.float64Ops && claim.checks[0].estimate.n == 40)
-            #expect(T.stableRatios(mixing, config: c) == ["ULA": [0.2], "Ozaki-diagonal": [0.2, 2, 4]])
-            #expect(claim.notes.contains("c = 2.0 (ULA 6 diverged, pixel precision 0.90; Ozaki-diagonal 0 diverged, pixel precision 0.90)"), "\(claim.notes)")
-            #expect(claim.notes.contains("c = 4.0 (ULA 0 diverged, pixel precision 0.10; Ozaki-diagonal 0 diverged"), "\(claim.notes)")
-            // ULA's only stable step is 0.2 (distance 0.3); Ozaki's best is c = 4 (0.1).
-            #expect(claim.notes.contains("ULA's best stable step c = 0.20 ends at distance 0.300") && claim.notes.contains("Ozaki's c = 4.0 at 0.100"), "\(claim.notes)")
-            // Fewer persistent switches for Ozaki → not supported.
-            let fewer = chains.map { r -> T.ChainRow in
-                var r = r
-                if r.sampler != "ULA" { r.persistentSwitches = 0; r.persistentSwitchesPer1000Steps = 0 }
-                return r
-            }
-            #expect(T.claims(perChain: fewer, mixing: mixing, config: c, seeds: 2, accuracy: 0.9, command: "make x").verdict == .notSupported)
-        }
     }
 }

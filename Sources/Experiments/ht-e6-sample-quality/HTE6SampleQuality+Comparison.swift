@@ -77,32 +77,6 @@ extension HTE6SampleQuality {
         return c
     }
 
-    /// A row of comparisons.csv: one metric of one (case, β ≠ 2) against β = 2.
-    struct ComparisonRow: DocumentedRow, Equatable {
-        var dataset: String, beta: Double, metric: String, seeds: Int
-        var meanBeta: Double, meanBeta2: Double
-        var seedsBetter: Int, seedsWorse: Int, ties: Int, pBetter: Double, pWorse: Double
-        var outcome: String
-        enum CodingKeys: String, CodingKey {
-            case dataset, beta, metric, seeds, meanBeta = "mean_beta", meanBeta2 = "mean_beta_2"
-            case seedsBetter = "seeds_better", seedsWorse = "seeds_worse", ties, pBetter = "p_better", pWorse = "p_worse", outcome
-        }
-        static let columns: [ColumnDoc] = [
-            .init("dataset", "text", "case: digits8x8 or fashion-mnist"),
-            .init("beta", "1", "GND shape β ≠ 2 compared with β = 2"),
-            .init("metric", "text", "the metric (the class-entropy gap is |class_entropy − the real images' class_entropy|)"),
-            .init("seeds", "count", "seeds paired (the same seed's β = 2 model)"),
-            .init("mean_beta", "metric units", "mean over seeds of the metric at β"),
-            .init("mean_beta_2", "metric units", "mean over seeds of the metric at β = 2"),
-            .init("seeds_better", "count", "seeds where β did better than β = 2 (lower or higher, by the metric's direction)"),
-            .init("seeds_worse", "count", "seeds where β did worse"),
-            .init("ties", "count", "seeds with equal values (dropped by the sign test)"),
-            .init("p_better", "probability", "one-sided exact sign-test p-value for β better"),
-            .init("p_worse", "probability", "one-sided exact sign-test p-value for β worse"),
-            .init("outcome", "text", "better / worse (p ≤ 0.05 one-sided, ours) / no difference shown / underpowered (fewer seeds than any test at 0.05 needs)"),
-        ]
-    }
-
     /// The secondary comparisons of every (case, β ≠ 2), paired by seed.
     static func comparisons(metrics: [MetricsRow], floors: [FloorRow], betas: [Double]) -> [ComparisonRow] {
         var out: [ComparisonRow] = []
