@@ -39,6 +39,14 @@ import Testing
         return blocks
     }
 
+    /// Issue 30: every experiment of the registry decides its verdicts as a pure function of typed
+    /// results (`TypedVerdicts`: readResults → claims → render), none at the tail of a render.
+    @Test func everyExperimentHasTypedVerdicts() {
+        for (id, command) in Self.commands where id != ImageKitDemo.experimentID {
+            #expect(command is any TypedVerdicts.Type, "\(id) does not conform to TypedVerdicts")
+        }
+    }
+
     @Test func everyOverrideShowsBothScales() {
         // Every experiment of the one list (ExperimentRegistry, issue 30), and the image-kit demo.
         #expect(Self.commands.map(\.0).sorted() == (ExperimentRegistry.all.map(\.id) + [ImageKitDemo.experimentID]).sorted())
