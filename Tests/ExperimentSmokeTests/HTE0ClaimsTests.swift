@@ -53,6 +53,18 @@ import Testing
         #expect(c[0].notes.contains("needs ≈ 2, 2, 2 seeds"))
     }
 
+    /// Pairs are matched by seed value, not by row position: with the rows in reverse order and
+    /// seed 7 missing from the β = 1 arm, β = 1's check holds the 19 seeds both arms share, and
+    /// every difference is still exactly `effect` ± spread (a positional pairing would mix
+    /// seeds and give other means).
+    @Test func pairsBySeedNotByRowPosition() {
+        let rows = Self.rows(effect: 0.10, spread: 0.0).reversed().filter { !($0.seed == 7 && $0.beta == 1) }
+        let c = Self.claims(Array(rows))[0]
+        let beta1 = c.checks.first { $0.statistic.hasPrefix("minority fraction(β = 1.00) ") }
+        #expect(beta1?.estimate.n == 19 && abs((beta1?.estimate.mean ?? 0) - 0.10) < 1e-12)
+        #expect(c.checks.filter { $0.statistic != beta1?.statistic }.allSatisfy { $0.estimate.n == 20 && abs($0.estimate.mean - 0.10) < 1e-12 })
+    }
+
     /// Ten points below β = 2 with the same small SD (smallest detectable effect 0.016 ≤ 0.05):
     /// not supported.
     @Test func notSupported() {

@@ -58,6 +58,17 @@ import Testing
     static func minorityChecks(_ c: ClaimResult) -> [ClaimCheck] { c.checks.filter { $0.statistic.hasPrefix("minority fraction") } }
     static func entropyChecks(_ c: ClaimResult) -> [ClaimCheck] { c.checks.filter { $0.statistic.hasPrefix("|H(") } }
 
+    /// Pairs need the same seeds, not only as many: with seed 3 missing from β = 1 and seed 4
+    /// from β = 2 (9 rows each), β = 1 gets no paired check (a positional pairing would mix seeds),
+    /// while β = 1.5 pairs the 9 seeds it shares with β = 2.
+    @Test func pairsOnlyTheSameSeeds() {
+        let rows = Self.balance(effect: 0.10, spread: 0.01).filter { !($0.seed == 3 && $0.beta == 1) && !($0.seed == 4 && $0.beta == 2) }
+            .filter { !($0.seed == 4 && $0.beta == 1.5) }
+        let m = Self.minorityChecks(Self.claim(rows))
+        #expect(!m.contains { $0.statistic.hasPrefix("minority fraction(β = 1.00) ") })
+        #expect(m.contains { $0.statistic.hasPrefix("minority fraction(β = 1.50) ") && $0.estimate.n == 9 })
+    }
+
     /// Every β < 2 ten points above β = 2 (SD 0.01): the minority differences (Bonferroni over
     /// 4 checks) are above 0 and the entropy gaps below 0 (0.31 is nearer ½ than 0.21):
     /// supported, with the gate passed.

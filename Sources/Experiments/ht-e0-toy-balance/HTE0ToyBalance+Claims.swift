@@ -17,10 +17,15 @@ extension HTE0ToyBalance {
         let reference = Arm(beta: 2, conditioned: false, noise: "laplace")
         guard let refIdx = groups[reference] else { return [] }
         let heavier = arms.filter { !$0.conditioned && $0.noise == "laplace" && $0.beta < 2 }
+        // Paired by seed value, not by row position: a seed missing from one arm drops out of
+        // that pair instead of shifting every later pair.
+        let referenceBySeed = Dictionary(refIdx.map { ($0.seed, $0) }, uniquingKeysWith: { first, _ in first })
+        func pairedDifferences(_ a: Arm) -> [Double] {
+            (groups[a] ?? []).compactMap { row in referenceBySeed[row.seed].map { row.minorityFraction - $0.minorityFraction } }
+        }
         let z = Stats.familyZ(heavier.count) / 1.96  // widen t-intervals to a Bonferroni family
         let checks = heavier.map { a -> ClaimCheck in
-            let diffs = zip(groups[a]!, refIdx).map { $0.0.minorityFraction - $0.1.minorityFraction }
-            let e = Stats.meanCI(diffs)
+            let e = Stats.meanCI(pairedDifferences(a))
             let h = e.halfWidth * z
             let widened = Estimate(mean: e.mean, low: e.mean - h, high: e.mean + h, n: e.n)
             return ClaimCheck(statistic: "minority fraction(β = \(Format.significant(a.beta, 3))) − minority fraction(β = 2), paired by seed (common random numbers), unconditioned MLP, Laplace Langevin noise",
@@ -30,7 +35,7 @@ extension HTE0ToyBalance {
         }
         let seeds = refIdx.count
         // Seeds needed for 80 % power at 5 pp with the observed SD of the paired differences.
-        let sds = heavier.map { a in Stats.standardDeviation(zip(groups[a]!, refIdx).map { $0.0.minorityFraction - $0.1.minorityFraction }) }
+        let sds = heavier.map { a in Stats.standardDeviation(pairedDifferences(a)) }
         let zSum = Stats.familyZ(heavier.count) + 0.8416212335729143
         let needed = sds.map { Int((pow(zSum * $0 / Self.smallestEffectOfInterest, 2)).rounded(.up)) }
         let powerNote = " Power (issue 17): with the observed SD of the paired differences (\(sds.map { Format.significant(100 * $0, 3) }.joined(separator: ", ")) pp for β = \(heavier.map { Format.significant($0.beta, 3) }.joined(separator: ", "))), 80 % power at \(Format.significant(100 * Self.smallestEffectOfInterest, 2)) pp needs ≈ \(needed.map(String.init).joined(separator: ", ")) seeds; a check that cannot see 5 pp reads inconclusive, not \"not supported\"."

@@ -227,7 +227,8 @@ extension HTE5ClassBalance {
             let reference = rows(a, 2)
             for bb in c.betas where bb < 2 {
                 let idx = rows(a, bb)
-                guard idx.count == reference.count, !idx.isEmpty else { continue }
+                // Paired by seed: both in seed order, and the same seeds (not only as many).
+                guard idx.map(\.seed) == reference.map(\.seed), !idx.isEmpty else { continue }
                 pairs.append(PairedDifference(
                     arm: a, beta: bb, seeds: idx.count,
                     minority: Stats.meanCI(zip(idx, reference).map { $0.0.minorityFraction - $0.1.minorityFraction }),
