@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs our training steps and the peers' twins interleaved in one run (ours, JAX MLP, ours U-Net,
-# PyTorch U-Net; at 1 thread, then 2; ROUNDS times), then prints best and median step times and
+# PyTorch U-Net, then the U-Net sampling forward, ours and PyTorch's no_grad, at widths 16 and 32
+# and batches 64 and 250; at 1 thread, then 2; ROUNDS times), then prints best and median step times and
 # the ratios ours / theirs. One-thread runs are pinned to one core with taskset, every program alike.
 #
 #   tools/peers/bench-peers.sh [BIN] [VENV] [ROUNDS]     (make bench-peers)
@@ -23,6 +24,11 @@ for r in $(seq "$ROUNDS"); do
     "${pin[@]}" "$PY" "$DIR/mlp_jax.py" --threads "$t" --steps 50 --warmup 20 --repeats 5 2>/dev/null | grep '^RESULT' >>"$OUT"
     "${pin[@]}" "$BIN/bench" --networks unet --threads "$t" | grep '^RESULT' >>"$OUT"
     "${pin[@]}" "$PY" "$DIR/unet_torch.py" --threads "$t" | grep '^RESULT' >>"$OUT"
+    # The sampling forward (issue 32): widths 16 and 32, batches 64 and 250, ours then PyTorch's.
+    "${pin[@]}" "$BIN/bench" --networks unet-forward --threads "$t" | grep '^RESULT' >>"$OUT"
+    for c in 16 32; do for b in 64 250; do
+      "${pin[@]}" "$PY" "$DIR/unet_torch.py" --mode forward --threads "$t" --channels "$c" --batch "$b" --steps 3 | grep '^RESULT' >>"$OUT"
+    done; done
     echo "  round $r, $t thread(s) done; load $(cut -d' ' -f1-3 /proc/loadavg)"
   done
 done
@@ -36,8 +42,8 @@ awk '
   END {
     printf "| step | threads | ours best / median (ms) | peer | peer best / median (ms) | ratio ours/peer (median) |\n"
     printf "| --- | --- | --- | --- | --- | --- |\n"
-    split("mlp:mlp-jax:JAX unet:unet-torch:PyTorch", pairs, " ")
-    for (p in pairs) { split(pairs[p], q, ":");
+    n = split("mlp:mlp-jax:JAX unet:unet-torch:PyTorch unetfwd-c16-b64:unetfwd-c16-b64-torch:PyTorch unetfwd-c16-b250:unetfwd-c16-b250-torch:PyTorch unetfwd-c32-b64:unetfwd-c32-b64-torch:PyTorch unetfwd-c32-b250:unetfwd-c32-b250-torch:PyTorch", pairs, " ")
+    for (p = 1; p <= n; p++) { split(pairs[p], q, ":");
       for (t = 1; t <= 2; t++) { o = q[1] "-ours " t; e = q[2] " " t;
         if ((o in best) && (e in best))
           printf "| %s | %d | %.2f / %.2f | %s | %.2f / %.2f | %.2f |\n", q[1], t, best[o], median(med[o]), q[3], best[e], median(med[e]), median(med[o]) / median(med[e]) } }

@@ -4,6 +4,10 @@ Same network (C base channels, GroupNorm(8) + SiLU residual blocks, output divid
 batch of 28x28 uniform stand-in images, one sigma per example from the 10-level geometric ladder
 1 .. 0.01, loss 1/2 mean_b ||sigma_b s(x~_b) + z_b||^2, Adam (lr 1e-4). Prints one line
 "RESULT unet-torch <threads> <best ms> <median ms>". Not run by CI.
+
+--mode forward times the sampling forward instead (issue 32): one forward under
+torch.no_grad(), sigmas cycling over the ladder, as `bench --networks unet-forward`; it prints
+"RESULT unetfwd-c<C>-b<B>-torch <threads> <best ms> <median ms>".
 """
 import argparse
 import statistics
@@ -64,6 +68,7 @@ def main():
     p.add_argument("--steps", type=int, default=1)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--mode", choices=["step", "forward"], default="step")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -83,6 +88,14 @@ def main():
         opt.step()
         return loss
 
+    if a.mode == "forward":
+        net.eval()
+        sigmas = ladder[torch.arange(a.batch) % 10]
+
+        def step():
+            with torch.no_grad():
+                return net(x, sigmas)
+
     for _ in range(a.warmup):
         step()
     times = []
@@ -92,7 +105,8 @@ def main():
             step()
         times.append((time.perf_counter() - t0) / a.steps * 1e3)
     print(f"torch {torch.__version__}, {count} parameters, threads {torch.get_num_threads()}")
-    print(f"RESULT unet-torch {a.threads} {min(times):.3f} {statistics.median(times):.3f}")
+    name = "unet-torch" if a.mode == "step" else f"unetfwd-c{a.channels}-b{a.batch}-torch"
+    print(f"RESULT {name} {a.threads} {min(times):.3f} {statistics.median(times):.3f}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 // backward-weights (the first convolution's backward-data included, as the step computes it);
 // GroupNorm, SiLU, upsampling, concatenation and Adam are not counted.
 import NeuralNet
+import Foundation
 import TensorCore
 
 /// Forward convolution flops of the last forward of `net`.
@@ -86,5 +87,42 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
         print("    total            \(fmt(ms.reduce(0, +), 2).leftPadding(8)) ms   (conv flops per step \(fmt(3 * forwardFlops / 1e9, 2)) GFLOP)")
         print("  final loss \(fmt(problem.lastLoss, 4))")
         print("RESULT unet-ours \(t) \(fmt(stepTimes.min()!, 3)) \(fmt(median(stepTimes), 3))")
+    }
+}
+
+/// Issue 32, part 3: the sampling forward, where the image budget goes (annealed Langevin calls
+/// the network T·L times per chain batch): one U-Net forward without gradients, as the samplers
+/// run it (a fresh network stands in for the EMA weights: same shapes, same work), per width and
+/// batch, best and median of `repeats` × `steps` forwards. Prints "RESULT unetfwd-c<C>-b<B>-ours
+/// <threads> <best ms> <median ms>" for tools/peers/bench-peers.sh.
+func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64) {
+    print("")
+    print("bench: U-Net sampling forward (no gradients), \(side)×\(side), float32; oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
+    for t in threadCounts {
+        Parallel.configure(threads: t, libraryThreads: t)
+        let peak = sgemmReferenceRate(repeats: 5)
+        print("")
+        print("threads \(t)  (load average \(loadAverage())); oneDNN SGEMM 128×784·784×512 (reference rate): \(fmt(peak, 1)) GFLOP/s")
+        for c in widths {
+            for b in batches {
+                var rng = Xoshiro256(seed: seed)
+                let net = UNet<Float>(baseChannels: c, outputChannels: 1, using: &rng)
+                let x = Tensor<Float>.randomUniform([b, 1, side, side], lower: 0, upper: 1, using: &rng)
+                let ladder = (0..<10).map { Float(pow(10, -2 * Double($0) / 9)) }
+                let sigmas = Tensor<Float>(shape: [b], scalars: (0..<b).map { ladder[$0 % 10] })
+                var y = Tensor<Float>(shape: [0])
+                for _ in 0..<max(1, warmup) { net.forward(x, sigmas: sigmas, into: &y) }
+                let flops = convolutionFlops(net)
+                var times: [Double] = []
+                for _ in 0..<repeats {
+                    let t0 = nowNanoseconds()
+                    for _ in 0..<steps { net.forward(x, sigmas: sigmas, into: &y) }
+                    times.append(Double(nowNanoseconds() - t0) / Double(steps) / 1e6)
+                }
+                let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
+                print("  C = \(c), batch \(b): best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image")
+                print("RESULT unetfwd-c\(c)-b\(b)-ours \(t) \(fmt(best, 3)) \(fmt(median(times), 3))")
+            }
+        }
     }
 }

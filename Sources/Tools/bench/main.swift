@@ -370,8 +370,8 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var experiment = false
     @Flag(help: "Time Float32 GEMM shape classes on OpenBLAS and oneDNN instead of the training steps.")
     var gemmShapes = false
-    @Option(help: "Comma-separated networks to time: mlp, unet.")
-    var networks: String = "mlp,unet"
+    @Option(help: "Comma-separated networks to time: mlp, unet (training steps), unet-forward (the sampling forward, issue 32).")
+    var networks: String = "mlp,unet,unet-forward"
     @Option(help: "U-Net Float32 convolutions: oneDNN (its layouts, reorders), oneDNNPlain (NCHW) or im2col.")
     var convolution: String = "oneDNN"
     @Flag(help: "Check that two fresh runs of 2 U-Net (C = 8, batch 16) and 2 MLP steps give bit-identical parameters at each thread count, then exit.")
@@ -386,6 +386,12 @@ struct Bench: ParsableCommand {
     var unetWarmup: Int = 1
     @Option(help: "U-Net timed repeats (best and median are reported).")
     var unetRepeats: Int = 3
+    @Option(help: "Sampling forward: comma-separated widths C.")
+    var forwardWidths: String = "16,32"
+    @Option(help: "Sampling forward: comma-separated batch sizes.")
+    var forwardBatches: String = "64,250"
+    @Option(help: "Sampling forward: timed forwards per repeat.")
+    var forwardSteps: Int = 3
 
     func runExperiment() {
         for t in [1, 2, 1, 2] {
@@ -418,8 +424,13 @@ struct Bench: ParsableCommand {
         OneDNN.float32GEMMBackend = backend
         if verifyDeterminism { try runDeterminismCheck(threadCounts); return }
         let selected = Set(networks.split(separator: ",").map { String($0.filter { $0 != " " }) })
-        guard !selected.isEmpty, selected.isSubset(of: ["mlp", "unet"]) else {
-            throw ValidationError("--networks must list mlp and/or unet, got \(networks)")
+        guard !selected.isEmpty, selected.isSubset(of: ["mlp", "unet", "unet-forward"]) else {
+            throw ValidationError("--networks must list mlp, unet and/or unet-forward, got \(networks)")
+        }
+        let forwardWidthList = forwardWidths.split(separator: ",").compactMap { Int(String($0.filter { $0 != " " })) }
+        let forwardBatchList = forwardBatches.split(separator: ",").compactMap { Int(String($0.filter { $0 != " " })) }
+        guard !forwardWidthList.isEmpty, !forwardBatchList.isEmpty, (forwardWidthList + forwardBatchList).allSatisfy({ $0 >= 1 }), forwardSteps >= 1 else {
+            throw ValidationError("--forward-widths and --forward-batches must list positive integers and --forward-steps be positive, got \(forwardWidths), \(forwardBatches), \(forwardSteps)")
         }
         guard let convBackend = ConvolutionBackend(rawValue: convolution) else {
             throw ValidationError("--convolution must be oneDNN, oneDNNPlain or im2col, got \(convolution)")
@@ -428,6 +439,10 @@ struct Bench: ParsableCommand {
         if selected.contains("unet") {
             runUNet(threadCounts: threadCounts, channels: channels, side: 28, batch: batch, steps: unetSteps,
                     warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler, backend: convBackend)
+        }
+        if selected.contains("unet-forward") {
+            runUNetForward(threadCounts: threadCounts, widths: forwardWidthList, batches: forwardBatchList, side: 28, steps: forwardSteps,
+                           warmup: unetWarmup, repeats: unetRepeats, seed: seed)
         }
     }
 
