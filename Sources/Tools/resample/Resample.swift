@@ -21,7 +21,7 @@ struct Resample: ParsableCommand {
     @Option(help: "Folder of shipped model files (*.h5).") var models: String
     @Option(help: "First export the training checkpoints (*.h5) of this folder (a result's models/) into --models as shipped models.") var exportFrom: String?
     @Flag(help: "Only export (with --export-from); draw nothing.") var exportOnly = false
-    @Option(help: "Output folder (written: samples.png, samples.json).") var out: String = ""
+    @Option(help: "Output folder (written: samples.png and samples.json, or samples-<H>x<W>.* per image size).") var out: String = ""
     @Option(parsing: .unconditional, help: "Chains per model.") var samples = 10
     @Option(parsing: .unconditional, help: "Langevin steps per noise level T.") var langevinSteps = 100
     @Option(parsing: .unconditional, help: "ε/σ_L² (ε_i = ratio·σ_i²).") var stepRatio = 0.2
@@ -61,27 +61,32 @@ struct Resample: ParsableCommand {
                 throw ValidationError("--models \(models): holds both annealed score networks and one-σ second-order networks; resample one experiment's models at a time")
             }
             let loaded = try names.map { try ShippedModel.load(folder.appendingPathComponent($0)) }
-            let shape = (loaded[0].config.height, loaded[0].config.width)
-            guard loaded.allSatisfy({ ($0.config.height, $0.config.width) == shape }) else {
-                throw ValidationError("--models \(models): the models have different image sizes; resample one experiment's models at a time")
-            }
-            let rows = try parallelMap(loaded.count, threads: threads) { k -> [Float] in
-                let (model, config) = loaded[k]
-                let sigmaL = config.levels.sigmas[config.levels.sigmas.count - 1]
-                let sampling = ImageSamplingConfig(stepSize: stepRatio * sigmaL * sigmaL, stepsPerLevel: langevinSteps, noise: .gaussian,
-                                                   finalDenoise: true, batchSize: samples)
-                return ImageSampler.sample(model: model, config: sampling, count: samples, seed: seed).clamped().images.scalars
-            }
-            let panels = Tensor<Float>(shape: [loaded.count * samples, shape.0 * shape.1], scalars: rows.flatMap { $0 })
-            let grid = LabelledImageGrid(
-                rows: GridAxis(name: "model", labels: names.map { String($0.dropLast(3)) }),
-                columns: GridAxis(name: "chain", labels: (0..<samples).map(String.init)),
-                panelHeight: shape.0, panelWidth: shape.1,
-                title: "resampled from the shipped models in \(models): Gaussian Langevin, T = \(langevinSteps), ε_i = \(stepRatio)·σ_i², seed \(seed)")
+            // One grid per image size: an experiment may ship models of two data sets (HT-E6:
+            // 8×8 digits and 28×28 Fashion-MNIST). One size writes samples.png; several write
+            // samples-<H>x<W>.png each.
+            let sizes = Dictionary(grouping: loaded.indices) { "\(loaded[$0].config.height)x\(loaded[$0].config.width)" }
             let target = URL(fileURLWithPath: out)
             try AtomicFile.createFolder(target)
-            try grid.write(panels, name: "samples", in: target)
-            print("resample: \(names.count) model(s) × \(samples) chains -> \(target.appendingPathComponent("samples.png").path)")
+            for size in sizes.keys.sorted() {
+                let members = sizes[size]!
+                let shape = (loaded[members[0]].config.height, loaded[members[0]].config.width)
+                let rows = try parallelMap(members.count, threads: threads) { k -> [Float] in
+                    let (model, config) = loaded[members[k]]
+                    let sigmaL = config.levels.sigmas[config.levels.sigmas.count - 1]
+                    let sampling = ImageSamplingConfig(stepSize: stepRatio * sigmaL * sigmaL, stepsPerLevel: langevinSteps, noise: .gaussian,
+                                                       finalDenoise: true, batchSize: samples)
+                    return ImageSampler.sample(model: model, config: sampling, count: samples, seed: seed).clamped().images.scalars
+                }
+                let panels = Tensor<Float>(shape: [members.count * samples, shape.0 * shape.1], scalars: rows.flatMap { $0 })
+                let grid = LabelledImageGrid(
+                    rows: GridAxis(name: "model", labels: members.map { String(names[$0].dropLast(3)) }),
+                    columns: GridAxis(name: "chain", labels: (0..<samples).map(String.init)),
+                    panelHeight: shape.0, panelWidth: shape.1,
+                    title: "resampled from the shipped models in \(models): Gaussian Langevin, T = \(langevinSteps), ε_i = \(stepRatio)·σ_i², seed \(seed)")
+                let name = sizes.count == 1 ? "samples" : "samples-\(size)"
+                try grid.write(panels, name: name, in: target)
+                print("resample: \(members.count) model(s) × \(samples) chains -> \(target.appendingPathComponent("\(name).png").path)")
+            }
         } catch let e as ValidationError {
             throw e
         } catch let e as ExitCode {
