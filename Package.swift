@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Reporting", "TestSupport"], swiftSettings: v5),
         .testTarget(
             name: "ExperimentSmokeTests",
-            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "image-kit-demo", "image-budget", "DataIO", "SampleMetrics"]
+            dependencies: ["ExperimentKit", "NeuralNet", "TestSupport", "image-kit-demo", "image-budget", "resample", "DataIO", "SampleMetrics"]
                 + experiments.map { .target(name: $0.id) }, swiftSettings: v5),
         .testTarget(name: "ExperimentKitTests", dependencies: ["ExperimentKit", "Reporting", "NeuralNet", "ScoreKit", "TensorCore", "DataIO", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: v5),
     ] + experimentTargets
