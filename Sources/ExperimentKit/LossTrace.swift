@@ -1,8 +1,7 @@
 // One row type for every image experiment's loss.csv (issue 30: it was declared five times, each
 // computing the interval ends itself). A row is the model's identifying columns (an experiment's
-// `LossTraceModel`: seed, β, data set, …, or an empty struct for a single model), then the interval's last step and mean loss.
-// The CSV columns are the same as before: the model's fields first, then interval_end_step and
-// mean_loss.
+// `LossTraceModel`: seed, β, data set, …, or an empty struct for a single model), then the
+// interval's last step and mean loss: the same CSV columns as before.
 
 /// The columns that identify which model a loss trace belongs to, and what its loss is.
 public protocol LossTraceModel: Codable, Sendable {

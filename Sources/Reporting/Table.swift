@@ -103,29 +103,24 @@ public struct Table: Sendable, Equatable {
         if breaksAcrossPages || rows.count > Table.longTableRows {
             // Not shrunk: printed at the surrounding font. One wider than the line is split into
             // 2, 3 or 4 longtables of consecutive columns (each repeating the first), the fewest
-            // whose widest part fits the line, measured by LaTeX as below.
-            let whole = longTables(parts: [all], spec: spec)
-            guard !splits.isEmpty else { return whole }
-            var out = "\\begingroup\n\\sbox0{\(tabular(columns: all, spec: spec))}\\xdef\\reporttablewidth{\\the\\wd0}%\n"
-            for (i, parts) in splits.enumerated() where i < splits.count - 1 {
-                out += "\\gdef\\reporttablewidest\(Table.letter(i)){0pt}%\n"
-                for p in parts {
-                    out += "\\sbox0{\(tabular(columns: p, spec: nil))}\\ifdim\\wd0>\\reporttablewidest\(Table.letter(i))\\relax\\xdef\\reporttablewidest\(Table.letter(i)){\\the\\wd0}\\fi\n"
-                }
-            }
-            out += "\\endgroup\n"
-            var body = longTables(parts: splits.last!, spec: nil)
-            for i in (0..<(splits.count - 1)).reversed() {
-                body = "\\ifdim\\reporttablewidest\(Table.letter(i))>\\linewidth\\relax\n" + body + "\\else\n" + longTables(parts: splits[i], spec: nil) + "\\fi\n"
-            }
-            return out + "\\ifdim\\reporttablewidth>\\linewidth\\relax\n" + body + "\\else\n" + whole + "\\fi\n"
+            // whose widest part fits the line.
+            guard !splits.isEmpty else { return longTables(parts: [all], spec: spec) }
+            return measuredChoice(all: all, spec: spec, splits: splits, font: "", limitSetup: "", limit: "\\linewidth", print: longTables)
         }
-        // Measured first, outside any float, at the table's font: the full tabular and every
-        // split's widest part, kept in global macros (typesetting may reuse scratch registers).
-        var out = "\\begingroup\\small\n"
-        out += "\\sbox0{\(tabular(columns: all, spec: spec))}\\xdef\\reporttablewidth{\\the\\wd0}%\n"
         // The widest tabular that still prints at the minimum font: font size × line width / minimum.
-        out += "\\dimen2=\\csname f@size\\endcsname\\linewidth \\divide\\dimen2 by \(Int(Table.minimumPrintedFontPoints))\\relax\\xdef\\reporttablelimit{\\the\\dimen2}%\n"
+        let limit = "\\dimen2=\\csname f@size\\endcsname\\linewidth \\divide\\dimen2 by \(Int(Table.minimumPrintedFontPoints))\\relax\\xdef\\reporttablelimit{\\the\\dimen2}%\n"
+        return measuredChoice(all: all, spec: spec, splits: splits, font: "\\small", limitSetup: limit, limit: "\\reporttablelimit", print: float)
+    }
+
+    /// Measures, outside any float and at `font`, the full tabular and every split's widest part
+    /// (kept in global macros: typesetting may reuse scratch registers), then prints with `print`
+    /// the whole table when it is within `limit`, else the fewest parts whose widest is; the last
+    /// split is printed whatever its width (the check reports it).
+    func measuredChoice(all: [Int], spec: String, splits: [[[Int]]], font: String, limitSetup: String, limit: String,
+                        print: ([[Int]], String?) -> String) -> String {
+        var out = "\\begingroup\(font)\n"
+        out += "\\sbox0{\(tabular(columns: all, spec: spec))}\\xdef\\reporttablewidth{\\the\\wd0}%\n"
+        out += limitSetup
         for (i, parts) in splits.enumerated() where i < splits.count - 1 {
             out += "\\gdef\\reporttablewidest\(Table.letter(i)){0pt}%\n"
             for p in parts {
@@ -133,16 +128,13 @@ public struct Table: Sendable, Equatable {
             }
         }
         out += "\\endgroup\n"
-        let whole = float(parts: [all], spec: spec)
-        guard !splits.isEmpty else { return out + whole }
-        // The fewest parts whose widest fits; the last split is printed whatever its width (the
-        // check reports it).
-        var body = float(parts: splits.last!, spec: nil)
+        let whole = print([all], spec)
+        guard let last = splits.last else { return out + whole }
+        var body = print(last, nil)
         for i in (0..<(splits.count - 1)).reversed() {
-            body = "\\ifdim\\reporttablewidest\(Table.letter(i))>\\reporttablelimit\\relax\n" + body + "\\else\n" + float(parts: splits[i], spec: nil) + "\\fi\n"
+            body = "\\ifdim\\reporttablewidest\(Table.letter(i))>\(limit)\\relax\n" + body + "\\else\n" + print(splits[i], nil) + "\\fi\n"
         }
-        out += "\\ifdim\\reporttablewidth>\\reporttablelimit\\relax\n" + body + "\\else\n" + whole + "\\fi\n"
-        return out
+        return out + "\\ifdim\\reporttablewidth>\(limit)\\relax\n" + body + "\\else\n" + whole + "\\fi\n"
     }
 
     /// One `longtable` per part (header repeated on every page): the first with the caption and
