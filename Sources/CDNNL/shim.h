@@ -14,6 +14,7 @@
 #define CDNNL_SHIM_H
 #include <dnnl.h>
 #include <string.h>
+#include <time.h>
 
 /// Sets the OpenMP team size of parallel regions started from the calling thread (libgomp).
 void omp_set_num_threads(int n);
@@ -51,15 +52,26 @@ static inline void cdnnl_port_destroy(cdnnl_port *p) {
     memset(p, 0, sizeof *p);
 }
 
-static inline dnnl_status_t cdnnl_port_reorder(cdnnl_port *p, dnnl_stream_t s, int is_output) {
+static inline uint64_t cdnnl_now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/// Runs the port's reorder; when `ns` is not NULL, adds its wall time to *ns (the CPU engine
+/// executes a primitive before `dnnl_primitive_execute` returns).
+static inline dnnl_status_t cdnnl_port_reorder(cdnnl_port *p, dnnl_stream_t s, int is_output, uint64_t *ns) {
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, is_output ? p->inner : p->user}, {DNNL_ARG_TO, is_output ? p->user : p->inner}};
-    return dnnl_primitive_execute(p->reorder, s, 2, args);
+    uint64_t t0 = ns ? cdnnl_now_ns() : 0;
+    dnnl_status_t st = dnnl_primitive_execute(p->reorder, s, 2, args);
+    if (ns) *ns += cdnnl_now_ns() - t0;
+    return st;
 }
 
 /// Points the port at `data` and, for an input in a blocked layout, reorders it in.
-static inline dnnl_status_t cdnnl_port_in(cdnnl_port *p, dnnl_stream_t s, const float *data) {
+static inline dnnl_status_t cdnnl_port_in(cdnnl_port *p, dnnl_stream_t s, const float *data, uint64_t *ns) {
     CDNNL_TRY(dnnl_memory_set_data_handle(p->user, (void *)data));
-    return p->reorder ? cdnnl_port_reorder(p, s, 0) : dnnl_success;
+    return p->reorder ? cdnnl_port_reorder(p, s, 0, ns) : dnnl_success;
 }
 
 /// Points the port at `data` (before the primitive runs).
@@ -68,8 +80,8 @@ static inline dnnl_status_t cdnnl_port_bind(cdnnl_port *p, float *data) {
 }
 
 /// For an output in a blocked layout, reorders the result out into the bound plain buffer.
-static inline dnnl_status_t cdnnl_port_out(cdnnl_port *p, dnnl_stream_t s) {
-    return p->reorder ? cdnnl_port_reorder(p, s, 1) : dnnl_success;
+static inline dnnl_status_t cdnnl_port_out(cdnnl_port *p, dnnl_stream_t s, uint64_t *ns) {
+    return p->reorder ? cdnnl_port_reorder(p, s, 1, ns) : dnnl_success;
 }
 
 /// Primitives and argument ports of one convolution shape.
@@ -81,7 +93,11 @@ typedef struct cdnnl_conv {
     cdnnl_port w_src, w_ddst, w_dw;        // backward-weights
     dnnl_memory_t bias;                    // plain [oc], shared by forward and backward-weights
     int reuse_src, reuse_ddst;             // backward-weights reads forward's / backward-data's copies
+    int profile;                           // when set, reorder_ns accumulates the reorders' wall time
+    uint64_t reorder_ns;
 } cdnnl_conv;
+
+#define CDNNL_NS(c) ((c)->profile ? &(c)->reorder_ns : NULL)
 
 static inline const dnnl_memory_desc_t *cdnnl_md(dnnl_primitive_desc_t pd, dnnl_query_t what) {
     return dnnl_primitive_desc_query_md(pd, what, 0);
@@ -168,27 +184,27 @@ static inline int cdnnl_conv_is_blocked(const cdnnl_conv *c) { return c->f_src.r
 /// dst [n, oc, oh, ow] = conv(src, weights) + bias.
 static inline dnnl_status_t cdnnl_conv_forward(cdnnl_conv *c, dnnl_stream_t s,
     const float *src, const float *weights, const float *bias, float *dst) {
-    CDNNL_TRY(cdnnl_port_in(&c->f_src, s, src));
-    CDNNL_TRY(cdnnl_port_in(&c->f_w, s, weights));
+    CDNNL_TRY(cdnnl_port_in(&c->f_src, s, src, CDNNL_NS(c)));
+    CDNNL_TRY(cdnnl_port_in(&c->f_w, s, weights, CDNNL_NS(c)));
     CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, (void *)bias));
     CDNNL_TRY(cdnnl_port_bind(&c->f_dst, dst));
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->f_src.inner}, {DNNL_ARG_WEIGHTS, c->f_w.inner},
                                {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->f_dst.inner}};
     CDNNL_TRY(dnnl_primitive_execute(c->fwd, s, 4, args));
-    CDNNL_TRY(cdnnl_port_out(&c->f_dst, s));
+    CDNNL_TRY(cdnnl_port_out(&c->f_dst, s, CDNNL_NS(c)));
     return dnnl_stream_wait(s);
 }
 
 /// diff_src [n, ic, ih, iw] = conv backward-data of diff_dst (overwrites diff_src).
 static inline dnnl_status_t cdnnl_conv_backward_data(cdnnl_conv *c, dnnl_stream_t s,
     const float *diff_dst, const float *weights, float *diff_src) {
-    CDNNL_TRY(cdnnl_port_in(&c->d_ddst, s, diff_dst));
-    CDNNL_TRY(cdnnl_port_in(&c->d_w, s, weights));
+    CDNNL_TRY(cdnnl_port_in(&c->d_ddst, s, diff_dst, CDNNL_NS(c)));
+    CDNNL_TRY(cdnnl_port_in(&c->d_w, s, weights, CDNNL_NS(c)));
     CDNNL_TRY(cdnnl_port_bind(&c->d_dsrc, diff_src));
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, c->d_ddst.inner}, {DNNL_ARG_WEIGHTS, c->d_w.inner},
                                {DNNL_ARG_DIFF_SRC, c->d_dsrc.inner}};
     CDNNL_TRY(dnnl_primitive_execute(c->bwd_data, s, 3, args));
-    CDNNL_TRY(cdnnl_port_out(&c->d_dsrc, s));
+    CDNNL_TRY(cdnnl_port_out(&c->d_dsrc, s, CDNNL_NS(c)));
     return dnnl_stream_wait(s);
 }
 
@@ -198,17 +214,18 @@ static inline dnnl_status_t cdnnl_conv_backward_data(cdnnl_conv *c, dnnl_stream_
 static inline dnnl_status_t cdnnl_conv_backward_weights(cdnnl_conv *c, dnnl_stream_t s,
     const float *src, const float *diff_dst, float *diff_weights, float *diff_bias, int after_backward_data) {
     dnnl_memory_t src_mem, ddst_mem;
-    if (c->reuse_src) { src_mem = c->f_src.inner; } else { CDNNL_TRY(cdnnl_port_in(&c->w_src, s, src)); src_mem = c->w_src.inner; }
+    if (c->reuse_src) { src_mem = c->f_src.inner; } else { CDNNL_TRY(cdnnl_port_in(&c->w_src, s, src, CDNNL_NS(c))); src_mem = c->w_src.inner; }
     if (c->reuse_ddst && after_backward_data) { ddst_mem = c->d_ddst.inner; }
-    else { CDNNL_TRY(cdnnl_port_in(&c->w_ddst, s, diff_dst)); ddst_mem = c->w_ddst.inner; }
+    else { CDNNL_TRY(cdnnl_port_in(&c->w_ddst, s, diff_dst, CDNNL_NS(c))); ddst_mem = c->w_ddst.inner; }
     CDNNL_TRY(cdnnl_port_bind(&c->w_dw, diff_weights));
     CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, diff_bias));
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_DIFF_DST, ddst_mem},
                                {DNNL_ARG_DIFF_WEIGHTS, c->w_dw.inner}, {DNNL_ARG_DIFF_BIAS, c->bias}};
     CDNNL_TRY(dnnl_primitive_execute(c->bwd_weights, s, 4, args));
-    CDNNL_TRY(cdnnl_port_out(&c->w_dw, s));
+    CDNNL_TRY(cdnnl_port_out(&c->w_dw, s, CDNNL_NS(c)));
     return dnnl_stream_wait(s);
 }
 
 #undef CDNNL_TRY
+#undef CDNNL_NS
 #endif

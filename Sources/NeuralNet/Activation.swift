@@ -65,6 +65,8 @@ public final class Activation<Scalar: TensorScalar>: Layer {
 
     /// output = f(input), any shape; caches f'(input).
     public func forward(_ input: Tensor<Scalar>, into output: inout Tensor<Scalar>) {
+        let started = LayerProfile.start()
+        defer { LayerProfile.stop(.activation, started) }
         ensureShape(&output, input.shape)
         ensureShape(&derivative, input.shape)
         let n = input.count
@@ -83,6 +85,8 @@ public final class Activation<Scalar: TensorScalar>: Layer {
         input: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dInput: inout Tensor<Scalar>,
         accumulateParameterGradients: Bool = true
     ) {
+        let started = LayerProfile.start()
+        defer { LayerProfile.stop(.activation, started) }
         precondition(dOutput.count == derivative.count, "Activation.backward: dOutput \(dOutput.shape) does not match the last forward \(derivative.shape)")
         ensureShape(&dInput, dOutput.shape)
         let n = dOutput.count

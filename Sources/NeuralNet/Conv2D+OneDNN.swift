@@ -65,18 +65,42 @@ final class DNNLConvolutionPlan {
     /// True when the primitives work on blocked layouts (reorders in use).
     var isBlocked: Bool { cdnnl_conv_is_blocked(&conv) != 0 }
 
+    /// Turns the shim's reorder timing on or off to match `LayerProfile.isEnabled`, and returns
+    /// the call's start time for `endProfile` (0 when off).
+    @inline(__always) private func beginProfile() -> UInt64 {
+        let on: Int32 = LayerProfile.isEnabled ? 1 : 0
+        if conv.profile != on { conv.profile = on }
+        conv.reorder_ns = 0
+        return LayerProfile.start()
+    }
+
+    /// Books the call's time: the reorders under `.reorder`, the rest under `.convolution`.
+    @inline(__always) private func endProfile(_ started: UInt64) {
+        guard LayerProfile.isEnabled else { return }
+        let total = LayerProfile.start() &- started
+        let reorders = Swift.min(conv.reorder_ns, total)
+        LayerProfile.add(.reorder, nanoseconds: reorders)
+        LayerProfile.add(.convolution, nanoseconds: total - reorders)
+    }
+
     func forward(src: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+        let started = beginProfile()
+        defer { endProfile(started) }
         let status = cdnnl_conv_forward(&conv, stream, src, weights, bias, dst)
         precondition(status == dnnl_success, "oneDNN convolution forward failed (status \(status.rawValue))")
     }
 
     func backwardData(dDst: UnsafePointer<Float>, weights: UnsafePointer<Float>, dSrc: UnsafeMutablePointer<Float>) {
+        let started = beginProfile()
+        defer { endProfile(started) }
         let status = cdnnl_conv_backward_data(&conv, stream, dDst, weights, dSrc)
         precondition(status == dnnl_success, "oneDNN convolution backward-data failed (status \(status.rawValue))")
     }
 
     /// Must follow `backwardData` on the same dDst (its blocked copy is reused).
     func backwardWeights(src: UnsafePointer<Float>, dDst: UnsafePointer<Float>, dWeights: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>) {
+        let started = beginProfile()
+        defer { endProfile(started) }
         let status = cdnnl_conv_backward_weights(&conv, stream, src, dDst, dWeights, dBias, 1)
         precondition(status == dnnl_success, "oneDNN convolution backward-weights failed (status \(status.rawValue))")
     }

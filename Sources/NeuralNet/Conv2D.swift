@@ -330,6 +330,8 @@ public final class Upsample2D<Scalar: TensorScalar>: Layer {
 
     /// Repeats every pixel into an f×f block.
     public func forward(_ input: Tensor<Scalar>, into output: inout Tensor<Scalar>) {
+        let started = LayerProfile.start()
+        defer { LayerProfile.stop(.upsample, started) }
         let outShape = outputShape(forInputShape: input.shape)
         ensureShape(&output, outShape)
         let planes = input.shape[0] * input.shape[1]
@@ -338,12 +340,27 @@ public final class Upsample2D<Scalar: TensorScalar>: Layer {
         let wo = w * f
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                for p in 0..<planes {
-                    let src = x.baseAddress! + p * h * w
-                    let dst = y.baseAddress! + p * h * w * f * f
-                    for oy in 0..<(h * f) {
-                        let srow = src + (oy / f) * w
-                        for ox in 0..<wo { dst[oy * wo + ox] = srow[ox / f] }
+                // Each input row is widened once into the first of its f output rows, which the
+                // other f − 1 copy; planes are shared out over threads (a copy: thread-invariant).
+                let (sx, sy) = (x.baseAddress!, y.baseAddress!)
+                forEachExampleChunk(planes, elementsPerItem: h * w * f * f) { range in
+                    for p in range {
+                        let src = sx + p * h * w
+                        let dst = sy + p * h * w * f * f
+                        for iy in 0..<h {
+                            let srow = src + iy * w
+                            let first = dst + iy * f * wo
+                            if f == 2 {
+                                for ix in 0..<w {
+                                    let v = srow[ix]
+                                    first[2 * ix] = v
+                                    first[2 * ix + 1] = v
+                                }
+                            } else {
+                                for ox in 0..<wo { first[ox] = srow[ox / f] }
+                            }
+                            for r in 1..<f { (first + r * wo).update(from: first, count: wo) }
+                        }
                     }
                 }
             }
@@ -355,6 +372,8 @@ public final class Upsample2D<Scalar: TensorScalar>: Layer {
         input: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dInput: inout Tensor<Scalar>,
         accumulateParameterGradients: Bool = true
     ) {
+        let started = LayerProfile.start()
+        defer { LayerProfile.stop(.upsample, started) }
         let outShape = outputShape(forInputShape: input.shape)
         precondition(dOutput.shape == outShape, "Upsample2D.backward: dOutput \(dOutput.shape) does not match \(outShape)")
         ensureShape(&dInput, input.shape)
@@ -365,12 +384,31 @@ public final class Upsample2D<Scalar: TensorScalar>: Layer {
         let wo = w * f
         dOutput.withUnsafeBufferPointer { g in
             dInput.withUnsafeMutableBufferPointer { dx in
-                for p in 0..<planes {
-                    let src = g.baseAddress! + p * h * w * f * f
-                    let dst = dx.baseAddress! + p * h * w
-                    for oy in 0..<(h * f) {
-                        let drow = dst + (oy / f) * w
-                        for ox in 0..<wo { drow[ox / f] += src[oy * wo + ox] }
+                let (sg, sdx) = (g.baseAddress!, dx.baseAddress!)
+                // Every input pixel adds its block row by row, left to right, starting from 0,
+                // at any f and any thread count; planes are shared out over threads.
+                forEachExampleChunk(planes, elementsPerItem: h * w * f * f) { range in
+                    for p in range {
+                        let src = sg + p * h * w * f * f
+                        let dst = sdx + p * h * w
+                        if f == 2 {
+                            for iy in 0..<h {
+                                let (a, b, drow) = (src + 2 * iy * wo, src + (2 * iy + 1) * wo, dst + iy * w)
+                                for ix in 0..<w {
+                                    var v = drow[ix]
+                                    v += a[2 * ix]
+                                    v += a[2 * ix + 1]
+                                    v += b[2 * ix]
+                                    v += b[2 * ix + 1]
+                                    drow[ix] = v
+                                }
+                            }
+                        } else {
+                            for oy in 0..<(h * f) {
+                                let drow = dst + (oy / f) * w
+                                for ox in 0..<wo { drow[ox / f] += src[oy * wo + ox] }
+                            }
+                        }
                     }
                 }
             }

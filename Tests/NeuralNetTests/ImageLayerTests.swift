@@ -166,3 +166,73 @@ import TestSupport
         expectClose(db.scalars, numericalGradient(phiB, at: b.scalars), "concat dB")
     }
 }
+
+/// The issue-32 rewrites of GroupNorm's sums (four interleaved partial sums) and of the ×2
+/// upsampling (row copies, planes over threads) against plain reference loops.
+@Suite struct ImageLayerKernelTests {
+    /// Float32 GroupNorm against the two-pass formula in Double, on data with mean 3 and spread 2.
+    /// Group sizes 2·35 = 70 and 35-element channels leave tails after the 4-way interleave. The
+    /// kernel applies x·(γr) + (β − μγr) in Float32 with Double statistics, so its error is about
+    /// (|μ|/σ + 1)·2⁻²³ relative: `Tolerance.float32Ops` holds with room here (it would not for
+    /// |μ|/σ ≈ 10⁴, a regime the network's activations do not reach).
+    @Test func groupNormFloatMatchesTwoPassDouble() throws {
+        var rng = Xoshiro256(seed: 60)
+        let (b, c, h, w, groups) = (3, 8, 5, 7, 4)
+        let layer = GroupNorm<Float>(groups: groups, channels: c)
+        let gamma = (0..<c).map { _ in Float(rng.nextUniform(in: 0.5, 1.5)) }
+        let beta = (0..<c).map { _ in Float(rng.nextUniform(in: -1, 1)) }
+        try layer.setParameter(named: "weight", to: Tensor(shape: [c], scalars: gamma))
+        try layer.setParameter(named: "bias", to: Tensor(shape: [c], scalars: beta))
+        let x = Tensor<Float>(shape: [b, c, h, w], scalars: (0..<(b * c * h * w)).map { _ in Float(3 + 2 * rng.nextNormalPair().0) })
+        let y = layer(x)
+        let hw = h * w, cpg = c / groups, n = cpg * hw
+        for bi in 0..<b {
+            for g in 0..<groups {
+                let base = (bi * c + g * cpg) * hw
+                let part = (0..<n).map { Double(x.scalars[base + $0]) }
+                let mean = part.reduce(0, +) / Double(n)
+                let variance = part.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
+                for i in 0..<n {
+                    let ch = g * cpg + i / hw
+                    let expected = (part[i] - mean) / (variance + 1e-5).squareRoot() * Double(gamma[ch]) + Double(beta[ch])
+                    #expect(abs(Double(y.scalars[base + i]) - expected) <= Tolerance.float32Ops * max(1, abs(expected)),
+                            "example \(bi) group \(g) element \(i)")
+                }
+            }
+        }
+    }
+
+    /// ×2 nearest upsampling: the forward copies exactly, and the backward sums each 2×2 block
+    /// in the order row 0 left, row 0 right, row 1 left, row 1 right, bit for bit, at 1 and 2
+    /// threads, on a batch large enough to be shared out.
+    @Test(arguments: [1, 2]) func upsampleByTwoMatchesReferenceLoops(threads: Int) {
+        let saved = (Parallel.threads, Parallel.libraryThreads)
+        Parallel.configure(threads: threads)
+        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
+        var rng = Xoshiro256(seed: 61)
+        let (b, c, h, w) = (16, 8, 7, 9)
+        let layer = Upsample2D<Float>(factor: 2)
+        let x = Tensor<Float>.randomNormal([b, c, h, w], using: &rng)
+        let g = Tensor<Float>.randomNormal([b, c, 2 * h, 2 * w], using: &rng)
+        var y = Tensor<Float>(shape: [0]), dx = Tensor<Float>(shape: [0])
+        layer.forward(x, into: &y)
+        layer.backward(input: x, dOutput: g, into: &dx)
+        var forwardMismatches = 0, backwardMismatches = 0
+        for p in 0..<(b * c) {
+            for oy in 0..<(2 * h) {
+                for ox in 0..<(2 * w) where y.scalars[(p * 2 * h + oy) * 2 * w + ox] != x.scalars[(p * h + oy / 2) * w + ox / 2] {
+                    forwardMismatches += 1
+                }
+            }
+            for iy in 0..<h {
+                for ix in 0..<w {
+                    var s: Float = 0
+                    for r in 0..<2 { for q in 0..<2 { s += g.scalars[(p * 2 * h + 2 * iy + r) * 2 * w + 2 * ix + q] } }
+                    if dx.scalars[(p * h + iy) * w + ix] != s { backwardMismatches += 1 }
+                }
+            }
+        }
+        #expect(forwardMismatches == 0)
+        #expect(backwardMismatches == 0)
+    }
+}

@@ -45,6 +45,21 @@ func sgemmReferenceRate(repeats: Int) -> Double {
     return 2 * Double(m * n * k) / best / 1e9
 }
 
+/// Prints where `calls` profiled passes that took `totalMs` in all spent their time, by kind of
+/// layer work (`LayerProfile`), per pass and as a share of the pass; "other" is the rest
+/// (residual adds, σ scaling, Swift glue, and the loss and Adam when a training step is profiled).
+func printLayerProfile(totalMs: Double, calls: Int, indent: String) {
+    let perCall = totalMs / Double(calls)
+    var accounted = 0.0
+    for kind in LayerProfile.Kind.allCases {
+        let ms = Double(LayerProfile.nanoseconds(kind)) / 1e6 / Double(calls)
+        accounted += ms
+        print("\(indent)\(kind.label.padding(20)) \(fmt(ms, 2).leftPadding(8)) ms  \(fmt(100 * ms / perCall, 1).leftPadding(5))%")
+    }
+    let other = perCall - accounted
+    print("\(indent)\("other".padding(20)) \(fmt(other, 2).leftPadding(8)) ms  \(fmt(100 * other / perCall, 1).leftPadding(5))%")
+}
+
 /// Times the U-Net DSM step at each thread count and prints best / median and a phase breakdown.
 func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: Int, warmup: Int, repeats: Int,
              seed: UInt64, sampler: NormalSampler, backend: ConvolutionBackend) {
@@ -65,7 +80,10 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
         }
         var phases = [Double](repeating: 0, count: 6)
         let breakdownSteps = max(1, steps * repeats / 2)
+        LayerProfile.reset()
+        LayerProfile.isEnabled = true
         for _ in 0..<breakdownSteps { problem.timedStep(&phases) }
+        LayerProfile.isEnabled = false
         let ms = phases.map { $0 / Double(breakdownSteps) / 1e6 }
         let peak = sgemmReferenceRate(repeats: 5)
         let gf = { (flops: Double, milliseconds: Double) in flops / (milliseconds * 1e-3) / 1e9 }
@@ -85,6 +103,8 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
             print("    \(name.padding(16)) \(fmt(time, 2).leftPadding(8)) ms\(rate)")
         }
         print("    total            \(fmt(ms.reduce(0, +), 2).leftPadding(8)) ms   (conv flops per step \(fmt(3 * forwardFlops / 1e9, 2)) GFLOP)")
+        print("  by kind of layer work (forward + backward of the same instrumented steps):")
+        printLayerProfile(totalMs: ms.reduce(0, +) * Double(breakdownSteps), calls: breakdownSteps, indent: "    ")
         print("  final loss \(fmt(problem.lastLoss, 4))")
         print("RESULT unet-ours \(t) \(fmt(stepTimes.min()!, 3)) \(fmt(median(stepTimes), 3))")
     }
@@ -95,9 +115,10 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
 /// run it (a fresh network stands in for the EMA weights: same shapes, same work), per width and
 /// batch, best and median of `repeats` × `steps` forwards. Prints "RESULT unetfwd-c<C>-b<B>-ours
 /// <threads> <best ms> <median ms>" for tools/peers/bench-peers.sh.
-func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64) {
+func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64,
+                    backend: ConvolutionBackend) {
     print("")
-    print("bench: U-Net sampling forward (no gradients), \(side)×\(side), float32; oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
+    print("bench: U-Net sampling forward (no gradients), \(side)×\(side), float32, convolutions \(backend.rawValue); oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
     for t in threadCounts {
         Parallel.configure(threads: t, libraryThreads: t)
         let peak = sgemmReferenceRate(repeats: 5)
@@ -107,6 +128,7 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
             for b in batches {
                 var rng = Xoshiro256(seed: seed)
                 let net = UNet<Float>(baseChannels: c, outputChannels: 1, using: &rng)
+                for conv in net.convolutions { conv.backend = backend }
                 let x = Tensor<Float>.randomUniform([b, 1, side, side], lower: 0, upper: 1, using: &rng)
                 let ladder = (0..<10).map { Float(pow(10, -2 * Double($0) / 9)) }
                 let sigmas = Tensor<Float>(shape: [b], scalars: (0..<b).map { ladder[$0 % 10] })
@@ -121,6 +143,14 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 }
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
                 print("  C = \(c), batch \(b): best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image")
+                LayerProfile.reset()
+                LayerProfile.isEnabled = true
+                let t0 = nowNanoseconds()
+                for _ in 0..<steps { net.forward(x, sigmas: sigmas, into: &y) }
+                let profiledMs = Double(nowNanoseconds() - t0) / 1e6
+                LayerProfile.isEnabled = false
+                print("    by kind of layer work (\(steps) instrumented forwards, \(fmt(profiledMs / Double(steps), 2)) ms each):")
+                printLayerProfile(totalMs: profiledMs, calls: steps, indent: "      ")
                 print("RESULT unetfwd-c\(c)-b\(b)-ours \(t) \(fmt(best, 3)) \(fmt(median(times), 3))")
             }
         }

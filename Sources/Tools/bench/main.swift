@@ -442,7 +442,7 @@ struct Bench: ParsableCommand {
         }
         if selected.contains("unet-forward") {
             runUNetForward(threadCounts: threadCounts, widths: forwardWidthList, batches: forwardBatchList, side: 28, steps: forwardSteps,
-                           warmup: unetWarmup, repeats: unetRepeats, seed: seed)
+                           warmup: unetWarmup, repeats: unetRepeats, seed: seed, backend: convBackend)
         }
     }
 
