@@ -16,6 +16,7 @@
 // (split once at start), so the noise is the same whatever the thread count.
 import ArgumentParser
 import Dispatch
+import Foundation
 import NeuralNet
 import TensorCore
 
@@ -341,6 +342,20 @@ final class GEMMOnly {
     deinit { for p in buffers { p.deallocate() } }
 }
 
+/// Starts `count` busy shell loops (the contention case: a core taken by another process, as when
+/// units or Slurm tasks share a node). The caller terminates them; each also stops by itself
+/// when this process is gone.
+func startBusyProcesses(_ count: Int) throws -> [Process] {
+    try (0..<count).map { _ in
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // Spins while the benchmark lives (kill -0 is a builtin), so an interrupted run leaves none behind.
+        p.arguments = ["-c", "while kill -0 $PPID 2>/dev/null; do :; done"]
+        try p.run()
+        return p
+    }
+}
+
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -392,6 +407,8 @@ struct Bench: ParsableCommand {
     var forwardBatches: String = "64,250"
     @Option(help: "Sampling forward: timed forwards per repeat.")
     var forwardSteps: Int = 3
+    @Option(help: "Busy processes (shell loops at this process's niceness) to run beside the benchmark: the contention case of issue 32.")
+    var busy: Int = 0
 
     func runExperiment() {
         for t in [1, 2, 1, 2] {
@@ -435,6 +452,10 @@ struct Bench: ParsableCommand {
         guard let convBackend = ConvolutionBackend(rawValue: convolution) else {
             throw ValidationError("--convolution must be oneDNN, oneDNNPlain or im2col, got \(convolution)")
         }
+        guard busy >= 0 else { throw ValidationError("--busy must be 0 or more, got \(busy)") }
+        let competitors = try startBusyProcesses(busy)
+        defer { for p in competitors where p.isRunning { p.terminate() } }
+        if busy > 0 { print("bench: \(busy) busy process(es) running beside it (contention case); load average \(loadAverage())") }
         if selected.contains("mlp") { runMLP(threadCounts) }
         if selected.contains("unet") {
             runUNet(threadCounts: threadCounts, channels: channels, side: 28, batch: batch, steps: unetSteps,
