@@ -260,3 +260,34 @@ import TestSupport
         #expect(ExternalProgram.output(of: "no-such-program-here", []) == nil)
     }
 }
+
+/// The report's "Settings" line (issue 31's reviewer pages showed raw nested JSON there).
+@Suite struct SettingsSummaryTests {
+    func decode(_ json: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    }
+
+    @Test func flattensSettingsAndNamesRecords() throws {
+        let config = try decode(#"""
+            {"steps": 6000, "formB": true, "sigma": 0.5, "curveSteps": [1500, 3000],
+             "experiment": {"baseChannels": 16, "ema": {"decay": 0.999, "biasCorrected": false}},
+             "models": {"a-seed0": {"seed": 0}, "a-seed1": {"seed": 1}, "b-seed0": {"seed": 0}, "b-seed1": {"seed": 1}}}
+            """#)
+        #expect(SettingsSummary.items(config) == [
+            "curveSteps = 1500, 3000",
+            "experiment.baseChannels = 16",
+            "experiment.ema.biasCorrected = false",
+            "experiment.ema.decay = 0.999",
+            "formB = true",
+            "models = 4 records (a-seed0, a-seed1, b-seed0, ...; in config.json)",
+            "sigma = 0.5",
+            "steps = 6000",
+        ])
+    }
+
+    @Test func cutsLongValues() throws {
+        let config = try decode(#"{"path": "\#(String(repeating: "x", count: 200))"}"#)
+        let item = try #require(SettingsSummary.items(config).first)
+        #expect(item == "path = " + String(repeating: "x", count: SettingsSummary.maximumValueLength - 3) + "...")
+    }
+}

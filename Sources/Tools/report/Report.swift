@@ -354,10 +354,7 @@ struct PaperCommand: ParsableCommand {
                      timeSummary(folder: url.deletingLastPathComponent(), runSeconds: obj["wallTimeSeconds"] as? Double ?? .nan),
                      "git \(String(describing: prov["gitRevision"] ?? "?").prefix(10))\((prov["gitDirty"] as? Bool) == true ? " (dirty)" : "")"]
         if let seeds = obj["seeds"] as? Int { parts.insert("seeds \(seeds)", at: 2) }
-        let cfg = (obj["config"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { k, v -> String in
-            let text = (v as? [Any]).map { $0.map { "\($0)" }.joined(separator: ", ") } ?? "\(v)"
-            return "\(k) = \(text.count > 80 ? String(text.prefix(77)) + "..." : text)"
-        }
+        let cfg = SettingsSummary.items(obj["config"] as? [String: Any] ?? [:])
         // \sloppy: the settings are long unbreakable tokens (paths, hashes); let the spacing stretch.
         return "{\\sloppy\\paragraph{Settings.} " + Table.latexEscape(parts.joined(separator: "; ")) + ". {\\footnotesize "
             + Table.latexEscape(cfg.joined(separator: "; ")) + ".}\\par}\n\n"
