@@ -226,6 +226,77 @@ static inline dnnl_status_t cdnnl_conv_backward_weights(cdnnl_conv *c, dnnl_stre
     return dnnl_stream_wait(s);
 }
 
+
+/// A forward-only convolution (issue 32) whose source and destination both stay in the
+/// channel-blocked layout nChw{block}c (block 8 or 16: oneDNN's native activation layouts on AVX2
+/// and AVX-512) on the caller's side, so that a network kept in that layout runs it with no
+/// activation reorder; the caller's weights are plain OIHW, reordered in to the primitive's choice.
+typedef struct cdnnl_fwd {
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, dst, bias;
+    cdnnl_port w;
+    int profile;                           // when set, reorder_ns accumulates the weight reorder's time
+    uint64_t reorder_ns;
+} cdnnl_fwd;
+
+static inline dnnl_status_t cdnnl_fwd_create(
+    cdnnl_fwd *c, dnnl_engine_t engine, int64_t n, int64_t ic, int64_t ih, int64_t iw,
+    int64_t oc, int64_t oh, int64_t ow, int64_t k, int64_t s, int64_t p, int64_t block)
+{
+    memset(c, 0, sizeof *c);
+    if (block != 8 && block != 16) return dnnl_invalid_arguments;
+    dnnl_format_tag_t tag = block == 16 ? dnnl_nChw16c : dnnl_nChw8c;
+    dnnl_dims_t src_dims = {n, ic, ih, iw}, w_dims = {oc, ic, k, k}, b_dims = {oc}, dst_dims = {n, oc, oh, ow};
+    dnnl_dims_t strides = {s, s}, pad_l = {p, p};
+    dnnl_dims_t pad_r = {(oh - 1) * s + k - ih - p, (ow - 1) * s + k - iw - p};
+    dnnl_memory_desc_t src_md, w_md, w_any, b_md, dst_md;
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, tag));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&w_md, 4, w_dims, dnnl_f32, dnnl_oihw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, w_dims, dnnl_f32, dnnl_format_tag_any));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_a));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, tag));
+    dnnl_convolution_desc_t fd;
+    CDNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_inference, dnnl_convolution_direct,
+        &src_md, &w_any, &b_md, &dst_md, strides, pad_l, pad_r));
+    CDNNL_TRY(dnnl_primitive_desc_create(&c->pd, &fd, NULL, engine, NULL));
+    CDNNL_TRY(dnnl_primitive_create(&c->prim, c->pd));
+    CDNNL_TRY(dnnl_memory_create(&c->src, &src_md, engine, NULL));
+    CDNNL_TRY(dnnl_memory_create(&c->dst, &dst_md, engine, NULL));
+    CDNNL_TRY(dnnl_memory_create(&c->bias, &b_md, engine, NULL));
+    return cdnnl_port_create(&c->w, engine, &w_md, cdnnl_md(c->pd, dnnl_query_weights_md), 0);
+}
+
+static inline void cdnnl_fwd_destroy(cdnnl_fwd *c) {
+    if (c->prim) dnnl_primitive_destroy(c->prim);
+    if (c->pd) dnnl_primitive_desc_destroy(c->pd);
+    if (c->src) dnnl_memory_destroy(c->src);
+    if (c->dst) dnnl_memory_destroy(c->dst);
+    if (c->bias) dnnl_memory_destroy(c->bias);
+    cdnnl_port_destroy(&c->w);
+    memset(c, 0, sizeof *c);
+}
+
+/// oneDNN's name for the implementation it chose (e.g. "jit:avx512_core").
+static inline const char *cdnnl_fwd_impl(const cdnnl_fwd *c) {
+    const char *name = NULL;
+    if (dnnl_primitive_desc_query(c->pd, dnnl_query_impl_info_str, 0, (void *)&name) != dnnl_success || !name) return "?";
+    return name;
+}
+
+/// dst = conv(src, weights) + bias, src and dst in the blocked layout the plan was made for.
+static inline dnnl_status_t cdnnl_fwd_run(cdnnl_fwd *c, dnnl_stream_t s,
+    const float *src, const float *weights, const float *bias, float *dst) {
+    CDNNL_TRY(dnnl_memory_set_data_handle(c->src, (void *)src));
+    CDNNL_TRY(dnnl_memory_set_data_handle(c->dst, dst));
+    CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, (void *)bias));
+    CDNNL_TRY(cdnnl_port_in(&c->w, s, weights, CDNNL_NS(c)));
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->w.inner},
+                               {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->dst}};
+    CDNNL_TRY(dnnl_primitive_execute(c->prim, s, 4, args));
+    return dnnl_stream_wait(s);
+}
+
 #undef CDNNL_TRY
 #undef CDNNL_NS
 #endif

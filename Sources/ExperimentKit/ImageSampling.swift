@@ -48,7 +48,9 @@ public struct ImageScoreModel {
     public func score(_ x: Tensor<Float>, level: Int, into score: inout Tensor<Float>) {
         let n = x.rows
         let images = x.rank == 4 ? x : x.reshaped([n, 1, height, width])
-        network.forward(images, sigmas: Tensor(shape: [n], repeating: Float(sigmas[level])), into: &score)
+        // The inference forward: oneDNN's blocked layout throughout where the width allows
+        // (issue 32); the same values as the training forward to Float32 rounding.
+        network.forwardInference(images, sigmas: Tensor(shape: [n], repeating: Float(sigmas[level])), into: &score)
         score.reshape(x.shape)
     }
 }

@@ -241,7 +241,8 @@ public struct ImageSecondOrderModel {
         let (n, d, c) = (x.rows, config.dimension, config.outputChannels)
         let w = (c - 1) * d
         var out = Tensor<Float>(shape: [0])
-        network.forward(x.reshaped([n, 1, config.height, config.width]), sigmas: Tensor(shape: [n], repeating: Float(config.sigma)), into: &out)
+        // The inference forward (blocked layout where the width allows; issue 32).
+        network.forwardInference(x.reshaped([n, 1, config.height, config.width]), sigmas: Tensor(shape: [n], repeating: Float(config.sigma)), into: &out)
         if score.shape != [n, d] { score = Tensor(shape: [n, d]) }
         if head.shape != [n, w] { head = Tensor(shape: [n, w]) }
         for r in 0..<n {

@@ -113,3 +113,91 @@ final class DNNLConvolutionPlan {
 @inline(__always) func asFloat<S>(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
 }
+
+/// A forward-only convolution on channel-blocked activations (nChw8c or nChw16c on both sides,
+/// no activation reorder), for `UNet.forwardInference` (issue 32). Made once per (input shape,
+/// team size, block) and kept by the layer.
+final class DNNLBlockedForwardPlan {
+    private var conv = cdnnl_fwd()
+    private let stream: dnnl_stream_t
+    /// [B, C, H, W, team size, block] this plan was made for.
+    let key: [Int]
+
+    /// Nil when oneDNN has no convolution for these layouts (the caller then keeps the plain path).
+    init?(key: [Int], outputChannels: Int, outputHeight: Int, outputWidth: Int, kernelSize: Int, stride: Int, padding: Int) {
+        self.key = key
+        var s: dnnl_stream_t?
+        let ss = dnnl_stream_create(&s, dnnlEngine, UInt32(dnnl_stream_default_flags.rawValue))
+        precondition(ss == dnnl_success && s != nil, "oneDNN: cannot create a stream (status \(ss.rawValue))")
+        stream = s!
+        let status = cdnnl_fwd_create(
+            &conv, dnnlEngine, Int64(key[0]), Int64(key[1]), Int64(key[2]), Int64(key[3]),
+            Int64(outputChannels), Int64(outputHeight), Int64(outputWidth), Int64(kernelSize), Int64(stride), Int64(padding),
+            Int64(key[5]))
+        if status != dnnl_success {
+            cdnnl_fwd_destroy(&conv)
+            dnnl_stream_destroy(stream)
+            return nil
+        }
+    }
+
+    deinit {
+        cdnnl_fwd_destroy(&conv)
+        dnnl_stream_destroy(stream)
+    }
+
+    /// oneDNN's implementation name (e.g. "jit:avx512_core").
+    var implementation: String { String(cString: cdnnl_fwd_impl(&conv)) }
+
+    func forward(src: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+        let on: Int32 = LayerProfile.isEnabled ? 1 : 0
+        if conv.profile != on { conv.profile = on }
+        conv.reorder_ns = 0
+        let started = LayerProfile.start()
+        let status = cdnnl_fwd_run(&conv, stream, src, weights, bias, dst)
+        precondition(status == dnnl_success, "oneDNN blocked convolution forward failed (status \(status.rawValue))")
+        if LayerProfile.isEnabled {
+            let total = LayerProfile.start() &- started
+            let reorders = Swift.min(conv.reorder_ns, total)
+            LayerProfile.add(.reorder, nanoseconds: reorders)
+            LayerProfile.add(.convolution, nanoseconds: total - reorders)
+        }
+    }
+}
+
+extension Conv2D {
+    /// The blocked forward plan for this input shape and block at the current team size, or nil
+    /// when this layer cannot run blocked (Float64, a non-oneDNN backend, channel counts that are
+    /// not multiples of the block, or no JIT kernel for the layouts).
+    func blockedForwardPlan(for inputShape: [Int], block: Int) -> DNNLBlockedForwardPlan? {
+        guard Scalar.self == Float.self, backend == .oneDNN, inputChannels % block == 0, outputChannels % block == 0 else { return nil }
+        OneDNN.pinThreads()
+        let key = inputShape + [OneDNN.threads, block]
+        if let blockedPlan, blockedPlan.key == key { return blockedPlan }
+        let out = outputShape(forInputShape: inputShape)
+        guard let p = DNNLBlockedForwardPlan(key: key, outputChannels: outputChannels, outputHeight: out[2], outputWidth: out[3],
+                                             kernelSize: kernelSize, stride: stride, padding: padding),
+              p.implementation.hasPrefix("jit") else { return nil }
+        blockedPlan = p
+        return p
+    }
+
+    /// output = conv(input) with both in the channel-blocked layout of `block` (shapes are the
+    /// logical [B, C, H, W]); `blockedForwardPlan(for:block:)` must have returned a plan.
+    func forwardBlocked(_ input: Tensor<Scalar>, block: Int, into output: inout Tensor<Scalar>) {
+        guard let p = blockedForwardPlan(for: input.shape, block: block) else {
+            preconditionFailure("Conv2D.forwardBlocked: no blocked plan for \(input.shape), block \(block)")
+        }
+        ensureShape(&output, outputShape(forInputShape: input.shape))
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                weight.withUnsafeBufferPointer { wt in
+                    bias.withUnsafeBufferPointer { bs in
+                        p.forward(src: asFloat(x.baseAddress!), weights: asFloat(wt.baseAddress!),
+                                  bias: asFloat(bs.baseAddress!), dst: asFloat(y.baseAddress!))
+                    }
+                }
+            }
+        }
+    }
+}

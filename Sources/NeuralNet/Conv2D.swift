@@ -42,6 +42,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// The input shape of the last forward ([] before the first).
     public private(set) var lastInputShape: [Int] = []
     private var plan: DNNLConvolutionPlan?  // oneDNN primitives for the last input shape
+    var blockedPlan: DNNLBlockedForwardPlan?  // the channel-blocked inference forward (issue 32)
     private var dWeightStep = Tensor<Scalar>(shape: [0])  // oneDNN backward-weights output
     private var dBiasStep = Tensor<Scalar>(shape: [0])
 

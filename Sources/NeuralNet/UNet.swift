@@ -103,6 +103,8 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     // Backward workspaces.
     private var gA = Tensor<Scalar>(shape: [0]), gB = Tensor<Scalar>(shape: [0]), gSkip1 = Tensor<Scalar>(shape: [0])
     private var gSkip2 = Tensor<Scalar>(shape: [0]), gOut = Tensor<Scalar>(shape: [0])
+    /// Working tensors of `forwardInference` (BlockedInference.swift), allocated on first use.
+    let blockedBuffers = BlockedUNetBuffers()
 
     /// A U-Net with base channels C, initialised from `rng` in the order of the file header.
     public init<G: RandomNumberGenerator>(baseChannels c: Int = 32, inputChannels: Int = 1, outputChannels: Int = 1, using rng: inout G) {

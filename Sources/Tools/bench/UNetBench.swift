@@ -110,6 +110,16 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
     }
 }
 
+/// Best-of-each-repeat times (ms per call) of `body` after `warmup` untimed calls.
+func timeForward(repeats: Int, steps: Int, warmup: Int, _ body: () -> Void) -> [Double] {
+    for _ in 0..<max(1, warmup) { body() }
+    return (0..<repeats).map { _ in
+        let t0 = nowNanoseconds()
+        for _ in 0..<steps { body() }
+        return Double(nowNanoseconds() - t0) / Double(steps) / 1e6
+    }
+}
+
 /// Issue 32, part 3: the sampling forward, where the image budget goes (annealed Langevin calls
 /// the network T·L times per chain batch): one U-Net forward without gradients, as the samplers
 /// run it (a fresh network stands in for the EMA weights: same shapes, same work), per width and
@@ -133,20 +143,18 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 let ladder = (0..<10).map { Float(pow(10, -2 * Double($0) / 9)) }
                 let sigmas = Tensor<Float>(shape: [b], scalars: (0..<b).map { ladder[$0 % 10] })
                 var y = Tensor<Float>(shape: [0])
-                for _ in 0..<max(1, warmup) { net.forward(x, sigmas: sigmas, into: &y) }
+                // The samplers' path: forwardInference (channel-blocked layout where the width
+                // allows); the plain training forward is timed beside it for comparison.
+                let blocked = net.usesBlockedInference(forInputShape: x.shape)
+                let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
+                let times = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let flops = convolutionFlops(net)
-                var times: [Double] = []
-                for _ in 0..<repeats {
-                    let t0 = nowNanoseconds()
-                    for _ in 0..<steps { net.forward(x, sigmas: sigmas, into: &y) }
-                    times.append(Double(nowNanoseconds() - t0) / Double(steps) / 1e6)
-                }
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
-                print("  C = \(c), batch \(b): best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image")
+                print("  C = \(c), batch \(b): forwardInference (\(blocked ? "blocked layout, block \(ChannelBlockedLayout.block)" : "plain fallback")) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward best \(fmt(plainBest, 2)) ms")
                 LayerProfile.reset()
                 LayerProfile.isEnabled = true
                 let t0 = nowNanoseconds()
-                for _ in 0..<steps { net.forward(x, sigmas: sigmas, into: &y) }
+                for _ in 0..<steps { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let profiledMs = Double(nowNanoseconds() - t0) / 1e6
                 LayerProfile.isEnabled = false
                 print("    by kind of layer work (\(steps) instrumented forwards, \(fmt(profiledMs / Double(steps), 2)) ms each):")
