@@ -20,8 +20,16 @@ import TensorCore
 
 /// The HDF5 library as linked into this program.
 public enum HDF5Library {
-    /// Initialises the library once and turns off its automatic error printing.
+    /// Initialises the library once and turns off its automatic error printing and its file
+    /// locking. HDF5 (1.10.7+) flocks every file it opens; a child process started while a file
+    /// is open (gnuplot, an experiment binary, a test's tool) inherits the descriptor and holds
+    /// the lock after we close, so reopening the file just written failed with "unable to lock
+    /// file, errno = 11" (seen in the full test run). The lock serves HDF5's single-writer /
+    /// multi-reader mode, which this project does not use: files are written under a temporary
+    /// name and renamed into place (AtomicFile). An HDF5_USE_FILE_LOCKING already in the
+    /// environment is left as it is.
     static let initialized: Bool = {
+        setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0)
         _ = H5open()
         chdf5_silence_errors()
         return true

@@ -2,6 +2,9 @@
 // the errors for misuse and bad files (each must name the file and the object).
 @testable import DataIO
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TensorCore
 import Testing
 
@@ -318,5 +321,27 @@ import Testing
         }
         #expect(name == "HDF5" && path == url.path)
         #expect(detail?.isEmpty == false, "HDF5's error stack should explain the failure: \(error)")
+    }
+}
+
+/// A flaky failure seen in the full test run (session 12): reopening a just-written HDF5 file
+/// failed with "unable to lock file, errno = 11": something held a conflicting flock on it at that
+/// moment (who, the run did not show). HDF5's locking guards its single-writer/multi-reader mode,
+/// which this project does not use (files are written under a temporary name and renamed), so
+/// DataIO turns it off (HDF5_USE_FILE_LOCKING=FALSE unless the environment sets it). The test
+/// holds an exclusive flock on a file, as that other party did, and opens it: under HDF5's
+/// default the open fails with the error above; with locking off it reads.
+@Suite struct HDF5LockingTests {
+    @Test func aForeignLockDoesNotBlockReading() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try HDF5File.create(at: url) { file in try file.write([1.0, 2.0], shape: [2], to: "x") }
+        let fd = Glibc.open(url.path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { Glibc.close(fd) }
+        try #require(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let file = try HDF5File.open(url)
+        #expect(try file.read(Double.self, from: "x").values == [1, 2])
+        try file.close()
     }
 }
