@@ -5,7 +5,8 @@
 // convolution), more than GroupNorm, SiLU and upsampling together. Here every activation between
 // the first and the last convolution stays in nChw{B}c (B = 16 where oneDNN runs AVX-512 kernels,
 // 8 otherwise; element [n, c, h, w] at ((n·C/B + c/B)·H·W + h·W + w)·B + c mod B), and GroupNorm
-// (fused with SiLU), upsampling, concatenation and the residual adds work in that layout. Only the
+// (fused with SiLU), upsampling and the residual adds work in that layout; channel concatenation
+// needs nothing new (per example, a's data then b's is the same operation in either layout). Only the
 // first convolution's output and the last one's input are converted, by the loops below.
 //
 // Used by the samplers (no backward; the training forward keeps the plain layout and its
@@ -87,28 +88,6 @@ public enum ChannelBlockedLayout {
                                 (row0 + (2 * ix + 1) * block).update(from: v, count: block)
                             }
                             (row0 + 2 * w * block).update(from: row0, count: 2 * w * block)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Channel concatenation of blocked tensors: per example, a's blocks then b's.
-    static func concatenate(_ a: Tensor<Float>, _ b: Tensor<Float>, into out: inout Tensor<Float>) {
-        let started = LayerProfile.start()
-        defer { LayerProfile.stop(.concatenate, started) }
-        let n = a.shape[0]
-        let (ca, cb) = (a.count / n, b.count / n)
-        ensureShape(&out, [n, a.shape[1] + b.shape[1], a.shape[2], a.shape[3]])
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { po in
-                    let (sa, sb, so) = (pa.baseAddress!, pb.baseAddress!, po.baseAddress!)
-                    forEachExampleChunk(n, elementsPerItem: ca + cb) { range in
-                        for i in range {
-                            (so + i * (ca + cb)).update(from: sa + i * ca, count: ca)
-                            (so + i * (ca + cb) + ca).update(from: sb + i * cb, count: cb)
                         }
                     }
                 }
@@ -275,11 +254,11 @@ extension UNet where Scalar == Float {
         rb4.forwardBlocked(s.t3, block: block, into: &s.t4, scratch: scratch)
         ChannelBlockedLayout.upsample2(s.t4, block: block, into: &s.u1)
         upConv1.forwardBlocked(s.u1, block: block, into: &s.t5)
-        ChannelBlockedLayout.concatenate(s.t5, s.h2, into: &s.k1)
+        concatenateChannels(s.t5, s.h2, into: &s.k1)  // per example a's data then b's: the same in the blocked layout
         rb5.forwardBlocked(s.k1, block: block, into: &s.t6, scratch: scratch)
         ChannelBlockedLayout.upsample2(s.t6, block: block, into: &s.u2)
         upConv2.forwardBlocked(s.u2, block: block, into: &s.t7)
-        ChannelBlockedLayout.concatenate(s.t7, s.h1, into: &s.k2)
+        concatenateChannels(s.t7, s.h1, into: &s.k2)
         rb6.forwardBlocked(s.k2, block: block, into: &s.t8, scratch: scratch)
         normOut.forwardBlockedSiLU(s.t8, block: block, normalized: &scratch.c, into: &s.aOut)
         ChannelBlockedLayout.fromBlocked(s.aOut, block: block, into: &s.aOutPlain)
