@@ -20,6 +20,13 @@ public enum ChannelBlockedLayout {
     /// 16 where oneDNN dispatches AVX-512 kernels, else 8 (its AVX2 layout).
     public static let block: Int = OneDNN.effectiveISA.hasPrefix("avx512") ? 16 : 8
 
+    /// The block a network of base width `c` uses: `block` when it divides c, else 8 when 8
+    /// does (oneDNN's AVX2 layout, whose kernels also run on AVX-512 hosts), else nil (plain).
+    public static func block(forWidth c: Int) -> Int? {
+        if c % block == 0 { return block }
+        return c % 8 == 0 ? 8 : nil
+    }
+
     /// plain [N, C, H, W] → blocked (C divisible by `block`).
     static func toBlocked(_ x: Tensor<Float>, block: Int, into y: inout Tensor<Float>) {
         let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
@@ -227,12 +234,12 @@ final class BlockedUNetBuffers {
 extension UNet where Scalar == Float {
     /// y = s(x) / σ_b, as `forward(_:sigmas:into:)`, for sampling: no state is kept for a
     /// backward, and the activations stay in oneDNN's channel-blocked layout between the first
-    /// and the last convolution (see the file header). Falls back to `forward` when a layer cannot
-    /// run blocked (base channels not a multiple of `ChannelBlockedLayout.block`, a non-oneDNN
-    /// convolution backend, or no JIT kernel). Agrees with `forward` to Float32 rounding.
+    /// and the last convolution (see the file header), with the block
+    /// `ChannelBlockedLayout.block(forWidth:)` gives. Falls back to `forward` when a layer cannot
+    /// run blocked (a non-oneDNN convolution backend, or no JIT kernel for the layout). Agrees
+    /// with `forward` to Float32 rounding.
     public func forwardInference(_ x: Tensor<Float>, sigmas: Tensor<Float>, into y: inout Tensor<Float>) {
-        let block = ChannelBlockedLayout.block
-        guard runsBlocked(inputShape: x.shape, block: block) else {
+        guard let block = ChannelBlockedLayout.block(forWidth: baseChannels), runsBlocked(inputShape: x.shape, block: block) else {
             forward(x, sigmas: sigmas, into: &y)
             return
         }
@@ -274,7 +281,14 @@ extension UNet where Scalar == Float {
     /// Whether `forwardInference` runs in the blocked layout for inputs of this shape (else it
     /// calls `forward`).
     public func usesBlockedInference(forInputShape shape: [Int]) -> Bool {
-        runsBlocked(inputShape: shape, block: ChannelBlockedLayout.block)
+        inferenceBlock(forInputShape: shape) != nil
+    }
+
+    /// The channel block `forwardInference` uses for inputs of this shape, or nil when it calls
+    /// `forward`.
+    public func inferenceBlock(forInputShape shape: [Int]) -> Int? {
+        guard let block = ChannelBlockedLayout.block(forWidth: baseChannels), runsBlocked(inputShape: shape, block: block) else { return nil }
+        return block
     }
 
     /// Whether `forwardInference` runs blocked for this input shape (cached per shape).

@@ -145,12 +145,12 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 var y = Tensor<Float>(shape: [0])
                 // The samplers' path: forwardInference (channel-blocked layout where the width
                 // allows); the plain training forward is timed beside it for comparison.
-                let blocked = net.usesBlockedInference(forInputShape: x.shape)
+                let blocked = net.inferenceBlock(forInputShape: x.shape)
                 let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
                 let times = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let flops = convolutionFlops(net)
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
-                print("  C = \(c), batch \(b): forwardInference (\(blocked ? "blocked layout, block \(ChannelBlockedLayout.block)" : "plain fallback")) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward best \(fmt(plainBest, 2)) ms")
+                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback")) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward best \(fmt(plainBest, 2)) ms")
                 LayerProfile.reset()
                 LayerProfile.isEnabled = true
                 let t0 = nowNanoseconds()
