@@ -227,8 +227,6 @@ final class BlockedUNetBuffers {
     var t8 = Tensor<Float>(shape: [0]), aOut = Tensor<Float>(shape: [0]), aOutPlain = Tensor<Float>(shape: [0])
     var inverseSigma = Tensor<Float>(shape: [0])
     let scratch = BlockedScratch()
-    /// The input shape and block last checked by `UNet.canRunBlocked`, and the answer.
-    var checked: (shape: [Int], block: Int, ok: Bool)?
 }
 
 extension UNet where Scalar == Float {
@@ -243,13 +241,8 @@ extension UNet where Scalar == Float {
             forward(x, sigmas: sigmas, into: &y)
             return
         }
-        precondition(sigmas.count == x.shape[0], "UNet: \(sigmas.count) noise levels for a batch of \(x.shape[0])")
         let s = blockedBuffers
-        ensureShape(&s.inverseSigma, [x.shape[0]])
-        for b in 0..<sigmas.count {
-            precondition(sigmas.scalars[b] > 0, "UNet: noise level \(sigmas.scalars[b]) of example \(b) is not positive")
-            s.inverseSigma.scalars[b] = 1 / sigmas.scalars[b]
-        }
+        Self.invertSigmas(sigmas, batch: x.shape[0], into: &s.inverseSigma)
         let scratch = s.scratch
         convIn.forward(x, into: &s.t0Plain)
         ChannelBlockedLayout.toBlocked(s.t0Plain, block: block, into: &s.t0)
@@ -270,12 +263,7 @@ extension UNet where Scalar == Float {
         normOut.forwardBlockedSiLU(s.t8, block: block, normalized: &scratch.c, into: &s.aOut)
         ChannelBlockedLayout.fromBlocked(s.aOut, block: block, into: &s.aOutPlain)
         convOut.forward(s.aOutPlain, into: &y)
-        let perExample = y.count / x.shape[0]
-        y.withUnsafeMutableBufferPointer { p in
-            s.inverseSigma.withUnsafeBufferPointer { inv in
-                scaleRows(p.baseAddress!, by: inv.baseAddress!, rows: x.shape[0], columns: perExample, into: p.baseAddress!)
-            }
-        }
+        Self.divideExamples(&y, by: s.inverseSigma)
     }
 
     /// Whether `forwardInference` runs in the blocked layout for inputs of this shape (else it
@@ -291,10 +279,10 @@ extension UNet where Scalar == Float {
         return block
     }
 
-    /// Whether `forwardInference` runs blocked for this input shape (cached per shape).
+    /// Whether `forwardInference` runs blocked for this input shape. Checked on every call (a few
+    /// shape computations and plan-key comparisons; the plans themselves are kept by the layers),
+    /// so that a convolution backend or team size changed since the last call is seen.
     func runsBlocked(inputShape x: [Int], block: Int) -> Bool {
-        let s = blockedBuffers
-        if let c = s.checked, c.shape == x, c.block == block { return c.ok }
         var ok = baseChannels % block == 0 && x.count == 4 && x[2] % 4 == 0 && x[3] % 4 == 0
         if ok {
             let t0 = convIn.outputShape(forInputShape: x)
@@ -313,7 +301,6 @@ extension UNet where Scalar == Float {
                 && upConv1.blockedForwardPlan(for: u1, block: block) != nil && rb5.canRunBlocked(k1, block: block)
                 && upConv2.blockedForwardPlan(for: u2, block: block) != nil && rb6.canRunBlocked(k2, block: block)
         }
-        s.checked = (x, block, ok)
         return ok
     }
 }

@@ -76,11 +76,7 @@ final class DNNLConvolutionPlan {
 
     /// Books the call's time: the reorders under `.reorder`, the rest under `.convolution`.
     @inline(__always) private func endProfile(_ started: UInt64) {
-        guard LayerProfile.isEnabled else { return }
-        let total = LayerProfile.start() &- started
-        let reorders = Swift.min(conv.reorder_ns, total)
-        LayerProfile.add(.reorder, nanoseconds: reorders)
-        LayerProfile.add(.convolution, nanoseconds: total - reorders)
+        LayerProfile.bookConvolution(started: started, reorderNanoseconds: conv.reorder_ns)
     }
 
     func forward(src: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
@@ -134,11 +130,9 @@ final class DNNLBlockedForwardPlan {
             &conv, dnnlEngine, Int64(key[0]), Int64(key[1]), Int64(key[2]), Int64(key[3]),
             Int64(outputChannels), Int64(outputHeight), Int64(outputWidth), Int64(kernelSize), Int64(stride), Int64(padding),
             Int64(key[5]))
-        if status != dnnl_success {
-            cdnnl_fwd_destroy(&conv)
-            dnnl_stream_destroy(stream)
-            return nil
-        }
+        // Every stored property is set, so deinit runs on failure too and releases the stream and
+        // whatever part of `conv` was made (cdnnl_fwd_destroy is safe on a partial struct).
+        if status != dnnl_success { return nil }
     }
 
     deinit {
@@ -156,12 +150,7 @@ final class DNNLBlockedForwardPlan {
         let started = LayerProfile.start()
         let status = cdnnl_fwd_run(&conv, stream, src, weights, bias, dst)
         precondition(status == dnnl_success, "oneDNN blocked convolution forward failed (status \(status.rawValue))")
-        if LayerProfile.isEnabled {
-            let total = LayerProfile.start() &- started
-            let reorders = Swift.min(conv.reorder_ns, total)
-            LayerProfile.add(.reorder, nanoseconds: reorders)
-            LayerProfile.add(.convolution, nanoseconds: total - reorders)
-        }
+        LayerProfile.bookConvolution(started: started, reorderNanoseconds: conv.reorder_ns)
     }
 }
 

@@ -46,8 +46,14 @@ public enum LayerProfile {
 
     @inline(__always) static func start() -> UInt64 { enabled ? DispatchTime.now().uptimeNanoseconds : 0 }
 
-    @inline(__always) static func add(_ kind: Kind, nanoseconds: UInt64) {
-        totals[kind.rawValue] &+= nanoseconds
+    /// Books a convolution call that began at `started`: the shim's reorder time under
+    /// `.reorder`, the rest under `.convolution` (nothing when profiling is off).
+    @inline(__always) static func bookConvolution(started: UInt64, reorderNanoseconds: UInt64) {
+        guard enabled else { return }
+        let total = DispatchTime.now().uptimeNanoseconds &- started
+        let reorders = Swift.min(reorderNanoseconds, total)
+        totals[Kind.reorder.rawValue] &+= reorders
+        totals[Kind.convolution.rawValue] &+= total - reorders
     }
 
     @inline(__always) static func stop(_ kind: Kind, _ started: UInt64) {

@@ -172,12 +172,7 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     ///   - y: [B, outputChannels, H, W].
     public func forward(_ x: Tensor<Scalar>, sigmas: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
         let outShape = outputShape(forInputShape: x.shape)
-        precondition(sigmas.count == x.shape[0], "UNet: \(sigmas.count) noise levels for a batch of \(x.shape[0])")
-        ensureShape(&inverseSigma, [x.shape[0]])
-        for b in 0..<sigmas.count {
-            precondition(sigmas.scalars[b] > 0, "UNet: noise level \(sigmas.scalars[b]) of example \(b) is not positive")
-            inverseSigma.scalars[b] = 1 / sigmas.scalars[b]
-        }
+        Self.invertSigmas(sigmas, batch: x.shape[0], into: &inverseSigma)
         convIn.forward(x, into: &t0)
         rb1.forward(t0, into: &h1)
         down1.forward(h1, into: &t1)
@@ -197,10 +192,25 @@ public final class UNet<Scalar: TensorScalar>: Layer {
         actOut.forward(nOut, into: &aOut)
         convOut.forward(aOut, into: &y)
         precondition(y.shape == outShape, "UNet: internal shape error \(y.shape) vs \(outShape)")
-        let perExample = y.count / x.shape[0]
+        Self.divideExamples(&y, by: inverseSigma)
+    }
+
+    /// inverse[b] = 1/σ_b, after checking one positive σ per example of the batch.
+    static func invertSigmas(_ sigmas: Tensor<Scalar>, batch: Int, into inverse: inout Tensor<Scalar>) {
+        precondition(sigmas.count == batch, "UNet: \(sigmas.count) noise levels for a batch of \(batch)")
+        ensureShape(&inverse, [batch])
+        for b in 0..<batch {
+            precondition(sigmas.scalars[b] > 0, "UNet: noise level \(sigmas.scalars[b]) of example \(b) is not positive")
+            inverse.scalars[b] = 1 / sigmas.scalars[b]
+        }
+    }
+
+    /// Multiplies example b of y [B, ...] by inverse[b] (the network's division by σ_b).
+    static func divideExamples(_ y: inout Tensor<Scalar>, by inverse: Tensor<Scalar>) {
+        let rows = inverse.count
         y.withUnsafeMutableBufferPointer { p in
-            inverseSigma.withUnsafeBufferPointer { s in
-                scaleRows(p.baseAddress!, by: s.baseAddress!, rows: x.shape[0], columns: perExample, into: p.baseAddress!)
+            inverse.withUnsafeBufferPointer { s in
+                scaleRows(p.baseAddress!, by: s.baseAddress!, rows: rows, columns: p.count / rows, into: p.baseAddress!)
             }
         }
     }
