@@ -69,3 +69,7 @@
 #define sqrtf64_ sqrt
 DEFINE_KERNELS(float, f32, expf, logf)
 DEFINE_KERNELS(double, f64, exp, log)
+
+void ck_atomic_add_u64(unsigned long long *total, unsigned long long value) {
+    __atomic_fetch_add(total, value, __ATOMIC_RELAXED);
+}

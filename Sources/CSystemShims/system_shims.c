@@ -21,3 +21,5 @@ int shim_thread_niceness(void) {
 int shim_set_thread_niceness(int value) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), value);
 }
+
+long shim_atomic_next(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST); }

@@ -13,6 +13,16 @@
 // caches). Its sums run in another order than the plain forward's, so the two agree to Float32
 // rounding, not bit for bit; each is the same at any thread count (the loops split examples and
 // planes, never a sum).
+//
+// Threads (issue 32, part 4): the batch is cut into pieces of `inferencePieceImages` images, a
+// number that never depends on the thread count, and each piece runs whole on one thread
+// (oneDNN's team size 1, the elementwise loops inline), on the network itself or on a replica
+// that shares its parameters. Workers take the next piece as they finish one, so a worker whose
+// core is shared with another process takes fewer pieces instead of holding the other at a
+// barrier, as oneDNN's static split of every convolution did. The pieces are the same at any
+// thread count, so the result is too; and since every layer computes each image on its own
+// (GroupNorm's statistics are per image), a piece's images come out as in a whole-batch call
+// (measured bit for bit on an AVX-512 host, pieces of 1 to 32 images; the tests check it).
 import TensorCore
 
 /// The channel block of oneDNN's activation layout on this CPU.
@@ -227,16 +237,81 @@ final class BlockedUNetBuffers {
     var t8 = Tensor<Float>(shape: [0]), aOut = Tensor<Float>(shape: [0]), aOutPlain = Tensor<Float>(shape: [0])
     var inverseSigma = Tensor<Float>(shape: [0])
     let scratch = BlockedScratch()
+    /// One piece's input, noise levels and output (piece-parallel forward).
+    var pieceInput = Tensor<Float>(shape: [0]), pieceSigmas = Tensor<Float>(shape: [0]), pieceOutput = Tensor<Float>(shape: [0])
+    /// Networks that share the parameters of the one that owns these buffers, one per extra
+    /// worker of the piece-parallel forward (made on first use).
+    var replicas: [UNet<Float>] = []
 }
 
 extension UNet where Scalar == Float {
     /// y = s(x) / σ_b, as `forward(_:sigmas:into:)`, for sampling: no state is kept for a
     /// backward, and the activations stay in oneDNN's channel-blocked layout between the first
     /// and the last convolution (see the file header), with the block
-    /// `ChannelBlockedLayout.block(forWidth:)` gives. Falls back to `forward` when a layer cannot
-    /// run blocked (a non-oneDNN convolution backend, or no JIT kernel for the layout). Agrees
-    /// with `forward` to Float32 rounding.
+    /// `ChannelBlockedLayout.block(forWidth:)` gives. The batch is cut into pieces of
+    /// `inferencePieceImages` images that run on up to `Parallel.threads` threads, each whole on
+    /// one (file header). Falls back to `forward`, piece by piece, when a layer cannot run blocked
+    /// (a non-oneDNN convolution backend, or no JIT kernel for the layout). Agrees with `forward`
+    /// to Float32 rounding, and gives the same bits at any thread count.
     public func forwardInference(_ x: Tensor<Float>, sigmas: Tensor<Float>, into y: inout Tensor<Float>) {
+        let outShape = outputShape(forInputShape: x.shape)
+        let n = x.shape[0]
+        precondition(sigmas.count == n, "UNet: \(sigmas.count) noise levels for a batch of \(n)")
+        let per = inferencePieceImages
+        let pieces = (n + per - 1) / per
+        if pieces <= 1 {
+            Parallel.inline { forwardInferenceWhole(x, sigmas: sigmas, into: &y) }
+            return
+        }
+        ensureShape(&y, outShape)
+        let workers = Parallel.workerCount(pieces: pieces)
+        let nets = inferenceNetworks(workers)
+        let inShape = Array(x.shape.dropFirst()), outTail = Array(outShape.dropFirst())
+        let (inPer, outPer) = (inShape.reduce(1, *), outTail.reduce(1, *))
+        x.withUnsafeBufferPointer { px in
+            sigmas.withUnsafeBufferPointer { ps in
+                y.withUnsafeMutableBufferPointer { py in
+                    let (sx, ss, sy) = (px.baseAddress!, ps.baseAddress!, py.baseAddress!)
+                    Parallel.forEachPiece(pieces, workers: workers) { w, p in
+                        let net = nets[w], b = net.blockedBuffers
+                        let lo = p * per, m = Swift.min(per, n - lo)
+                        ensureShape(&b.pieceInput, [m] + inShape)
+                        ensureShape(&b.pieceSigmas, [m])
+                        b.pieceInput.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sx + lo * inPer, count: m * inPer) }
+                        b.pieceSigmas.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ss + lo, count: m) }
+                        Parallel.inline { net.forwardInferenceWhole(b.pieceInput, sigmas: b.pieceSigmas, into: &b.pieceOutput) }
+                        b.pieceOutput.withUnsafeBufferPointer { (sy + lo * outPer).update(from: $0.baseAddress!, count: m * outPer) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// This network and `count` − 1 replicas with its parameters and convolution backends (the
+    /// replicas share the parameter tensors' storage; nothing is copied).
+    func inferenceNetworks(_ count: Int) -> [UNet<Float>] {
+        let b = blockedBuffers
+        while b.replicas.count < count - 1 {
+            var rng = Xoshiro256(seed: 0)  // overwritten below
+            b.replicas.append(UNet<Float>(baseChannels: baseChannels, inputChannels: inputChannels, outputChannels: outputChannels, using: &rng))
+        }
+        var parameters: [Tensor<Float>] = []
+        forEachParameter { _, p, _ in parameters.append(p) }
+        let backends = convolutions.map(\.backend)
+        for r in b.replicas.prefix(count - 1) {
+            var i = 0
+            r.forEachParameter { _, p, _ in
+                p = parameters[i]
+                i += 1
+            }
+            for (conv, backend) in zip(r.convolutions, backends) { conv.backend = backend }
+            r.inferencePieceImages = inferencePieceImages
+        }
+        return [self] + b.replicas.prefix(count - 1)
+    }
+
+    /// `forwardInference` on one piece, on the calling thread.
+    func forwardInferenceWhole(_ x: Tensor<Float>, sigmas: Tensor<Float>, into y: inout Tensor<Float>) {
         guard let block = ChannelBlockedLayout.block(forWidth: baseChannels), runsBlocked(inputShape: x.shape, block: block) else {
             forward(x, sigmas: sigmas, into: &y)
             return

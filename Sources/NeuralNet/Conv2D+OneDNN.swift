@@ -112,7 +112,7 @@ final class DNNLConvolutionPlan {
 
 /// A forward-only convolution on channel-blocked activations (nChw8c or nChw16c on both sides,
 /// no activation reorder), for `UNet.forwardInference` (issue 32). Made once per (input shape,
-/// team size, block) and kept by the layer.
+/// team size, block) and kept by the layer (the last four).
 final class DNNLBlockedForwardPlan {
     private var conv = cdnnl_fwd()
     private let stream: dnnl_stream_t
@@ -162,12 +162,13 @@ extension Conv2D {
         guard Scalar.self == Float.self, backend == .oneDNN, inputChannels % block == 0, outputChannels % block == 0 else { return nil }
         OneDNN.pinThreads()
         let key = inputShape + [OneDNN.threads, block]
-        if let blockedPlan, blockedPlan.key == key { return blockedPlan }
+        if let i = blockedPlans.firstIndex(where: { $0.key == key }) { return blockedPlans[i] }
         let out = outputShape(forInputShape: inputShape)
         guard let p = DNNLBlockedForwardPlan(key: key, outputChannels: outputChannels, outputHeight: out[2], outputWidth: out[3],
                                              kernelSize: kernelSize, stride: stride, padding: padding),
               p.implementation.hasPrefix("jit") else { return nil }
-        blockedPlan = p
+        blockedPlans.insert(p, at: 0)
+        if blockedPlans.count > 4 { blockedPlans.removeLast() }
         return p
     }
 

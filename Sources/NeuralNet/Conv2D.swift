@@ -42,7 +42,9 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// The input shape of the last forward ([] before the first).
     public private(set) var lastInputShape: [Int] = []
     private var plan: DNNLConvolutionPlan?  // oneDNN primitives for the last input shape
-    var blockedPlan: DNNLBlockedForwardPlan?  // the channel-blocked inference forward (issue 32)
+    /// The channel-blocked inference forward's plans (issue 32), most recent first: two input
+    /// shapes alternate when a batch is cut into pieces whose last one is smaller.
+    var blockedPlans: [DNNLBlockedForwardPlan] = []
     private var dWeightStep = Tensor<Scalar>(shape: [0])  // oneDNN backward-weights output
     private var dBiasStep = Tensor<Scalar>(shape: [0])
 

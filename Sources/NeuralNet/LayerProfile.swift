@@ -2,10 +2,12 @@
 // where a U-Net forward or training step spends its time besides the convolution kernels.
 // Off unless a benchmark turns it on; when off, each timed call costs one branch.
 //
-// Layers are called from one thread (their internal parallel loops run inside a call), so the
-// totals are plain counters, read and reset by the caller between runs. A convolution's time is
+// The totals are added atomically: a piece-parallel forward (UNet.forwardInference) books from
+// every worker thread, so there they sum the workers' times and can exceed the wall time. The
+// caller reads and resets them between runs. A convolution's time is
 // split into oneDNN's reorders between the plain NCHW tensors and its blocked layouts (timed in
 // the C shim) and the rest (the convolution primitive itself).
+import CKernels
 import Dispatch
 
 /// Accumulated wall time per kind of layer work (see the file header).
@@ -28,7 +30,11 @@ public enum LayerProfile {
     }
 
     nonisolated(unsafe) private static var enabled = false
-    nonisolated(unsafe) private static var totals = [UInt64](repeating: 0, count: Kind.allCases.count)
+    nonisolated(unsafe) private static let totals: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: Kind.allCases.count)
+        p.initialize(repeating: 0, count: Kind.allCases.count)
+        return p
+    }()
 
     /// Whether layers time their work.
     public static var isEnabled: Bool {
@@ -38,7 +44,7 @@ public enum LayerProfile {
 
     /// Zeroes the totals.
     public static func reset() {
-        for i in totals.indices { totals[i] = 0 }
+        for i in 0..<Kind.allCases.count { totals[i] = 0 }
     }
 
     /// Nanoseconds spent in `kind` since the last `reset`.
@@ -52,11 +58,16 @@ public enum LayerProfile {
         guard enabled else { return }
         let total = DispatchTime.now().uptimeNanoseconds &- started
         let reorders = Swift.min(reorderNanoseconds, total)
-        totals[Kind.reorder.rawValue] &+= reorders
-        totals[Kind.convolution.rawValue] &+= total - reorders
+        add(.reorder, reorders)
+        add(.convolution, total - reorders)
     }
 
     @inline(__always) static func stop(_ kind: Kind, _ started: UInt64) {
-        if enabled { totals[kind.rawValue] &+= DispatchTime.now().uptimeNanoseconds &- started }
+        if enabled { add(kind, DispatchTime.now().uptimeNanoseconds &- started) }
+    }
+
+    @inline(__always) private static func add(_ kind: Kind, _ nanoseconds: UInt64) {
+        ck_atomic_add_u64(UnsafeMutableRawPointer(totals + kind.rawValue).assumingMemoryBound(to: CUnsignedLongLong.self),
+                          CUnsignedLongLong(nanoseconds))
     }
 }

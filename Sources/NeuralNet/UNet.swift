@@ -105,6 +105,13 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     private var gSkip2 = Tensor<Scalar>(shape: [0]), gOut = Tensor<Scalar>(shape: [0])
     /// Working tensors of `forwardInference` (BlockedInference.swift), allocated on first use.
     let blockedBuffers = BlockedUNetBuffers()
+    /// Images per piece of `forwardInference` (BlockedInference.swift): the unit of work its
+    /// threads take, never dependent on the thread count. 16 measured fastest per image at one
+    /// thread among 8, 16, 32 and 64 (width 16 and 32, AVX-512 host); smaller pieces balance
+    /// better under a competing process (see the README's benchmark section).
+    public var inferencePieceImages = 16 {
+        didSet { precondition(inferencePieceImages >= 1, "UNet: inferencePieceImages must be positive, got \(inferencePieceImages)") }
+    }
 
     /// A U-Net with base channels C, initialised from `rng` in the order of the file header.
     public init<G: RandomNumberGenerator>(baseChannels c: Int = 32, inputChannels: Int = 1, outputChannels: Int = 1, using rng: inout G) {

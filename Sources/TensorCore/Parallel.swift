@@ -69,24 +69,39 @@ public enum Parallel {
     /// calling thread inside `inline` or when `threads` is 1). The pieces are the caller's, so
     /// what each computes does not depend on the thread count.
     public static func forEachPiece(_ pieces: Int, _ body: (Int) -> Void) {
-        if pieces <= 1 || _threads <= 1 || isInline {
-            for i in 0..<pieces { body(i) }
+        forEachPiece(pieces, workers: workerCount(pieces: pieces)) { _, i in body(i) }
+    }
+
+    /// How many workers `forEachPiece` uses for `pieces` pieces: min(threads, pieces), or 1 inside
+    /// `inline`.
+    public static func workerCount(pieces: Int) -> Int {
+        isInline ? 1 : Swift.max(1, Swift.min(_threads, pieces))
+    }
+
+    /// Calls `body(worker, i)` for every piece i in 0..<pieces on `workers` threads (worker 0 is
+    /// the calling thread when `workers` is 1), so a caller can give each worker state of its
+    /// own (e.g. a network replica). Workers take the next piece as they finish one (issue 32):
+    /// under a competing process a worker whose core is shared takes fewer pieces instead of
+    /// holding the others at a barrier. Which worker computes a piece therefore varies from run
+    /// to run; the piece, and so its result, does not.
+    /// - Parameter workers: at most `workerCount(pieces:)`'s answer.
+    public static func forEachPiece(_ pieces: Int, workers: Int, _ body: (_ worker: Int, _ piece: Int) -> Void) {
+        precondition(workers >= 1, "forEachPiece: \(workers) workers")
+        if pieces <= 1 || workers <= 1 {
+            for i in 0..<pieces { body(0, i) }
             return
         }
-        let workers = Swift.min(_threads, pieces)
         let nice = niceness
-        if workers == pieces {
-            DispatchQueue.concurrentPerform(iterations: pieces) { i in
+        var next = 0
+        withUnsafeMutablePointer(to: &next) { counter in
+            DispatchQueue.concurrentPerform(iterations: Swift.min(workers, pieces)) { w in
                 adoptNiceness(nice)
-                body(i)
+                while true {
+                    let i = shim_atomic_next(counter)
+                    if i >= pieces { break }
+                    body(w, i)
+                }
             }
-            return
-        }
-        // More pieces than threads: worker w takes pieces w, w + workers, ... (the assignment
-        // changes with the thread count; each piece's result does not).
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            adoptNiceness(nice)
-            for i in stride(from: w, to: pieces, by: workers) { body(i) }
         }
     }
 

@@ -35,4 +35,8 @@ void ck_adam_f64(double *p, const double *g, double *m, double *v, double *vmax,
 void ck_ema_f32(float *shadow, const float *p, long n, float decay);
 void ck_ema_f64(double *shadow, const double *p, long n, double decay);
 
+/// Atomically adds `value` to *total (relaxed): the benchmarks' per-kind layer timings, booked
+/// from every worker thread of a piece-parallel forward.
+void ck_atomic_add_u64(unsigned long long *total, unsigned long long value);
+
 #endif

@@ -1,6 +1,7 @@
 // Linux system calls that Swift's Glibc module does not import (glibc declares them only under
 // _GNU_SOURCE). Used by DataIO to swap a finished results folder into place atomically, and by
-// TensorCore to give worker threads the niceness of the thread that started them.
+// TensorCore to give worker threads the niceness of the thread that started them and to hand out
+// pieces of work.
 #ifndef SYSTEM_SHIMS_H
 #define SYSTEM_SHIMS_H
 
@@ -20,5 +21,9 @@ int shim_thread_niceness(void);
 /// success, -1 with errno set otherwise (e.g. EACCES when an unprivileged thread would raise its
 /// priority).
 int shim_set_thread_niceness(int value);
+
+/// Atomically adds 1 to *counter and returns its previous value (sequentially consistent): the
+/// next piece of work for `Parallel.forEachPiece`'s workers, which take pieces as they finish.
+long shim_atomic_next(long *counter);
 
 #endif

@@ -123,10 +123,12 @@ func timeForward(repeats: Int, steps: Int, warmup: Int, _ body: () -> Void) -> [
 /// Issue 32, part 3: the sampling forward, where the image budget goes (annealed Langevin calls
 /// the network T·L times per chain batch): one U-Net forward without gradients, as the samplers
 /// run it (a fresh network stands in for the EMA weights: same shapes, same work), per width and
-/// batch, best and median of `repeats` × `steps` forwards. Prints "RESULT unetfwd-c<C>-b<B>-ours
+/// batch, best and median of `repeats` × `steps` forwards. The thread count is Parallel.threads:
+/// forwardInference runs pieces of `inferencePieceImages` images on that many threads, oneDNN's
+/// team size 1 inside each (the way experiments run it, thread-count invariant). Prints "RESULT unetfwd-c<C>-b<B>-ours
 /// <threads> <best ms> <median ms>" for tools/peers/bench-peers.sh.
 func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64,
-                    backend: ConvolutionBackend) {
+                    backend: ConvolutionBackend, pieceImages: Int?) {
     print("")
     print("bench: U-Net sampling forward (no gradients), \(side)×\(side), float32, convolutions \(backend.rawValue); oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
     for t in threadCounts {
@@ -139,6 +141,7 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 var rng = Xoshiro256(seed: seed)
                 let net = UNet<Float>(baseChannels: c, outputChannels: 1, using: &rng)
                 for conv in net.convolutions { conv.backend = backend }
+                if let pieceImages { net.inferencePieceImages = pieceImages }
                 let x = Tensor<Float>.randomUniform([b, 1, side, side], lower: 0, upper: 1, using: &rng)
                 let ladder = (0..<10).map { Float(pow(10, -2 * Double($0) / 9)) }
                 let sigmas = Tensor<Float>(shape: [b], scalars: (0..<b).map { ladder[$0 % 10] })
@@ -146,19 +149,23 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 // The samplers' path: forwardInference (channel-blocked layout where the width
                 // allows); the plain training forward is timed beside it for comparison.
                 let blocked = net.inferenceBlock(forInputShape: x.shape)
+                // The plain forward with oneDNN's own threading (team size t, results that depend
+                // on t); forwardInference with team size 1 in every piece, as experiments run it.
+                Parallel.configure(threads: t, libraryThreads: t)
                 let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
+                Parallel.configure(threads: t, libraryThreads: 1)
+                let flops = convolutionFlops(net)  // from the whole-batch forward (forwardInference's pieces are smaller)
                 let times = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forwardInference(x, sigmas: sigmas, into: &y) }
-                let flops = convolutionFlops(net)
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
-                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback")) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward best \(fmt(plainBest, 2)) ms")
+                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback"), pieces of \(net.inferencePieceImages) images) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward (oneDNN team \(t)) best \(fmt(plainBest, 2)) ms")
                 LayerProfile.reset()
                 LayerProfile.isEnabled = true
                 let t0 = nowNanoseconds()
                 for _ in 0..<steps { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let profiledMs = Double(nowNanoseconds() - t0) / 1e6
                 LayerProfile.isEnabled = false
-                print("    by kind of layer work (\(steps) instrumented forwards, \(fmt(profiledMs / Double(steps), 2)) ms each):")
-                printLayerProfile(totalMs: profiledMs, calls: steps, indent: "      ")
+                print("    by kind of layer work (\(steps) instrumented forwards, \(fmt(profiledMs / Double(steps), 2)) ms each\(t > 1 ? "; times summed over the worker threads, shares of \(t) × the wall time" : "")):")
+                printLayerProfile(totalMs: profiledMs * Double(min(t, (b + net.inferencePieceImages - 1) / net.inferencePieceImages)), calls: steps, indent: "      ")
                 print("RESULT unetfwd-c\(c)-b\(b)-ours \(t) \(fmt(best, 3)) \(fmt(median(times), 3))")
             }
         }

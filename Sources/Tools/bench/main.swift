@@ -407,6 +407,8 @@ struct Bench: ParsableCommand {
     var forwardBatches: String = "64,250"
     @Option(help: "Sampling forward: timed forwards per repeat.")
     var forwardSteps: Int = 3
+    @Option(help: "Sampling forward: images per piece, the unit of work its threads take (default: UNet's inferencePieceImages).")
+    var pieceImages: Int?
     @Option(help: "Busy processes (shell loops at this process's niceness) to run beside the benchmark: the contention case of issue 32.")
     var busy: Int = 0
 
@@ -452,6 +454,7 @@ struct Bench: ParsableCommand {
         guard let convBackend = ConvolutionBackend(rawValue: convolution) else {
             throw ValidationError("--convolution must be oneDNN, oneDNNPlain or im2col, got \(convolution)")
         }
+        if let pieceImages, pieceImages < 1 { throw ValidationError("--piece-images must be positive, got \(pieceImages)") }
         guard busy >= 0 else { throw ValidationError("--busy must be 0 or more, got \(busy)") }
         let competitors = try startBusyProcesses(busy)
         defer { for p in competitors where p.isRunning { p.terminate() } }
@@ -463,7 +466,7 @@ struct Bench: ParsableCommand {
         }
         if selected.contains("unet-forward") {
             runUNetForward(threadCounts: threadCounts, widths: forwardWidthList, batches: forwardBatchList, side: 28, steps: forwardSteps,
-                           warmup: unetWarmup, repeats: unetRepeats, seed: seed, backend: convBackend)
+                           warmup: unetWarmup, repeats: unetRepeats, seed: seed, backend: convBackend, pieceImages: pieceImages)
         }
     }
 
