@@ -182,10 +182,14 @@ bench: build
 
 # Ours against the PyTorch (U-Net) and JAX (MLP) twins in tools/peers, interleaved in one run.
 # The venv comes from PyPI (plus the image's CPU torch wheel); CI does not run this.
+# PEERS_ISA=avx2 caps every program at AVX2 on an AVX-512 host (oneDNN in ours and in PyTorch,
+# PyTorch's own kernels, XLA's code generation): the kernels an AVX2-only host runs, on this
+# host's cores (not a measurement of an AVX2 host; the report says which).
 PEERS_VENV ?= .build/peers-venv
+PEERS_ISA ?=
 bench-peers: build
 	@test -x $(PEERS_VENV)/bin/python || { python3 -m venv $(PEERS_VENV) && $(PEERS_VENV)/bin/pip install -q -r tools/peers/requirements.txt; }
-	tools/peers/bench-peers.sh $(BIN) $(PEERS_VENV) 2
+	PEERS_ISA=$(PEERS_ISA) tools/peers/bench-peers.sh $(BIN) $(PEERS_VENV) 2
 
 # Issue 13's before/after: sample full-scale units of HO-E1 and HT-E3 timed with every Float32
 # GEMM on OpenBLAS (the path before oneDNN) and with the default, alternating, into a scratch

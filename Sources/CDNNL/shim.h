@@ -23,12 +23,45 @@ int omp_get_max_threads(void);
 
 #define CDNNL_TRY(call) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) return s_; } while (0)
 
+// Scratchpads (issue 32): every primitive here is made with scratchpad mode `user` and gets a
+// buffer of its own, passed at each execution. In the default `library` mode, Debian's oneDNN
+// keeps one scratchpad per thread (a thread_local buffer, sized by the primitives *that thread*
+// created), so a primitive made on one thread and run on another read a buffer of the wrong size
+// or none: a network replica whose pieces run on whichever worker thread takes them crashed in
+// memset on a NULL scratchpad (a GEMM-based convolution's im2col buffer) in the test suite. With
+// its own buffer a primitive runs correctly from any thread (one thread at a time per plan).
+
+/// Attributes with a user-managed scratchpad (NULL on failure).
+static inline dnnl_primitive_attr_t cdnnl_user_scratchpad_attr(void) {
+    dnnl_primitive_attr_t attr = NULL;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+    if (dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
+        return NULL;
+    }
+    return attr;
+}
+
+/// The scratchpad buffer `pd` asks for, or NULL when it needs none.
+static inline dnnl_status_t cdnnl_scratchpad_create(dnnl_memory_t *m, dnnl_engine_t e, const_dnnl_primitive_desc_t pd) {
+    *m = NULL;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (!md || dnnl_memory_desc_get_size(md) == 0) return dnnl_success;
+    return dnnl_memory_create(m, md, e, DNNL_MEMORY_ALLOCATE);
+}
+
+/// Executes `prim` with `args` (room for one more) plus its scratchpad when it has one.
+static inline dnnl_status_t cdnnl_execute(dnnl_primitive_t prim, dnnl_stream_t s, int nargs, dnnl_exec_arg_t *args, dnnl_memory_t scratchpad) {
+    if (scratchpad) { args[nargs].arg = DNNL_ARG_SCRATCHPAD; args[nargs].memory = scratchpad; nargs++; }
+    return dnnl_primitive_execute(prim, s, nargs, args);
+}
+
 /// One primitive argument: the caller's plain buffer (`user`, its handle set per call) and the
 /// memory the primitive reads or writes (`inner`: the same object when the primitive accepts the
 /// plain layout, otherwise a library-allocated buffer in the blocked layout oneDNN chose, reached
 /// by a reorder before (inputs) or after (outputs) the primitive).
 typedef struct cdnnl_port {
-    dnnl_memory_t user, inner;
+    dnnl_memory_t user, inner, scratchpad;
     dnnl_primitive_t reorder;
 } cdnnl_port;
 
@@ -38,15 +71,21 @@ static inline dnnl_status_t cdnnl_port_create(cdnnl_port *p, dnnl_engine_t e, co
     if (dnnl_memory_desc_equal(plain, chosen)) { p->inner = p->user; p->reorder = NULL; return dnnl_success; }
     CDNNL_TRY(dnnl_memory_create(&p->inner, chosen, e, DNNL_MEMORY_ALLOCATE));
     dnnl_primitive_desc_t rpd;
-    if (is_output) CDNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, chosen, e, plain, e, NULL));
-    else CDNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, plain, e, chosen, e, NULL));
-    dnnl_status_t st = dnnl_primitive_create(&p->reorder, rpd);
+    dnnl_primitive_attr_t attr = cdnnl_user_scratchpad_attr();
+    if (!attr) return dnnl_out_of_memory;
+    dnnl_status_t st = is_output ? dnnl_reorder_primitive_desc_create(&rpd, chosen, e, plain, e, attr)
+                                 : dnnl_reorder_primitive_desc_create(&rpd, plain, e, chosen, e, attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return st;
+    st = dnnl_primitive_create(&p->reorder, rpd);
+    if (st == dnnl_success) st = cdnnl_scratchpad_create(&p->scratchpad, e, rpd);
     dnnl_primitive_desc_destroy(rpd);
     return st;
 }
 
 static inline void cdnnl_port_destroy(cdnnl_port *p) {
     if (p->reorder) dnnl_primitive_destroy(p->reorder);
+    if (p->scratchpad) dnnl_memory_destroy(p->scratchpad);
     if (p->inner && p->inner != p->user) dnnl_memory_destroy(p->inner);
     if (p->user) dnnl_memory_destroy(p->user);
     memset(p, 0, sizeof *p);
@@ -61,9 +100,9 @@ static inline uint64_t cdnnl_now_ns(void) {
 /// Runs the port's reorder; when `ns` is not NULL, adds its wall time to *ns (the CPU engine
 /// executes a primitive before `dnnl_primitive_execute` returns).
 static inline dnnl_status_t cdnnl_port_reorder(cdnnl_port *p, dnnl_stream_t s, int is_output, uint64_t *ns) {
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, is_output ? p->inner : p->user}, {DNNL_ARG_TO, is_output ? p->user : p->inner}};
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, is_output ? p->inner : p->user}, {DNNL_ARG_TO, is_output ? p->user : p->inner}};
     uint64_t t0 = ns ? cdnnl_now_ns() : 0;
-    dnnl_status_t st = dnnl_primitive_execute(p->reorder, s, 2, args);
+    dnnl_status_t st = cdnnl_execute(p->reorder, s, 2, args, p->scratchpad);
     if (ns) *ns += cdnnl_now_ns() - t0;
     return st;
 }
@@ -88,6 +127,7 @@ static inline dnnl_status_t cdnnl_port_out(cdnnl_port *p, dnnl_stream_t s, uint6
 typedef struct cdnnl_conv {
     dnnl_primitive_desc_t fwd_pd, bwd_data_pd, bwd_weights_pd;
     dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    dnnl_memory_t fwd_scratch, bwd_data_scratch, bwd_weights_scratch;  // own scratchpads (NULL: none needed)
     cdnnl_port f_src, f_w, f_dst;          // forward
     cdnnl_port d_ddst, d_w, d_dsrc;        // backward-data
     cdnnl_port w_src, w_ddst, w_dw;        // backward-weights
@@ -128,17 +168,24 @@ static inline dnnl_status_t cdnnl_conv_create(
     dnnl_convolution_desc_t fd, bdd, bwd;
     CDNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
         &src_any, &w_any, &b_md, &dst_any, strides, pad_l, pad_r));
-    CDNNL_TRY(dnnl_primitive_desc_create(&c->fwd_pd, &fd, NULL, engine, NULL));
     CDNNL_TRY(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct,
         &src_any, &w_any, &dst_any, strides, pad_l, pad_r));
-    CDNNL_TRY(dnnl_primitive_desc_create(&c->bwd_data_pd, &bdd, NULL, engine, c->fwd_pd));
     CDNNL_TRY(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct,
         &src_any, &w_any, &b_md, &dst_any, strides, pad_l, pad_r));
-    CDNNL_TRY(dnnl_primitive_desc_create(&c->bwd_weights_pd, &bwd, NULL, engine, c->fwd_pd));
+    dnnl_primitive_attr_t attr = cdnnl_user_scratchpad_attr();
+    if (!attr) return dnnl_out_of_memory;
+    dnnl_status_t st = dnnl_primitive_desc_create(&c->fwd_pd, &fd, attr, engine, NULL);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(&c->bwd_data_pd, &bdd, attr, engine, c->fwd_pd);
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(&c->bwd_weights_pd, &bwd, attr, engine, c->fwd_pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return st;
 
     CDNNL_TRY(dnnl_primitive_create(&c->fwd, c->fwd_pd));
     CDNNL_TRY(dnnl_primitive_create(&c->bwd_data, c->bwd_data_pd));
     CDNNL_TRY(dnnl_primitive_create(&c->bwd_weights, c->bwd_weights_pd));
+    CDNNL_TRY(cdnnl_scratchpad_create(&c->fwd_scratch, engine, c->fwd_pd));
+    CDNNL_TRY(cdnnl_scratchpad_create(&c->bwd_data_scratch, engine, c->bwd_data_pd));
+    CDNNL_TRY(cdnnl_scratchpad_create(&c->bwd_weights_scratch, engine, c->bwd_weights_pd));
 
     CDNNL_TRY(cdnnl_port_create(&c->f_src, engine, &src_md, cdnnl_md(c->fwd_pd, dnnl_query_src_md), 0));
     CDNNL_TRY(cdnnl_port_create(&c->f_w, engine, &w_md, cdnnl_md(c->fwd_pd, dnnl_query_weights_md), 0));
@@ -161,6 +208,9 @@ static inline void cdnnl_conv_destroy(cdnnl_conv *c) {
     if (c->fwd) dnnl_primitive_destroy(c->fwd);
     if (c->bwd_data) dnnl_primitive_destroy(c->bwd_data);
     if (c->bwd_weights) dnnl_primitive_destroy(c->bwd_weights);
+    if (c->fwd_scratch) dnnl_memory_destroy(c->fwd_scratch);
+    if (c->bwd_data_scratch) dnnl_memory_destroy(c->bwd_data_scratch);
+    if (c->bwd_weights_scratch) dnnl_memory_destroy(c->bwd_weights_scratch);
     if (c->fwd_pd) dnnl_primitive_desc_destroy(c->fwd_pd);
     if (c->bwd_data_pd) dnnl_primitive_desc_destroy(c->bwd_data_pd);
     if (c->bwd_weights_pd) dnnl_primitive_desc_destroy(c->bwd_weights_pd);
@@ -188,9 +238,9 @@ static inline dnnl_status_t cdnnl_conv_forward(cdnnl_conv *c, dnnl_stream_t s,
     CDNNL_TRY(cdnnl_port_in(&c->f_w, s, weights, CDNNL_NS(c)));
     CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, (void *)bias));
     CDNNL_TRY(cdnnl_port_bind(&c->f_dst, dst));
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->f_src.inner}, {DNNL_ARG_WEIGHTS, c->f_w.inner},
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, c->f_src.inner}, {DNNL_ARG_WEIGHTS, c->f_w.inner},
                                {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->f_dst.inner}};
-    CDNNL_TRY(dnnl_primitive_execute(c->fwd, s, 4, args));
+    CDNNL_TRY(cdnnl_execute(c->fwd, s, 4, args, c->fwd_scratch));
     CDNNL_TRY(cdnnl_port_out(&c->f_dst, s, CDNNL_NS(c)));
     return dnnl_stream_wait(s);
 }
@@ -201,9 +251,9 @@ static inline dnnl_status_t cdnnl_conv_backward_data(cdnnl_conv *c, dnnl_stream_
     CDNNL_TRY(cdnnl_port_in(&c->d_ddst, s, diff_dst, CDNNL_NS(c)));
     CDNNL_TRY(cdnnl_port_in(&c->d_w, s, weights, CDNNL_NS(c)));
     CDNNL_TRY(cdnnl_port_bind(&c->d_dsrc, diff_src));
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, c->d_ddst.inner}, {DNNL_ARG_WEIGHTS, c->d_w.inner},
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_DIFF_DST, c->d_ddst.inner}, {DNNL_ARG_WEIGHTS, c->d_w.inner},
                                {DNNL_ARG_DIFF_SRC, c->d_dsrc.inner}};
-    CDNNL_TRY(dnnl_primitive_execute(c->bwd_data, s, 3, args));
+    CDNNL_TRY(cdnnl_execute(c->bwd_data, s, 3, args, c->bwd_data_scratch));
     CDNNL_TRY(cdnnl_port_out(&c->d_dsrc, s, CDNNL_NS(c)));
     return dnnl_stream_wait(s);
 }
@@ -219,9 +269,9 @@ static inline dnnl_status_t cdnnl_conv_backward_weights(cdnnl_conv *c, dnnl_stre
     else { CDNNL_TRY(cdnnl_port_in(&c->w_ddst, s, diff_dst, CDNNL_NS(c))); ddst_mem = c->w_ddst.inner; }
     CDNNL_TRY(cdnnl_port_bind(&c->w_dw, diff_weights));
     CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, diff_bias));
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_DIFF_DST, ddst_mem},
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src_mem}, {DNNL_ARG_DIFF_DST, ddst_mem},
                                {DNNL_ARG_DIFF_WEIGHTS, c->w_dw.inner}, {DNNL_ARG_DIFF_BIAS, c->bias}};
-    CDNNL_TRY(dnnl_primitive_execute(c->bwd_weights, s, 4, args));
+    CDNNL_TRY(cdnnl_execute(c->bwd_weights, s, 4, args, c->bwd_weights_scratch));
     CDNNL_TRY(cdnnl_port_out(&c->w_dw, s, CDNNL_NS(c)));
     return dnnl_stream_wait(s);
 }
@@ -234,7 +284,7 @@ static inline dnnl_status_t cdnnl_conv_backward_weights(cdnnl_conv *c, dnnl_stre
 typedef struct cdnnl_fwd {
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
-    dnnl_memory_t src, dst, bias;
+    dnnl_memory_t src, dst, bias, scratchpad;
     cdnnl_port w;
     int profile;                           // when set, reorder_ns accumulates the weight reorder's time
     uint64_t reorder_ns;
@@ -259,8 +309,13 @@ static inline dnnl_status_t cdnnl_fwd_create(
     dnnl_convolution_desc_t fd;
     CDNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_inference, dnnl_convolution_direct,
         &src_md, &w_any, &b_md, &dst_md, strides, pad_l, pad_r));
-    CDNNL_TRY(dnnl_primitive_desc_create(&c->pd, &fd, NULL, engine, NULL));
+    dnnl_primitive_attr_t attr = cdnnl_user_scratchpad_attr();
+    if (!attr) return dnnl_out_of_memory;
+    dnnl_status_t st = dnnl_primitive_desc_create(&c->pd, &fd, attr, engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success) return st;
     CDNNL_TRY(dnnl_primitive_create(&c->prim, c->pd));
+    CDNNL_TRY(cdnnl_scratchpad_create(&c->scratchpad, engine, c->pd));
     CDNNL_TRY(dnnl_memory_create(&c->src, &src_md, engine, NULL));
     CDNNL_TRY(dnnl_memory_create(&c->dst, &dst_md, engine, NULL));
     CDNNL_TRY(dnnl_memory_create(&c->bias, &b_md, engine, NULL));
@@ -273,6 +328,7 @@ static inline void cdnnl_fwd_destroy(cdnnl_fwd *c) {
     if (c->src) dnnl_memory_destroy(c->src);
     if (c->dst) dnnl_memory_destroy(c->dst);
     if (c->bias) dnnl_memory_destroy(c->bias);
+    if (c->scratchpad) dnnl_memory_destroy(c->scratchpad);
     cdnnl_port_destroy(&c->w);
     memset(c, 0, sizeof *c);
 }
@@ -291,9 +347,9 @@ static inline dnnl_status_t cdnnl_fwd_run(cdnnl_fwd *c, dnnl_stream_t s,
     CDNNL_TRY(dnnl_memory_set_data_handle(c->dst, dst));
     CDNNL_TRY(dnnl_memory_set_data_handle(c->bias, (void *)bias));
     CDNNL_TRY(cdnnl_port_in(&c->w, s, weights, CDNNL_NS(c)));
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->w.inner},
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->w.inner},
                                {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->dst}};
-    CDNNL_TRY(dnnl_primitive_execute(c->prim, s, 4, args));
+    CDNNL_TRY(cdnnl_execute(c->prim, s, 4, args, c->scratchpad));
     return dnnl_stream_wait(s);
 }
 

@@ -295,25 +295,16 @@ extension UNet where Scalar == Float {
             var rng = Xoshiro256(seed: 0)  // overwritten below
             b.replicas.append(UNet<Float>(baseChannels: baseChannels, inputChannels: inputChannels, outputChannels: outputChannels, using: &rng))
         }
-        var parameters: [Tensor<Float>] = []
-        forEachParameter { _, p, _ in parameters.append(p) }
-        let backends = convolutions.map(\.backend)
-        for r in b.replicas.prefix(count - 1) {
-            var i = 0
-            r.forEachParameter { _, p, _ in
-                p = parameters[i]
-                i += 1
-            }
-            for (conv, backend) in zip(r.convolutions, backends) { conv.backend = backend }
-            r.inferencePieceImages = inferencePieceImages
-        }
+        let replicas = Array(b.replicas.prefix(count - 1))
+        shareParameters(with: replicas)
+        for r in replicas { r.inferencePieceImages = inferencePieceImages }
         return [self] + b.replicas.prefix(count - 1)
     }
 
     /// `forwardInference` on one piece, on the calling thread.
     func forwardInferenceWhole(_ x: Tensor<Float>, sigmas: Tensor<Float>, into y: inout Tensor<Float>) {
         guard let block = ChannelBlockedLayout.block(forWidth: baseChannels), runsBlocked(inputShape: x.shape, block: block) else {
-            forward(x, sigmas: sigmas, into: &y)
+            forwardWhole(x, sigmas: sigmas, into: &y)
             return
         }
         let s = blockedBuffers

@@ -12,6 +12,14 @@
 // for the same net). Parameters are enumerated in the order above with dotted names
 // ("rb1.conv1.weight"). Every layer object is used once per forward, so each keeps what its own
 // backward needs; the network keeps the intermediate activations.
+//
+// Threads (issue 32): a batch of more than `trainingPieceImages` images is cut into pieces of that
+// many, a number that never depends on the thread count. Piece p runs its forward and its
+// backward whole on one thread (oneDNN's team size 1), on replica p, a network that shares this
+// one's parameters and keeps that piece's activations; workers take pieces as they finish them.
+// Each replica's parameter gradients are computed on their own and added to this network's in
+// piece order, so the result is the same at any thread count (the sums over a batch run piece by
+// piece, in another order than one whole-batch call's: the two agree to Float32 rounding).
 import TensorCore
 
 /// RB(cin→cout): GN → SiLU → conv → GN → SiLU → conv, plus the identity or a 1×1 conv skip.
@@ -105,6 +113,19 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     private var gSkip2 = Tensor<Scalar>(shape: [0]), gOut = Tensor<Scalar>(shape: [0])
     /// Working tensors of `forwardInference` (BlockedInference.swift), allocated on first use.
     let blockedBuffers = BlockedUNetBuffers()
+    /// Images per piece of the training forward and backward (file header): the unit of work
+    /// their threads take, never dependent on the thread count.
+    public var trainingPieceImages = 16 {
+        didSet { precondition(trainingPieceImages >= 1, "UNet: trainingPieceImages must be positive, got \(trainingPieceImages)") }
+    }
+    /// Replica p ran piece p of the last forward (kept for its backward); made on first use.
+    private var pieceReplicas: [UNet<Scalar>] = []
+    /// Pieces of the last forward (0: it ran whole) and its batch size.
+    private var lastPieces = 0, lastPieceBatch = 0
+    // A replica's piece: input, noise levels, output, and the backward's dOutput and dInput.
+    private var pieceInput = Tensor<Scalar>(shape: [0]), pieceSigmas = Tensor<Scalar>(shape: [0])
+    private var pieceOutput = Tensor<Scalar>(shape: [0]), pieceDOutput = Tensor<Scalar>(shape: [0])
+    private var pieceDInput = Tensor<Scalar>(shape: [0])
     /// Images per piece of `forwardInference` (BlockedInference.swift): the unit of work its
     /// threads take, never dependent on the thread count. 16 measured fastest per image at one
     /// thread among 8, 16, 32 and 64 (width 16 and 32, AVX-512 host); smaller pieces balance
@@ -172,12 +193,77 @@ public final class UNet<Scalar: TensorScalar>: Layer {
         forward(x, sigmas: Tensor(shape: [x.shape[0]], repeating: 1), into: &y)
     }
 
-    /// y = s(x) / σ_b per example b.
+    /// y = s(x) / σ_b per example b, keeping what `backward` needs. A batch of more than
+    /// `trainingPieceImages` images runs in pieces on up to `Parallel.threads` threads (file
+    /// header); the result is the same at any thread count.
     /// - Parameters:
     ///   - x: [B, inputChannels, H, W].
     ///   - sigmas: [B], the noise level of each example (positive).
     ///   - y: [B, outputChannels, H, W].
     public func forward(_ x: Tensor<Scalar>, sigmas: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+        let n = x.shape[0], per = trainingPieceImages
+        let pieces = (n + per - 1) / per
+        guard pieces > 1 else {
+            lastPieces = 0
+            forwardWhole(x, sigmas: sigmas, into: &y)
+            return
+        }
+        let outShape = outputShape(forInputShape: x.shape)
+        precondition(sigmas.count == n, "UNet: \(sigmas.count) noise levels for a batch of \(n)")
+        let nets = pieceNetworks(pieces)
+        ensureShape(&y, outShape)
+        (lastPieces, lastPieceBatch) = (pieces, n)
+        let inTail = Array(x.shape.dropFirst()), outTail = Array(outShape.dropFirst())
+        let (inPer, outPer) = (inTail.reduce(1, *), outTail.reduce(1, *))
+        x.withUnsafeBufferPointer { px in
+            sigmas.withUnsafeBufferPointer { ps in
+                y.withUnsafeMutableBufferPointer { py in
+                    let (sx, ss, sy) = (px.baseAddress!, ps.baseAddress!, py.baseAddress!)
+                    Parallel.forEachPiece(pieces, workers: Parallel.workerCount(pieces: pieces)) { _, p in
+                        let r = nets[p], lo = p * per, m = Swift.min(per, n - lo)
+                        ensureShape(&r.pieceInput, [m] + inTail)
+                        ensureShape(&r.pieceSigmas, [m])
+                        r.pieceInput.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sx + lo * inPer, count: m * inPer) }
+                        r.pieceSigmas.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ss + lo, count: m) }
+                        Parallel.inline { r.forwardWhole(r.pieceInput, sigmas: r.pieceSigmas, into: &r.pieceOutput) }
+                        r.pieceOutput.withUnsafeBufferPointer { (sy + lo * outPer).update(from: $0.baseAddress!, count: m * outPer) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The replicas of the first `count` pieces, given this network's parameters (shared storage,
+    /// nothing copied) and convolution backends.
+    private func pieceNetworks(_ count: Int) -> [UNet<Scalar>] {
+        while pieceReplicas.count < count {
+            var rng = Xoshiro256(seed: 0)  // the parameters are replaced below
+            pieceReplicas.append(UNet(baseChannels: baseChannels, inputChannels: inputChannels, outputChannels: outputChannels, using: &rng))
+        }
+        let replicas = Array(pieceReplicas.prefix(count))
+        shareParameters(with: replicas)
+        return replicas
+    }
+
+    /// Gives every network of `replicas` this network's parameters (shared storage) and
+    /// convolution backends.
+    func shareParameters(with replicas: [UNet<Scalar>]) {
+        var parameters: [Tensor<Scalar>] = []
+        forEachParameter { _, p, _ in parameters.append(p) }
+        let backends = convolutions.map(\.backend)
+        for r in replicas {
+            var i = 0
+            r.forEachParameter { _, p, _ in
+                p = parameters[i]
+                i += 1
+            }
+            for (conv, backend) in zip(r.convolutions, backends) { conv.backend = backend }
+        }
+    }
+
+    /// `forward(_:sigmas:into:)` of the whole batch on the calling thread, keeping its
+    /// activations in this network.
+    func forwardWhole(_ x: Tensor<Scalar>, sigmas: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
         let outShape = outputShape(forInputShape: x.shape)
         Self.invertSigmas(sigmas, batch: x.shape[0], into: &inverseSigma)
         convIn.forward(x, into: &t0)
@@ -222,8 +308,54 @@ public final class UNet<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// The backward of the last forward (σ included): dInput and, when asked, parameter gradients.
+    /// The backward of the last forward (σ included): dInput and, when asked, parameter gradients
+    /// (added to the ones held). After a forward in pieces, each piece's backward runs on its
+    /// replica, and the replicas' parameter gradients are added to this network's in piece order.
     public func backward(input x: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dx: inout Tensor<Scalar>,
+                         accumulateParameterGradients: Bool = true) {
+        guard lastPieces > 0 else {
+            backwardWhole(input: x, dOutput: dOutput, into: &dx, accumulateParameterGradients: accumulateParameterGradients)
+            return
+        }
+        let (n, pieces, per, acc) = (lastPieceBatch, lastPieces, trainingPieceImages, accumulateParameterGradients)
+        precondition(x.shape[0] == n && dOutput.shape == outputShape(forInputShape: x.shape),
+                     "UNet.backward: input \(x.shape) / dOutput \(dOutput.shape) do not match the last forward (batch \(n))")
+        let nets = Array(pieceReplicas.prefix(pieces))
+        ensureShape(&dx, x.shape)
+        let inPer = x.count / n, outPer = dOutput.count / n
+        let outTail = Array(dOutput.shape.dropFirst())
+        dOutput.withUnsafeBufferPointer { pg in
+            dx.withUnsafeMutableBufferPointer { pdx in
+                let (sg, sdx) = (pg.baseAddress!, pdx.baseAddress!)
+                Parallel.forEachPiece(pieces, workers: Parallel.workerCount(pieces: pieces)) { _, p in
+                    let r = nets[p], lo = p * per, m = Swift.min(per, n - lo)
+                    ensureShape(&r.pieceDOutput, [m] + outTail)
+                    r.pieceDOutput.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sg + lo * outPer, count: m * outPer) }
+                    Parallel.inline {
+                        if acc { r.zeroGradients() }
+                        r.backwardWhole(input: r.pieceInput, dOutput: r.pieceDOutput, into: &r.pieceDInput, accumulateParameterGradients: acc)
+                    }
+                    r.pieceDInput.withUnsafeBufferPointer { (sdx + lo * inPer).update(from: $0.baseAddress!, count: m * inPer) }
+                }
+            }
+        }
+        guard acc else { return }
+        // gradient += piece 0's + piece 1's + … in that order, element by element.
+        var pieceGradients: [[Tensor<Scalar>]] = []
+        for r in nets {
+            var g: [Tensor<Scalar>] = []
+            r.forEachParameter { _, _, gradient in g.append(gradient) }
+            pieceGradients.append(g)
+        }
+        var k = 0
+        forEachParameter { _, _, gradient in
+            for g in pieceGradients { gradient.add(g[k]) }
+            k += 1
+        }
+    }
+
+    /// `backward` of a whole-batch forward on the calling thread.
+    func backwardWhole(input x: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dx: inout Tensor<Scalar>,
                          accumulateParameterGradients: Bool = true) {
         let acc = accumulateParameterGradients
         precondition(dOutput.shape == outputShape(forInputShape: x.shape) && inverseSigma.count == x.shape[0],

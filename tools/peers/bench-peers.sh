@@ -7,7 +7,16 @@
 #   tools/peers/bench-peers.sh [BIN] [VENV] [ROUNDS]     (make bench-peers)
 #
 # Needs the venv from tools/peers/requirements.txt (make bench-peers creates it).
+#
+# PEERS_ISA=avx2 caps every program at AVX2 (ONEDNN_MAX_CPU_ISA for ours and PyTorch's oneDNN,
+# ATEN_CPU_CAPABILITY for PyTorch's own kernels, XLA_FLAGS=--xla_cpu_max_isa for JAX): on an
+# AVX-512 host, the kernels an AVX2-only host would run, on this host's cores.
 set -euo pipefail
+case "${PEERS_ISA:-}" in
+  "") ;;
+  avx2) export ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_max_isa=AVX2" ;;
+  *) echo "bench-peers: PEERS_ISA must be empty or avx2, got '$PEERS_ISA'" >&2; exit 2 ;;
+esac
 BIN=${1:-.build/release}
 VENV=${2:-.build/peers-venv}
 ROUNDS=${3:-2}
@@ -15,7 +24,9 @@ PY="$VENV/bin/python"
 DIR="$(cd "$(dirname "$0")" && pwd)"
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
-echo "bench-peers: $ROUNDS rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench-peers: $ROUNDS rounds; ISA cap: ${PEERS_ISA:-none} (CPU flags: $(grep -o 'avx512[a-z_]*' /proc/cpuinfo | sort -u | tr '\n' ' ')); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  ours: oneDNN $("$BIN/bench" --networks unet-forward --threads 1 --forward-widths 8 --forward-batches 1 --forward-steps 1 --unet-repeats 1 | grep -o 'JIT ISA [a-z0-9_]*' | head -1)"
+echo "  PyTorch: CPU capability $("$PY" -c 'import torch; print(torch.backends.cpu.get_cpu_capability())' 2>/dev/null || echo unknown)"
 for r in $(seq "$ROUNDS"); do
   for t in 1 2; do
     pin=()

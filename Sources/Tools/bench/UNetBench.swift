@@ -10,9 +10,12 @@ import NeuralNet
 import Foundation
 import TensorCore
 
-/// Forward convolution flops of the last forward of `net`.
-func convolutionFlops(_ net: UNet<Float>) -> Double {
-    net.convolutions.reduce(0) { total, conv in
+/// Forward convolution flops of `net` on a batch of `batch` images of side `side`: the shapes of a
+/// one-image forward (which runs whole, on `net`'s own layers) times the batch.
+func convolutionFlops(_ net: UNet<Float>, batch: Int, side: Int) -> Double {
+    var y = Tensor<Float>(shape: [0])
+    net.forward(Tensor<Float>(shape: [1, net.inputChannels, side, side]), sigmas: Tensor(shape: [1], repeating: 1), into: &y)
+    return Double(batch) * net.convolutions.reduce(0) { total, conv in
         let s = conv.lastInputShape
         let out = conv.outputShape(forInputShape: s)
         return total + 2 * Double(s[0]) * Double(conv.outputChannels) * Double(conv.inputChannels)
@@ -62,16 +65,19 @@ func printLayerProfile(totalMs: Double, calls: Int, indent: String) {
 
 /// Times the U-Net DSM step at each thread count and prints best / median and a phase breakdown.
 func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: Int, warmup: Int, repeats: Int,
-             seed: UInt64, sampler: NormalSampler, backend: ConvolutionBackend) {
+             seed: UInt64, sampler: NormalSampler, backend: ConvolutionBackend, pieceImages: Int?) {
     print("")
     print("bench: U-Net DSM step, C = \(channels), \(side)×\(side), float32, batch \(batch), σ per example, Adam; convolutions \(backend.rawValue); oneDNN \(OneDNN.version) (JIT ISA \(OneDNN.effectiveISA))")
     for t in threadCounts {
-        Parallel.configure(threads: t, libraryThreads: t)
+        // The network runs its batch in pieces on t threads with oneDNN's team size 1 in each (as
+        // experiments run it; the same results at any t), so the library team stays 1.
+        Parallel.configure(threads: t, libraryThreads: 1)
         let problem = DSMStep(sizes: [side * side], batch: batch, seed: seed, sampler: sampler, unetChannels: channels)
         guard case .unet(let net) = problem.network else { fatalError("U-Net bench without a U-Net") }
         for conv in net.convolutions { conv.backend = backend }
+        if let pieceImages { net.trainingPieceImages = pieceImages }
         for _ in 0..<max(1, warmup) { problem.step() }
-        let forwardFlops = convolutionFlops(net)
+        let forwardFlops = convolutionFlops(net, batch: batch, side: side)
         var stepTimes: [Double] = []
         for _ in 0..<repeats {
             let t0 = nowNanoseconds()
@@ -85,13 +91,16 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
         for _ in 0..<breakdownSteps { problem.timedStep(&phases) }
         LayerProfile.isEnabled = false
         let ms = phases.map { $0 / Double(breakdownSteps) / 1e6 }
+        Parallel.configure(threads: t, libraryThreads: t)  // the machine's t-thread SGEMM rate
         let peak = sgemmReferenceRate(repeats: 5)
+        Parallel.configure(threads: t, libraryThreads: 1)
         let gf = { (flops: Double, milliseconds: Double) in flops / (milliseconds * 1e-3) / 1e9 }
         let implementations = Set(net.convolutions.compactMap { $0.oneDNNImplementations?.joined(separator: "/") })
         print("")
         print("threads \(t)  (load average \(loadAverage()))")
         print("  oneDNN implementations (fwd/bwd-data/bwd-weights): \(implementations.sorted().joined(separator: ", "))")
         print("  oneDNN SGEMM 128×784·784×512 (reference rate): \(fmt(peak, 1)) GFLOP/s")
+        print("  pieces of \(net.trainingPieceImages) images")
         print("  U-Net DSM step: best \(fmt(stepTimes.min()!, 1)) ms  median \(fmt(median(stepTimes), 1)) ms  (\(repeats) repeats × \(steps) steps)  -> \(fmt(gf(3 * forwardFlops, stepTimes.min()!), 1)) GFLOP/s conv-only")
         print("  breakdown (mean over \(breakdownSteps) instrumented steps):")
         let rows: [(String, Double, Double)] = [
@@ -103,8 +112,9 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
             print("    \(name.padding(16)) \(fmt(time, 2).leftPadding(8)) ms\(rate)")
         }
         print("    total            \(fmt(ms.reduce(0, +), 2).leftPadding(8)) ms   (conv flops per step \(fmt(3 * forwardFlops / 1e9, 2)) GFLOP)")
-        print("  by kind of layer work (forward + backward of the same instrumented steps):")
-        printLayerProfile(totalMs: ms.reduce(0, +) * Double(breakdownSteps), calls: breakdownSteps, indent: "    ")
+        let workers = min(t, (batch + net.trainingPieceImages - 1) / net.trainingPieceImages)
+        print("  by kind of layer work (forward + backward of the same instrumented steps\(workers > 1 ? "; times summed over the \(workers) worker threads, shares of \(workers) × the wall time" : "")):")
+        printLayerProfile(totalMs: ms.reduce(0, +) * Double(breakdownSteps * workers), calls: breakdownSteps, indent: "    ")
         print("  final loss \(fmt(problem.lastLoss, 4))")
         print("RESULT unet-ours \(t) \(fmt(stepTimes.min()!, 3)) \(fmt(median(stepTimes), 3))")
     }
@@ -154,7 +164,7 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 Parallel.configure(threads: t, libraryThreads: t)
                 let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
                 Parallel.configure(threads: t, libraryThreads: 1)
-                let flops = convolutionFlops(net)  // from the whole-batch forward (forwardInference's pieces are smaller)
+                let flops = convolutionFlops(net, batch: b, side: side)
                 let times = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
                 print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback"), pieces of \(net.inferencePieceImages) images) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward (oneDNN team \(t)) best \(fmt(plainBest, 2)) ms")

@@ -407,7 +407,7 @@ struct Bench: ParsableCommand {
     var forwardBatches: String = "64,250"
     @Option(help: "Sampling forward: timed forwards per repeat.")
     var forwardSteps: Int = 3
-    @Option(help: "Sampling forward: images per piece, the unit of work its threads take (default: UNet's inferencePieceImages).")
+    @Option(help: "Images per piece, the unit of work the U-Net's threads take, for the training step and the sampling forward (default: UNet's trainingPieceImages and inferencePieceImages).")
     var pieceImages: Int?
     @Option(help: "Busy processes (shell loops at this process's niceness) to run beside the benchmark: the contention case of issue 32.")
     var busy: Int = 0
@@ -462,7 +462,7 @@ struct Bench: ParsableCommand {
         if selected.contains("mlp") { runMLP(threadCounts) }
         if selected.contains("unet") {
             runUNet(threadCounts: threadCounts, channels: channels, side: 28, batch: batch, steps: unetSteps,
-                    warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler, backend: convBackend)
+                    warmup: unetWarmup, repeats: unetRepeats, seed: seed, sampler: sampler, backend: convBackend, pieceImages: pieceImages)
         }
         if selected.contains("unet-forward") {
             runUNetForward(threadCounts: threadCounts, widths: forwardWidthList, batches: forwardBatchList, side: 28, steps: forwardSteps,
