@@ -177,8 +177,8 @@ bench: build
 	env -u OPENBLAS_THREAD_TIMEOUT $(BIN)/bench --networks mlp
 	@echo "== both steps with oneDNN's OpenMP threads spinning when idle (OMP_WAIT_POLICY=active, libgomp's default spin)"
 	OMP_WAIT_POLICY=active $(BIN)/bench
-	@echo "== contention (issue 32): the MLP step and the C = 16 sampling forward with one busy process beside them"
-	$(BIN)/bench --networks mlp,unet-forward --forward-widths 16 --forward-batches 64 --busy 1
+	@echo "== contention (issue 32): the MLP step, the U-Net step and the C = 16 sampling forward with one busy process beside them (compare with the idle 2-thread bests above)"
+	$(BIN)/bench --networks mlp,unet,unet-forward --forward-widths 16 --forward-batches 64 --threads 2 --busy 1
 
 # Ours against the PyTorch (U-Net) and JAX (MLP) twins in tools/peers, interleaved in one run.
 # The venv comes from PyPI (plus the image's CPU torch wheel); CI does not run this.

@@ -237,8 +237,6 @@ final class BlockedUNetBuffers {
     var t8 = Tensor<Float>(shape: [0]), aOut = Tensor<Float>(shape: [0]), aOutPlain = Tensor<Float>(shape: [0])
     var inverseSigma = Tensor<Float>(shape: [0])
     let scratch = BlockedScratch()
-    /// One piece's input, noise levels and output (piece-parallel forward).
-    var pieceInput = Tensor<Float>(shape: [0]), pieceSigmas = Tensor<Float>(shape: [0]), pieceOutput = Tensor<Float>(shape: [0])
     /// Networks that share the parameters of the one that owns these buffers, one per extra
     /// worker of the piece-parallel forward (made on first use).
     var replicas: [UNet<Float>] = []
@@ -254,7 +252,6 @@ extension UNet where Scalar == Float {
     /// (a non-oneDNN convolution backend, or no JIT kernel for the layout). Agrees with `forward`
     /// to Float32 rounding, and gives the same bits at any thread count.
     public func forwardInference(_ x: Tensor<Float>, sigmas: Tensor<Float>, into y: inout Tensor<Float>) {
-        let outShape = outputShape(forInputShape: x.shape)
         let n = x.shape[0]
         precondition(sigmas.count == n, "UNet: \(sigmas.count) noise levels for a batch of \(n)")
         let per = inferencePieceImages
@@ -263,27 +260,10 @@ extension UNet where Scalar == Float {
             Parallel.inline { forwardInferenceWhole(x, sigmas: sigmas, into: &y) }
             return
         }
-        ensureShape(&y, outShape)
         let workers = Parallel.workerCount(pieces: pieces)
         let nets = inferenceNetworks(workers)
-        let inShape = Array(x.shape.dropFirst()), outTail = Array(outShape.dropFirst())
-        let (inPer, outPer) = (inShape.reduce(1, *), outTail.reduce(1, *))
-        x.withUnsafeBufferPointer { px in
-            sigmas.withUnsafeBufferPointer { ps in
-                y.withUnsafeMutableBufferPointer { py in
-                    let (sx, ss, sy) = (px.baseAddress!, ps.baseAddress!, py.baseAddress!)
-                    Parallel.forEachPiece(pieces, workers: workers) { w, p in
-                        let net = nets[w], b = net.blockedBuffers
-                        let lo = p * per, m = Swift.min(per, n - lo)
-                        ensureShape(&b.pieceInput, [m] + inShape)
-                        ensureShape(&b.pieceSigmas, [m])
-                        b.pieceInput.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sx + lo * inPer, count: m * inPer) }
-                        b.pieceSigmas.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ss + lo, count: m) }
-                        Parallel.inline { net.forwardInferenceWhole(b.pieceInput, sigmas: b.pieceSigmas, into: &b.pieceOutput) }
-                        b.pieceOutput.withUnsafeBufferPointer { (sy + lo * outPer).update(from: $0.baseAddress!, count: m * outPer) }
-                    }
-                }
-            }
+        runPieces(of: x, sigmas: sigmas, into: &y, per: per, workers: workers, network: { w, _ in nets[w] }) { net in
+            net.forwardInferenceWhole(net.pieceInput, sigmas: net.pieceSigmas, into: &net.pieceOutput)
         }
     }
 

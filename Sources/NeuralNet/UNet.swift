@@ -122,10 +122,11 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     private var pieceReplicas: [UNet<Scalar>] = []
     /// Pieces of the last forward (0: it ran whole) and its batch size.
     private var lastPieces = 0, lastPieceBatch = 0
-    // A replica's piece: input, noise levels, output, and the backward's dOutput and dInput.
-    private var pieceInput = Tensor<Scalar>(shape: [0]), pieceSigmas = Tensor<Scalar>(shape: [0])
-    private var pieceOutput = Tensor<Scalar>(shape: [0]), pieceDOutput = Tensor<Scalar>(shape: [0])
-    private var pieceDInput = Tensor<Scalar>(shape: [0])
+    // The piece this network runs for a piece-parallel call: input, noise levels, output, and the
+    // backward's dOutput and dInput.
+    var pieceInput = Tensor<Scalar>(shape: [0]), pieceSigmas = Tensor<Scalar>(shape: [0])
+    var pieceOutput = Tensor<Scalar>(shape: [0])
+    private var pieceDOutput = Tensor<Scalar>(shape: [0]), pieceDInput = Tensor<Scalar>(shape: [0])
     /// Images per piece of `forwardInference` (BlockedInference.swift): the unit of work its
     /// threads take, never dependent on the thread count. 16 measured fastest per image at one
     /// thread among 8, 16, 32 and 64 (width 16 and 32, AVX-512 host); smaller pieces balance
@@ -208,24 +209,36 @@ public final class UNet<Scalar: TensorScalar>: Layer {
             forwardWhole(x, sigmas: sigmas, into: &y)
             return
         }
-        let outShape = outputShape(forInputShape: x.shape)
-        precondition(sigmas.count == n, "UNet: \(sigmas.count) noise levels for a batch of \(n)")
         let nets = pieceNetworks(pieces)
-        ensureShape(&y, outShape)
         (lastPieces, lastPieceBatch) = (pieces, n)
-        let inTail = Array(x.shape.dropFirst()), outTail = Array(outShape.dropFirst())
-        let (inPer, outPer) = (inTail.reduce(1, *), outTail.reduce(1, *))
+        runPieces(of: x, sigmas: sigmas, into: &y, per: per, workers: Parallel.workerCount(pieces: pieces), network: { _, p in nets[p] }) { r in
+            r.forwardWhole(r.pieceInput, sigmas: r.pieceSigmas, into: &r.pieceOutput)
+        }
+    }
+
+    /// Runs the batch x [n, …] with noise levels `sigmas` in pieces of `per` images on `workers`
+    /// threads: piece p's images and σ's are copied into the piece tensors of `network(worker, p)`,
+    /// `body` runs that network on them (inside `Parallel.inline`: oneDNN's team size 1), and its
+    /// `pieceOutput` is copied into the piece's rows of y.
+    func runPieces(of x: Tensor<Scalar>, sigmas: Tensor<Scalar>, into y: inout Tensor<Scalar>, per: Int, workers: Int,
+                   network: (_ worker: Int, _ piece: Int) -> UNet<Scalar>, _ body: (UNet<Scalar>) -> Void) {
+        let outShape = outputShape(forInputShape: x.shape)
+        let n = x.shape[0], pieces = (n + per - 1) / per
+        precondition(sigmas.count == n, "UNet: \(sigmas.count) noise levels for a batch of \(n)")
+        ensureShape(&y, outShape)
+        let inTail = Array(x.shape.dropFirst())
+        let (inPer, outPer) = (inTail.reduce(1, *), outShape.dropFirst().reduce(1, *))
         x.withUnsafeBufferPointer { px in
             sigmas.withUnsafeBufferPointer { ps in
                 y.withUnsafeMutableBufferPointer { py in
                     let (sx, ss, sy) = (px.baseAddress!, ps.baseAddress!, py.baseAddress!)
-                    Parallel.forEachPiece(pieces, workers: Parallel.workerCount(pieces: pieces)) { _, p in
-                        let r = nets[p], lo = p * per, m = Swift.min(per, n - lo)
+                    Parallel.forEachPiece(pieces, workers: workers) { w, p in
+                        let r = network(w, p), lo = p * per, m = Swift.min(per, n - lo)
                         ensureShape(&r.pieceInput, [m] + inTail)
                         ensureShape(&r.pieceSigmas, [m])
                         r.pieceInput.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sx + lo * inPer, count: m * inPer) }
                         r.pieceSigmas.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: ss + lo, count: m) }
-                        Parallel.inline { r.forwardWhole(r.pieceInput, sigmas: r.pieceSigmas, into: &r.pieceOutput) }
+                        Parallel.inline { body(r) }
                         r.pieceOutput.withUnsafeBufferPointer { (sy + lo * outPer).update(from: $0.baseAddress!, count: m * outPer) }
                     }
                 }

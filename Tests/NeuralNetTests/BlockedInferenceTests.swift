@@ -59,26 +59,26 @@ import TestSupport
     /// and 8), so the workers, the replicas and the smaller last piece (a second plan per layer)
     /// all run.
     @Test func isTheSameAtEveryThreadCount() {
-        let saved = (Parallel.threads, Parallel.libraryThreads)
-        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
-        var results: [[Float]] = []
-        for t in [1, 2, 3] {
-            Parallel.configure(threads: t)
-            var rng = Xoshiro256(seed: 72)
-            let net = UNet<Float>(baseChannels: 16, outputChannels: 1, using: &rng)
-            #expect(net.inferencePieceImages == 16)
-            let x = Tensor<Float>.randomUniform([40, 1, 28, 28], lower: 0, upper: 1, using: &rng)
-            let sigmas = Tensor<Float>(shape: [40], scalars: (0..<40).map { Float(0.01 + 0.02 * Double($0)) })
-            var y = Tensor<Float>(shape: [0])
-            net.forwardInference(x, sigmas: sigmas, into: &y)
-            results.append(y.scalars)
-            // Twice more: plans and replicas are reused, and the answer stays the same.
-            net.forwardInference(x, sigmas: sigmas, into: &y)
-            net.forwardInference(x, sigmas: sigmas, into: &y)
-            #expect(y.scalars == results.last!, "a repeated call at \(t) threads changed the output")
+        restoringParallelSettings {
+            var results: [[Float]] = []
+            for t in [1, 2, 3] {
+                Parallel.configure(threads: t)
+                var rng = Xoshiro256(seed: 72)
+                let net = UNet<Float>(baseChannels: 16, outputChannels: 1, using: &rng)
+                #expect(net.inferencePieceImages == 16)
+                let x = Tensor<Float>.randomUniform([40, 1, 28, 28], lower: 0, upper: 1, using: &rng)
+                let sigmas = Tensor<Float>(shape: [40], scalars: (0..<40).map { Float(0.01 + 0.02 * Double($0)) })
+                var y = Tensor<Float>(shape: [0])
+                net.forwardInference(x, sigmas: sigmas, into: &y)
+                results.append(y.scalars)
+                // Twice more: plans and replicas are reused, and the answer stays the same.
+                net.forwardInference(x, sigmas: sigmas, into: &y)
+                net.forwardInference(x, sigmas: sigmas, into: &y)
+                #expect(y.scalars == results.last!, "a repeated call at \(t) threads changed the output")
+            }
+            #expect(results[1] == results[0])
+            #expect(results[2] == results[0])
         }
-        #expect(results[1] == results[0])
-        #expect(results[2] == results[0])
     }
 
     /// Pieces against one whole-batch call: every layer computes each image on its own, so the
@@ -86,31 +86,31 @@ import TestSupport
     /// oneDNN's kernels do not depend on the batch size (measured on an AVX-512 host) bit for bit.
     /// Every image is written once, in its place: the σ of image b scales row b only.
     @Test func piecesAgreeWithOneWholeBatch() {
-        let saved = (Parallel.threads, Parallel.libraryThreads)
-        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
-        Parallel.configure(threads: 2)
-        var rng = Xoshiro256(seed: 73)
-        let net = UNet<Float>(baseChannels: 8, outputChannels: 1, using: &rng)
-        let n = 21
-        let x = Tensor<Float>.randomUniform([n, 1, 8, 8], lower: 0, upper: 1, using: &rng)
-        let sigmas = Tensor<Float>(shape: [n], scalars: (0..<n).map { Float(0.05 + 0.05 * Double($0)) })
-        var whole = Tensor<Float>(shape: [0]), pieces = Tensor<Float>(shape: [0])
-        net.inferencePieceImages = n
-        net.forwardInference(x, sigmas: sigmas, into: &whole)
-        net.inferencePieceImages = 4  // six pieces: 4, 4, 4, 4, 4 and 1
-        net.forwardInference(x, sigmas: sigmas, into: &pieces)
-        #expect(pieces.shape == whole.shape)
-        let scale = Double(whole.scalars.map { abs($0) }.max()!)
-        let worst = zip(whole.scalars, pieces.scalars).map { Double(abs($0 - $1)) }.max()!
-        #expect(worst <= Tolerance.float32Ops * scale, "max |pieces − whole| \(worst) against max |whole| \(scale)")
-        // Each image alone, at its own σ, gives its row of the batch's output.
-        for b in [0, 7, 20] {
-            let xb = Tensor<Float>(shape: [1, 1, 8, 8], scalars: Array(x.scalars[(b * 64)..<((b + 1) * 64)]))
-            var yb = Tensor<Float>(shape: [0])
-            net.forwardInference(xb, sigmas: Tensor(shape: [1], scalars: [sigmas.scalars[b]]), into: &yb)
-            let row = Array(pieces.scalars[(b * 64)..<((b + 1) * 64)])
-            let rowWorst = zip(row, yb.scalars).map { Double(abs($0 - $1)) }.max()!
-            #expect(rowWorst <= Tolerance.float32Ops * scale, "image \(b): max |piece row − alone| \(rowWorst)")
+        restoringParallelSettings {
+            Parallel.configure(threads: 2)
+            var rng = Xoshiro256(seed: 73)
+            let net = UNet<Float>(baseChannels: 8, outputChannels: 1, using: &rng)
+            let n = 21
+            let x = Tensor<Float>.randomUniform([n, 1, 8, 8], lower: 0, upper: 1, using: &rng)
+            let sigmas = Tensor<Float>(shape: [n], scalars: (0..<n).map { Float(0.05 + 0.05 * Double($0)) })
+            var whole = Tensor<Float>(shape: [0]), pieces = Tensor<Float>(shape: [0])
+            net.inferencePieceImages = n
+            net.forwardInference(x, sigmas: sigmas, into: &whole)
+            net.inferencePieceImages = 4  // six pieces: 4, 4, 4, 4, 4 and 1
+            net.forwardInference(x, sigmas: sigmas, into: &pieces)
+            #expect(pieces.shape == whole.shape)
+            let scale = Double(whole.scalars.map { abs($0) }.max()!)
+            let worst = zip(whole.scalars, pieces.scalars).map { Double(abs($0 - $1)) }.max()!
+            #expect(worst <= Tolerance.float32Ops * scale, "max |pieces − whole| \(worst) against max |whole| \(scale)")
+            // Each image alone, at its own σ, gives its row of the batch's output.
+            for b in [0, 7, 20] {
+                let xb = Tensor<Float>(shape: [1, 1, 8, 8], scalars: Array(x.scalars[(b * 64)..<((b + 1) * 64)]))
+                var yb = Tensor<Float>(shape: [0])
+                net.forwardInference(xb, sigmas: Tensor(shape: [1], scalars: [sigmas.scalars[b]]), into: &yb)
+                let row = Array(pieces.scalars[(b * 64)..<((b + 1) * 64)])
+                let rowWorst = zip(row, yb.scalars).map { Double(abs($0 - $1)) }.max()!
+                #expect(rowWorst <= Tolerance.float32Ops * scale, "image \(b): max |piece row − alone| \(rowWorst)")
+            }
         }
     }
 
@@ -144,39 +144,39 @@ import TestSupport
     /// multi-threaded call gives what a one-thread call gives with the new parameters, not the
     /// old output. A backend switch reaches the replicas too (they fall back with the network).
     @Test func replicasFollowTheNetworksParameters() {
-        let saved = (Parallel.threads, Parallel.libraryThreads)
-        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
-        var rng = Xoshiro256(seed: 74)
-        let net = UNet<Float>(baseChannels: 8, outputChannels: 1, using: &rng)
-        net.inferencePieceImages = 2
-        let x = Tensor<Float>.randomUniform([6, 1, 8, 8], lower: 0, upper: 1, using: &rng)
-        let sigmas = Tensor<Float>(shape: [6], repeating: 0.3)
-        var before = Tensor<Float>(shape: [0]), after = Tensor<Float>(shape: [0]), oneThread = Tensor<Float>(shape: [0])
-        Parallel.configure(threads: 3)
-        net.forwardInference(x, sigmas: sigmas, into: &before)
-        net.forEachParameter { name, p, _ in
-            if name.hasSuffix("weight") { p.scale(by: 1.5) }
+        restoringParallelSettings {
+            var rng = Xoshiro256(seed: 74)
+            let net = UNet<Float>(baseChannels: 8, outputChannels: 1, using: &rng)
+            net.inferencePieceImages = 2
+            let x = Tensor<Float>.randomUniform([6, 1, 8, 8], lower: 0, upper: 1, using: &rng)
+            let sigmas = Tensor<Float>(shape: [6], repeating: 0.3)
+            var before = Tensor<Float>(shape: [0]), after = Tensor<Float>(shape: [0]), oneThread = Tensor<Float>(shape: [0])
+            Parallel.configure(threads: 3)
+            net.forwardInference(x, sigmas: sigmas, into: &before)
+            net.forEachParameter { name, p, _ in
+                if name.hasSuffix("weight") { p.scale(by: 1.5) }
+            }
+            net.forwardInference(x, sigmas: sigmas, into: &after)
+            Parallel.configure(threads: 1)
+            net.forwardInference(x, sigmas: sigmas, into: &oneThread)
+            #expect(after.scalars == oneThread.scalars)
+            #expect(after.scalars != before.scalars)
+            // Backend switched after multi-threaded calls: every piece, on every worker, falls back to
+            // the plain forward (whose outputs differ from the blocked path's in the last bits, and
+            // are again the same at 1 and 3 threads).
+            for conv in net.convolutions { conv.backend = .oneDNNPlain }
+            #expect(net.inferenceBlock(forInputShape: x.shape) == nil)
+            var plainOneThread = Tensor<Float>(shape: [0])
+            net.forwardInference(x, sigmas: sigmas, into: &plainOneThread)
+            Parallel.configure(threads: 3)
+            net.forwardInference(x, sigmas: sigmas, into: &after)
+            #expect(after.scalars == plainOneThread.scalars)
+            var plainWhole = Tensor<Float>(shape: [0])
+            net.forward(x, sigmas: sigmas, into: &plainWhole)
+            let scale = Double(plainWhole.scalars.map { abs($0) }.max()!)
+            let worst = zip(plainWhole.scalars, after.scalars).map { Double(abs($0 - $1)) }.max()!
+            #expect(worst <= Tolerance.float32Ops * scale)
+            #expect(after.scalars != oneThread.scalars, "the blocked and plain paths should differ in the last bits")
         }
-        net.forwardInference(x, sigmas: sigmas, into: &after)
-        Parallel.configure(threads: 1)
-        net.forwardInference(x, sigmas: sigmas, into: &oneThread)
-        #expect(after.scalars == oneThread.scalars)
-        #expect(after.scalars != before.scalars)
-        // Backend switched after multi-threaded calls: every piece, on every worker, falls back to
-        // the plain forward (whose outputs differ from the blocked path's in the last bits, and
-        // are again the same at 1 and 3 threads).
-        for conv in net.convolutions { conv.backend = .oneDNNPlain }
-        #expect(net.inferenceBlock(forInputShape: x.shape) == nil)
-        var plainOneThread = Tensor<Float>(shape: [0])
-        net.forwardInference(x, sigmas: sigmas, into: &plainOneThread)
-        Parallel.configure(threads: 3)
-        net.forwardInference(x, sigmas: sigmas, into: &after)
-        #expect(after.scalars == plainOneThread.scalars)
-        var plainWhole = Tensor<Float>(shape: [0])
-        net.forward(x, sigmas: sigmas, into: &plainWhole)
-        let scale = Double(plainWhole.scalars.map { abs($0) }.max()!)
-        let worst = zip(plainWhole.scalars, after.scalars).map { Double(abs($0 - $1)) }.max()!
-        #expect(worst <= Tolerance.float32Ops * scale)
-        #expect(after.scalars != oneThread.scalars, "the blocked and plain paths should differ in the last bits")
     }
 }

@@ -5,15 +5,16 @@
 import NeuralNet
 import TensorCore
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct ThreadInvarianceTests {
     /// Runs `body` once per thread count and returns the results; restores the thread count.
     func atThreadCounts<T>(_ counts: [Int] = [1, 2, 3], _ body: () -> T) -> [T] {
-        let saved = (Parallel.threads, Parallel.libraryThreads)
-        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
-        return counts.map { t in
-            Parallel.configure(threads: t)
-            return body()
+        restoringParallelSettings {
+            return counts.map { t in
+                Parallel.configure(threads: t)
+                return body()
+            }
         }
     }
 

@@ -143,29 +143,29 @@ import TestSupport
     /// whole-batch backward does: a second backward without zeroing doubles them. A piece that
     /// went missing, ran twice or was added at the wrong rows would fail this.
     @Test func trainingPiecesAgreeWithTheWholeBatch() {
-        let saved = (Parallel.threads, Parallel.libraryThreads)
-        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
-        Parallel.configure(threads: 2)
-        var rng = Xoshiro256(seed: 8)
-        let net = UNet<Double>(baseChannels: 8, outputChannels: 2, using: &rng)
-        let x = Tensor<Double>.randomNormal([5, 1, 8, 8], using: &rng)
-        let sigmas = Tensor<Double>(shape: [5], scalars: [0.1, 0.3, 1, 2, 5])
-        let v = Tensor<Double>.randomNormal([5, 2, 8, 8], using: &rng)
-        net.trainingPieceImages = 5
-        let whole = pass(net, x, sigmas, v)
-        net.trainingPieceImages = 2  // pieces of 2, 2 and 1
-        let pieces = pass(net, x, sigmas, v)
-        for ((name, e), (_, g)) in zip(whole, pieces) {
-            let scale = max(e.map { abs($0) }.max() ?? 0, 1e-300)
-            let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= Tolerance.float64Ops * scale, "\(name): max |pieces − whole| \(worst) vs scale \(scale)")
-        }
-        var dx = Tensor<Double>(shape: [0])
-        net.backward(input: x, dOutput: v, into: &dx)  // adds the same gradients again
-        for ((name, e), (_, g)) in zip(whole.dropFirst(2), net.namedGradients().map { ($0.name, $0.gradient.scalars) }) {
-            let scale = max(e.map { abs($0) }.max() ?? 0, 1e-300)
-            let worst = zip(e, g).map { abs(2 * $0 - $1) }.max() ?? 0
-            #expect(worst <= Tolerance.float64Ops * scale, "\(name) after a second backward: max |2·whole − pieces| \(worst)")
+        restoringParallelSettings {
+            Parallel.configure(threads: 2)
+            var rng = Xoshiro256(seed: 8)
+            let net = UNet<Double>(baseChannels: 8, outputChannels: 2, using: &rng)
+            let x = Tensor<Double>.randomNormal([5, 1, 8, 8], using: &rng)
+            let sigmas = Tensor<Double>(shape: [5], scalars: [0.1, 0.3, 1, 2, 5])
+            let v = Tensor<Double>.randomNormal([5, 2, 8, 8], using: &rng)
+            net.trainingPieceImages = 5
+            let whole = pass(net, x, sigmas, v)
+            net.trainingPieceImages = 2  // pieces of 2, 2 and 1
+            let pieces = pass(net, x, sigmas, v)
+            for ((name, e), (_, g)) in zip(whole, pieces) {
+                let scale = max(e.map { abs($0) }.max() ?? 0, 1e-300)
+                let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= Tolerance.float64Ops * scale, "\(name): max |pieces − whole| \(worst) vs scale \(scale)")
+            }
+            var dx = Tensor<Double>(shape: [0])
+            net.backward(input: x, dOutput: v, into: &dx)  // adds the same gradients again
+            for ((name, e), (_, g)) in zip(whole.dropFirst(2), net.namedGradients().map { ($0.name, $0.gradient.scalars) }) {
+                let scale = max(e.map { abs($0) }.max() ?? 0, 1e-300)
+                let worst = zip(e, g).map { abs(2 * $0 - $1) }.max() ?? 0
+                #expect(worst <= Tolerance.float64Ops * scale, "\(name) after a second backward: max |2·whole − pieces| \(worst)")
+            }
         }
     }
 
@@ -174,24 +174,24 @@ import TestSupport
     /// largest entry (or of the largest parameter gradient, for tensors whose exact gradient is
     /// zero, as in `float32OneDNNAgreesWithDoubleReference`).
     @Test func float32TrainingPiecesAgreeWithTheWholeBatch() {
-        let saved = (Parallel.threads, Parallel.libraryThreads)
-        defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
-        Parallel.configure(threads: 2)
-        var rng = Xoshiro256(seed: 9)
-        let net = UNet<Float>(baseChannels: 8, using: &rng)
-        #expect(net.trainingPieceImages == 16)
-        let x = Tensor<Float>.randomNormal([40, 1, 8, 8], using: &rng)
-        let sigmas = Tensor<Float>.randomUniform([40], lower: 0.1, upper: 1, using: &rng)
-        let v = Tensor<Float>.randomNormal([40, 1, 8, 8], using: &rng)
-        let pieces = pass(net, x, sigmas, v)
-        net.trainingPieceImages = 40
-        let whole = pass(net, x, sigmas, v)
-        let largestGradient = whole.dropFirst(2).flatMap { $0.1 }.map { abs($0) }.max() ?? 0
-        for ((name, e), (_, g)) in zip(whole, pieces) {
-            let own = e.map { abs($0) }.max() ?? 0
-            let scale = own < 1e-3 * largestGradient ? largestGradient : own
-            let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= Tolerance.float32Ops * scale, "\(name): max |pieces − whole| \(worst) vs scale \(scale)")
+        restoringParallelSettings {
+            Parallel.configure(threads: 2)
+            var rng = Xoshiro256(seed: 9)
+            let net = UNet<Float>(baseChannels: 8, using: &rng)
+            #expect(net.trainingPieceImages == 16)
+            let x = Tensor<Float>.randomNormal([40, 1, 8, 8], using: &rng)
+            let sigmas = Tensor<Float>.randomUniform([40], lower: 0.1, upper: 1, using: &rng)
+            let v = Tensor<Float>.randomNormal([40, 1, 8, 8], using: &rng)
+            let pieces = pass(net, x, sigmas, v)
+            net.trainingPieceImages = 40
+            let whole = pass(net, x, sigmas, v)
+            let largestGradient = whole.dropFirst(2).flatMap { $0.1 }.map { abs($0) }.max() ?? 0
+            for ((name, e), (_, g)) in zip(whole, pieces) {
+                let own = e.map { abs($0) }.max() ?? 0
+                let scale = own < 1e-3 * largestGradient ? largestGradient : own
+                let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= Tolerance.float32Ops * scale, "\(name): max |pieces − whole| \(worst) vs scale \(scale)")
+            }
         }
     }
 }

@@ -80,3 +80,11 @@ public func worstMismatch(
     }
     return worst
 }
+
+/// Runs `body`, then restores `Parallel.threads` and `Parallel.libraryThreads` to what they were
+/// (tests that call `Parallel.configure` leave the process as they found it).
+public func restoringParallelSettings<T>(_ body: () throws -> T) rethrows -> T {
+    let saved = (Parallel.threads, Parallel.libraryThreads)
+    defer { Parallel.configure(threads: saved.0, libraryThreads: saved.1) }
+    return try body()
+}
