@@ -181,6 +181,16 @@ import TensorCore
         #expect(Set(folders) == Set(Self.ids))
     }
 
+    /// A grid marked full-scale-only is one of the experiment's grids, and at most the grids of
+    /// data sets some scale does not run are marked (the report then says so in a sentence at
+    /// quick scale instead of showing a missing-result box).
+    @Test func fullScaleOnlyGridsAreDeclaredGrids() {
+        for e in ExperimentRegistry.all {
+            #expect(Set(e.fullScaleOnlyImages).isSubset(of: Set(e.images)), "\(e.id): \(e.fullScaleOnlyImages) not all in \(e.images)")
+        }
+        #expect(ExperimentRegistry.all.first { $0.id == "ht-e6-sample-quality" }?.fullScaleOnlyImages == ["samples-fashion-mnist"])
+    }
+
     @Test func packageManifestListsEveryExperiment() throws {
         let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
         guard let start = manifest.range(of: "let experiments: [(id: String, dependencies: [Target.Dependency])] = [") else {

@@ -313,7 +313,11 @@ struct PaperCommand: ParsableCommand {
             // Issue 31: a declared grid that is not there is said in a visible box, not skipped
             // (the committed references carried no grids before issue 27).
             guard FileManager.default.fileExists(atPath: png.path) else {
-                s += "\\missingresult{\(Table.latexEscape("\(e.id)/images/\(g).png (no grid in this result)"))}\n"
+                if e.fullScaleOnlyImages.contains(g) && (record["scale"] as? String ?? paths.scale.rawValue) != Scale.full.rawValue {
+                    s += "\\par\\noindent Grid \\nolinkurl{images/\(g).png}: made at full scale only (its data set is not in this scale's protocol).\\par\n"
+                } else {
+                    s += "\\missingresult{\(Table.latexEscape("\(e.id)/images/\(g).png (no grid in this result)"))}\n"
+                }
                 continue
             }
             let title = (try? JSONDecoder().decode(GridSidecar.self, from: Data(contentsOf: resultDir.appendingPathComponent("images/\(g).json"))))?.title ?? g
