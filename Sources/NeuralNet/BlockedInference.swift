@@ -22,7 +22,8 @@
 // barrier, as oneDNN's static split of every convolution did. The pieces are the same at any
 // thread count, so the result is too; and since every layer computes each image on its own
 // (GroupNorm's statistics are per image), a piece's images come out as in a whole-batch call
-// (measured bit for bit on an AVX-512 host, pieces of 1 to 32 images; the tests check it).
+// (measured bit for bit on an AVX-512 host, pieces of 1 to 32 images; the tests check agreement
+// to Float32 rounding, which holds on any host).
 import TensorCore
 
 /// The channel block of oneDNN's activation layout on this CPU.

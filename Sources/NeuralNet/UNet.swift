@@ -128,9 +128,9 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     var pieceOutput = Tensor<Scalar>(shape: [0])
     private var pieceDOutput = Tensor<Scalar>(shape: [0]), pieceDInput = Tensor<Scalar>(shape: [0])
     /// Images per piece of `forwardInference` (BlockedInference.swift): the unit of work its
-    /// threads take, never dependent on the thread count. 16 measured fastest per image at one
-    /// thread among 8, 16, 32 and 64 (width 16 and 32, AVX-512 host); smaller pieces balance
-    /// better under a competing process (see the README's benchmark section).
+    /// threads take, never dependent on the thread count. Per image at one thread (AVX-512 host),
+    /// 16 was the fastest of 8, 16, 32 and 64 at width 16 and within 1 % of the fastest (8) at
+    /// width 32; pieces of 8 did not balance better under a competing process (README).
     public var inferencePieceImages = 16 {
         didSet { precondition(inferencePieceImages >= 1, "UNet: inferencePieceImages must be positive, got \(inferencePieceImages)") }
     }

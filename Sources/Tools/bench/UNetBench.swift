@@ -151,7 +151,7 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 var rng = Xoshiro256(seed: seed)
                 let net = UNet<Float>(baseChannels: c, outputChannels: 1, using: &rng)
                 for conv in net.convolutions { conv.backend = backend }
-                if let pieceImages { net.inferencePieceImages = pieceImages }
+                if let pieceImages { (net.inferencePieceImages, net.trainingPieceImages) = (pieceImages, pieceImages) }
                 let x = Tensor<Float>.randomUniform([b, 1, side, side], lower: 0, upper: 1, using: &rng)
                 let ladder = (0..<10).map { Float(pow(10, -2 * Double($0) / 9)) }
                 let sigmas = Tensor<Float>(shape: [b], scalars: (0..<b).map { ladder[$0 % 10] })
@@ -159,15 +159,15 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 // The samplers' path: forwardInference (channel-blocked layout where the width
                 // allows); the plain training forward is timed beside it for comparison.
                 let blocked = net.inferenceBlock(forInputShape: x.shape)
-                // The plain forward with oneDNN's own threading (team size t, results that depend
-                // on t); forwardInference with team size 1 in every piece, as experiments run it.
-                Parallel.configure(threads: t, libraryThreads: t)
-                let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
+                // Both as experiments run them: pieces on t threads, oneDNN's team size 1 in each
+                // (the training forward in pieces of trainingPieceImages, forwardInference in
+                // pieces of inferencePieceImages).
                 Parallel.configure(threads: t, libraryThreads: 1)
+                let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
                 let flops = convolutionFlops(net, batch: b, side: side)
                 let times = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
-                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback"), pieces of \(net.inferencePieceImages) images) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain forward (oneDNN team \(t)) best \(fmt(plainBest, 2)) ms")
+                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback"), pieces of \(net.inferencePieceImages) images) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain training forward (pieces of \(net.trainingPieceImages)) best \(fmt(plainBest, 2)) ms")
                 LayerProfile.reset()
                 LayerProfile.isEnabled = true
                 let t0 = nowNanoseconds()
