@@ -6,10 +6,11 @@
 //
 // The convolution helper keeps oneDNN's fixed-size C structs (dnnl_dims_t, descriptors) on the C
 // side: Swift would see them as 12-element tuples. One `cdnnl_conv` holds the forward,
-// backward-data and backward-weights primitives of one shape. The caller's tensors are plain
-// NCHW / OIHW Float32; the primitives either work on those directly (oneDNN then picks its
-// im2col + GEMM implementation) or on the blocked layouts oneDNN prefers (its direct JIT
-// kernels), with reorders between the two around each call.
+// backward-data and backward-weights primitives of one shape. The caller's weights are plain
+// OIHW Float32 and its activations NCHW or channel-blocked (nChw8c / nChw16c, the layouts of
+// oneDNN's own JIT kernels); the primitives either work on plain layouts (oneDNN then picks its
+// im2col + GEMM implementation) or on the layouts oneDNN prefers, with reorders around each call
+// wherever the caller's layout differs from oneDNN's choice.
 #ifndef CDNNL_SHIM_H
 #define CDNNL_SHIM_H
 #include <dnnl.h>
@@ -143,23 +144,35 @@ static inline const dnnl_memory_desc_t *cdnnl_md(dnnl_primitive_desc_t pd, dnnl_
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
+/// The activation layout of a channel block: 0 plain NCHW, 8 nChw8c, 16 nChw16c.
+static inline dnnl_format_tag_t cdnnl_activation_tag(int64_t block) {
+    return block == 16 ? dnnl_nChw16c : block == 8 ? dnnl_nChw8c : dnnl_nchw;
+}
+
 /// Creates the three primitives for input [n, ic, ih, iw], kernel [oc, ic, k, k], stride s and
 /// symmetric zero padding p (right padding chosen so that the output is [n, oc, oh, ow]).
 /// `blocked` = 0 makes every primitive work on the plain NCHW / OIHW layouts; 1 lets oneDNN
-/// choose its layouts (format `any`), with reorders to and from the plain buffers.
+/// choose its layouts (format `any`), with reorders to and from the caller's buffers.
+/// `src_block` and `dst_block` give the layout of the caller's source-side (src, diff_src) and
+/// destination-side (dst, diff_dst) activations (see `cdnnl_activation_tag`; weights are always
+/// plain OIHW): a network kept in oneDNN's channel-blocked layout passes its block, and where
+/// oneDNN chooses that layout too the port needs no reorder (issue 32).
 static inline dnnl_status_t cdnnl_conv_create(
     cdnnl_conv *c, dnnl_engine_t engine, int64_t n, int64_t ic, int64_t ih, int64_t iw,
-    int64_t oc, int64_t oh, int64_t ow, int64_t k, int64_t s, int64_t p, int blocked)
+    int64_t oc, int64_t oh, int64_t ow, int64_t k, int64_t s, int64_t p, int blocked,
+    int64_t src_block, int64_t dst_block)
 {
     memset(c, 0, sizeof *c);
+    if ((src_block != 0 && (ic % src_block != 0 || (src_block != 8 && src_block != 16)))
+        || (dst_block != 0 && (oc % dst_block != 0 || (dst_block != 8 && dst_block != 16)))) return dnnl_invalid_arguments;
     dnnl_dims_t src_dims = {n, ic, ih, iw}, w_dims = {oc, ic, k, k}, b_dims = {oc}, dst_dims = {n, oc, oh, ow};
     dnnl_dims_t strides = {s, s}, pad_l = {p, p};
     dnnl_dims_t pad_r = {(oh - 1) * s + k - ih - p, (ow - 1) * s + k - iw - p};
     dnnl_memory_desc_t src_md, w_md, b_md, dst_md, src_any, w_any, dst_any;
-    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, cdnnl_activation_tag(src_block)));
     CDNNL_TRY(dnnl_memory_desc_init_by_tag(&w_md, 4, w_dims, dnnl_f32, dnnl_oihw));
     CDNNL_TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_a));
-    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+    CDNNL_TRY(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, cdnnl_activation_tag(dst_block)));
     dnnl_format_tag_t any = dnnl_format_tag_any;
     CDNNL_TRY(dnnl_memory_desc_init_by_tag(&src_any, 4, src_dims, dnnl_f32, blocked ? any : dnnl_nchw));
     CDNNL_TRY(dnnl_memory_desc_init_by_tag(&w_any, 4, w_dims, dnnl_f32, blocked ? any : dnnl_oihw));

@@ -36,11 +36,12 @@ nonisolated(unsafe) let dnnlEngine: dnnl_engine_t = {
 final class DNNLConvolutionPlan {
     private var conv = cdnnl_conv()
     private let stream: dnnl_stream_t
-    /// [B, C, H, W, team size, blocked] this plan was made for.
+    /// [B, C, H, W, team size, blocked, source block, destination block] this plan was made for
+    /// (the blocks give the caller's activation layouts, 0 for NCHW: see `Conv2D.forward(_:into:layout:)`).
     let key: [Int]
 
     init(key: [Int], outputChannels: Int, outputHeight: Int, outputWidth: Int, kernelSize: Int, stride: Int, padding: Int,
-         blocked: Bool) {
+         blocked: Bool, layout: ActivationLayout) {
         self.key = key
         var s: dnnl_stream_t?
         let ss = dnnl_stream_create(&s, dnnlEngine, UInt32(dnnl_stream_default_flags.rawValue))
@@ -49,7 +50,7 @@ final class DNNLConvolutionPlan {
         let status = cdnnl_conv_create(
             &conv, dnnlEngine, Int64(key[0]), Int64(key[1]), Int64(key[2]), Int64(key[3]),
             Int64(outputChannels), Int64(outputHeight), Int64(outputWidth), Int64(kernelSize), Int64(stride), Int64(padding),
-            blocked ? 1 : 0)
+            blocked ? 1 : 0, Int64(layout.source), Int64(layout.destination))
         precondition(status == dnnl_success,
                      "oneDNN: no convolution for input \(key.prefix(4)) → O=\(outputChannels) k=\(kernelSize) s=\(stride) p=\(padding) (status \(status.rawValue))")
     }
@@ -100,6 +101,29 @@ final class DNNLConvolutionPlan {
         let status = cdnnl_conv_backward_weights(&conv, stream, src, dDst, dWeights, dBias, 1)
         precondition(status == dnnl_success, "oneDNN convolution backward-weights failed (status \(status.rawValue))")
     }
+}
+
+/// The layouts of a convolution's activations on the caller's side: the channel block of the
+/// source side (input, dInput) and of the destination side (output, dOutput), 0 for plain NCHW,
+/// 8 or 16 for oneDNN's nChw8c / nChw16c (element [n, c, h, w] at
+/// ((n·C/B + c/B)·H·W + h·W + w)·B + c mod B). The U-Net's training step keeps its activations
+/// blocked between its first and last convolution (issue 32).
+public struct ActivationLayout: Hashable, Sendable {
+    /// Channel block of the input and dInput (0: NCHW).
+    public var source: Int
+    /// Channel block of the output and dOutput (0: NCHW).
+    public var destination: Int
+    /// NCHW on both sides.
+    public static let plain = ActivationLayout(source: 0, destination: 0)
+    /// The layouts given; each block must be 0, 8 or 16.
+    public init(source: Int, destination: Int) {
+        precondition([0, 8, 16].contains(source) && [0, 8, 16].contains(destination),
+                     "ActivationLayout: channel blocks must be 0 (NCHW), 8 or 16, got \(source) and \(destination)")
+        self.source = source
+        self.destination = destination
+    }
+    /// The same block on both sides.
+    public static func blocked(_ block: Int) -> ActivationLayout { ActivationLayout(source: block, destination: block) }
 }
 
 /// Views a TensorScalar pointer as Float (callers check `S.self == Float.self`).

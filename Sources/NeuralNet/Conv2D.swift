@@ -42,6 +42,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// The input shape of the last forward ([] before the first).
     public private(set) var lastInputShape: [Int] = []
     private var plan: DNNLConvolutionPlan?  // oneDNN primitives for the last input shape
+    private var lastLayout = ActivationLayout.plain  // the caller's activation layouts of the last forward
     /// The channel-blocked inference forward's plans (issue 32), most recent first: two input
     /// shapes alternate when a batch is cut into pieces whose last one is smaller.
     var blockedPlans: [DNNLBlockedForwardPlan] = []
@@ -102,6 +103,15 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
 
     /// output [B, O, Ho, Wo] = conv(input [B, C, H, W]); caches the im2col columns.
     public func forward(_ input: Tensor<Scalar>, into output: inout Tensor<Scalar>) {
+        forward(input, into: &output, layout: .plain)
+    }
+
+    /// `forward(_:into:)` with the input and output in the layouts `layout` gives (shapes stay
+    /// the logical [B, C, H, W]); a blocked layout needs the oneDNN path (Float32, backend not
+    /// im2col). The backward of this forward takes the same layouts.
+    func forward(_ input: Tensor<Scalar>, into output: inout Tensor<Scalar>, layout: ActivationLayout) {
+        precondition(layout == .plain || usesOneDNN, "Conv2D: blocked activations need the oneDNN path (Float32, backend \(backend))")
+        lastLayout = layout
         let outShape = outputShape(forInputShape: input.shape)
         let (b, h, w) = (input.shape[0], input.shape[2], input.shape[3])
         let (ho, wo) = (outShape[2], outShape[3])
@@ -110,7 +120,7 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         ensureShape(&output, outShape)
         lastInputShape = input.shape
         if usesOneDNN {
-            let p = oneDNNPlan(for: input.shape, outputShape: outShape)
+            let p = oneDNNPlan(for: input.shape, outputShape: outShape, layout: layout)
             input.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
                     weight.withUnsafeBufferPointer { wt in
@@ -201,15 +211,16 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// The oneDNN primitives for this input shape at the current team size (made on first use).
-    private func oneDNNPlan(for inputShape: [Int], outputShape outShape: [Int]) -> DNNLConvolutionPlan {
+    /// The oneDNN primitives for this input shape and these caller-side layouts at the current
+    /// team size (made on first use).
+    private func oneDNNPlan(for inputShape: [Int], outputShape outShape: [Int], layout: ActivationLayout) -> DNNLConvolutionPlan {
         OneDNN.pinThreads()
         let blocked = backend == .oneDNN
-        let key = inputShape + [OneDNN.threads, blocked ? 1 : 0]
+        let key = inputShape + [OneDNN.threads, blocked ? 1 : 0, layout.source, layout.destination]
         if let plan, plan.key == key { return plan }
         let p = DNNLConvolutionPlan(key: key, outputChannels: outputChannels, outputHeight: outShape[2],
                                     outputWidth: outShape[3], kernelSize: kernelSize, stride: stride, padding: padding,
-                                    blocked: blocked)
+                                    blocked: blocked, layout: layout)
         plan = p
         return p
     }
@@ -220,12 +231,13 @@ public final class Conv2D<Scalar: TensorScalar>: Layer {
     /// plan is made only when there is none for this shape.
     private func backwardPlan(for inputShape: [Int], outputShape outShape: [Int]) -> DNNLConvolutionPlan {
         let blocked = backend == .oneDNN
-        if let plan, plan.key.count == inputShape.count + 2, Array(plan.key.prefix(inputShape.count)) == inputShape,
-           plan.key[inputShape.count + 1] == (blocked ? 1 : 0) {
-            OneDNN.pinThreads(plan.key[inputShape.count])
+        let r = inputShape.count
+        if let plan, plan.key.count == r + 4, Array(plan.key.prefix(r)) == inputShape,
+           Array(plan.key.suffix(3)) == [blocked ? 1 : 0, lastLayout.source, lastLayout.destination] {
+            OneDNN.pinThreads(plan.key[r])
             return plan
         }
-        return oneDNNPlan(for: inputShape, outputShape: outShape)
+        return oneDNNPlan(for: inputShape, outputShape: outShape, layout: lastLayout)
     }
 
     /// dInput by oneDNN backward-data; dWeight and dBias += oneDNN backward-weights.

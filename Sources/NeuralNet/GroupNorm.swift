@@ -31,10 +31,10 @@ public final class GroupNorm<Scalar: TensorScalar>: Layer {
 
     private let weightName: String
     private let biasName: String
-    private var mean: [Double] = []  // [B·G] from the last forward
-    private var rstd: [Double] = []  // [B·G]
-    private var sumDy: [Double] = []  // [B·C] backward partial sums
-    private var sumDyXhat: [Double] = []  // [B·C]
+    var mean: [Double] = []  // [B·G] from the last forward
+    var rstd: [Double] = []  // [B·G]
+    var sumDy: [Double] = []  // [B·C] backward partial sums
+    var sumDyXhat: [Double] = []  // [B·C]
 
     /// A GroupNorm layer; `name` prefixes the parameter names ("weight", "bias").
     public init(groups: Int, channels: Int, epsilon: Double = 1e-5, name: String = "") {
@@ -130,8 +130,12 @@ public final class GroupNorm<Scalar: TensorScalar>: Layer {
                 }
             }
         }
-        guard accumulateParameterGradients else { return }
-        // Fixed order over b: the same sums whatever the thread count.
+        if accumulateParameterGradients { addParameterGradients(batch: b) }
+    }
+
+    /// dγ_c += Σ_b sumDyXhat[b, c] and dβ_c += Σ_b sumDy[b, c], the per-example sums of the
+    /// last backward, added over b in order: the same sums whatever the thread count.
+    func addParameterGradients(batch b: Int) {
         for c in 0..<channels {
             var gw = 0.0, gb = 0.0
             for n in 0..<b {

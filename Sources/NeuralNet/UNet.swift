@@ -28,9 +28,9 @@ public final class ResidualBlock<Scalar: TensorScalar>: Layer {
     let norm2: GroupNorm<Scalar>, act2 = Activation<Scalar>(.silu), conv2: Conv2D<Scalar>
     let skip: Conv2D<Scalar>?
     // Activations of the last forward: n1 = GN(x), a1 = SiLU(n1), c1 = conv(a1), n2, a2.
-    private var n1 = Tensor<Scalar>(shape: [0]), a1 = Tensor<Scalar>(shape: [0]), c1 = Tensor<Scalar>(shape: [0])
-    private var n2 = Tensor<Scalar>(shape: [0]), a2 = Tensor<Scalar>(shape: [0])
-    private var g1 = Tensor<Scalar>(shape: [0]), g2 = Tensor<Scalar>(shape: [0]), gSkip = Tensor<Scalar>(shape: [0])
+    var n1 = Tensor<Scalar>(shape: [0]), a1 = Tensor<Scalar>(shape: [0]), c1 = Tensor<Scalar>(shape: [0])
+    var n2 = Tensor<Scalar>(shape: [0]), a2 = Tensor<Scalar>(shape: [0])
+    var g1 = Tensor<Scalar>(shape: [0]), g2 = Tensor<Scalar>(shape: [0]), gSkip = Tensor<Scalar>(shape: [0])
 
     /// A residual block with 8-group norms, initialised from `rng` (conv1, conv2, then the skip).
     public init<G: RandomNumberGenerator>(inputChannels: Int, outputChannels: Int, groups: Int = 8, name: String, using rng: inout G) {
@@ -101,16 +101,16 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     let normOut: GroupNorm<Scalar>, actOut = Activation<Scalar>(.silu), convOut: Conv2D<Scalar>
 
     // Activations of the last forward (names as in the backward below).
-    private var t0 = Tensor<Scalar>(shape: [0]), h1 = Tensor<Scalar>(shape: [0]), t1 = Tensor<Scalar>(shape: [0])
-    private var h2 = Tensor<Scalar>(shape: [0]), t2 = Tensor<Scalar>(shape: [0]), t3 = Tensor<Scalar>(shape: [0])
-    private var t4 = Tensor<Scalar>(shape: [0]), u1 = Tensor<Scalar>(shape: [0]), t5 = Tensor<Scalar>(shape: [0])
-    private var k1 = Tensor<Scalar>(shape: [0]), t6 = Tensor<Scalar>(shape: [0]), u2 = Tensor<Scalar>(shape: [0])
-    private var t7 = Tensor<Scalar>(shape: [0]), k2 = Tensor<Scalar>(shape: [0]), t8 = Tensor<Scalar>(shape: [0])
-    private var nOut = Tensor<Scalar>(shape: [0]), aOut = Tensor<Scalar>(shape: [0])
-    private var inverseSigma = Tensor<Scalar>(shape: [0])  // [B], 1/σ_b of the last forward
+    var t0 = Tensor<Scalar>(shape: [0]), h1 = Tensor<Scalar>(shape: [0]), t1 = Tensor<Scalar>(shape: [0])
+    var h2 = Tensor<Scalar>(shape: [0]), t2 = Tensor<Scalar>(shape: [0]), t3 = Tensor<Scalar>(shape: [0])
+    var t4 = Tensor<Scalar>(shape: [0]), u1 = Tensor<Scalar>(shape: [0]), t5 = Tensor<Scalar>(shape: [0])
+    var k1 = Tensor<Scalar>(shape: [0]), t6 = Tensor<Scalar>(shape: [0]), u2 = Tensor<Scalar>(shape: [0])
+    var t7 = Tensor<Scalar>(shape: [0]), k2 = Tensor<Scalar>(shape: [0]), t8 = Tensor<Scalar>(shape: [0])
+    var nOut = Tensor<Scalar>(shape: [0]), aOut = Tensor<Scalar>(shape: [0])
+    var inverseSigma = Tensor<Scalar>(shape: [0])  // [B], 1/σ_b of the last forward
     // Backward workspaces.
-    private var gA = Tensor<Scalar>(shape: [0]), gB = Tensor<Scalar>(shape: [0]), gSkip1 = Tensor<Scalar>(shape: [0])
-    private var gSkip2 = Tensor<Scalar>(shape: [0]), gOut = Tensor<Scalar>(shape: [0])
+    var gA = Tensor<Scalar>(shape: [0]), gB = Tensor<Scalar>(shape: [0]), gSkip1 = Tensor<Scalar>(shape: [0])
+    var gSkip2 = Tensor<Scalar>(shape: [0]), gOut = Tensor<Scalar>(shape: [0])
     /// Working tensors of `forwardInference` (BlockedInference.swift), allocated on first use.
     let blockedBuffers = BlockedUNetBuffers()
     /// Images per piece of the training forward and backward (file header): the unit of work
@@ -118,6 +118,12 @@ public final class UNet<Scalar: TensorScalar>: Layer {
     public var trainingPieceImages = 16 {
         didSet { precondition(trainingPieceImages >= 1, "UNet: trainingPieceImages must be positive, got \(trainingPieceImages)") }
     }
+    /// Whether the Float32 training forward and backward keep their activations in oneDNN's
+    /// channel-blocked layout when they can (`trainingBlock`; UNet+BlockedTraining.swift). Off,
+    /// they use NCHW, the layout of the Float64 reference; the two agree to Float32 rounding.
+    public var blockedTraining = true
+    /// The channel block the last whole-piece forward used (nil: NCHW), for its backward.
+    var lastTrainingBlock: Int?
     /// Replica p ran piece p of the last forward (kept for its backward); made on first use.
     private var pieceReplicas: [UNet<Scalar>] = []
     /// Pieces of the last forward (0: it ran whole) and its batch size.
@@ -271,12 +277,19 @@ public final class UNet<Scalar: TensorScalar>: Layer {
                 i += 1
             }
             for (conv, backend) in zip(r.convolutions, backends) { conv.backend = backend }
+            r.blockedTraining = blockedTraining
         }
     }
 
     /// `forward(_:sigmas:into:)` of the whole batch on the calling thread, keeping its
-    /// activations in this network.
+    /// activations in this network: in the channel-blocked layout when `trainingBlock` gives a
+    /// block (UNet+BlockedTraining.swift), else in NCHW.
     func forwardWhole(_ x: Tensor<Scalar>, sigmas: Tensor<Scalar>, into y: inout Tensor<Scalar>) {
+        lastTrainingBlock = trainingBlock
+        if let block = lastTrainingBlock {
+            withFloat(x, sigmas, &y) { net, x, sigmas, y in net.forwardWholeBlocked(x, sigmas: sigmas, block: block, into: &y) }
+            return
+        }
         let outShape = outputShape(forInputShape: x.shape)
         Self.invertSigmas(sigmas, batch: x.shape[0], into: &inverseSigma)
         convIn.forward(x, into: &t0)
@@ -367,10 +380,16 @@ public final class UNet<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// `backward` of a whole-batch forward on the calling thread.
+    /// `backward` of a whole-batch forward on the calling thread, in the layout that forward used.
     func backwardWhole(input x: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dx: inout Tensor<Scalar>,
                          accumulateParameterGradients: Bool = true) {
         let acc = accumulateParameterGradients
+        if let block = lastTrainingBlock {
+            withFloat(x, dOutput, &dx) { net, x, dOutput, dx in
+                net.backwardWholeBlocked(input: x, dOutput: dOutput, block: block, into: &dx, accumulateParameterGradients: acc)
+            }
+            return
+        }
         precondition(dOutput.shape == outputShape(forInputShape: x.shape) && inverseSigma.count == x.shape[0],
                      "UNet.backward: dOutput \(dOutput.shape) does not match the last forward")
         ensureShape(&gOut, dOutput.shape)

@@ -35,6 +35,21 @@ void ck_adam_f64(double *p, const double *g, double *m, double *v, double *vmax,
 void ck_ema_f32(float *shadow, const float *p, long n, float decay);
 void ck_ema_f64(double *shadow, const double *p, long n, double decay);
 
+/// GroupNorm of one example in oneDNN's channel-blocked layout (issue 32): x, y, dy, dx are
+/// [c/block][hw][block] (block 8 or 16, dividing c), gamma [c], `groups` groups of c/groups
+/// channels. Sums in double: per channel over the pixels in order (the lanes of a block side by
+/// side), then over a group's channels in order; no FMA contraction, so the bits are those of
+/// the same loops written in Swift. Forward: y = gamma·(x − μ)·r + beta, writing μ and
+/// r = 1/sqrt(var + eps) per group into mean[groups], rstd[groups]. Backward (after the
+/// forward's mean and rstd): dx = r·(gamma·dy − Σdx̂/n − x̂·Σ(dx̂·x̂)/n), x̂ = (x − μ)·r, and
+/// per channel sum_dy[c] = Σdy, sum_dy_xhat[c] = Σdy·x̂ (for the parameter gradients).
+/// Return 0, or −1 when block is not 8 or 16 or does not divide c (nothing written).
+int ck_groupnorm_blocked_forward_f32(const float *x, float *y, const float *gamma, const float *beta,
+                                     long c, long hw, long groups, long block, double eps, double *mean, double *rstd);
+int ck_groupnorm_blocked_backward_f32(const float *x, const float *dy, float *dx, const float *gamma,
+                                      long c, long hw, long groups, long block, const double *mean, const double *rstd,
+                                      double *sum_dy, double *sum_dy_xhat);
+
 /// Atomically adds `value` to *total (relaxed): the benchmarks' per-kind layer timings, booked
 /// from every worker thread of a piece-parallel forward.
 void ck_atomic_add_u64(unsigned long long *total, unsigned long long value);

@@ -78,11 +78,28 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
         if let pieceImages { net.trainingPieceImages = pieceImages }
         for _ in 0..<max(1, warmup) { problem.step() }
         let forwardFlops = convolutionFlops(net, batch: batch, side: side)
-        var stepTimes: [Double] = []
+        // The same step with NCHW activations (UNet.blockedTraining off), timed in turn with the
+        // blocked one when that is in use: the gain of the blocked layout, side by side.
+        var plain: DSMStep?
+        if net.trainingBlock != nil {
+            let p = DSMStep(sizes: [side * side], batch: batch, seed: seed, sampler: sampler, unetChannels: channels)
+            guard case .unet(let plainNet) = p.network else { fatalError("U-Net bench without a U-Net") }
+            for conv in plainNet.convolutions { conv.backend = backend }
+            if let pieceImages { plainNet.trainingPieceImages = pieceImages }
+            plainNet.blockedTraining = false
+            for _ in 0..<max(1, warmup) { p.step() }
+            plain = p
+        }
+        var stepTimes: [Double] = [], plainTimes: [Double] = []
         for _ in 0..<repeats {
             let t0 = nowNanoseconds()
             for _ in 0..<steps { problem.step() }
             stepTimes.append(Double(nowNanoseconds() - t0) / Double(steps) / 1e6)
+            if let plain {
+                let t1 = nowNanoseconds()
+                for _ in 0..<steps { plain.step() }
+                plainTimes.append(Double(nowNanoseconds() - t1) / Double(steps) / 1e6)
+            }
         }
         var phases = [Double](repeating: 0, count: 6)
         let breakdownSteps = max(1, steps * repeats / 2)
@@ -100,8 +117,11 @@ func runUNet(threadCounts: [Int], channels: Int, side: Int, batch: Int, steps: I
         print("threads \(t)  (load average \(loadAverage()))")
         print("  oneDNN implementations (fwd/bwd-data/bwd-weights): \(implementations.sorted().joined(separator: ", "))")
         print("  oneDNN SGEMM 128×784·784×512 (reference rate): \(fmt(peak, 1)) GFLOP/s")
-        print("  pieces of \(net.trainingPieceImages) images")
+        print("  pieces of \(net.trainingPieceImages) images; activations \(net.trainingBlock.map { "channel-blocked (nChw\($0)c)" } ?? "NCHW")")
         print("  U-Net DSM step: best \(fmt(stepTimes.min()!, 1)) ms  median \(fmt(median(stepTimes), 1)) ms  (\(repeats) repeats × \(steps) steps)  -> \(fmt(gf(3 * forwardFlops, stepTimes.min()!), 1)) GFLOP/s conv-only")
+        if !plainTimes.isEmpty {
+            print("  the same step in NCHW (timed in turn): best \(fmt(plainTimes.min()!, 1)) ms  median \(fmt(median(plainTimes), 1)) ms  -> blocked / NCHW \(fmt(median(stepTimes) / median(plainTimes), 3)) (medians)")
+        }
         print("  breakdown (mean over \(breakdownSteps) instrumented steps):")
         let rows: [(String, Double, Double)] = [
             ("noise sampling", ms[0], 0), ("zero gradients", ms[1], 0), ("forward", ms[2], forwardFlops),
