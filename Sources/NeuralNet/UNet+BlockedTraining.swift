@@ -106,16 +106,7 @@ extension UNet where Scalar == Float {
     /// `backwardWhole` of the last `forwardWholeBlocked` (x and dOutput NCHW, as is dx).
     func backwardWholeBlocked(input x: Tensor<Float>, dOutput: Tensor<Float>, block: Int, into dx: inout Tensor<Float>,
                               accumulateParameterGradients acc: Bool) {
-        precondition(dOutput.shape == outputShape(forInputShape: x.shape) && inverseSigma.count == x.shape[0],
-                     "UNet.backward: dOutput \(dOutput.shape) does not match the last forward")
-        ensureShape(&gOut, dOutput.shape)
-        dOutput.withUnsafeBufferPointer { g in
-            gOut.withUnsafeMutableBufferPointer { o in
-                inverseSigma.withUnsafeBufferPointer { s in
-                    scaleRows(g.baseAddress!, by: s.baseAddress!, rows: x.shape[0], columns: dOutput.count / x.shape[0], into: o.baseAddress!)
-                }
-            }
-        }
+        scaleOutputGradient(dOutput, input: x)
         convOut.backward(input: aOut, dOutput: gOut, into: &gA, accumulateParameterGradients: acc)
         actOut.backward(input: nOut, dOutput: gA, into: &gB, accumulateParameterGradients: acc)
         normOut.backwardBlocked(input: t8, dOutput: gB, block: block, into: &gA, accumulateParameterGradients: acc)

@@ -380,16 +380,9 @@ public final class UNet<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// `backward` of a whole-batch forward on the calling thread, in the layout that forward used.
-    func backwardWhole(input x: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dx: inout Tensor<Scalar>,
-                         accumulateParameterGradients: Bool = true) {
-        let acc = accumulateParameterGradients
-        if let block = lastTrainingBlock {
-            withFloat(x, dOutput, &dx) { net, x, dOutput, dx in
-                net.backwardWholeBlocked(input: x, dOutput: dOutput, block: block, into: &dx, accumulateParameterGradients: acc)
-            }
-            return
-        }
+    /// gOut = dOutput with example b divided by σ_b (the backward of the output's division),
+    /// after checking dOutput against the last forward.
+    func scaleOutputGradient(_ dOutput: Tensor<Scalar>, input x: Tensor<Scalar>) {
         precondition(dOutput.shape == outputShape(forInputShape: x.shape) && inverseSigma.count == x.shape[0],
                      "UNet.backward: dOutput \(dOutput.shape) does not match the last forward")
         ensureShape(&gOut, dOutput.shape)
@@ -400,6 +393,19 @@ public final class UNet<Scalar: TensorScalar>: Layer {
                 }
             }
         }
+    }
+
+    /// `backward` of a whole-batch forward on the calling thread, in the layout that forward used.
+    func backwardWhole(input x: Tensor<Scalar>, dOutput: Tensor<Scalar>, into dx: inout Tensor<Scalar>,
+                         accumulateParameterGradients: Bool = true) {
+        let acc = accumulateParameterGradients
+        if let block = lastTrainingBlock {
+            withFloat(x, dOutput, &dx) { net, x, dOutput, dx in
+                net.backwardWholeBlocked(input: x, dOutput: dOutput, block: block, into: &dx, accumulateParameterGradients: acc)
+            }
+            return
+        }
+        scaleOutputGradient(dOutput, input: x)
         convOut.backward(input: aOut, dOutput: gOut, into: &gA, accumulateParameterGradients: acc)
         actOut.backward(input: nOut, dOutput: gA, into: &gB, accumulateParameterGradients: acc)
         normOut.backward(input: t8, dOutput: gB, into: &gA, accumulateParameterGradients: acc)

@@ -7,32 +7,6 @@ import Testing
 import TestSupport
 
 @Suite(.serialized) struct BlockedTrainingTests {
-    /// Output, input gradient and parameter gradients of one forward/backward.
-    func pass(_ net: UNet<Float>, _ x: Tensor<Float>, _ sigmas: Tensor<Float>, _ v: Tensor<Float>) -> [(String, [Double])] {
-        var y = Tensor<Float>(shape: [0])
-        net.forward(x, sigmas: sigmas, into: &y)
-        net.zeroGradients()
-        var dx = Tensor<Float>(shape: [0])
-        net.backward(input: x, dOutput: v, into: &dx)
-        return [("output", y.scalars.map { Double($0) }), ("dInput", dx.scalars.map { Double($0) })]
-            + net.namedGradients().map { ($0.name, $0.gradient.scalars.map { Double($0) }) }
-    }
-
-    /// Expects every tensor of `got` within `Tolerance.float32Ops` of `expected`, relative to the
-    /// tensor's largest entry; a tensor whose exact value is zero (a conv bias feeding a
-    /// GroupNorm with one channel per group, at width 8) is measured against the largest
-    /// parameter gradient instead, as in UNetTests.
-    func expectAgreement(_ expected: [(String, [Double])], _ got: [(String, [Double])], _ what: String) {
-        #expect(expected.map(\.0) == got.map(\.0))
-        let largestGradient = expected.dropFirst(2).flatMap { $0.1 }.map { abs($0) }.max() ?? 0
-        for ((name, e), (_, g)) in zip(expected, got) {
-            let own = e.map { abs($0) }.max() ?? 0
-            let scale = own < 1e-3 * largestGradient ? largestGradient : own
-            let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= Tolerance.float32Ops * scale, "\(what), \(name): max |blocked − NCHW| \(worst) vs scale \(scale)")
-        }
-    }
-
     /// The blocked training step against the NCHW one (`blockedTraining` off), for widths whose
     /// block is this host's (16 on AVX-512) and 8, on 28×28 and 8×8 images, with one and with
     /// three output channels (the high-order heads), in one piece and in three (40 images at 2
@@ -49,14 +23,14 @@ import TestSupport
             let v = Tensor<Float>.randomNormal([batch, outputs, side, side], using: &rng)
             let expectedBlock = width % ChannelBlockedLayout.block == 0 ? ChannelBlockedLayout.block : 8
             #expect(net.trainingBlock == expectedBlock)
-            let blocked = pass(net, x, sigmas, v)
+            let blocked = unetPass(net, x, sigmas, v)
             net.blockedTraining = false
             #expect(net.trainingBlock == nil)
-            let nchw = pass(net, x, sigmas, v)
-            expectAgreement(nchw, blocked, "width \(width), \(side)×\(side), \(outputs) outputs, batch \(batch)")
+            let nchw = unetPass(net, x, sigmas, v)
+            expectFloat32Agreement(nchw, blocked, "width \(width), \(side)×\(side), \(outputs) outputs, batch \(batch)")
             // Back to blocked: plans and buffers are reused and give the first call's bits.
             net.blockedTraining = true
-            let again = pass(net, x, sigmas, v)
+            let again = unetPass(net, x, sigmas, v)
             #expect(zip(blocked, again).allSatisfy { $0.1 == $1.1 }, "a second blocked step differs from the first")
         }
     }

@@ -81,3 +81,31 @@ func checkLayerGradients<L: Layer>(
 func rowTensor(_ t: Tensor<Double>, _ b: Int) -> Tensor<Double> {
     Tensor(shape: [1, t.columns], scalars: t.row(b))
 }
+
+/// Output, input gradient and parameter gradients of one U-Net forward/backward (gradients
+/// zeroed between the two), as named lists of Doubles.
+func unetPass<S: TensorScalar>(_ net: UNet<S>, _ x: Tensor<S>, _ sigmas: Tensor<S>, _ v: Tensor<S>) -> [(String, [Double])] {
+    var y = Tensor<S>(shape: [0])
+    net.forward(x, sigmas: sigmas, into: &y)
+    net.zeroGradients()
+    var dx = Tensor<S>(shape: [0])
+    net.backward(input: x, dOutput: v, into: &dx)
+    return [("output", y.scalars.map { Double($0) }), ("dInput", dx.scalars.map { Double($0) })]
+        + net.namedGradients().map { ($0.name, $0.gradient.scalars.map { Double($0) }) }
+}
+
+/// Expects every tensor of `got` (from `unetPass`) within `Tolerance.float32Ops` of `expected`,
+/// relative to the tensor's largest entry; a tensor whose exact value is zero (a conv bias
+/// feeding a GroupNorm with one channel per group, at width 8) is measured against the largest
+/// parameter gradient instead.
+func expectFloat32Agreement(_ expected: [(String, [Double])], _ got: [(String, [Double])], _ what: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(expected.map(\.0) == got.map(\.0), sourceLocation: sourceLocation)
+    let largestGradient = expected.dropFirst(2).flatMap { $0.1 }.map { abs($0) }.max() ?? 0
+    for ((name, e), (_, g)) in zip(expected, got) {
+        let own = e.map { abs($0) }.max() ?? 0
+        let scale = own < 1e-3 * largestGradient ? largestGradient : own
+        let worst = zip(e, g).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= Tolerance.float32Ops * scale, "\(what), \(name): max |Δ| \(worst) vs scale \(scale)", sourceLocation: sourceLocation)
+    }
+}
