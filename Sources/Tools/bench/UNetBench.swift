@@ -177,17 +177,18 @@ func runUNetForward(threadCounts: [Int], widths: [Int], batches: [Int], side: In
                 let sigmas = Tensor<Float>(shape: [b], scalars: (0..<b).map { ladder[$0 % 10] })
                 var y = Tensor<Float>(shape: [0])
                 // The samplers' path: forwardInference (channel-blocked layout where the width
-                // allows); the plain training forward is timed beside it for comparison.
+                // allows); the training forward (which keeps its activations for a backward, in
+                // the blocked layout too unless UNet.blockedTraining is off) is timed beside it.
                 let blocked = net.inferenceBlock(forInputShape: x.shape)
                 // Both as experiments run them: pieces on t threads, oneDNN's team size 1 in each
                 // (the training forward in pieces of trainingPieceImages, forwardInference in
                 // pieces of inferencePieceImages).
                 Parallel.configure(threads: t, libraryThreads: 1)
-                let plainBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
+                let trainingBest = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forward(x, sigmas: sigmas, into: &y) }.min()!
                 let flops = convolutionFlops(net, batch: b, side: side)
                 let times = timeForward(repeats: repeats, steps: steps, warmup: warmup) { net.forwardInference(x, sigmas: sigmas, into: &y) }
                 let best = times.min()!, rate = flops / (best * 1e-3) / 1e9
-                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback"), pieces of \(net.inferencePieceImages) images) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; plain training forward (pieces of \(net.trainingPieceImages)) best \(fmt(plainBest, 2)) ms")
+                print("  C = \(c), batch \(b): forwardInference (\(blocked.map { "blocked layout, block \($0)" } ?? "plain fallback"), pieces of \(net.inferencePieceImages) images) best \(fmt(best, 2)) ms  median \(fmt(median(times), 2)) ms  (\(repeats) × \(steps))  -> \(fmt(rate, 1)) GFLOP/s conv = \(fmt(100 * rate / peak, 1))% of SGEMM; \(fmt(best / Double(b), 3)) ms per image; training forward (\(net.trainingBlock.map { "blocked layout, block \($0)" } ?? "NCHW"), pieces of \(net.trainingPieceImages)) best \(fmt(trainingBest, 2)) ms")
                 LayerProfile.reset()
                 LayerProfile.isEnabled = true
                 let t0 = nowNanoseconds()
