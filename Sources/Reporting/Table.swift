@@ -258,7 +258,7 @@ public struct Table: Sendable, Equatable {
                 let subscriptable = next.isNumber || Table.mathSymbols[next] != nil
                     || (next.isASCII && next.isLetter && before.map { !($0.isASCII && ($0.isLetter || $0.isNumber)) } ?? false)
                 if ch == "_", let before, !before.isWhitespace, next.isASCII || Table.mathSymbols[next] != nil, subscriptable,
-                   after.map { !isWordCharacter($0) } ?? true {
+                   after.map({ !isWordCharacter($0) }) ?? true {
                     out += "$_{" + mathText([next][...]) + "}$"
                     i += 1
                     continue
