@@ -57,7 +57,8 @@ static inline dnnl_status_t cdnnl_execute(dnnl_primitive_t prim, dnnl_stream_t s
     return dnnl_primitive_execute(prim, s, nargs, args);
 }
 
-/// One primitive argument: the caller's plain buffer (`user`, its handle set per call) and the
+/// One primitive argument: the caller's buffer in the caller's layout (`user`, its handle set per
+/// call; named `plain` below, which it is unless the caller holds blocked activations) and the
 /// memory the primitive reads or writes (`inner`: the same object when the primitive accepts the
 /// plain layout, otherwise a library-allocated buffer in the blocked layout oneDNN chose, reached
 /// by a reorder before (inputs) or after (outputs) the primitive).

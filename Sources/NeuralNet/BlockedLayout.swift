@@ -1,6 +1,6 @@
 // oneDNN's channel-blocked activation layout (issue 32) and the layer work the U-Net does in it:
 // the conversions to and from NCHW, nearest ×2 upsampling and its backward, and GroupNorm
-// (forward, kept for a backward or fused with SiLU, and backward).
+// (forward, alone or followed by SiLU for inference, and backward).
 //
 // Layout nChw{B}c (B = 16 where oneDNN runs AVX-512 kernels, 8 otherwise): element [n, c, h, w]
 // at ((n·C/B + c/B)·H·W + h·W + w)·B + c mod B. SiLU, the residual adds and channel
@@ -141,7 +141,6 @@ public enum ChannelBlockedLayout {
         }
     }
 }
-
 
 extension GroupNorm where Scalar == Float {
     /// y = GroupNorm(x) on blocked tensors, keeping μ and 1/σ per (example, group) for

@@ -1,15 +1,17 @@
 // The Float32 Conv2D path through oneDNN's convolution primitives (forward, backward-data,
 // backward-weights). With `.oneDNN` oneDNN chooses its (blocked) memory layouts and the
-// primitives reorder the plain NCHW / OIHW tensors in and out; with `.oneDNNPlain` they work on
-// the plain layouts directly (oneDNN's im2col + GEMM implementation). Backward-weights reuses the
-// blocked copies of the input (from forward) and of dOutput (from backward-data).
+// primitives reorder the caller's tensors in and out wherever their layout differs: weights are
+// always plain OIHW, activations NCHW or, when the caller says so (`ActivationLayout`, the U-Net's
+// training step), already channel-blocked, which then needs no reorder. With `.oneDNNPlain` they
+// work on the plain layouts directly (oneDNN's im2col + GEMM implementation). Backward-weights
+// reuses the blocked copies of the input (from forward) and of dOutput (from backward-data).
 //
-// Primitives are created once per (input shape, OpenMP team size) and kept by the layer: oneDNN
-// fixes its work split when a primitive is created, so a plan made at one thread count is not
-// reused at another (results then repeat bit for bit at a fixed thread count). oneDNN's
-// backward-weights overwrites its outputs; the layer adds them into dWeight / dBias, since
-// backward passes accumulate parameter gradients. The im2col path in Conv2D.swift stays the
-// Float64 reference that the tests compare against.
+// Primitives are created once per (input shape, OpenMP team size, activation layouts) and kept
+// by the layer: oneDNN fixes its work split when a primitive is created, so a plan made at one
+// thread count is not reused at another (results then repeat bit for bit at a fixed thread
+// count). oneDNN's backward-weights overwrites its outputs; the layer adds them into dWeight /
+// dBias, since backward passes accumulate parameter gradients. The im2col path in Conv2D.swift
+// stays the Float64 reference that the tests compare against.
 import CDNNL
 import TensorCore
 
